@@ -1,0 +1,80 @@
+/**
+ * One error type for the whole framework. Every failure carries a stable `code` from the closed
+ * list below (safe to alert on and to match in error handlers), a `retriable` flag that the retrier
+ * reads (call sites never decide), the original `cause`, and a small context object.
+ */
+export const ERROR_CODES = {
+  /** A record's bytes could not be decoded (bad JSON, wrong magic byte, bad Avro). */
+  TRB_DECODE: { retriable: false, summary: 'record could not be decoded' },
+  /** A schema could not be found, registered or is incompatible (unknown schema id included). */
+  TRB_SCHEMA: { retriable: false, summary: 'schema missing, unknown or incompatible' },
+  /** A value could not be encoded for a sink. */
+  TRB_ENCODE: { retriable: false, summary: 'value could not be encoded' },
+  /** A record lacks its primary key. */
+  TRB_MISSING_KEY: { retriable: false, summary: 'primary key missing' },
+  /** A CDC record has an operation the adapter does not know. */
+  TRB_UNKNOWN_OPERATION: { retriable: false, summary: 'unknown CDC operation' },
+  /** A user operator threw while processing a record. */
+  TRB_PROCESS: { retriable: false, summary: 'processing failed' },
+  /** The document store refused or failed a write. */
+  TRB_STORE_WRITE: { retriable: true, summary: 'store write failed' },
+  /** The document store failed a read. */
+  TRB_STORE_READ: { retriable: true, summary: 'store read failed' },
+  /** The broker refused or failed to acknowledge produced records. */
+  TRB_PRODUCE: { retriable: true, summary: 'produce failed' },
+  /** Committing consumer offsets failed. */
+  TRB_COMMIT: { retriable: true, summary: 'offset commit failed' },
+  /** A service could not be reached. */
+  TRB_CONNECT: { retriable: true, summary: 'service unreachable' },
+  /** A record is larger than the broker accepts. */
+  TRB_TOO_LARGE: { retriable: false, summary: 'record over the size limit' },
+  /** A configuration value is invalid. */
+  TRB_CONFIG: { retriable: false, summary: 'invalid configuration' },
+  /** A topology is declared wrongly (no sink, duplicate names, ...). */
+  TRB_TOPOLOGY: { retriable: false, summary: 'invalid topology' },
+  /** The retry budget of a transient failure ran out. */
+  TRB_RETRIES_EXHAUSTED: { retriable: false, summary: 'retries exhausted' },
+  /** An operation was cancelled by shutdown or revocation. */
+  TRB_ABORTED: { retriable: false, summary: 'aborted' },
+} as const satisfies Record<string, { retriable: boolean; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface TributaryErrorOptions {
+  cause?: unknown;
+  /** Overrides the code's default, e.g. a store write refused by validation is not retriable. */
+  retriable?: boolean;
+  context?: Readonly<Record<string, unknown>>;
+}
+
+export class TributaryError extends Error {
+  override readonly name = 'TributaryError';
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly context: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, options: TributaryErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retriable = options.retriable ?? ERROR_CODES[code].retriable;
+    this.context = options.context ?? {};
+  }
+
+  toJSON(): { code: ErrorCode; message: string; retriable: boolean; context: Readonly<Record<string, unknown>> } {
+    return { code: this.code, message: this.message, retriable: this.retriable, context: this.context };
+  }
+}
+
+export function isTributaryError(error: unknown): error is TributaryError {
+  return error instanceof TributaryError;
+}
+
+/**
+ * Wraps anything thrown into a TributaryError. An existing TributaryError passes through
+ * unchanged, so the innermost, most precise code wins.
+ */
+export function toTributaryError(error: unknown, code: ErrorCode, message?: string, context?: Record<string, unknown>): TributaryError {
+  if (error instanceof TributaryError) return error;
+  const text = message ?? (error instanceof Error ? error.message : String(error));
+  return new TributaryError(code, text, { cause: error, ...(context ? { context } : {}) });
+}

@@ -1,0 +1,104 @@
+/**
+ * Smoke: the MongoDB driver against the MongoDB-wire server (FerretDB in CI, MongoDB where
+ * MONGODB_URL points at one). Checks what the projection writer relies on, and pins the one place
+ * where the two servers differ: how a failing statement in an unordered update batch is reported.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { MongoBulkWriteError, MongoClient, type Db } from 'mongodb';
+import { services, uniqueName } from '../services.js';
+
+let client: MongoClient;
+let db: Db;
+let isFerret = false;
+
+before(async () => {
+  client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
+  await client.connect();
+  db = client.db(uniqueName('smoke').replace(/-/g, '_'));
+  const info = await db.admin().command({ buildInfo: 1 });
+  isFerret = 'ferretdbVersion' in info;
+});
+after(async () => {
+  await db.dropDatabase();
+  await client.close();
+});
+
+describe('mongodb-wire smoke', () => {
+  it('bulk upserts under a unique index, $in finds and deletes', async () => {
+    const col = db.collection<{ customer_id: string; name: string; v: number }>('pr_customers');
+    await col.createIndex({ customer_id: 1 }, { unique: true, name: 'mia_primary_key_index' });
+
+    const ids = Array.from({ length: 50 }, (_, i) => `c-${i}`);
+    const first = await col.bulkWrite(
+      ids.map((id) => ({ updateOne: { filter: { customer_id: id }, update: { $set: { name: `n-${id}`, v: 1 } }, upsert: true } })),
+      { ordered: true },
+    );
+    assert.equal(first.upsertedCount, 50);
+
+    const second = await col.bulkWrite(
+      ids.slice(0, 10).map((id) => ({ updateOne: { filter: { customer_id: id }, update: { $set: { v: 2 } }, upsert: true } })),
+      { ordered: true },
+    );
+    assert.equal(second.upsertedCount, 0, 'existing keys are updated, not duplicated');
+    assert.equal(second.matchedCount, 10);
+    assert.equal(await col.countDocuments(), 50);
+
+    const found = await col.find({ customer_id: { $in: ['c-1', 'c-2', 'c-40', 'missing'] } }).project({ _id: 0 }).sort({ customer_id: 1 }).toArray();
+    assert.deepEqual(found, [
+      { customer_id: 'c-1', name: 'n-c-1', v: 2 },
+      { customer_id: 'c-2', name: 'n-c-2', v: 2 },
+      { customer_id: 'c-40', name: 'n-c-40', v: 1 },
+    ]);
+
+    await assert.rejects(col.insertOne({ customer_id: 'c-1', name: 'dup', v: 0 }), (e: { code?: number }) => e.code === 11000);
+
+    const removed = await col.bulkWrite([{ deleteOne: { filter: { customer_id: 'c-1' } } }, { deleteMany: { filter: { customer_id: { $in: ['c-2', 'c-3'] } } } }]);
+    assert.equal(removed.deletedCount, 3);
+    assert.equal(await col.countDocuments(), 47);
+  });
+
+  it('a failing statement in an unordered update batch: what each server applies and reports', async () => {
+    const col = db.collection<{ k: string; v: number; email?: string }>('batch_failure');
+    await col.createIndex({ k: 1 }, { unique: true });
+    await col.createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
+    await col.insertMany([{ k: 'a', v: 0, email: 'a@x' }, { k: 'b', v: 0, email: 'b@x' }]);
+
+    const error = await col
+      .bulkWrite(
+        [
+          { updateOne: { filter: { k: 'a' }, update: { $set: { v: 1 } }, upsert: true } },
+          { updateOne: { filter: { k: 'b' }, update: { $set: { email: 'a@x' } }, upsert: true } }, // duplicate email
+          { updateOne: { filter: { k: 'c' }, update: { $set: { v: 3, email: 'c@x' } }, upsert: true } },
+        ],
+        { ordered: false },
+      )
+      .then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof MongoBulkWriteError, 'the batch fails as a whole');
+
+    const state = await col.find({}, { projection: { _id: 0, k: 1, v: 1 } }).sort({ k: 1 }).toArray();
+    if (isFerret) {
+      // FerretDB 1.x ignores ordered:false for updates: it runs statements in order, stops at the
+      // first error and reports no per-statement writeErrors. Statement 0 applied, 2 never ran.
+      assert.equal([error.writeErrors].flat().length, 0);
+      assert.deepEqual(state, [{ k: 'a', v: 1 }, { k: 'b', v: 0 }]);
+    } else {
+      // MongoDB honours ordered:false: only statement 1 fails and it is named.
+      assert.deepEqual([error.writeErrors].flat().map((e) => e.index), [1]);
+      assert.deepEqual(state, [{ k: 'a', v: 1 }, { k: 'b', v: 0 }, { k: 'c', v: 3 }]);
+    }
+    // Either way the only safe recovery is the one the projection writer uses: re-read the
+    // batch's keys and rewrite what is not there yet. Prove that converges.
+    const present = new Set((await col.find({ k: { $in: ['a', 'c'] } }).toArray()).map((d) => d.k));
+    if (!present.has('c')) await col.updateOne({ k: 'c' }, { $set: { v: 3, email: 'c@x' } }, { upsert: true });
+    assert.equal(await col.countDocuments({ k: { $in: ['a', 'c'] } }), 2);
+  });
+
+  it('reports the missing features Tributary works around (FerretDB) or uses (MongoDB)', async () => {
+    const col = db.collection('features');
+    await col.insertOne({ k: 'x' });
+    const lookup = col.aggregate([{ $lookup: { from: 'other', localField: 'k', foreignField: 'k', as: 'j' } }]).toArray();
+    if (isFerret) await assert.rejects(lookup, /not implemented/);
+    else assert.deepEqual((await lookup).map((d) => d.j), [[]]);
+  });
+});
