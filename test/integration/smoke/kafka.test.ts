@@ -40,24 +40,30 @@ function collect(consumer: Consumer, expected: number, timeoutMs = 30_000): Prom
 }
 
 describe('kafka smoke', () => {
-  it('an idempotent producer and a two-member consumer group deliver every record once, in partition order', async () => {
+  it('an idempotent producer and a two-member consumer group deliver every record once, in partition order', async (t) => {
     const topic = uniqueName('smoke-group');
     const groupId = uniqueName('g');
     await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
 
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
-    await producer.connect();
     const keys = Array.from({ length: 8 }, (_, i) => `key-${i}`);
     const messages = Array.from({ length: 400 }, (_, i) => ({ key: keys[i % keys.length], value: String(i) }));
-    await producer.send({ topic, acks: -1, messages });
-    await producer.disconnect();
-
     const members = [kafka.consumer({ groupId }), kafka.consumer({ groupId })];
+    t.after(() => Promise.all(members.map((m) => m.disconnect())));
     const counts = [0, 0];
     const seen = new Map<number, number[]>();
+    // Produce only once both members hold partitions, or the first one may take everything.
+    const assigned = members.map(() => 0);
+    const bothAssigned = new Promise<void>((resolve) => {
+      members.forEach((member, index) =>
+        member.on(member.events.GROUP_JOIN, ({ payload }) => {
+          assigned[index] = Object.values(payload.memberAssignment).flat().length;
+          if (assigned.every((n) => n > 0)) resolve();
+        }),
+      );
+    });
     await Promise.all(members.map((m) => m.connect()));
     await Promise.all(members.map((m) => m.subscribe({ topic, fromBeginning: true })));
-    await new Promise<void>((resolve, reject) => {
+    const consumed = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('group did not consume all records in 60 s')), 60_000);
       let total = 0;
       members.forEach((member, index) => {
@@ -77,6 +83,12 @@ describe('kafka smoke', () => {
           .catch(reject);
       });
     });
+    await bothAssigned;
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages });
+    await producer.disconnect();
+    await consumed;
 
     const all = [...seen.values()].flat().sort((a, b) => a - b);
     assert.deepEqual(all, messages.map((_, i) => i), 'every record exactly once');
@@ -94,7 +106,7 @@ describe('kafka smoke', () => {
     }
   });
 
-  it('a transaction writes output and commits the input offsets atomically; an aborted one is invisible', async () => {
+  it('a transaction writes output and commits the input offsets atomically; an aborted one is invisible', async (t) => {
     const input = uniqueName('smoke-tx-in');
     const output = uniqueName('smoke-tx-out');
     const groupId = uniqueName('g-tx');
@@ -108,6 +120,8 @@ describe('kafka smoke', () => {
     const txProducer = kafka.producer({ transactionalId: uniqueName('tx'), idempotent: true, maxInFlightRequests: 1 });
     await txProducer.connect();
     const consumer = kafka.consumer({ groupId });
+    const reader = kafka.consumer({ groupId: uniqueName('g-read'), readUncommitted: false });
+    t.after(() => Promise.all([consumer.disconnect(), txProducer.disconnect(), reader.disconnect()]));
     await consumer.connect();
     await consumer.subscribe({ topic: input, fromBeginning: true });
     let moved = 0;
@@ -147,7 +161,6 @@ describe('kafka smoke', () => {
     const total = (committed[0]?.partitions ?? []).reduce((sum, p) => sum + Number(p.offset), 0);
     assert.equal(total, 20, 'input offsets committed inside the transactions');
 
-    const reader = kafka.consumer({ groupId: uniqueName('g-read'), readUncommitted: false });
     await reader.connect();
     await reader.subscribe({ topic: output, fromBeginning: true });
     const got = await collect(reader, 20);
