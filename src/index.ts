@@ -4,3 +4,8 @@
  */
 export { ERROR_CODES, TributaryError, isTributaryError, toTributaryError } from './errors.js';
 export type { ErrorCode, TributaryErrorOptions } from './errors.js';
+export * from './stream/index.js';
+export * from './store/index.js';
+export { createLogger, createMetrics, Metrics, startOpsServer } from './ops/index.js';
+export type { HealthReport, Logger, OpsServer, OpsServerOptions } from './ops/index.js';
+export * from './fastdata/index.js';

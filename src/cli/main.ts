@@ -1,0 +1,95 @@
+/**
+ * The `tributary` command. Every command has --help; configuration errors exit with code 2
+ * before anything connects.
+ */
+import { parseArgs } from 'node:util';
+import { isTributaryError } from '../errors.js';
+import { demoCommand, demoHelp } from './commands/demo.js';
+import { describeCommand, describeHelp } from './commands/describe.js';
+import { infraCommand, infraHelp } from './commands/infra.js';
+import { runCommand, runHelp } from './commands/run.js';
+
+const help = `Usage: tributary <command> [options]
+
+Keeps projections and single views up to date from CDC events on Kafka.
+
+Commands:
+  run <topology-file>        run a topology against Kafka (+ registry, MongoDB)
+  describe <topology-file>   print a topology as text, Mermaid or JSON
+  demo                       run the example end to end on the embedded engine
+  infra up|down|status       start/stop/report the local Kafka, registry and FerretDB
+
+Run "tributary <command> --help" for a command's options.`;
+
+const helps: Record<string, string> = { run: runHelp, describe: describeHelp, demo: demoHelp, infra: infraHelp };
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(help);
+    return command ? 0 : 1;
+  }
+  if (command === 'infra') {
+    if (rest.includes('--help')) return console.log(infraHelp), 0;
+    return infraCommand(rest);
+  }
+  const commandHelp = helps[command];
+  if (!commandHelp) {
+    console.error(`unknown command ${JSON.stringify(command)}\n\n${help}`);
+    return 2;
+  }
+  const { values, positionals } = parseArgs({
+    args: [...rest],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      format: { type: 'string' },
+      only: { type: 'string' },
+      records: { type: 'string' },
+      'kafka-brokers': { type: 'string' },
+      registry: { type: 'string' },
+      mongo: { type: 'string' },
+      'mongo-database': { type: 'string' },
+      'http-host': { type: 'string' },
+      'http-port': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  if (values.help) {
+    console.log(commandHelp);
+    return 0;
+  }
+  const flags = Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+  switch (command) {
+    case 'describe':
+      console.log(await describeCommand(positionals[0], flags.format));
+      return 0;
+    case 'demo':
+      await demoCommand(flags, (line) => console.log(line));
+      return 0;
+    case 'run':
+      await runCommand(positionals[0], flags, process.env);
+      return -1; // keeps running until a signal
+    default:
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (isTributaryError(error) && error.code === 'TRB_CONFIG') {
+      console.error(`tributary: ${error.message}`);
+      process.exitCode = 2;
+    } else if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+      console.error(`tributary: ${error.message} (see --help)`);
+      process.exitCode = 2;
+    } else {
+      console.error(error);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,105 @@
+/**
+ * Turns projection and single-view declarations into one topology of three stages, each a set of
+ * Kafka streams with their own consumer groups (run all in one process, or any subset with
+ * `--only ingest,trigger,aggregate`):
+ *
+ *   INGEST     ingest:<projection>     CDC topic      → projection collection + <projection>.pr-update
+ *   TRIGGER    trigger:<view>          pr-update topics of the view's projections → <view>.sv-trigger
+ *   AGGREGATE  aggregate:<view>        <view>.sv-trigger → view collection + <view>.sv-update
+ */
+import { json } from '../stream/serdes/json.js';
+import { toTopic } from '../stream/operators/to-topic.js';
+import { topology, type Topology } from '../stream/topology.js';
+import type { IndexSpec } from '../store/types.js';
+import { prUpdateTopic, projectionIndexes, sourceSerdes, type Projection } from './projection/projection.js';
+import { writeProjection } from './projection/write-projection.js';
+import { aggregateViews } from './singleview/aggregate-views.js';
+import { nodes } from './singleview/relations.js';
+import type { SingleView } from './singleview/single-view.js';
+import { triggerViews } from './singleview/trigger-views.js';
+
+export interface FastDataOptions {
+  /** Topology name: prefix of every consumer group. */
+  readonly name: string;
+  readonly projections: ReadonlyArray<Projection<object>>;
+  readonly singleViews?: ReadonlyArray<SingleView<object>>;
+  /** Prefix of derived topics, e.g. 'acme.PROD.crm-db.' → 'acme.PROD.crm-db.pr_customers.pr-update'. */
+  readonly topicPrefix?: string;
+  /** The `source` / portfolio origin written into events (default: the topology name). */
+  readonly source?: string;
+  /** Different keys aggregated at once inside a partition of the trigger topic (default 1). */
+  readonly keyConcurrency?: number;
+  /** Run the trigger stage (Kafka → Kafka) with one transaction per batch (default false). */
+  readonly exactlyOnceTriggers?: boolean;
+}
+
+export interface FastDataTopology extends Topology {
+  readonly fastData: {
+    readonly projections: ReadonlyArray<Projection<object>>;
+    readonly singleViews: ReadonlyArray<SingleView<object>>;
+    readonly topics: { prUpdate(p: Projection<object>): string; svTrigger(v: SingleView<object>): string; svUpdate(v: SingleView<object>): string };
+  };
+}
+
+export function fastData(options: FastDataOptions): FastDataTopology {
+  const prefix = options.topicPrefix ?? '';
+  const source = options.source ?? options.name;
+  const views = options.singleViews ?? [];
+  const t = topology(options.name);
+  const topics = {
+    prUpdate: (p: Projection<object>) => prUpdateTopic(p, prefix),
+    svTrigger: (v: SingleView<object>) => `${prefix}${v.name}.sv-trigger`,
+    svUpdate: (v: SingleView<object>) => v.options.svUpdate === false ? '' : (v.options.svUpdate?.topic ?? `${prefix}${v.name}.sv-update`),
+  };
+  const skipped = new Map<string, number>();
+
+  for (const p of options.projections) {
+    const serdes = sourceSerdes(p);
+    t.stream(p.options.source.topic, { ...serdes, name: `ingest:${p.name}` }).pipe(
+      writeProjection(p, { onSkip: (reason) => skipped.set(reason, (skipped.get(reason) ?? 0) + 1) }),
+      toTopic(topics.prUpdate(p), { key: json(), value: json() }),
+    );
+  }
+  for (const view of views) {
+    t.stream(view.projections.map(topics.prUpdate), {
+      key: json(),
+      value: json(),
+      name: `trigger:${view.name}`,
+      exactlyOnce: options.exactlyOnceTriggers ?? false,
+    }).pipe(triggerViews(view), toTopic(topics.svTrigger(view), { key: json(), value: json() }));
+
+    t.stream(topics.svTrigger(view), { key: json(), value: json(), name: `aggregate:${view.name}`, keyConcurrency: options.keyConcurrency ?? 1 }).pipe(
+      aggregateViews(view, { triggerTopic: topics.svTrigger(view), svUpdateTopic: topics.svUpdate(view) || null, errorsCollection: `${view.name}-errors`, source }),
+    );
+  }
+
+  t.onStart(async ({ store }) => {
+    if (!store) return;
+    const foreignKeys = foreignKeyIndexes(views);
+    for (const p of options.projections) await store.collection(p.name).createIndexes(projectionIndexes(p, foreignKeys.get(p.name) ?? []));
+    for (const v of views) {
+      await store.collection(v.name).createIndexes([{ name: 'sv_key_index', fields: Object.fromEntries(Object.keys(v.key).map((k) => [k, 1 as const])), unique: true }]);
+    }
+  });
+
+  return Object.assign(t, { fastData: { projections: options.projections, singleViews: views, topics } });
+}
+
+/** One index per relation side, so strategy and aggregation lookups are index scans. */
+function foreignKeyIndexes(views: ReadonlyArray<SingleView<object>>): Map<string, IndexSpec[]> {
+  const out = new Map<string, Map<string, IndexSpec>>();
+  const add = (collection: string, fields: string[]) => {
+    const name = `fk_${fields.join('_')}`;
+    const map = out.get(collection) ?? new Map<string, IndexSpec>();
+    map.set(name, { name, fields: Object.fromEntries(fields.map((f) => [f, 1 as const])) });
+    out.set(collection, map);
+  };
+  for (const v of views) {
+    for (const n of nodes(v.tree)) {
+      if (!n.relation || !n.parent) continue;
+      add(n.projection.name, Object.keys(n.relation.on));
+      add(n.parent.projection.name, Object.values(n.relation.on));
+    }
+  }
+  return new Map([...out].map(([k, m]) => [k, [...m.values()]]));
+}

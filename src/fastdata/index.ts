@@ -1,0 +1,16 @@
+export * from './cdc/index.js';
+export { field, applyFields, extractPrimaryKey } from './projection/fields.js';
+export type { FieldSpec, FieldsOf } from './projection/fields.js';
+export { casts, psCasts } from './projection/casts.js';
+export type { CastFunction } from './projection/casts.js';
+export { projection } from './projection/projection.js';
+export type { Projection, ProjectionOptions, ProjectionSource, PrUpdateOptions } from './projection/projection.js';
+export type { PrUpdate, PrUpdateV1, PrUpdateV2, PrUpdateVersion } from './projection/pr-update.js';
+export type { KafkaInfo, RecordState } from './projection/metadata.js';
+export { hasMany, hasOne } from './singleview/relations.js';
+export type { Includes, Relation, RelationOptions, Resolved } from './singleview/relations.js';
+export { singleView } from './singleview/single-view.js';
+export type { ManualStrategy, MapInput, SingleView, SingleViewOptions, SvUpdateOptions } from './singleview/single-view.js';
+export type { SvTrigger } from './singleview/events.js';
+export { fastData } from './fast-data.js';
+export type { FastDataOptions, FastDataTopology } from './fast-data.js';

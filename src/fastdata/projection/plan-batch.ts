@@ -1,0 +1,108 @@
+/**
+ * The projection write plan for one batch, as a pure function (no I/O, unit-tested on its own):
+ * given the batch's change events, already cast and keyed, and the stored documents of their keys,
+ * decide one write per key and one projection change (pr-update) per key.
+ *
+ * - Events of a key are applied in order; the first `before` and the last `after` survive
+ *   (per-key compaction), so a batch writes each key at most once.
+ * - Replay guard: an event older than the stored position (counter, then Kafka offset within the
+ *   same partition) is not applied; the key's projection change is still emitted so no downstream
+ *   trigger is lost.
+ * - Deletes are soft (`__STATE__: DELETED`, position kept, so a late replay cannot resurrect the
+ *   row) or hard (document removed).
+ */
+import type { WriteOperation } from '../../store/types.js';
+import type { ChangePosition, Row } from '../cdc/change-event.js';
+import { COUNTER, COUNTER_TYPE, isLive, KAFKA_INFO, keyString, STATE, withoutId, type KafkaInfo } from './metadata.js';
+
+export interface KeyedChange {
+  readonly op: 'upsert' | 'delete';
+  /** Primary key, projection field names. */
+  readonly key: Row;
+  /** Cast document (projection field names) for upserts; the known image for deletes (may be null). */
+  readonly document: Row | null;
+  readonly position: ChangePosition;
+  readonly kafka: KafkaInfo;
+}
+
+export type ChangeType = 'INSERT' | 'UPDATE' | 'DELETE';
+
+export interface ProjectionChange {
+  readonly key: Row;
+  readonly type: ChangeType;
+  readonly before: Row | null;
+  readonly after: Row | null;
+  /** False when every event of the key was older than the stored state (a replay). */
+  readonly applied: boolean;
+  readonly kafka: KafkaInfo;
+}
+
+export interface BatchPlan {
+  readonly writes: WriteOperation[];
+  readonly changes: ProjectionChange[];
+  readonly stale: number;
+}
+
+export interface PlanOptions {
+  readonly deleteMode: 'soft' | 'hard';
+  readonly now: Date;
+}
+
+export function isOlder(incoming: { position: ChangePosition; kafka: KafkaInfo }, stored: Row): boolean {
+  const counter = stored[COUNTER];
+  if (typeof counter !== 'number' || stored[COUNTER_TYPE] !== incoming.position.type) return false;
+  if (incoming.position.counter !== counter) return incoming.position.counter < counter;
+  const info = stored[KAFKA_INFO] as Partial<KafkaInfo> | undefined;
+  if (!info || info.topic !== incoming.kafka.topic || info.partition !== incoming.kafka.partition || info.offset === undefined) return false;
+  return BigInt(incoming.kafka.offset) < BigInt(info.offset);
+}
+
+export function planBatch(events: readonly KeyedChange[], stored: ReadonlyMap<string, Row>, options: PlanOptions): BatchPlan {
+  const byKey = new Map<string, KeyedChange[]>();
+  for (const e of events) {
+    const k = keyString(e.key);
+    const list = byKey.get(k);
+    if (list) list.push(e);
+    else byKey.set(k, [e]);
+  }
+  const writes: WriteOperation[] = [];
+  const changes: ProjectionChange[] = [];
+  let stale = 0;
+
+  for (const [k, keyEvents] of byKey) {
+    const first = withoutId(stored.get(k) ?? null);
+    let state = first;
+    let applied = false;
+    for (const event of keyEvents) {
+      if (state && isOlder(event, state)) {
+        stale++;
+        continue;
+      }
+      applied = true;
+      state = next(state, event, options);
+    }
+    const last = keyEvents[keyEvents.length - 1] as KeyedChange;
+    if (applied) {
+      writes.push(state === null ? { kind: 'delete', filter: last.key } : { kind: 'replace', filter: last.key, document: state });
+    }
+    const type: ChangeType = !isLive(state) ? 'DELETE' : isLive(first) ? 'UPDATE' : 'INSERT';
+    changes.push({ key: last.key, type, before: first, after: state, applied, kafka: last.kafka });
+  }
+  return { writes, changes, stale };
+}
+
+function next(state: Row | null, event: KeyedChange, options: PlanOptions): Row | null {
+  const tracking = {
+    updatedAt: options.now,
+    [COUNTER]: event.position.counter,
+    [COUNTER_TYPE]: event.position.type,
+    [KAFKA_INFO]: event.kafka,
+  };
+  if (event.op === 'delete') {
+    if (options.deleteMode === 'hard') return null;
+    // Keep the last known image and the position: a replayed older insert must not resurrect it.
+    const image = state ?? event.document ?? {};
+    return { ...image, ...event.key, createdAt: state?.createdAt ?? options.now, ...tracking, [STATE]: 'DELETED' };
+  }
+  return { ...event.document, ...event.key, createdAt: isLive(state) ? state.createdAt : options.now, ...tracking, [STATE]: 'PUBLIC' };
+}

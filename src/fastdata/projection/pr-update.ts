@@ -1,0 +1,94 @@
+/**
+ * `pr-update` events (Fast Data §3.1): v1.0.0 (Real-Time Updater shape) and v2.0.0 (Projection
+ * Storer shape), keyed by the projection's primary key, with the `messageSchema` header.
+ *
+ *   change {key: {customer_id: 'c1'}, type: 'UPDATE', before, after}
+ *     --v1--> {operationType: 'UPDATE', operationTimestamp, projectionName, source, primaryKeys, before, after, __internal__kafkaInfo}
+ *     --v2--> {operation: {type: 'UPDATE', timestamp}, source, storageNamespace, primaryKeys, before, after}
+ */
+import type { Row } from '../cdc/change-event.js';
+import type { ProjectionChange } from './plan-batch.js';
+import { withoutId } from './metadata.js';
+
+export type PrUpdateVersion = 'v1.0.0' | 'v2.0.0';
+
+export interface PrUpdateV1 {
+  readonly operationType: 'INSERT' | 'UPDATE' | 'DELETE';
+  readonly operationTimestamp: string;
+  readonly projectionName: string;
+  readonly source: string;
+  readonly primaryKeys: readonly string[];
+  readonly before: Row | null;
+  readonly after: Row | null;
+  readonly __internal__kafkaInfo: unknown;
+}
+
+export interface PrUpdateV2 {
+  readonly operation: { readonly type: 'INSERT' | 'UPDATE' | 'DELETE'; readonly timestamp: string };
+  readonly source: string;
+  readonly storageNamespace: string;
+  readonly primaryKeys: readonly string[];
+  readonly before: Row | null;
+  readonly after: Row | null;
+}
+
+export type PrUpdate = PrUpdateV1 | PrUpdateV2;
+
+export interface PrUpdateContext {
+  readonly projection: string;
+  readonly source: string;
+  readonly primaryKeys: readonly string[];
+  readonly version: PrUpdateVersion;
+  readonly now: Date;
+}
+
+/** Dates become ISO strings so JSON and Avro consumers see the same values. */
+function plain(doc: Row | null): Row | null {
+  const d = withoutId(doc);
+  return d === null ? null : (JSON.parse(JSON.stringify(d)) as Row);
+}
+
+export function prUpdateOf(change: ProjectionChange, context: PrUpdateContext): { value: PrUpdate; headers: Record<string, string> } {
+  const timestamp = context.now.toISOString();
+  const messageSchema = JSON.stringify({ type: 'pr-update', version: context.version });
+  if (context.version === 'v1.0.0') {
+    return {
+      headers: { messageSchema },
+      value: {
+        operationType: change.type,
+        operationTimestamp: timestamp,
+        projectionName: context.projection,
+        source: context.source,
+        primaryKeys: context.primaryKeys,
+        before: plain(change.before),
+        after: plain(change.after),
+        __internal__kafkaInfo: change.kafka,
+      },
+    };
+  }
+  const ingestion = { topic: change.kafka.topic, partitionID: change.kafka.partition, offset: Number(change.kafka.offset), timestamp: change.kafka.timestamp, pollTimestamp: timestamp };
+  return {
+    headers: { messageSchema, context: JSON.stringify({ ingestion }) },
+    value: {
+      operation: { type: change.type, timestamp },
+      source: context.source,
+      storageNamespace: context.projection,
+      primaryKeys: context.primaryKeys,
+      before: plain(change.before),
+      after: plain(change.after),
+    },
+  };
+}
+
+/** Reads either version back into one shape (the trigger stage accepts both, like the SVTG). */
+export function readPrUpdate(value: unknown): { projection: string; type: 'INSERT' | 'UPDATE' | 'DELETE'; before: Row | null; after: Row | null } | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as Partial<PrUpdateV1 & PrUpdateV2>;
+  if (v.operation && typeof v.storageNamespace === 'string') {
+    return { projection: v.storageNamespace, type: v.operation.type, before: v.before ?? null, after: v.after ?? null };
+  }
+  if (typeof v.operationType === 'string' && typeof v.projectionName === 'string') {
+    return { projection: v.projectionName, type: v.operationType === ('UPSERT' as string) ? 'UPDATE' : v.operationType, before: v.before ?? null, after: v.after ?? null };
+  }
+  return null;
+}

@@ -1,0 +1,97 @@
+/**
+ * Declaring a projection: a typed, cast copy of one source table, fed by one CDC topic.
+ *
+ *   const customers = projection({
+ *     name: 'pr_customers',
+ *     source: { topic: 'crm.public.customers', adapter: debezium(), value: avro() },
+ *     primaryKey: ['customer_id'],
+ *     fields: { customer_id: field.string(), name: field.string({ from: 'full_name' }) },
+ *   });
+ *
+ * The document type is inferred from `fields`, and flows into single views that include it.
+ */
+import { TributaryError } from '../../errors.js';
+import type { IndexSpec } from '../../store/types.js';
+import { json } from '../../stream/serdes/json.js';
+import type { Serde } from '../../stream/serdes/types.js';
+import type { CdcAdapter } from '../cdc/change-event.js';
+import type { FieldSpec, FieldsOf } from './fields.js';
+import type { PrUpdateVersion } from './pr-update.js';
+
+export interface ProjectionSource {
+  readonly topic: string;
+  readonly adapter: CdcAdapter;
+  /** Default: JSON. */
+  readonly key?: Serde<unknown>;
+  /** Default: JSON. Use `avro()` for Avro through the registry. */
+  readonly value?: Serde<unknown>;
+}
+
+export interface PrUpdateOptions {
+  /** Default `<topicPrefix><name>.pr-update`. */
+  readonly topic?: string;
+  /** Default 'v2.0.0'. */
+  readonly version?: PrUpdateVersion;
+  /** Default 'json'; 'avro' writes through the schema registry with schemas/pr-update-*.avsc. */
+  readonly format?: 'json' | 'avro';
+}
+
+export interface ProjectionOptions<F extends Record<string, FieldSpec<unknown>>> {
+  readonly name: string;
+  readonly source: ProjectionSource;
+  readonly primaryKey: ReadonlyArray<keyof F & string>;
+  readonly fields: F;
+  /** 'soft' (default) keeps the row with `__STATE__: DELETED`; 'hard' removes it. */
+  readonly deleteMode?: 'soft' | 'hard';
+  /** System of record, the `source` of pr-update events (default: the source topic). */
+  readonly systemOfRecord?: string;
+  readonly prUpdate?: PrUpdateOptions;
+  /** Extra indexes, e.g. on foreign keys read by strategies (those of declared relations are added automatically). */
+  readonly indexes?: readonly IndexSpec[];
+}
+
+/** A declared projection. `Doc` is the document type inferred from its fields. */
+export interface Projection<Doc extends object = Record<string, unknown>> {
+  readonly kind: 'projection';
+  readonly name: string;
+  readonly options: ProjectionOptions<Record<string, FieldSpec<unknown>>>;
+  readonly primaryKey: readonly string[];
+  /** Phantom: carries the document type to single views. Never set at run time. */
+  readonly __doc?: Doc;
+}
+
+export function projection<F extends Record<string, FieldSpec<unknown>>>(options: ProjectionOptions<F>): Projection<FieldsOf<F>> {
+  if (!/^[A-Za-z0-9_-]+$/.test(options.name)) {
+    throw new TributaryError('TRB_TOPOLOGY', `projection name '${options.name}' may only use letters, digits, '_' and '-' (it is a collection name)`);
+  }
+  if (options.primaryKey.length === 0) throw new TributaryError('TRB_TOPOLOGY', `projection '${options.name}' needs at least one primary key field`);
+  for (const k of options.primaryKey) {
+    if (!(k in options.fields)) throw new TributaryError('TRB_TOPOLOGY', `primary key '${k}' of projection '${options.name}' is not one of its fields`);
+  }
+  return {
+    kind: 'projection',
+    name: options.name,
+    options: options as unknown as ProjectionOptions<Record<string, FieldSpec<unknown>>>,
+    primaryKey: [...options.primaryKey],
+  };
+}
+
+export function sourceSerdes(p: Projection<object>): { key: Serde<unknown>; value: Serde<unknown> } {
+  return { key: p.options.source.key ?? json<unknown>(), value: p.options.source.value ?? json<unknown>() };
+}
+
+export function prUpdateTopic(p: Projection<object>, topicPrefix: string): string {
+  return p.options.prUpdate?.topic ?? `${topicPrefix}${p.name}.pr-update`;
+}
+
+/** The indexes Fast Data documents for a projection (§2.8), plus declared extras. */
+export function projectionIndexes(p: Projection<object>, extra: readonly IndexSpec[] = []): IndexSpec[] {
+  const pk = Object.fromEntries(p.primaryKey.map((k) => [k, 1 as const]));
+  return [
+    { name: 'mia_primary_key_index', fields: pk, unique: true },
+    { name: 'mia_internal_counter_index', fields: { ...pk, __internal__counter: 1, __internal__counterType: 1 } },
+    { name: 'mia_state_index', fields: { ...pk, __STATE__: 1 } },
+    ...(p.options.indexes ?? []),
+    ...extra,
+  ];
+}

@@ -1,0 +1,135 @@
+/**
+ * The aggregate operator of a single view: a batch of sv-trigger events → distinct keys →
+ * batched aggregation → one bulk write of views → sv-update events; failed aggregations are
+ * recorded (Fast Data error records) and re-published to the trigger topic with an attempt count,
+ * then dead-lettered after `maxAttempts`.
+ *
+ *   sv-trigger batch  --aggregateViews(sv_customers)-->  (sv-update records are emitted with the batch)
+ *                     ~~> one bulkWrite on sv_customers, error records on sv_customers-errors
+ */
+import { randomUUID } from 'node:crypto';
+import { mergeMap, toArray } from 'rxjs';
+import { TributaryError } from '../../errors.js';
+import { defineOperator, DROPPED, guarded, type Operator } from '../../stream/operators/define.js';
+import type { AnyRecord } from '../../stream/record.js';
+import type { WriteOperation } from '../../store/types.js';
+import type { Row } from '../cdc/change-event.js';
+import { isLive, keyString, STATE } from '../projection/metadata.js';
+import { storedByKey } from '../projection/write-projection.js';
+import { assemble } from './assemble.js';
+import { readSvTrigger, svUpdateOf, SV_TRIGGER_HEADERS, type OperationType, type SvTrigger } from './events.js';
+import type { SingleView } from './single-view.js';
+
+export interface AggregateOptions {
+  readonly triggerTopic: string;
+  readonly svUpdateTopic: string | null;
+  readonly errorsCollection: string;
+  readonly source: string;
+  readonly now?: () => Date;
+}
+
+const json = (v: unknown) => Buffer.from(JSON.stringify(v));
+
+export function aggregateViews(view: SingleView, options: AggregateOptions): Operator<AnyRecord, AnyRecord> {
+  const now = options.now ?? (() => new Date());
+  const maxAttempts = view.options.maxAttempts ?? 5;
+  return defineOperator({ name: 'aggregateViews', kind: 'sink', target: view.name, targetKind: 'collection' }, (context) => (source) =>
+    source.pipe(
+      toArray(),
+      mergeMap(async (records) => {
+        const triggers = new Map<string, { trigger: SvTrigger; record: AnyRecord }>();
+        for (const record of records) {
+          const t = guarded(context, record, 'TRB_DECODE', (r) => {
+            const trigger = readSvTrigger(r.value);
+            if (!trigger) throw new TributaryError('TRB_DECODE', `not an sv-trigger event on ${r.topic}`);
+            return trigger;
+          });
+          if (t !== DROPPED) triggers.set(keyString(t.singleViewIdentifier), { trigger: t, record });
+        }
+        if (triggers.size === 0) return records;
+        const store = context.store;
+        if (!store) throw new TributaryError('TRB_CONFIG', `single view '${view.name}' needs a document store`);
+        const keys = [...triggers.values()].map((t) => t.trigger.singleViewIdentifier);
+        const collection = store.collection(view.name);
+        const existing = await storedByKey(collection, Object.keys(view.key), keys);
+        const outcomes = await assemble(view, keys, store);
+        const at = now();
+        const writes: WriteOperation[] = [];
+        const errors: WriteOperation[] = [];
+        const updates: Array<{ type: OperationType; before: Row | null; after: Row | null; trigger: SvTrigger }> = [];
+        const deleteMode = view.options.delete ?? 'delete';
+
+        for (const outcome of outcomes) {
+          const k = keyString(outcome.key);
+          const { trigger, record } = triggers.get(k) as { trigger: SvTrigger; record: AnyRecord };
+          const before = existing.get(k) ?? null;
+          if (outcome.kind === 'upsert') {
+            const doc = { ...outcome.view, createdAt: isLive(before) ? before.createdAt : at, updatedAt: at, [STATE]: 'PUBLIC' };
+            writes.push(view.options.upsert === 'update' ? { kind: 'upsert', filter: outcome.key, set: doc } : { kind: 'replace', filter: outcome.key, document: doc });
+            updates.push({ type: isLive(before) ? 'UPDATE' : 'INSERT', before, after: doc, trigger });
+            continue;
+          }
+          if (outcome.kind === 'delete') {
+            if (outcome.reason === 'VALIDATION_ERROR') errors.push(errorRecord(view.name, options.source, outcome.key, 'VALIDATION_ERROR', 'validate() returned false: the single view was deleted', at));
+            if (!isLive(before)) continue;
+            writes.push(deleteMode === 'virtualDelete' ? { kind: 'upsert', filter: outcome.key, set: { [STATE]: 'DELETED', updatedAt: at } } : { kind: 'delete', filter: outcome.key });
+            updates.push({ type: 'DELETE', before, after: null, trigger });
+            continue;
+          }
+          // map() threw: record it, then retry through the trigger topic, then dead-letter.
+          errors.push(errorRecord(view.name, options.source, outcome.key, 'UNKNOWN_ERROR', outcome.error.message, at));
+          const attempts = (trigger.retry?.attempts ?? 0) + 1;
+          if (attempts <= maxAttempts) {
+            const retry: SvTrigger = { ...trigger, retry: { attempts, lastError: { type: 'UNKNOWN_ERROR', message: outcome.error.message } } };
+            context.emit({ topic: options.triggerTopic, key: json(outcome.key), value: json(retry), headers: SV_TRIGGER_HEADERS });
+          } else {
+            context.reject(record, new TributaryError('TRB_PROCESS', `aggregation of ${view.name} ${JSON.stringify(outcome.key)} failed ${attempts} times: ${outcome.error.message}`, { cause: outcome.error }), 'TRB_PROCESS');
+          }
+        }
+        const started = performance.now();
+        if (writes.length > 0) await collection.bulkWrite(writes);
+        if (errors.length > 0) await store.collection(options.errorsCollection).bulkWrite(errors);
+        context.observeStoreWrite(view.name, (performance.now() - started) / 1000);
+
+        if (options.svUpdateTopic && view.options.svUpdate !== false) {
+          const svUpdate = view.options.svUpdate ?? {};
+          for (const u of updates) {
+            const { value, headers } = svUpdateOf(u.type, u.before, u.after, u.trigger.__internal__kafkaInfo, {
+              view: view.name,
+              source: options.source,
+              version: svUpdate.version ?? 'v1.0.0',
+              beforeAfter: svUpdate.beforeAfter ?? false,
+              primaryKeys: Object.keys(view.key),
+              now: at,
+            });
+            context.emit({ topic: options.svUpdateTopic, key: json(u.trigger.singleViewIdentifier), value: json(value), headers });
+          }
+        }
+        return records;
+      }),
+      mergeMap((out) => out),
+    ),
+  );
+}
+
+function errorRecord(type: string, origin: string, identifier: Row, errorType: string, errorMessage: string, at: Date): WriteOperation {
+  const id = randomUUID();
+  return {
+    kind: 'replace',
+    filter: { errorId: id },
+    document: {
+      errorId: id,
+      portfolioOrigin: origin,
+      type,
+      identifier,
+      errorType,
+      errorMessage,
+      resolutionMethod: 'AGGREGATION',
+      createdAt: at,
+      updatedAt: at,
+      creatorId: 'tributary',
+      updaterId: 'tributary',
+      [STATE]: 'PUBLIC',
+    },
+  };
+}

@@ -1,0 +1,229 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TributaryError, isTributaryError } from '../errors.js';
+
+/** Result of a liveness or readiness check: overall verdict plus one entry per named check. */
+export interface HealthReport {
+  ok: boolean;
+  checks: Record<string, { ok: boolean; detail?: string }>;
+}
+
+export interface OpsRouteRequest {
+  /** Parsed JSON body; `undefined` when the request had none. */
+  body: unknown;
+  query: URLSearchParams;
+}
+
+export interface OpsRouteResponse {
+  status: number;
+  /** Serialised as JSON. */
+  body: unknown;
+}
+
+/** An extra endpoint, e.g. a control action such as pausing a stream. */
+export interface OpsRoute {
+  method: 'GET' | 'POST';
+  path: string;
+  /** Require `Authorization: Bearer <controlToken>`. Anything that changes state should set this. */
+  auth?: boolean;
+  handler(request: OpsRouteRequest): Promise<OpsRouteResponse>;
+}
+
+export interface OpsServerOptions {
+  /** Interface to bind. Default `127.0.0.1`: ops endpoints are not for the open internet. */
+  host?: string;
+  /** Port to bind. Default 9464 (the Prometheus exporter convention); 0 picks a free port. */
+  port?: number;
+  /** Prometheus scrape body. Without it `/metrics` answers 404. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** Liveness: is the process worth keeping? Without it the process counts as alive. */
+  health?: () => HealthReport | Promise<HealthReport>;
+  /** Readiness: should traffic/partitions go here? Without it, same as liveness. */
+  readiness?: () => HealthReport | Promise<HealthReport>;
+  /** JSON description of the running topology. Without it `/topology` answers 404. */
+  topology?: () => unknown;
+  routes?: readonly OpsRoute[];
+  /** Bearer token for `auth: true` routes. Without it those routes are disabled (403). */
+  controlToken?: string;
+  /** Largest accepted request body in bytes. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Told about failures that became a 500, so they reach the log instead of vanishing. */
+  onError?: (error: unknown, request: { method: string; path: string }) => void;
+}
+
+export interface OpsServer {
+  /** Base URL, e.g. `http://127.0.0.1:9464`. */
+  readonly url: string;
+  readonly host: string;
+  /** The bound port (the real one when 0 was asked for). */
+  readonly port: number;
+  readonly address: AddressInfo;
+  /** Stops listening and drops open connections, keep-alive ones included. Idempotent. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_OPS_HOST = '127.0.0.1';
+export const DEFAULT_OPS_PORT = 9464;
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+const RESERVED_PATHS = new Set(['/metrics', '/-/healthz', '/-/ready', '/topology']);
+
+interface JsonReply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Starts the ops HTTP server: metrics, health, readiness, topology and optional control routes. */
+export async function startOpsServer(options: OpsServerOptions = {}): Promise<OpsServer> {
+  const host = options.host ?? DEFAULT_OPS_HOST;
+  const port = options.port ?? DEFAULT_OPS_PORT;
+  const routes = validateRoutes(options.routes ?? []);
+  const token = options.controlToken === undefined || options.controlToken === '' ? undefined : digest(options.controlToken);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+    const path = url.pathname;
+    try {
+      if (RESERVED_PATHS.has(path)) {
+        if (method !== 'GET') return send(res, { status: 405, body: { error: 'method not allowed' }, headers: { allow: 'GET, HEAD' } });
+        if (path === '/metrics') {
+          if (options.metrics === undefined) return send(res, { status: 404, body: { error: 'metrics not enabled' } });
+          const { contentType, body } = await options.metrics();
+          res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+          res.end(body);
+          return;
+        }
+        if (path === '/-/healthz') return send(res, await healthReply(options.health));
+        if (path === '/-/ready') return send(res, await healthReply(options.readiness ?? options.health));
+        if (options.topology === undefined) return send(res, { status: 404, body: { error: 'topology not available' } });
+        return send(res, { status: 200, body: await options.topology() });
+      }
+      const candidates = routes.filter((route) => route.path === path);
+      const route = candidates.find((candidate) => candidate.method === method);
+      if (route === undefined) {
+        if (candidates.length === 0) return send(res, { status: 404, body: { error: 'not found', path } });
+        const allow = candidates.map((candidate) => candidate.method).join(', ');
+        return send(res, { status: 405, body: { error: 'method not allowed' }, headers: { allow } });
+      }
+      if (route.auth === true) {
+        if (token === undefined) return send(res, { status: 403, body: { error: 'control disabled: no token configured' } });
+        if (!authorized(req.headers.authorization, token)) {
+          return send(res, { status: 401, body: { error: 'unauthorized' }, headers: { 'www-authenticate': 'Bearer' } });
+        }
+      }
+      const body = await readJsonBody(req, maxBodyBytes);
+      if ('reply' in body) return send(res, body.reply);
+      const reply = await route.handler({ body: body.value, query: url.searchParams });
+      return send(res, reply);
+    } catch (error) {
+      options.onError?.(error, { method, path });
+      const body = isTributaryError(error) ? { error: error.message, code: error.code } : { error: 'internal error' };
+      if (!res.headersSent) return send(res, { status: 500, body });
+      res.destroy();
+    }
+  }
+
+  const server = createServer((req, res) => {
+    void handle(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => {
+      reject(new TributaryError('TRB_CONFIG', `ops server cannot listen on ${host}:${port}: ${error.message}`, { cause: error, context: { host, port } }));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${address.port}`,
+    host: address.address,
+    port: address.port,
+    address,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => (error === undefined ? resolve() : reject(error)));
+        // close() only stops accepting; without this an idle keep-alive socket from the last
+        // scrape would hold shutdown open for the keep-alive timeout.
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+function validateRoutes(routes: readonly OpsRoute[]): readonly OpsRoute[] {
+  const seen = new Set<string>();
+  for (const route of routes) {
+    const key = `${route.method} ${route.path}`;
+    if (!route.path.startsWith('/')) throw new TributaryError('TRB_CONFIG', `ops route path must start with '/': ${route.path}`);
+    if (RESERVED_PATHS.has(route.path)) throw new TributaryError('TRB_CONFIG', `ops route path is reserved: ${route.path}`);
+    if (seen.has(key)) throw new TributaryError('TRB_CONFIG', `duplicate ops route: ${key}`);
+    seen.add(key);
+  }
+  return [...routes];
+}
+
+async function healthReply(provider: OpsServerOptions['health']): Promise<JsonReply> {
+  let report: HealthReport;
+  try {
+    report = provider === undefined ? { ok: true, checks: {} } : await provider();
+  } catch (error) {
+    // A check that throws is itself a failed check, not a crashed endpoint.
+    const detail = error instanceof Error ? error.message : String(error);
+    report = { ok: false, checks: { provider: { ok: false, detail } } };
+  }
+  const reasons = Object.entries(report.checks)
+    .filter(([, check]) => !check.ok)
+    .map(([name, check]) => (check.detail === undefined ? name : `${name}: ${check.detail}`));
+  return { status: report.ok ? 200 : 503, body: { status: report.ok ? 'ok' : 'fail', checks: report.checks, reasons } };
+}
+
+/** Hashing both sides first gives equal-length buffers, so the comparison leaks neither content nor length. */
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function authorized(header: string | undefined, token: Buffer): boolean {
+  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  const presented = digest(match?.[1] ?? '');
+  return timingSafeEqual(presented, token) && match !== null;
+}
+
+async function readJsonBody(req: IncomingMessage, limit: number): Promise<{ value: unknown } | { reply: JsonReply }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    // The rest of the body is never read, so the connection cannot be reused.
+    if (size > limit) return { reply: { status: 413, body: { error: 'request body too large', limit }, headers: { connection: 'close' } } };
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return { value: undefined };
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch {
+    return { reply: { status: 400, body: { error: 'invalid JSON body' } } };
+  }
+}
+
+function send(res: ServerResponse, reply: JsonReply): void {
+  const payload = JSON.stringify(reply.body) ?? 'null';
+  res.writeHead(reply.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...reply.headers,
+  });
+  res.end(payload);
+}

@@ -1,0 +1,242 @@
+/**
+ * The document store on the MongoDB driver (v7), for MongoDB and for FerretDB 1.x (docs/infra.md).
+ *
+ * Every `bulkWrite` is ONE ordered driver bulkWrite. Nothing reads per-statement results: FerretDB
+ * 1.24 ignores `ordered: false` for updates, fails a batch at its first error with misnumbered (or
+ * no) `writeErrors`, and numbers `upsertedIds` by upsert count. Callers therefore treat a failed
+ * batch as "some prefix may have applied" and retry all of it, which is safe because every
+ * operation is an idempotent upsert, replace or delete.
+ */
+import {
+  MongoBulkWriteError,
+  MongoClient,
+  MongoError,
+  MongoNetworkError,
+  MongoOperationTimeoutError,
+  MongoServerError,
+  MongoServerSelectionError,
+  type AnyBulkWriteOperation,
+  type Collection as DriverCollection,
+  type Document as DriverDocument,
+  type FindOptions as DriverFindOptions,
+  type IndexDescription,
+  type MongoClientOptions,
+} from 'mongodb';
+import { TributaryError, type ErrorCode } from '../../errors.js';
+import type { BulkWriteResult, Collection, Document, DocumentStore, Filter, FindOptions, IndexSpec, WriteOperation } from '../types.js';
+
+export interface MongoDocumentStoreOptions {
+  /** A MongoDB connection string, e.g. `mongodb://127.0.0.1:27017/?directConnection=true`. */
+  readonly url: string;
+  readonly database: string;
+  readonly clientOptions?: MongoClientOptions;
+}
+
+/** Refusals of the request itself (bad values, keys with '$' or '.', oversized documents): a retry repeats them. */
+const PERMANENT_CODES = new Set([
+  2, // BadValue
+  9, // FailedToParse
+  13, // Unauthorized
+  14, // TypeMismatch
+  16, // InvalidLength
+  18, // AuthenticationFailed
+  20, // IllegalOperation
+  22, // InvalidBSON
+  28, // PathNotViable
+  30, // InvalidPath
+  40, // ConflictingUpdateOperators
+  52, // DollarPrefixedFieldName
+  53, // InvalidIdField
+  55, // InvalidDBRef
+  56, // EmptyFieldName
+  57, // DottedFieldName
+  66, // ImmutableField
+  67, // CannotCreateIndex
+  72, // InvalidOptions
+  73, // InvalidNamespace
+  79, // UnknownReplWriteConcern
+  85, // IndexOptionsConflict
+  86, // IndexKeySpecsConflict
+  100, // UnsatisfiableWriteConcern
+  115, // CommandNotSupported
+  121, // DocumentValidationFailure
+  238, // NotImplemented (FerretDB)
+  10334, // BSONObjectTooLarge
+  17419, // document grew over the size limit
+  17420, // document grew over the size limit (replace)
+  31254, // projection mixes inclusion and exclusion
+]);
+
+const RETRYABLE_LABELS = ['RetryableWriteError', 'TransientTransactionError', 'ResetPool', 'RetryableError', 'SystemOverloadedError'];
+
+function serverCodes(error: MongoServerError): number[] {
+  const codes = [error.code];
+  if (error instanceof MongoBulkWriteError) codes.push(...[error.writeErrors].flat().map((writeError) => writeError.code));
+  return codes.filter((code): code is number => typeof code === 'number');
+}
+
+/**
+ * Whether retrying the same request can succeed; the one place the mongo store decides it (the
+ * retrier only reads the flag). Retriable: network errors, server selection and operation timeouts,
+ * "not primary"/shutdown/interrupted codes, server error labels that say so, and duplicate keys
+ * (11000: two writers upserting the same new key race under a unique index; the loser's retry finds
+ * the document and updates it). Permanent: PERMANENT_CODES, and errors raised in the client before
+ * anything is sent (invalid arguments, closed client, BSON that cannot be serialised or is too
+ * large). Any other server code is retriable, the default of TRB_STORE_WRITE/READ: a wrong
+ * "retriable" costs a bounded retry budget, a wrong "permanent" loses a write. That includes code 1,
+ * which FerretDB reports for backend (SQLite) failures such as a busy database.
+ */
+export function classifyMongoError(error: unknown): { retriable: boolean } {
+  if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError || error instanceof MongoOperationTimeoutError) return { retriable: true };
+  if (error instanceof MongoError && error.name === 'MongoWaitQueueTimeoutError') return { retriable: true };
+  if (error instanceof MongoError && RETRYABLE_LABELS.some((label) => error.hasErrorLabel(label))) return { retriable: true };
+  if (error instanceof MongoServerError) return { retriable: !serverCodes(error).some((code) => PERMANENT_CODES.has(code)) };
+  return { retriable: false };
+}
+
+function storeError(code: ErrorCode, message: string, error: unknown, context: Record<string, unknown>): TributaryError {
+  const detail = error instanceof Error ? error.message : String(error);
+  return new TributaryError(code, `${message}: ${detail}`, { cause: error, retriable: classifyMongoError(error).retriable, context });
+}
+
+function toDriverOperation(operation: WriteOperation): AnyBulkWriteOperation {
+  switch (operation.kind) {
+    case 'upsert': {
+      const update: DriverDocument = { $set: operation.set };
+      if (operation.setOnInsert !== undefined && Object.keys(operation.setOnInsert).length > 0) update['$setOnInsert'] = operation.setOnInsert;
+      if (operation.unset !== undefined && operation.unset.length > 0) update['$unset'] = Object.fromEntries(operation.unset.map((path) => [path, '']));
+      return { updateOne: { filter: operation.filter, update, upsert: true } };
+    }
+    case 'replace':
+      return { replaceOne: { filter: operation.filter, replacement: operation.document, upsert: true } };
+    case 'delete':
+      return { deleteMany: { filter: operation.filter } };
+  }
+}
+
+function isNamespaceNotFound(error: unknown): boolean {
+  return error instanceof MongoServerError && (error.code === 26 || /ns not found/i.test(error.message));
+}
+
+class MongoCollection implements Collection {
+  readonly #driver: () => DriverCollection;
+  readonly #context: Record<string, unknown>;
+
+  /** `driver` is looked up per call: the store replaces its client after a failed connect(). */
+  constructor(
+    readonly name: string,
+    driver: () => DriverCollection,
+    database: string,
+  ) {
+    this.#driver = driver;
+    this.#context = { database, collection: name };
+  }
+
+  async bulkWrite(operations: readonly WriteOperation[]): Promise<BulkWriteResult> {
+    // The driver refuses an empty batch; an empty batch trivially succeeded.
+    if (operations.length === 0) return { upserted: 0, modified: 0, matched: 0, deleted: 0 };
+    try {
+      const result = await this.#driver().bulkWrite(operations.map(toDriverOperation), { ordered: true });
+      return { upserted: result.upsertedCount, modified: result.modifiedCount, matched: result.matchedCount, deleted: result.deletedCount };
+    } catch (error) {
+      throw storeError('TRB_STORE_WRITE', `bulkWrite of ${operations.length} operations on "${this.name}" failed`, error, { ...this.#context, operations: operations.length });
+    }
+  }
+
+  async find(filter: Filter, options: FindOptions = {}): Promise<Document[]> {
+    const driverOptions: DriverFindOptions = {};
+    if (options.projection !== undefined) driverOptions.projection = { ...options.projection };
+    if (options.sort !== undefined) driverOptions.sort = { ...options.sort };
+    if (options.skip !== undefined) driverOptions.skip = options.skip;
+    if (options.limit !== undefined) driverOptions.limit = options.limit;
+    try {
+      return await this.#driver().find(filter, driverOptions).toArray();
+    } catch (error) {
+      throw storeError('TRB_STORE_READ', `find on "${this.name}" failed`, error, this.#context);
+    }
+  }
+
+  async findOne(filter: Filter): Promise<Document | null> {
+    try {
+      return await this.#driver().findOne(filter);
+    } catch (error) {
+      throw storeError('TRB_STORE_READ', `findOne on "${this.name}" failed`, error, this.#context);
+    }
+  }
+
+  async count(filter: Filter = {}): Promise<number> {
+    try {
+      return await this.#driver().countDocuments(filter);
+    } catch (error) {
+      throw storeError('TRB_STORE_READ', `count on "${this.name}" failed`, error, this.#context);
+    }
+  }
+
+  async createIndexes(indexes: readonly IndexSpec[]): Promise<void> {
+    if (indexes.length === 0) return;
+    const specs: IndexDescription[] = indexes.map((index) => ({ name: index.name, key: { ...index.fields }, ...(index.unique === true ? { unique: true } : {}) }));
+    try {
+      // One command per index: FerretDB 1.24 panics and drops the connection when a createIndexes
+      // command lists two or more indexes that all exist already (re-running a startup is routine).
+      for (const spec of specs) await this.#driver().createIndexes([spec]);
+    } catch (error) {
+      throw storeError('TRB_STORE_WRITE', `createIndexes on "${this.name}" failed`, error, { ...this.#context, indexes: indexes.map((index) => index.name) });
+    }
+  }
+
+  async drop(): Promise<void> {
+    try {
+      await this.#driver().drop();
+    } catch (error) {
+      // Dropping what does not exist is done (MongoDB < 7 reports "ns not found").
+      if (isNamespaceNotFound(error)) return;
+      throw storeError('TRB_STORE_WRITE', `drop of "${this.name}" failed`, error, this.#context);
+    }
+  }
+}
+
+export class MongoDocumentStore implements DocumentStore {
+  readonly kind = 'mongo' as const;
+  #client: MongoClient;
+  readonly #options: MongoDocumentStoreOptions;
+  readonly #database: string;
+
+  constructor(options: MongoDocumentStoreOptions) {
+    if (typeof options.database !== 'string' || !/^[^/\\. "$*<>:|?\0]{1,63}$/.test(options.database)) {
+      throw new TributaryError('TRB_CONFIG', `invalid MongoDB database name "${String(options.database)}"`, { context: { database: options.database } });
+    }
+    try {
+      this.#client = new MongoClient(options.url, options.clientOptions);
+    } catch (error) {
+      // Never echo the URL: it may carry credentials.
+      throw new TributaryError('TRB_CONFIG', `invalid MongoDB connection string: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    this.#options = options;
+    this.#database = options.database;
+  }
+
+  /**
+   * Connects eagerly so that an unreachable server fails at start-up, not at the first write. The
+   * driver closes a client whose connect() failed, and every later operation on it fails with a
+   * non-retriable "Topology is closed"; a fresh client instead lets a retried connect() or the next
+   * operation reach the server once it is back.
+   */
+  async connect(): Promise<void> {
+    try {
+      await this.#client.connect();
+    } catch (error) {
+      const failed = this.#client;
+      this.#client = new MongoClient(this.#options.url, this.#options.clientOptions);
+      await failed.close().catch(() => undefined);
+      throw storeError('TRB_CONNECT', 'could not connect to MongoDB', error, { database: this.#database });
+    }
+  }
+
+  collection(name: string): Collection {
+    return new MongoCollection(name, () => this.#client.db(this.#database).collection(name), this.#database);
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+}

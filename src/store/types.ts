@@ -1,0 +1,58 @@
+/**
+ * The document store the framework writes read models to. Two implementations pass one contract
+ * suite: `mongo/` (the mongodb driver; MongoDB or FerretDB) and `memory/` (embedded).
+ *
+ * The interface is deliberately small and avoids what FerretDB 1.x lacks (see docs/infra.md):
+ * no transactions, no $lookup, no reliance on per-statement errors of unordered update batches.
+ */
+
+export type Document = Record<string, unknown>;
+/** A flat equality filter on top-level fields, with `$in` allowed as a field's value. */
+export type Filter = Record<string, unknown>;
+
+export type WriteOperation =
+  | { readonly kind: 'upsert'; readonly filter: Filter; readonly set: Document; readonly setOnInsert?: Document; readonly unset?: readonly string[] }
+  | { readonly kind: 'replace'; readonly filter: Filter; readonly document: Document }
+  | { readonly kind: 'delete'; readonly filter: Filter };
+
+export interface BulkWriteResult {
+  readonly upserted: number;
+  readonly modified: number;
+  readonly matched: number;
+  readonly deleted: number;
+}
+
+export interface IndexSpec {
+  readonly name: string;
+  readonly fields: Readonly<Record<string, 1 | -1>>;
+  readonly unique?: boolean;
+}
+
+export interface FindOptions {
+  readonly projection?: Readonly<Record<string, 0 | 1>>;
+  readonly sort?: Readonly<Record<string, 1 | -1>>;
+  readonly limit?: number;
+  readonly skip?: number;
+}
+
+export interface Collection {
+  readonly name: string;
+  /**
+   * Applies the operations in order. On failure throws a TributaryError (`TRB_STORE_WRITE`) and
+   * gives no guarantee which operations were applied: callers must be idempotent and may retry the
+   * whole batch.
+   */
+  bulkWrite(operations: readonly WriteOperation[]): Promise<BulkWriteResult>;
+  find(filter: Filter, options?: FindOptions): Promise<Document[]>;
+  findOne(filter: Filter): Promise<Document | null>;
+  count(filter?: Filter): Promise<number>;
+  createIndexes(indexes: readonly IndexSpec[]): Promise<void>;
+  drop(): Promise<void>;
+}
+
+export interface DocumentStore {
+  readonly kind: 'mongo' | 'memory';
+  connect(): Promise<void>;
+  collection(name: string): Collection;
+  close(): Promise<void>;
+}

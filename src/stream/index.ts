@@ -1,0 +1,15 @@
+export { topology, Topology, Stream } from './topology.js';
+export type { ErrorDecision, ErrorPolicy, RecordFailure, RetryOptions, StreamDefinition, StreamOptions } from './topology.js';
+export type { SubTopologyDescription, TopologyDescription } from './describe.js';
+export type { KeyValue, RecordOrigin, StreamRecord } from './record.js';
+export * from './operators/index.js';
+export * from './serdes/index.js';
+export { runTopology } from './runtime/runner.js';
+export type { RunningTopology, RunOptions, StreamStatus } from './runtime/runner.js';
+export { DEAD_LETTER_HEADERS } from './runtime/dead-letter.js';
+export { kafkaTransport } from './transport/kafka/kafka-transport.js';
+export type { KafkaTransportOptions } from './transport/kafka/kafka-transport.js';
+export { memoryTransport, MemoryBroker } from './transport/memory/memory-transport.js';
+export type * from './transport/types.js';
+export { stopOnSignals } from './runtime/lifecycle.js';
+export type { SignalOptions, Stoppable } from './runtime/lifecycle.js';

@@ -1,0 +1,12 @@
+export { defineOperator, isOperator, standaloneContext } from './define.js';
+export type { Operator, OperatorContext, OperatorInfo, OperatorKind } from './define.js';
+export { filter } from './filter.js';
+export { flatMap } from './flat-map.js';
+export { map } from './map.js';
+export { mapAsync } from './map-async.js';
+export { mapValues } from './map-values.js';
+export { peek } from './peek.js';
+export { toCollection } from './to-collection.js';
+export type { ToCollectionOptions } from './to-collection.js';
+export { toTopic } from './to-topic.js';
+export type { ToTopicOptions } from './to-topic.js';

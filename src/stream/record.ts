@@ -1,0 +1,44 @@
+import type { Headers } from './transport/types.js';
+
+/** Where a record came from: kept on every derived record so a failure can be dead-lettered with its original bytes. */
+export interface RecordOrigin {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly timestamp: number;
+  readonly rawKey: Buffer | null;
+  readonly rawValue: Buffer | null;
+  readonly headers: Headers;
+}
+
+export const ORIGIN: unique symbol = Symbol('tributary.origin');
+
+/** A decoded record flowing through a stream's operators. */
+export interface StreamRecord<K, V> {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly timestamp: number;
+  readonly key: K;
+  readonly value: V;
+  readonly headers: Headers;
+  readonly [ORIGIN]: RecordOrigin;
+}
+
+/** What a user function returns to produce a new record. */
+export interface KeyValue<K, V> {
+  readonly key: K;
+  readonly value: V;
+  readonly headers?: Headers;
+}
+
+export type AnyRecord = StreamRecord<unknown, unknown>;
+
+/** A new record with the same origin (so errors downstream still point at the source bytes). */
+export function derive<K, V>(from: AnyRecord, next: KeyValue<K, V>): StreamRecord<K, V> {
+  return { ...from, key: next.key, value: next.value, headers: next.headers ?? from.headers } as StreamRecord<K, V>;
+}
+
+export function originOf(record: AnyRecord): RecordOrigin {
+  return record[ORIGIN];
+}

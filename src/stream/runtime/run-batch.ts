@@ -1,0 +1,113 @@
+/**
+ * One attempt at one partition batch: decode every record, run the stream's operators over the
+ * batch as a finite Observable, and collect what must be produced (sink outputs and dead letters).
+ * Nothing is produced or committed here; the lane does that once this resolves.
+ */
+import { from, ignoreElements, lastValueFrom, type OperatorFunction } from 'rxjs';
+import { TributaryError, toTributaryError, type ErrorCode } from '../../errors.js';
+import type { Metrics } from '../../ops/metrics.js';
+import type { DocumentStore } from '../../store/types.js';
+import { isOperator, isPromiseLike, type OperatorContext } from '../operators/define.js';
+import { ORIGIN, originOf, type AnyRecord, type RecordOrigin } from '../record.js';
+import type { SchemaRegistryClient } from '../serdes/registry.js';
+import type { SerdeContext } from '../serdes/types.js';
+import type { ErrorDecision, StreamDefinition } from '../topology.js';
+import type { OutgoingMessage, RawBatch } from '../transport/types.js';
+import { deadLetter } from './dead-letter.js';
+
+export interface BatchDeps {
+  readonly definition: StreamDefinition;
+  readonly registry?: SchemaRegistryClient;
+  readonly store?: DocumentStore;
+  readonly metrics: Metrics;
+  readonly maxMessageBytes: number;
+  /** Called for every error decision (the runtime logs it and keeps the last one for status). */
+  onDecision(decision: ErrorDecision, error: TributaryError, origin: RecordOrigin): void;
+}
+
+/** Thrown when the policy says 'fail': the partition stops and health goes red. */
+export class RecordFailedError extends TributaryError {
+  constructor(readonly failure: TributaryError, readonly origin: RecordOrigin) {
+    super(failure.code, `${failure.message} (${origin.topic}[${origin.partition}]@${origin.offset})`, {
+      cause: failure,
+      retriable: false,
+      context: { topic: origin.topic, partition: origin.partition, offset: origin.offset },
+    });
+  }
+}
+
+export async function runBatch(batch: RawBatch, deps: BatchDeps): Promise<OutgoingMessage[]> {
+  const { definition, metrics } = deps;
+  const outputs: OutgoingMessage[] = [];
+
+  const reject = (origin: RecordOrigin, error: unknown, code: ErrorCode): void => {
+    const failure = toTributaryError(error, code);
+    const decision = decide(definition, failure, origin);
+    metrics.error(definition.name, failure.code, decision);
+    deps.onDecision(decision, failure, origin);
+    if (decision === 'fail') throw new RecordFailedError(failure, origin);
+    if (decision === 'dead-letter') {
+      const topic = definition.deadLetterTopic(origin.topic);
+      outputs.push(deadLetter(topic, definition.name, origin, failure));
+      metrics.deadLetter(definition.name, topic, failure.code);
+    }
+  };
+
+  const context: OperatorContext = {
+    stream: definition.name,
+    keyConcurrency: definition.keyConcurrency,
+    ...(deps.registry ? { registry: deps.registry } : {}),
+    ...(deps.store ? { store: deps.store } : {}),
+    reject: (record, error, code) => reject(originOf(record), error, code),
+    emit(message) {
+      const size = (message.key?.length ?? 0) + (message.value?.length ?? 0);
+      if (size > deps.maxMessageBytes) {
+        throw new TributaryError('TRB_TOO_LARGE', `record of ${size} bytes for ${message.topic} exceeds the ${deps.maxMessageBytes}-byte limit`);
+      }
+      outputs.push(message);
+    },
+    observeStoreWrite: (collection, seconds) => metrics.storeWrite(definition.name, collection, seconds),
+  };
+
+  // One serde context per part for the whole batch (they only name the topic, the part and the registry).
+  const keyContext: SerdeContext = { topic: batch.topic, part: 'key', ...(deps.registry ? { registry: deps.registry } : {}) };
+  const valueContext: SerdeContext = { topic: batch.topic, part: 'value', ...(deps.registry ? { registry: deps.registry } : {}) };
+  const records: AnyRecord[] = [];
+  for (const message of batch.messages) {
+    const origin: RecordOrigin = {
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: message.offset,
+      timestamp: message.timestamp,
+      rawKey: message.key,
+      rawValue: message.value,
+      headers: message.headers,
+    };
+    try {
+      // Await only what is really asynchronous (a registry lookup): a synchronous serde costs no microtask.
+      const keyResult = definition.key.deserialize(message.key, keyContext);
+      const key = isPromiseLike(keyResult) ? await keyResult : keyResult;
+      const valueResult = definition.value.deserialize(message.value, valueContext);
+      const value = isPromiseLike(valueResult) ? await valueResult : valueResult;
+      records.push({ topic: origin.topic, partition: origin.partition, offset: origin.offset, timestamp: origin.timestamp, key, value, headers: origin.headers, [ORIGIN]: origin });
+    } catch (error) {
+      const failure = toTributaryError(error, 'TRB_DECODE');
+      if (failure.retriable) throw failure; // registry unreachable: retry the batch, do not dead-letter
+      reject(origin, failure, 'TRB_DECODE');
+    }
+  }
+
+  const operators = definition.operators.map((op) => (isOperator(op) ? op.build(context) : op)) as Array<OperatorFunction<unknown, unknown>>;
+  const pipeline = operators.reduce<ReturnType<typeof from<AnyRecord[]>>>((source, op) => source.pipe(op as OperatorFunction<AnyRecord, AnyRecord>), from(records));
+  await lastValueFrom(pipeline.pipe(ignoreElements()), { defaultValue: undefined });
+  return outputs;
+}
+
+function decide(definition: StreamDefinition, failure: TributaryError, origin: RecordOrigin): ErrorDecision {
+  if (typeof definition.errors !== 'function') return definition.errors;
+  try {
+    return definition.errors({ stream: definition.name, code: failure.code, error: failure, origin });
+  } catch {
+    return 'fail'; // a handler that throws has not decided; failing is the only safe answer
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Runs a topology on a transport: one consumer group per stream, partitions processed
+ * concurrently, each partition's batches in order (see lane.ts). Exposes health, readiness and a
+ * status snapshot for the ops server, and drains on stop.
+ */
+import { TributaryError } from '../../errors.js';
+import type { Logger } from '../../ops/logger.js';
+import { createLogger } from '../../ops/logger.js';
+import type { HealthReport } from '../../ops/http-server.js';
+import { createMetrics, type Metrics } from '../../ops/metrics.js';
+import type { DocumentStore } from '../../store/types.js';
+import type { SchemaRegistryClient } from '../serdes/registry.js';
+import type { StreamDefinition, Topology } from '../topology.js';
+import type { ConsumerOptions, RawBatch, TopicPartitions, TransactionalProducer, Transport, TransportConsumer, TransportProducer } from '../transport/types.js';
+import { processLane } from './lane.js';
+
+export interface RunOptions {
+  readonly transport: Transport;
+  readonly registry?: SchemaRegistryClient;
+  readonly store?: DocumentStore;
+  readonly metrics?: Metrics;
+  readonly logger?: Logger;
+  /** Largest record a sink may produce (default 1 000 000 bytes, under Kafka's default limit). */
+  readonly maxMessageBytes?: number;
+  /** Only run these streams: a stream name, or a stage prefix ('ingest' runs every 'ingest:…' stream). */
+  readonly only?: readonly string[];
+  /** Consumer tuning shared by every stream (session timeout, fetch wait, batch bounds). */
+  readonly consumer?: Partial<Omit<ConsumerOptions, 'groupId' | 'topics' | 'fromBeginning'>>;
+}
+
+export interface StreamStatus {
+  readonly name: string;
+  readonly groupId: string;
+  readonly state: 'starting' | 'running' | 'retrying' | 'failed' | 'stopped';
+  readonly assigned: TopicPartitions[];
+  readonly paused: TopicPartitions[];
+  readonly lastError?: { code: string; message: string; at: string };
+}
+
+export interface RunningTopology {
+  readonly metrics: Metrics;
+  health(): HealthReport;
+  readiness(): HealthReport;
+  status(): StreamStatus[];
+  stop(): Promise<void>;
+}
+
+interface StreamState {
+  definition: StreamDefinition;
+  consumer: TransportConsumer;
+  joined: boolean;
+  retrying: Set<string>;
+  failed?: TributaryError;
+  lastError?: { code: string; message: string; at: string };
+  highWatermarks: Map<string, bigint>;
+  stopped: boolean;
+}
+
+export async function runTopology(topology: Topology, options: RunOptions): Promise<RunningTopology> {
+  const { transport } = options;
+  const metrics = options.metrics ?? createMetrics();
+  const logger = (options.logger ?? createLogger()).child({ topology: topology.name });
+  const maxMessageBytes = options.maxMessageBytes ?? 1_000_000;
+  const selected = (name: string) => !options.only || options.only.some((o) => name === o || name.startsWith(`${o}:`));
+  const definitions = topology.streams().filter((s) => selected(s.name));
+  if (definitions.length === 0) throw new TributaryError('TRB_TOPOLOGY', `topology '${topology.name}' has no stream to run`);
+
+  await transport.connect();
+  if (options.store) await options.store.connect();
+  for (const hook of topology.startHooks()) await hook(options.store ? { store: options.store } : {});
+  const producer: TransportProducer = await transport.producer({ idempotent: true });
+  const transactional = new Map<string, Promise<TransactionalProducer>>();
+  const states: StreamState[] = [];
+
+  for (const definition of definitions) {
+    const consumer = transport.consumer({ ...options.consumer, groupId: definition.groupId, topics: definition.topics, fromBeginning: definition.fromBeginning });
+    const state: StreamState = { definition, consumer, joined: false, retrying: new Set(), highWatermarks: new Map(), stopped: false };
+    states.push(state);
+    const log = logger.child({ stream: definition.name });
+    const tp = (topic: string, partition: number) => `${topic}:${partition}`;
+    const remember = (error: TributaryError) => {
+      state.lastError = { code: error.code, message: error.message, at: new Date().toISOString() };
+    };
+
+    await consumer.run({
+      onAssigned(assignment) {
+        state.joined = true;
+        metrics.assignedPartitions(definition.name, assignment.reduce((n, a) => n + a.partitions.length, 0));
+        log.info({ assignment }, 'partitions assigned');
+      },
+      onRevoked(assignment) {
+        for (const { topic, partitions } of assignment) for (const p of partitions) metrics.clearLag(definition.name, topic, p);
+      },
+      onCommitted(offset, seconds) {
+        metrics.commit(definition.name, seconds);
+        const high = state.highWatermarks.get(tp(offset.topic, offset.partition));
+        if (high !== undefined) metrics.lag(definition.name, offset.topic, offset.partition, Number(high - BigInt(offset.offset)));
+      },
+      onCrash(error) {
+        state.failed = new TributaryError('TRB_CONNECT', `consumer crashed: ${error.message}`, { cause: error, retriable: false });
+        remember(state.failed);
+        log.error({ err: error }, 'consumer crashed');
+      },
+      async onBatch(batch: RawBatch, control) {
+        const started = performance.now();
+        state.highWatermarks.set(tp(batch.topic, batch.partition), BigInt(batch.highWatermark));
+        metrics.recordsIn(definition.name, batch.topic, batch.messages.length);
+        const result = await processLane(batch, control, {
+          definition,
+          metrics,
+          producer,
+          maxMessageBytes,
+          ...(options.registry ? { registry: options.registry } : {}),
+          ...(options.store ? { store: options.store } : {}),
+          ...(definition.exactlyOnce
+            ? {
+                transactional(topic: string, partition: number) {
+                  const id = `${definition.groupId}.${topic}.${partition}`;
+                  let p = transactional.get(id);
+                  if (!p) {
+                    p = transport.transactionalProducer(id);
+                    p.catch(() => transactional.delete(id));
+                    transactional.set(id, p);
+                  }
+                  return p;
+                },
+              }
+            : {}),
+          onDecision(decision, error, origin) {
+            remember(error);
+            const fields = { decision, code: error.code, topic: origin.topic, partition: origin.partition, offset: origin.offset };
+            if (decision === 'skip') log.warn(fields, `record skipped: ${error.message}`);
+            else if (decision === 'dead-letter') log.warn(fields, `record dead-lettered: ${error.message}`);
+            else log.error(fields, `record failed the stream: ${error.message}`);
+          },
+          onRetry(error, attempt, delayMs) {
+            remember(error);
+            log.warn({ code: error.code, attempt, delayMs, topic: batch.topic, partition: batch.partition }, `transient failure, retrying: ${error.message}`);
+          },
+          onFatal(error) {
+            state.failed = error;
+            remember(error);
+            log.error({ code: error.code, topic: batch.topic, partition: batch.partition }, `partition stopped: ${error.message}`);
+          },
+          onPaused(paused) {
+            const key = tp(batch.topic, batch.partition);
+            if (paused) state.retrying.add(key);
+            else state.retrying.delete(key);
+            metrics.pausedPartitions(definition.name, consumer.paused().reduce((n, a) => n + a.partitions.length, 0));
+          },
+        });
+        metrics.batch(definition.name, batch.messages.length, (performance.now() - started) / 1000);
+        return result;
+      },
+    });
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      logger.info('stopping: draining in-flight batches');
+      await Promise.all(states.map(async (s) => {
+        await s.consumer.stop();
+        s.stopped = true;
+      }));
+      await Promise.all([...transactional.values()].map((p) => p.then((t) => t.disconnect(), () => undefined)));
+      await producer.disconnect();
+      if (options.store) await options.store.close();
+      await transport.disconnect();
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+
+  return {
+    metrics,
+    stop,
+    health(): HealthReport {
+      const checks = Object.fromEntries(states.map((s) => [s.definition.name, s.failed ? { ok: false, detail: `${s.failed.code}: ${s.failed.message}` } : { ok: true }]));
+      return { ok: states.every((s) => !s.failed), checks };
+    },
+    readiness(): HealthReport {
+      const checks = Object.fromEntries(
+        states.map((s) => {
+          if (s.failed) return [s.definition.name, { ok: false, detail: `failed: ${s.failed.code}` }];
+          if (s.stopped) return [s.definition.name, { ok: false, detail: 'stopped' }];
+          if (!s.joined) return [s.definition.name, { ok: false, detail: 'not yet assigned partitions' }];
+          return [s.definition.name, { ok: true }];
+        }),
+      );
+      return { ok: Object.values(checks).every((c) => c.ok), checks };
+    },
+    status: () =>
+      states.map((s) => ({
+        name: s.definition.name,
+        groupId: s.definition.groupId,
+        state: s.stopped ? 'stopped' : s.failed ? 'failed' : !s.joined ? 'starting' : s.retrying.size > 0 ? 'retrying' : 'running',
+        assigned: s.consumer.assignment(),
+        paused: s.consumer.paused(),
+        ...(s.lastError ? { lastError: s.lastError } : {}),
+      })),
+  };
+}

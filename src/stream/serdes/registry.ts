@@ -1,0 +1,119 @@
+/**
+ * Schema registry clients. The Avro serde talks to this interface; `confluentRegistry` reaches any
+ * Confluent-compatible registry (Confluent, Apicurio ccompat, Karapace) and `memoryRegistry` backs
+ * the embedded engine, so Avro topologies run with nothing installed.
+ */
+import avro from 'avsc';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { TributaryError } from '../../errors.js';
+
+export type AvroSchema = avro.Schema;
+
+export interface AvroCodec {
+  readonly id: number;
+  toBuffer(value: unknown): Buffer;
+  fromBuffer(bytes: Buffer): unknown;
+}
+
+export interface SchemaRegistryClient {
+  /** Registers (or finds) `schema` under `subject`; returns its global id. */
+  register(subject: string, schema: AvroSchema): Promise<number>;
+  latestId(subject: string): Promise<number>;
+  /** The codec for a schema id; cached, so a hot path costs one map lookup. */
+  codec(id: number): Promise<AvroCodec>;
+}
+
+export interface ConfluentRegistryOptions {
+  url: string;
+  /** Basic auth, e.g. Confluent Cloud API key and secret. */
+  auth?: { username: string; password: string };
+}
+
+function codecOf(id: number, schema: AvroSchema): AvroCodec {
+  const type = avro.Type.forSchema(schema, { wrapUnions: false });
+  return { id, toBuffer: (v) => type.toBuffer(v), fromBuffer: (b) => type.fromBuffer(b) };
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown }).status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** 4xx answers are about the request (unknown id, incompatible schema): retrying will not help. */
+function registryError(error: unknown, message: string, context: Record<string, unknown>): TributaryError {
+  const status = statusOf(error);
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new TributaryError('TRB_SCHEMA', `${message}: ${(error as Error).message}`, { cause: error, context: { ...context, status } });
+  }
+  return new TributaryError('TRB_CONNECT', `${message}: schema registry unavailable (${(error as Error).message})`, { cause: error, context });
+}
+
+export function confluentRegistry(options: ConfluentRegistryOptions): SchemaRegistryClient {
+  const client = new SchemaRegistry({ host: options.url, ...(options.auth ? { auth: options.auth } : {}) });
+  const codecs = new Map<number, Promise<AvroCodec>>();
+  return {
+    async register(subject, schema) {
+      try {
+        const { id } = await client.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
+        return id;
+      } catch (error) {
+        throw registryError(error, `cannot register schema under subject ${subject}`, { subject });
+      }
+    },
+    async latestId(subject) {
+      try {
+        return await client.getLatestSchemaId(subject);
+      } catch (error) {
+        throw registryError(error, `no schema for subject ${subject}`, { subject });
+      }
+    },
+    codec(id) {
+      let codec = codecs.get(id);
+      if (!codec) {
+        codec = client.getSchema(id).then(
+          // Rebuild the type with our avsc options so both registries decode unions the same way.
+          (type) => codecOf(id, (type as unknown as { schema(): AvroSchema }).schema()),
+          (error: unknown) => {
+            codecs.delete(id); // a registry outage must not poison the cache
+            throw registryError(error, `unknown schema id ${id}`, { schemaId: id });
+          },
+        );
+        codecs.set(id, codec);
+      }
+      return codec;
+    },
+  };
+}
+
+/** An in-process registry with the same semantics for ids and subjects (no compatibility rules). */
+export function memoryRegistry(): SchemaRegistryClient & { subjects(): string[] } {
+  const byId = new Map<number, { schema: AvroSchema; codec: AvroCodec }>();
+  const bySubject = new Map<string, number[]>();
+  const idByText = new Map<string, number>();
+  return {
+    async register(subject, schema) {
+      const text = JSON.stringify(schema);
+      let id = idByText.get(text);
+      if (id === undefined) {
+        id = byId.size + 1;
+        byId.set(id, { schema, codec: codecOf(id, schema) });
+        idByText.set(text, id);
+      }
+      const versions = bySubject.get(subject) ?? [];
+      if (!versions.includes(id)) versions.push(id);
+      bySubject.set(subject, versions);
+      return id;
+    },
+    async latestId(subject) {
+      const id = bySubject.get(subject)?.at(-1);
+      if (id === undefined) throw new TributaryError('TRB_SCHEMA', `no schema for subject ${subject}`, { context: { subject } });
+      return id;
+    },
+    async codec(id) {
+      const entry = byId.get(id);
+      if (!entry) throw new TributaryError('TRB_SCHEMA', `unknown schema id ${id}`, { context: { schemaId: id } });
+      return entry.codec;
+    },
+    subjects: () => [...bySubject.keys()],
+  };
+}

@@ -1,0 +1,41 @@
+import { TributaryError } from '../../../errors.js';
+
+/** Broker answers that no retry can fix: the record or the request itself is wrong. */
+const PERMANENT = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_TOPIC_EXCEPTION',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'UNSUPPORTED_VERSION',
+  'INVALID_REQUIRED_ACKS',
+]);
+
+/**
+ * kafkajs errors → TributaryError. kafkajs has already retried what it could when it throws, so a
+ * failure is treated as transient (the lane backs off and tries again) unless the broker named a
+ * permanent cause. The kafkajs type (e.g. MESSAGE_TOO_LARGE) is kept in the context.
+ */
+export function fromKafkaError(error: unknown, message: string): TributaryError {
+  const type = findType(error);
+  const permanent = type !== undefined && PERMANENT.has(type);
+  const code = type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE' ? 'TRB_TOO_LARGE' : 'TRB_PRODUCE';
+  return new TributaryError(code, `${message}: ${(error as Error).message}`, {
+    cause: error,
+    retriable: !permanent,
+    context: type ? { kafkaError: type } : {},
+  });
+}
+
+function findType(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string') return type;
+    e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,108 @@
+/**
+ * A consumer-group member on kafkajs. `eachBatch` hands each partition's batch to the handler;
+ * the offset is committed only after the handler returns one, and `resolveOffset` moves the local
+ * position only then, so a batch that failed is fetched again. kafkajs drains in-flight batches
+ * before a rebalance completes and before `disconnect()` returns, which gives revocation and
+ * shutdown the same drain-then-commit behaviour.
+ */
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { fromKafkaError } from './errors.js';
+import type { ConsumerHandlers, ConsumerOptions, Headers, RawMessage, TopicPartitions, TransportConsumer } from '../types.js';
+
+export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): TransportConsumer {
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    // An idle fetch waits this long for data; it also bounds how long stop() waits (kafkajs: 5 s).
+    maxWaitTimeInMs: options.maxWaitMs ?? 500,
+    heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+    readUncommitted: !(options.readCommitted ?? true),
+    ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
+    allowAutoTopicCreation: false,
+  });
+  let assignment: TopicPartitions[] = [];
+  let stopping = false;
+
+  return {
+    async run(handlers: ConsumerHandlers) {
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        const next = Object.entries(payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }));
+        const revoked = assignment
+          .map(({ topic, partitions }) => ({ topic, partitions: partitions.filter((p) => !next.find((n) => n.topic === topic)?.partitions.includes(p)) }))
+          .filter((r) => r.partitions.length > 0);
+        if (revoked.length > 0) handlers.onRevoked?.(revoked);
+        assignment = next;
+        handlers.onAssigned?.(next);
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (!payload.restart) handlers.onCrash?.(payload.error);
+      });
+      try {
+        await consumer.connect();
+        for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
+      } catch (error) {
+        throw fromKafkaError(error, `cannot join consumer group ${options.groupId}`);
+      }
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.partitionsConcurrently ?? 64,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause, commitOffsetsIfNecessary }) => {
+          if (batch.isEmpty()) return;
+          let resumePartition: (() => void) | undefined;
+          const result = await handlers.onBatch(
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              messages: batch.messages.map(toRaw),
+              highWatermark: batch.highWatermark,
+            },
+            {
+              heartbeat,
+              isRunning: () => isRunning() && !isStale() && !stopping,
+              pause: () => {
+                resumePartition ??= pause();
+              },
+              resume: () => {
+                resumePartition?.();
+                resumePartition = undefined;
+              },
+            },
+          );
+          if (!result.commit) return;
+          if (!result.transactional) {
+            const started = performance.now();
+            // Not consumer.commitOffsets(): kafkajs silently drops that once stop() has begun, which
+            // would lose the commit of a batch drained during shutdown. This path has no such check.
+            await commitOffsetsIfNecessary({ topics: [{ topic: result.commit.topic, partitions: [{ partition: result.commit.partition, offset: result.commit.offset }] }] });
+            handlers.onCommitted?.(result.commit, (performance.now() - started) / 1000);
+          }
+          resolveOffset(batch.lastOffset());
+        },
+      });
+    },
+    pause: (partitions) => consumer.pause(partitions.map((p) => ({ topic: p.topic, partitions: [...p.partitions] }))),
+    resume: (partitions) => consumer.resume(partitions.map((p) => ({ topic: p.topic, partitions: [...p.partitions] }))),
+    paused: () => consumer.paused().map((p) => ({ topic: p.topic, partitions: p.partitions })),
+    assignment: () => assignment,
+    async stop() {
+      stopping = true;
+      await consumer.disconnect();
+      assignment = [];
+    },
+  };
+}
+
+function toRaw(message: KafkaMessage): RawMessage {
+  const headers: Headers = {};
+  const source = message.headers;
+  if (source) {
+    // for…in, not Object.entries: this runs once per consumed record and should not allocate pairs
+    for (const name in source) {
+      if (!Object.hasOwn(source, name)) continue;
+      const value = source[name];
+      headers[name] = Array.isArray(value) ? value.at(-1) : value;
+    }
+  }
+  return { offset: message.offset, timestamp: Number(message.timestamp), key: message.key, value: message.value, headers };
+}

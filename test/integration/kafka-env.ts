@@ -1,0 +1,85 @@
+/**
+ * Test plumbing on the real broker, independent of the code under test where it matters: records
+ * are produced and read back with plain kafkajs clients; offsets are checked through the
+ * transport's admin API (which the contract suite proves separately).
+ */
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { kafkaTransport } from '../../src/stream/transport/kafka/kafka-transport.js';
+import type { OutgoingMessage, Transport } from '../../src/stream/transport/types.js';
+import { headersAsText, type ReadRecord } from '../contract/helpers.js';
+import { services, uniqueName } from './services.js';
+
+export interface KafkaIo {
+  readonly control: Transport;
+  produce(messages: readonly OutgoingMessage[]): Promise<void>;
+  /** Every record of `topic` read so far (read_committed), by partition then offset. The first call starts a reader. */
+  read(topic: string): Promise<ReadRecord[]>;
+  close(): Promise<void>;
+}
+
+export async function kafkaIo(): Promise<KafkaIo> {
+  const kafka = new Kafka({ clientId: 'test-io', brokers: services.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const control = kafkaTransport({ brokers: services.kafkaBrokers, clientId: 'test-control' });
+  await control.connect();
+  let producer: Producer | undefined;
+  const readers = new Map<string, { consumer: Consumer; records: ReadRecord[]; started: Promise<void> }>();
+
+  return {
+    control,
+    async produce(messages) {
+      if (!producer) {
+        producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+        await producer.connect();
+      }
+      const byTopic = new Map<string, OutgoingMessage[]>();
+      for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m]);
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, list]) => ({
+          topic,
+          messages: list.map((m) => ({
+            key: m.key,
+            value: m.value,
+            ...(m.headers ? { headers: Object.fromEntries(Object.entries(m.headers).filter(([, v]) => v !== undefined)) as Record<string, string | Buffer> } : {}),
+            ...(m.partition !== undefined ? { partition: m.partition } : {}),
+            ...(m.timestamp !== undefined ? { timestamp: String(m.timestamp) } : {}),
+          })),
+        })),
+      });
+    },
+    async read(topic) {
+      let reader = readers.get(topic);
+      if (!reader) {
+        const consumer = kafka.consumer({ groupId: uniqueName('test-reader'), readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 500 });
+        const records: ReadRecord[] = [];
+        const started = (async () => {
+          await consumer.connect();
+          await consumer.subscribe({ topic, fromBeginning: true });
+          await consumer.run({
+            eachMessage: async ({ partition, message }) => {
+              records.push({
+                topic,
+                partition,
+                offset: BigInt(message.offset),
+                timestamp: Number(message.timestamp),
+                key: message.key,
+                value: message.value,
+                headers: headersAsText(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.at(-1) : v]))),
+              });
+            },
+          });
+        })();
+        reader = { consumer, records, started };
+        readers.set(topic, reader);
+      }
+      await reader.started;
+      return [...reader.records].sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+    },
+    async close() {
+      await Promise.allSettled([...readers.values()].map((r) => r.consumer.disconnect()));
+      readers.clear();
+      await producer?.disconnect();
+      await control.disconnect();
+    },
+  };
+}

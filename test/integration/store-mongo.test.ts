@@ -1,0 +1,137 @@
+/**
+ * The mongo store against the real server (FerretDB here, MongoDB where MONGODB_URL points at one):
+ * the shared contract, plus what only a server can show — driver errors kept as `cause`, failures
+ * to reach it classified as retriable, and the places where FerretDB and MongoDB answer differently.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { MongoClient, MongoServerError, ObjectId } from 'mongodb';
+import { TributaryError } from '../../src/errors.js';
+import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
+import { storeContract } from '../contract/store-contract.js';
+import { services, uniqueName } from './services.js';
+
+/** Letters, digits and underscores only: FerretDB keeps each database in a SQLite file. */
+function databaseName(label: string): string {
+  return uniqueName(label).replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+async function dropDatabase(database: string): Promise<void> {
+  const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
+  try {
+    await client.db(database).dropDatabase();
+  } finally {
+    await client.close();
+  }
+}
+
+function openStore(database: string): MongoDocumentStore {
+  return new MongoDocumentStore({ url: services.mongoUrl, database, clientOptions: { serverSelectionTimeoutMS: 10_000 } });
+}
+
+storeContract('mongo', async () => {
+  const database = databaseName('store_contract');
+  const store = openStore(database);
+  await store.connect();
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await dropDatabase(database);
+    },
+  };
+});
+
+async function failure(promise: Promise<unknown>): Promise<TributaryError> {
+  const error = await promise.then(
+    () => assert.fail('expected the call to fail'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof TributaryError, `expected a TributaryError, got ${String(error)}`);
+  return error;
+}
+
+describe('MongoDocumentStore on the real server', () => {
+  const database = databaseName('store_mongo');
+  const store = openStore(database);
+  let isFerret = false;
+
+  before(async () => {
+    await store.connect();
+    const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
+    try {
+      isFerret = 'ferretdbVersion' in (await client.db('admin').command({ buildInfo: 1 }));
+    } finally {
+      await client.close();
+    }
+  });
+  after(async () => {
+    await store.close();
+    await dropDatabase(database);
+  });
+
+  it('keeps the driver error as cause, and the collection and database as context', async () => {
+    const c = store.collection('errors');
+    await c.createIndexes([{ name: 'k_unique', fields: { k: 1 }, unique: true }]);
+    await c.bulkWrite([{ kind: 'replace', filter: { k: 'a' }, document: { k: 'a' } }]);
+    const error = await failure(c.bulkWrite([{ kind: 'replace', filter: { k: 'b' }, document: { k: 'a' } }]));
+    assert.equal(error.code, 'TRB_STORE_WRITE');
+    assert.ok(error.cause instanceof MongoServerError);
+    assert.equal(error.cause.code, 11000);
+    assert.deepEqual({ database: error.context['database'], collection: error.context['collection'] }, { database, collection: 'errors' });
+    assert.ok((await c.findOne({ k: 'a' }))?.['_id'] instanceof ObjectId, 'find returns _id as the server stores it');
+  });
+
+  it('classifies an unreachable server as retriable: TRB_CONNECT on connect, TRB_STORE_READ/WRITE on use', async () => {
+    const unreachable = new MongoDocumentStore({ url: 'mongodb://127.0.0.1:1/?directConnection=true', database: 'nowhere', clientOptions: { serverSelectionTimeoutMS: 300 } });
+    try {
+      const connect = await failure(unreachable.connect());
+      assert.deepEqual([connect.code, connect.retriable], ['TRB_CONNECT', true]);
+      const read = await failure(unreachable.collection('c').count());
+      assert.deepEqual([read.code, read.retriable], ['TRB_STORE_READ', true]);
+      const write = await failure(unreachable.collection('c').bulkWrite([{ kind: 'delete', filter: { k: 'a' } }]));
+      assert.deepEqual([write.code, write.retriable], ['TRB_STORE_WRITE', true]);
+    } finally {
+      await unreachable.close();
+    }
+  });
+
+  it('after close() calls fail, not retriable, until connect()', async () => {
+    const ownDatabase = databaseName('store_closing');
+    const own = openStore(ownDatabase);
+    try {
+      const c = own.collection('closing');
+      await c.bulkWrite([{ kind: 'upsert', filter: { k: 'a' }, set: { v: 1 } }]);
+      await own.close();
+      const read = await failure(c.count());
+      assert.deepEqual([read.code, read.retriable], ['TRB_STORE_READ', false]);
+      const write = await failure(c.bulkWrite([{ kind: 'upsert', filter: { k: 'b' }, set: {} }]));
+      assert.deepEqual([write.code, write.retriable], ['TRB_STORE_WRITE', false]);
+      await own.connect();
+      assert.deepEqual(await c.find({}, { projection: { _id: 0 } }), [{ k: 'a', v: 1 }]);
+    } finally {
+      await own.close();
+      await dropDatabase(ownDatabase);
+    }
+  });
+
+  it('refuses a filter the server rejects as a permanent read failure', async () => {
+    const error = await failure(store.collection('errors').find({ k: { $unknownOperator: 1 } }));
+    assert.deepEqual([error.code, error.retriable], ['TRB_STORE_READ', false]);
+  });
+
+  it('pins where FerretDB 1.24 and MongoDB differ (why the contract does not assert these)', async () => {
+    const c = store.collection('differences');
+    await c.bulkWrite([{ kind: 'replace', filter: { k: 'a' }, document: { k: 'a', list: [1, 2, 3] } }]);
+    const identical = await c.bulkWrite([{ kind: 'replace', filter: { k: 'a' }, document: { k: 'a', list: [1, 2, 3] } }]);
+    await c.bulkWrite([{ kind: 'upsert', filter: { k: 'a' }, set: {}, unset: ['list.1'] }]);
+    const list = (await c.findOne({ k: 'a' }))?.['list'];
+    if (isFerret) {
+      assert.equal(identical.modified, 1, 'FerretDB counts a replace with an identical document as modified');
+      assert.deepEqual(list, [1, 3], 'FerretDB removes an $unset array element');
+    } else {
+      assert.equal(identical.modified, 0);
+      assert.deepEqual(list, [1, null, 3], 'MongoDB sets an $unset array element to null');
+    }
+  });
+});

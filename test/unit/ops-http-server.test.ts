@@ -1,0 +1,194 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createMetrics } from '../../src/ops/metrics.js';
+import { startOpsServer } from '../../src/ops/http-server.js';
+import type { HealthReport, OpsServer, OpsServerOptions } from '../../src/ops/http-server.js';
+import { TributaryError } from '../../src/errors.js';
+
+const started: OpsServer[] = [];
+after(async () => {
+  await Promise.all(started.map((server) => server.close()));
+});
+
+async function start(options: OpsServerOptions = {}): Promise<OpsServer> {
+  const server = await startOpsServer({ port: 0, ...options });
+  started.push(server);
+  return server;
+}
+
+async function json(response: Response): Promise<Record<string, unknown>> {
+  assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+describe('ops HTTP server', () => {
+  it('binds 127.0.0.1 by default and reports the real port', async () => {
+    const server = await start();
+    assert.equal(server.address.address, '127.0.0.1');
+    assert.equal(server.host, '127.0.0.1');
+    assert.ok(server.port > 0);
+    assert.equal(server.url, `http://127.0.0.1:${server.port}`);
+  });
+
+  it('serves Prometheus metrics from the provider', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    metrics.recordsIn('orders', 'cdc.orders', 3);
+    const server = await start({ metrics: async () => ({ contentType: metrics.contentType, body: await metrics.text() }) });
+    const response = await fetch(`${server.url}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0.0.4/);
+    assert.match(await response.text(), /tributary_records_in_total\{stream="orders",topic="cdc.orders"\} 3/);
+  });
+
+  it('answers 404 for endpoints without a provider and for unknown paths', async () => {
+    const server = await start();
+    for (const path of ['/metrics', '/topology', '/nope']) {
+      const response = await fetch(`${server.url}${path}`);
+      assert.equal(response.status, 404, path);
+      assert.equal(typeof (await json(response))['error'], 'string');
+    }
+  });
+
+  it('reports liveness: ok without a provider, 503 with reasons when a check fails', async () => {
+    let report: HealthReport = { ok: true, checks: { loop: { ok: true } } };
+    const plain = await start();
+    const ok = await fetch(`${plain.url}/-/healthz`);
+    assert.equal(ok.status, 200);
+    assert.equal((await json(ok))['status'], 'ok');
+
+    const server = await start({ health: () => report });
+    assert.deepEqual(await json(await fetch(`${server.url}/-/healthz`)), { status: 'ok', checks: { loop: { ok: true } }, reasons: [] });
+    report = { ok: false, checks: { loop: { ok: false, detail: 'stalled 12s' } } };
+    const failing = await fetch(`${server.url}/-/healthz`);
+    assert.equal(failing.status, 503);
+    assert.deepEqual((await json(failing))['reasons'], ['loop: stalled 12s']);
+  });
+
+  it('flips readiness from 503 to 200 when the provider does', async () => {
+    let ready = false;
+    const server = await start({
+      readiness: () => ({ ok: ready, checks: { kafka: ready ? { ok: true } : { ok: false, detail: 'no partitions assigned' }, mongo: { ok: true } } }),
+    });
+    const before = await fetch(`${server.url}/-/ready`);
+    assert.equal(before.status, 503);
+    const body = await json(before);
+    assert.equal(body['status'], 'fail');
+    assert.deepEqual(body['reasons'], ['kafka: no partitions assigned']);
+    ready = true;
+    const now = await fetch(`${server.url}/-/ready`);
+    assert.equal(now.status, 200);
+    assert.equal((await json(now))['status'], 'ok');
+  });
+
+  it('turns a throwing health provider into a 503', async () => {
+    const server = await start({
+      readiness: () => {
+        throw new Error('boom');
+      },
+    });
+    const response = await fetch(`${server.url}/-/ready`);
+    assert.equal(response.status, 503);
+    assert.deepEqual((await json(response))['reasons'], ['provider: boom']);
+  });
+
+  it('serves the topology as JSON and rejects other methods on built-ins', async () => {
+    const server = await start({ topology: () => ({ streams: [{ name: 'orders', sources: ['cdc.orders'] }] }) });
+    const response = await fetch(`${server.url}/topology`);
+    assert.equal(response.status, 200);
+    assert.deepEqual(await json(response), { streams: [{ name: 'orders', sources: ['cdc.orders'] }] });
+    const post = await fetch(`${server.url}/metrics`, { method: 'POST' });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get('allow'), 'GET, HEAD');
+  });
+
+  describe('routes', () => {
+    const calls: unknown[] = [];
+    const routes: OpsServerOptions['routes'] = [
+      {
+        method: 'POST',
+        path: '/control/pause',
+        auth: true,
+        handler: async ({ body, query }) => {
+          calls.push({ body, stream: query.get('stream') });
+          return { status: 200, body: { paused: true } };
+        },
+      },
+      { method: 'GET', path: '/info', handler: async ({ query }) => ({ status: 200, body: { q: query.get('q') } }) },
+      {
+        method: 'GET',
+        path: '/broken',
+        handler: async () => {
+          throw new TributaryError('TRB_PROCESS', 'handler exploded');
+        },
+      },
+    ];
+
+    it('requires the bearer token on auth routes', async () => {
+      const errors: unknown[] = [];
+      const server = await start({ routes, controlToken: 's3cret-token', onError: (error) => errors.push(error) });
+      const url = `${server.url}/control/pause?stream=orders`;
+      const init = { method: 'POST', body: JSON.stringify({ partitions: [1] }) };
+
+      const missing = await fetch(url, init);
+      assert.equal(missing.status, 401);
+      assert.deepEqual(await json(missing), { error: 'unauthorized' });
+
+      const wrong = await fetch(url, { ...init, headers: { authorization: 'Bearer s3cret-tokeX' } });
+      assert.equal(wrong.status, 401);
+      assert.deepEqual(await json(wrong), { error: 'unauthorized' });
+
+      const wrongScheme = await fetch(url, { ...init, headers: { authorization: 'Basic s3cret-token' } });
+      assert.equal(wrongScheme.status, 401);
+      await wrongScheme.body?.cancel();
+      assert.equal(calls.length, 0);
+
+      const right = await fetch(url, { ...init, headers: { authorization: 'Bearer s3cret-token' } });
+      assert.equal(right.status, 200);
+      assert.deepEqual(await json(right), { paused: true });
+      assert.deepEqual(calls, [{ body: { partitions: [1] }, stream: 'orders' }]);
+
+      const badJson = await fetch(url, { method: 'POST', body: '{nope', headers: { authorization: 'Bearer s3cret-token' } });
+      assert.equal(badJson.status, 400);
+      await badJson.body?.cancel();
+
+      const open = await fetch(`${server.url}/info?q=x`);
+      assert.deepEqual(await json(open), { q: 'x' });
+      const wrongMethod = await fetch(`${server.url}/info`, { method: 'POST' });
+      assert.equal(wrongMethod.status, 405);
+      await wrongMethod.body?.cancel();
+
+      const broken = await fetch(`${server.url}/broken`);
+      assert.equal(broken.status, 500);
+      assert.deepEqual(await json(broken), { error: 'handler exploded', code: 'TRB_PROCESS' });
+      assert.equal(errors.length, 1);
+    });
+
+    it('disables auth routes with 403 when no token is configured', async () => {
+      const server = await start({ routes });
+      const response = await fetch(`${server.url}/control/pause`, { method: 'POST', headers: { authorization: 'Bearer anything' } });
+      assert.equal(response.status, 403);
+      assert.deepEqual(await json(response), { error: 'control disabled: no token configured' });
+      assert.equal((await fetch(`${server.url}/info`)).status, 200);
+    });
+
+    it('rejects duplicate and reserved route paths at start', async () => {
+      await assert.rejects(startOpsServer({ port: 0, routes: [routes[1]!, routes[1]!] }), { code: 'TRB_CONFIG' });
+      await assert.rejects(startOpsServer({ port: 0, routes: [{ ...routes[1]!, path: '/metrics' }] }), { code: 'TRB_CONFIG' });
+    });
+  });
+
+  it('reports a port in use as TRB_CONFIG', async () => {
+    const server = await start();
+    await assert.rejects(startOpsServer({ port: server.port }), { code: 'TRB_CONFIG' });
+  });
+
+  it('closes promptly despite a keep-alive connection, and close is idempotent', async () => {
+    const server = await startOpsServer({ port: 0 });
+    const response = await fetch(`${server.url}/-/healthz`, { headers: { connection: 'keep-alive' } });
+    await response.text();
+    const t0 = performance.now();
+    await Promise.all([server.close(), server.close()]);
+    assert.ok(performance.now() - t0 < 1000);
+    await assert.rejects(fetch(`${server.url}/-/healthz`));
+  });
+});
