@@ -16,7 +16,7 @@ Keeps projections and single views up to date from CDC events on Kafka.
 Commands:
   run <topology-file>        run a topology against Kafka (+ registry, MongoDB)
   describe <topology-file>   print a topology as text, Mermaid or JSON
-  demo                       run the example end to end on the embedded engine
+  demo                       run the customer-360 example end to end and check it
   infra up|down|status       start/stop/report the local Kafka, registry and FerretDB
 
 Run "tributary <command> --help" for a command's options.`;
@@ -46,7 +46,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
       format: { type: 'string' },
       only: { type: 'string' },
-      records: { type: 'string' },
+      events: { type: 'string' },
+      customers: { type: 'string' },
+      real: { type: 'boolean' },
+      kafka: { type: 'string' },
       'kafka-brokers': { type: 'string' },
       registry: { type: 'string' },
       mongo: { type: 'string' },
@@ -60,7 +63,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(commandHelp);
     return 0;
   }
-  const flags = Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+  // Boolean flags (other than --help) are passed on as 'true'.
+  const flags = Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'string' || v === true).map(([k, v]) => [k, String(v)])) as Record<string, string>;
   switch (command) {
     case 'describe':
       console.log(await describeCommand(positionals[0], flags.format));

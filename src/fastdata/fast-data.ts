@@ -8,6 +8,7 @@
  *   AGGREGATE  aggregate:<view>        <view>.sv-trigger → view collection + <view>.sv-update
  */
 import { json } from '../stream/serdes/json.js';
+import { anyEvent, eventSerde, type EventFormat } from './events/event-serde.js';
 import { toTopic } from '../stream/operators/to-topic.js';
 import { topology, type Topology } from '../stream/topology.js';
 import type { IndexSpec } from '../store/types.js';
@@ -31,6 +32,8 @@ export interface FastDataOptions {
   readonly keyConcurrency?: number;
   /** Run the trigger stage (Kafka → Kafka) with one transaction per batch (default false). */
   readonly exactlyOnceTriggers?: boolean;
+  /** Format of emitted pr-update and sv-trigger events (default 'json'; 'avro' needs a registry). Readers accept both. */
+  readonly eventFormat?: EventFormat;
 }
 
 export interface FastDataTopology extends Topology {
@@ -51,25 +54,24 @@ export function fastData(options: FastDataOptions): FastDataTopology {
     svTrigger: (v: SingleView<object>) => `${prefix}${v.name}.sv-trigger`,
     svUpdate: (v: SingleView<object>) => v.options.svUpdate === false ? '' : (v.options.svUpdate?.topic ?? `${prefix}${v.name}.sv-update`),
   };
-  const skipped = new Map<string, number>();
 
   for (const p of options.projections) {
     const serdes = sourceSerdes(p);
     t.stream(p.options.source.topic, { ...serdes, name: `ingest:${p.name}` }).pipe(
-      writeProjection(p, { onSkip: (reason) => skipped.set(reason, (skipped.get(reason) ?? 0) + 1) }),
-      toTopic(topics.prUpdate(p), { key: json(), value: json() }),
+      writeProjection(p),
+      toTopic(topics.prUpdate(p), { key: json(), value: eventSerde(`pr-update-${p.options.prUpdate?.version ?? 'v2.0.0'}`, p.options.prUpdate?.format ?? options.eventFormat) }),
     );
   }
   for (const view of views) {
     t.stream(view.projections.map(topics.prUpdate), {
       key: json(),
-      value: json(),
+      value: anyEvent(),
       name: `trigger:${view.name}`,
       exactlyOnce: options.exactlyOnceTriggers ?? false,
-    }).pipe(triggerViews(view), toTopic(topics.svTrigger(view), { key: json(), value: json() }));
+    }).pipe(triggerViews(view), toTopic(topics.svTrigger(view), { key: json(), value: eventSerde('sv-trigger-v1.0.0', options.eventFormat) }));
 
-    t.stream(topics.svTrigger(view), { key: json(), value: json(), name: `aggregate:${view.name}`, keyConcurrency: options.keyConcurrency ?? 1 }).pipe(
-      aggregateViews(view, { triggerTopic: topics.svTrigger(view), svUpdateTopic: topics.svUpdate(view) || null, errorsCollection: `${view.name}-errors`, source }),
+    t.stream(topics.svTrigger(view), { key: json(), value: anyEvent(), name: `aggregate:${view.name}`, keyConcurrency: options.keyConcurrency ?? 1 }).pipe(
+      aggregateViews(view, { triggerTopic: topics.svTrigger(view), svUpdateTopic: topics.svUpdate(view) || null, errorsCollection: `${view.name}-errors`, source, ...(options.eventFormat ? { eventFormat: options.eventFormat } : {}) }),
     );
   }
 
@@ -89,9 +91,10 @@ export function fastData(options: FastDataOptions): FastDataTopology {
 function foreignKeyIndexes(views: ReadonlyArray<SingleView<object>>): Map<string, IndexSpec[]> {
   const out = new Map<string, Map<string, IndexSpec>>();
   const add = (collection: string, fields: string[]) => {
+    // Fast Data indexes each ER foreign key together with __STATE__ (aggregation filters on it).
     const name = `fk_${fields.join('_')}`;
     const map = out.get(collection) ?? new Map<string, IndexSpec>();
-    map.set(name, { name, fields: Object.fromEntries(fields.map((f) => [f, 1 as const])) });
+    map.set(name, { name, fields: { ...Object.fromEntries(fields.map((f) => [f, 1 as const])), __STATE__: 1 } });
     out.set(collection, map);
   };
   for (const v of views) {

@@ -51,6 +51,21 @@ export const PAUSED_PARTITIONS = 'tributary_paused_partitions';
 /** Gauge {stream}: partitions currently assigned to this instance by the consumer group. */
 export const ASSIGNED_PARTITIONS = 'tributary_assigned_partitions';
 
+/** Counter {stream, reason}: CDC records that carry no row change (tombstone, truncate, message, heartbeat). */
+export const CDC_SKIPPED_TOTAL = 'tributary_cdc_skipped_total';
+
+/** Counter {projection}: CDC events older than the stored state, not applied (replay guard); their pr-update is still emitted. */
+export const STALE_EVENTS_TOTAL = 'tributary_stale_events_total';
+
+/** Counter {view, operation}: single views written (INSERT, UPDATE) or deleted (DELETE). */
+export const SINGLE_VIEWS_TOTAL = 'tributary_single_views_total';
+
+/**
+ * Histogram {view}: seconds from the CDC record's Kafka timestamp (carried through pr-update and
+ * sv-trigger, which inherit their input's timestamp) to the acknowledged single-view write.
+ */
+export const END_TO_END_LATENCY_SECONDS = 'tributary_end_to_end_latency_seconds';
+
 /** What the error policy decided for a failure; the `decision` label of {@link ERRORS_TOTAL}. */
 export const ERROR_DECISIONS = ['fail', 'dead-letter', 'skip', 'retry'] as const;
 export type ErrorDecision = (typeof ERROR_DECISIONS)[number];
@@ -110,6 +125,15 @@ export const METRIC_DEFINITIONS = {
   [RETRIES_TOTAL]: { type: 'counter', help: 'Retry attempts of transient failures.', labels: ['stream', 'code'] },
   [PAUSED_PARTITIONS]: { type: 'gauge', help: 'Partitions currently paused.', labels: ['stream'] },
   [ASSIGNED_PARTITIONS]: { type: 'gauge', help: 'Partitions currently assigned to this instance.', labels: ['stream'] },
+  [CDC_SKIPPED_TOTAL]: { type: 'counter', help: 'CDC records without a row change (tombstones, truncates, messages, heartbeats).', labels: ['stream', 'reason'] },
+  [STALE_EVENTS_TOTAL]: { type: 'counter', help: 'CDC events older than the stored state, not applied.', labels: ['projection'] },
+  [SINGLE_VIEWS_TOTAL]: { type: 'counter', help: 'Single views written or deleted.', labels: ['view', 'operation'] },
+  [END_TO_END_LATENCY_SECONDS]: {
+    type: 'histogram',
+    help: 'Seconds from the CDC record timestamp to the single-view write.',
+    labels: ['view'],
+    buckets: DURATION_BUCKETS_SECONDS,
+  },
 } as const satisfies Record<string, MetricDefinition>;
 
 /** Every Tributary metric name. */

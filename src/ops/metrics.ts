@@ -3,6 +3,10 @@ import { TributaryError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import {
   ASSIGNED_PARTITIONS,
+  CDC_SKIPPED_TOTAL,
+  END_TO_END_LATENCY_SECONDS,
+  SINGLE_VIEWS_TOTAL,
+  STALE_EVENTS_TOTAL,
   BATCH_DURATION_SECONDS,
   BATCH_SIZE,
   COMMIT_DURATION_SECONDS,
@@ -118,6 +122,26 @@ export class Metrics {
   /** Sets how many partitions are assigned right now. */
   assignedPartitions(stream: string, n: number): void {
     this.#gauge(ASSIGNED_PARTITIONS).set({ stream }, n);
+  }
+
+  /** Counts CDC records that carried no row change. */
+  cdcSkipped(stream: string, reason: string, n = 1): void {
+    this.#counter(CDC_SKIPPED_TOTAL).inc({ stream, reason }, n);
+  }
+
+  /** Counts events the replay guard did not apply. */
+  staleEvents(projection: string, n = 1): void {
+    if (n > 0) this.#counter(STALE_EVENTS_TOTAL).inc({ projection }, n);
+  }
+
+  /** Counts single views written or deleted. */
+  singleViews(view: string, operation: 'INSERT' | 'UPDATE' | 'DELETE', n = 1): void {
+    if (n > 0) this.#counter(SINGLE_VIEWS_TOTAL).inc({ view, operation }, n);
+  }
+
+  /** Observes the delay from a CDC record to its single-view write. */
+  endToEnd(view: string, seconds: number): void {
+    this.#histogram(END_TO_END_LATENCY_SECONDS).observe({ view }, Math.max(0, seconds));
   }
 
   /** Everything in the registry in Prometheus text exposition format. */

@@ -2,6 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { DEMO_SEED } from '../../src/cli/commands/demo.js';
+import { expectedProjections, generateHistory } from '../../topologies/customer-360.generator.js';
 
 const cli = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, ['bin/tributary.js', ...args], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'warn', ...env }, timeout: 120_000 });
@@ -45,13 +47,29 @@ describe('tributary CLI', () => {
     assert.equal(unknownFlag.status, 2);
   });
 
-  it('demo runs the example end to end on the embedded engine', () => {
-    const demo = cli(['demo', '--records', '2000']);
+  it('demo runs customer-360 end to end on the embedded engine and checks it', () => {
+    const demo = cli(['demo', '--events', '2000', '--customers', '60']);
     assert.equal(demo.status, 0, demo.stderr);
-    const summary = /Summary: (\d+) records in, (\d+) big orders out, (\d+) dead letters/.exec(demo.stdout);
+    const summary = /Summary: (\d+) events in, projections pr_customers (\d+), pr_orders (\d+), pr_order_lines (\d+), pr_preferences (\d+) \(live rows\), (\d+) views, (\d+) dead letters, [\d.]+ s \([\d,]+ events\/s/.exec(demo.stdout);
     assert.ok(summary, demo.stdout);
-    assert.equal(Number(summary[1]), 2003);
-    assert.ok(Number(summary[2]) > 0 && Number(summary[2]) < 2000);
-    assert.equal(Number(summary[3]), 3);
+    // The same seeded history, generated here: what the sources hold at the end.
+    const history = generateHistory({ seed: DEMO_SEED, events: 2000, customers: 60, keyUpdates: false });
+    const expected = expectedProjections(history.truth);
+    assert.deepEqual(summary.slice(1).map(Number), [
+      2000,
+      expected.pr_customers.length,
+      expected.pr_orders.length,
+      expected.pr_order_lines.length,
+      expected.pr_preferences.length,
+      history.truth.customers.filter((c) => c.full_name !== '').length, // validate() drops nameless customers
+      0,
+    ]);
+    assert.match(demo.stdout, /^Check: views match the oracle \((\d+) of \1\)$/m);
+    assert.match(demo.stdout, /^Check: projections match the source tables$/m);
+    assert.match(demo.stdout, /^Some views of sv_customers:\n {2}c\d{4} {2}/m);
+
+    const bad = cli(['demo', '--events', 'lots']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /invalid --events="lots": expected an integer from 1 to 5000000/);
   });
 });

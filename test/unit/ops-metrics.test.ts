@@ -21,10 +21,11 @@ import {
 
 describe('metric names', () => {
   it('are all prefixed, unique and declared with their labels', () => {
-    assert.equal(new Set(METRIC_NAMES).size, 12);
+    assert.equal(new Set(METRIC_NAMES).size, 16);
     for (const name of METRIC_NAMES) {
       assert.match(name, /^tributary_[a-z_]+$/);
-      assert.ok(METRIC_DEFINITIONS[name].labels.includes('stream'), `${name} has a stream label`);
+      const labels: readonly string[] = METRIC_DEFINITIONS[name].labels;
+      assert.ok(['stream', 'view', 'projection'].some((l) => labels.includes(l)), `${name} names what it measures`);
     }
     assert.deepEqual(METRIC_DEFINITIONS[BATCH_SIZE].buckets, [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000]);
     assert.equal(METRIC_DEFINITIONS[BATCH_DURATION_SECONDS].buckets[0], 0.001);

@@ -1,66 +1,206 @@
 /**
- * The embedded demo: runs the orders-enricher example topology on the in-memory broker, registry
- * and store (nothing installed, no network), feeds it generated orders plus a few malformed ones,
- * and prints a sample of the output and a summary.
+ * The demo: customer-360 end to end. A seeded generator plays four source tables' CDC history
+ * (every kind of change, duplicates and replays included) into the topology, on the embedded engine
+ * (nothing to install, no network) or on real services, and the result is checked against two
+ * references: the oracle (views recomputed from the projections) and the generated source tables.
  */
+import { isDeepStrictEqual } from 'node:util';
+import { MongoClient } from 'mongodb';
 import { TributaryError } from '../../errors.js';
-import { json, string } from '../../stream/serdes/index.js';
-import { avro } from '../../stream/serdes/avro.js';
+import { createLogger } from '../../ops/logger.js';
+import { createMetrics, type Metrics } from '../../ops/metrics.js';
+import type { Row } from '../../fastdata/cdc/change-event.js';
+import { MongoDocumentStore } from '../../store/mongo/mongo-store.js';
+import type { DocumentStore } from '../../store/types.js';
+import { runTopology } from '../../stream/runtime/runner.js';
+import { confluentRegistry, type SchemaRegistryClient } from '../../stream/serdes/registry.js';
+import { kafkaTransport } from '../../stream/transport/kafka/kafka-transport.js';
+import type { OutgoingMessage, Transport } from '../../stream/transport/types.js';
+import { computeViews, storedViews } from '../../testing/oracle.js';
 import { TestDriver } from '../../testing/test-driver.js';
-import { loadTopology } from '../load-topology.js';
+import type { Customer360 } from '../../../topologies/customer-360.js';
+import { loadConfig, type ConfigSource } from '../config.js';
 
-export const demoHelp = `Usage: tributary demo [--records <n>]
+export const demoHelp = `Usage: tributary demo [options]
 
-Runs the example topology topologies/orders-enricher.ts end to end on the embedded engine
-(in-memory broker, schema registry and store; nothing to install): generates orders on a
-6-partition topic, adds three malformed records, waits until everything is committed, and prints
-some enriched orders, the dead letters and a summary.
+Runs the example topology topologies/customer-360.ts end to end. A seeded generator plays the CDC
+history of four source tables into it: CRM customers (Debezium, Avro through the schema registry),
+orders and order lines (Debezium JSON), marketing preferences (GoldenGate JSON), with inserts,
+updates, deletes, foreign-key moves, key changes, snapshots, duplicate and replayed deliveries.
+The demo prints a few sv_customers views and a summary, then checks the views against the oracle
+(recomputed from the projections) and the projections against the generated source tables.
+
+By default everything runs on the embedded engine (in-memory broker, schema registry and store:
+nothing to install, no network). With --real, --kafka, --registry or --mongo it runs on real
+services: topics with 3 partitions and a database, named uniquely per run, are created and kept.
 
 Options:
-  --records <n>   orders to generate (default 20000)`;
+  --events <n>        CDC records to generate (default 5000)
+  --customers <n>     customers in the initial snapshot (default 150)
+  --real              use real services: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, MONGODB_URL
+                      (each defaults to the local service of "tributary infra up")
+  --kafka <brokers>   Kafka bootstrap servers (implies real services)
+  --registry <url>    Confluent-compatible schema registry (implies real services)
+  --mongo <url>       MongoDB or FerretDB (implies real services)`;
 
-interface Order {
-  order_id: string;
-  customer_id: string;
-  total: number;
+/** The generator's seed: the same history on every run, so the demo's numbers are reproducible. */
+export const DEMO_SEED = 360;
+const LOCAL = { registry: 'http://127.0.0.1:8081/apis/ccompat/v7', mongo: 'mongodb://127.0.0.1:27017/?directConnection=true' };
+
+interface Engine {
+  readonly label: string;
+  readonly store: DocumentStore;
+  readonly registry: SchemaRegistryClient;
+  readonly metrics: Metrics;
+  send(messages: readonly OutgoingMessage[]): Promise<void>;
+  /** Resolves once every stream committed everything; throws after `timeoutMs`. */
+  settle(timeoutMs: number): Promise<void>;
+  stop(): Promise<void>;
 }
 
-export async function demoCommand(flags: Readonly<Record<string, string | undefined>>, print: (line: string) => void): Promise<void> {
-  const count = Number(flags.records ?? 20_000);
-  if (!Number.isInteger(count) || count < 1 || count > 5_000_000) {
-    throw new TributaryError('TRB_CONFIG', `invalid --records=${JSON.stringify(flags.records)}: expected an integer from 1 to 5000000`);
-  }
-  const file = new URL('../../../topologies/orders-enricher.ts', import.meta.url).pathname;
-  const topology = await loadTopology(file);
-  print(topology.describe().toText());
+function count(flags: ConfigSource, name: string, fallback: number, max: number): number {
+  const value = flags[name];
+  const n = Number(value ?? fallback);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new TributaryError('TRB_CONFIG', `invalid --${name}=${JSON.stringify(value)}: expected an integer from 1 to ${max}`);
+  return n;
+}
 
-  const driver = await TestDriver.start(topology, { partitions: { 'shop.orders': 6 } });
+export async function demoCommand(flags: ConfigSource, print: (line: string) => void, env: ConfigSource = process.env): Promise<void> {
+  const events = count(flags, 'events', 5_000, 5_000_000);
+  const customers = count(flags, 'customers', 150, 1_000_000);
+  const real = flags.real !== undefined || [flags.kafka, flags['kafka-brokers'], flags.registry, flags.mongo].some((f) => f !== undefined);
+  // Validated before anything connects; environment variables only with --real.
+  const config = loadConfig(flags.real !== undefined ? env : {}, { 'kafka-brokers': flags.kafka ?? flags['kafka-brokers'], registry: flags.registry, mongo: flags.mongo });
+  // Loaded here, not at start-up: the other commands need neither the example nor its generator.
+  const { customer360 } = await import('../../../topologies/customer-360.js');
+  const { expectedProjections, generateHistory, liveProjections, produceHistory } = await import('../../../topologies/customer-360.generator.js');
+  const run = `demo${Date.now().toString(36)}`;
+  const t = real ? customer360({ topicPrefix: `${run}.`, name: `customer-360-${run}` }) : customer360();
+  // Key changes as one update are left out until writeProjection stops racing across partitions on them.
+  const history = generateHistory({ seed: DEMO_SEED, customers, events, topics: t.sourceTopics, keyUpdates: false });
+
+  const engine = real
+    ? await realEngine(t, { brokers: config.kafkaBrokers, registry: config.registryUrl ?? LOCAL.registry, mongo: config.mongoUrl ?? LOCAL.mongo, database: run.replace(/[^A-Za-z0-9_]/g, '_') })
+    : await embeddedEngine(t);
   try {
-    const orders = Array.from({ length: count }, (_, i) => ({
-      key: `o-${i}`,
-      value: { order_id: `o-${i}`, customer_id: `c-${i % 997}`, total: Math.round(((i * 7919) % 2000) * 1.5) / 1 } satisfies Order,
-    }));
+    print(`customer-360 on ${engine.label}`);
+    const bySource = Object.entries(t.sourceTopics).map(([table, topic]) => `${table} ${history.filter((r) => r.topic === topic).length}`);
+    print(`${history.length} CDC records generated (seed ${DEMO_SEED}, ${customers} customers at snapshot): ${bySource.join(', ')}`);
     const started = performance.now();
-    await driver.pipeInput('shop.orders', orders, { key: string(), value: json<Order>() });
-    driver.pipeRaw('shop.orders', [
-      { key: Buffer.from('bad-1'), value: Buffer.from('{"order_id": "bad-1", "total": ') },
-      { key: Buffer.from('bad-2'), value: Buffer.from('not json at all') },
-      { key: Buffer.from('bad-3'), value: Buffer.from([0xff, 0xfe, 0x00]) },
-    ]);
-    await driver.idle(120_000);
+    await produceHistory({ send: (m) => engine.send(m) }, engine.registry, history);
+    await engine.settle(real ? 600_000 : 900_000);
     const seconds = (performance.now() - started) / 1000;
 
-    const out = await driver.readOutput('shop.big-orders', { key: string(), value: avro<Order & { band: string }>() });
-    const dlq = driver.broker.partitions('shop.orders.dlq').flat();
-    print('\nSample of shop.big-orders (Avro, decoded through the embedded schema registry):');
-    for (const r of out.slice(0, 5)) print(`  ${r.key}  ${JSON.stringify(r.value)}`);
-    print('\nDead letters (shop.orders.dlq), original bytes kept:');
-    for (const m of dlq) print(`  key=${m.key?.toString()}  ${String(m.headers['tributary.error.code'])}  ${String(m.headers['tributary.error.message']).slice(0, 70)}`);
+    const views = await storedViews(t.customerView, engine.store);
+    const oracle = await computeViews(t.customerView, engine.store);
+    const projections = await liveProjections(t, engine.store);
+    const sample = [...views.values()].filter((v) => Array.isArray(v['orders']) && v['orders'].length > 0).slice(0, 3);
+    print(`\nSome views of sv_customers:`);
+    for (const v of sample) for (const line of showView(v)) print(`  ${line}`);
+    const deadLetters = await total(engine.metrics, 'tributary_dead_letters_total');
+    const rows = Object.entries(projections).map(([name, docs]) => `${name} ${docs.length}`);
     print(
-      `\nSummary: ${count + 3} records in, ${out.length} big orders out, ${dlq.length} dead letters, ` +
-        `${seconds.toFixed(2)} s (${Math.round((count + 3) / seconds).toLocaleString('en-US')} records/s on the embedded engine)`,
+      `\nSummary: ${history.length} events in, projections ${rows.join(', ')} (live rows), ${views.size} views, ${deadLetters} dead letters, ` +
+        `${seconds.toFixed(2)} s (${Math.round(history.length / seconds).toLocaleString('en-US')} events/s on ${real ? 'real services' : 'the embedded engine'})`,
     );
+    const viewsOk = isDeepStrictEqual(Object.fromEntries(views), Object.fromEntries(oracle));
+    const projectionsOk = isDeepStrictEqual(projections, expectedProjections(history.truth));
+    const differing = [...new Set([...views.keys(), ...oracle.keys()])].filter((k) => !isDeepStrictEqual(views.get(k), oracle.get(k)));
+    print(viewsOk ? `Check: views match the oracle (${views.size} of ${oracle.size})` : `Check: views DIFFER from the oracle: ${differing.length} of ${oracle.size}, e.g. ${differing.slice(0, 3).join(' ')}`);
+    print(projectionsOk ? 'Check: projections match the source tables' : 'Check: projections DIFFER from the source tables');
+    if (!viewsOk || !projectionsOk) throw new TributaryError('TRB_PROCESS', 'the demo did not build what the sources hold (see the checks above)');
   } finally {
-    await driver.close();
+    await engine.stop();
   }
+}
+
+async function embeddedEngine(t: Customer360): Promise<Engine> {
+  const driver = await TestDriver.start(t, { partitions: Object.fromEntries(t.allTopics.map((topic) => [topic, 3])) });
+  return {
+    label: 'the embedded engine (in-memory broker, schema registry and store; 3 partitions per topic)',
+    store: driver.store,
+    registry: driver.registry,
+    metrics: driver.running.metrics,
+    send: async (messages) => driver.broker.append(messages),
+    settle: (timeoutMs) => driver.idle(timeoutMs),
+    stop: () => driver.close(),
+  };
+}
+
+async function realEngine(t: Customer360, at: { brokers: readonly string[]; registry: string; mongo: string; database: string }): Promise<Engine> {
+  const control = kafkaTransport({ brokers: at.brokers, clientId: 'tributary-demo' });
+  await control.connect();
+  await control.admin.createTopics(t.allTopics.map((topic) => ({ topic, partitions: 3 })));
+  const producer = await control.producer();
+  const registry = confluentRegistry({ url: at.registry });
+  // FerretDB 1.24 (SQLite) stops answering when three or more connections write to one database at once.
+  const store = new MongoDocumentStore({ url: at.mongo, database: at.database, clientOptions: { serverSelectionTimeoutMS: 10_000, ...((await isFerretDb(at.mongo)) ? { maxPoolSize: 2 } : {}) } });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
+  const running = await runTopology(t, { transport: kafkaTransport({ brokers: at.brokers, clientId: t.name, logger }), registry, store, metrics, logger, consumer: { maxWaitMs: 100 } });
+  return {
+    label: `Kafka ${at.brokers.join(',')} (topics ${t.sourceTopics.customers.split('.')[0]}.*), registry ${at.registry}, database ${at.database}`,
+    store,
+    registry,
+    metrics,
+    send: (messages) => producer.send(messages),
+    async settle(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      // Two empty checks in a row: an upstream commit and its downstream records land in either order.
+      for (let quiet = 0; quiet < 2; ) {
+        if (!running.health().ok) throw new TributaryError('TRB_PROCESS', `a stream failed: ${JSON.stringify(running.health().checks)}`);
+        if (Date.now() > deadline) throw new TributaryError('TRB_ABORTED', `not caught up after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        quiet = (await pending(control, t)) === 0 ? quiet + 1 : 0;
+      }
+    },
+    async stop() {
+      await running.stop();
+      await control.disconnect();
+      await store.close();
+    },
+  };
+}
+
+/** Records not yet committed, over every stream's group and topics. */
+async function pending(control: Transport, t: Customer360): Promise<number> {
+  let behind = 0;
+  for (const s of t.streams()) {
+    for (const topic of s.topics) {
+      const committed = new Map((await control.admin.committedOffsets(s.groupId, topic)).map((o) => [o.partition, BigInt(o.offset)]));
+      for (const { partition, high } of await control.admin.topicOffsets(topic)) {
+        const at = committed.get(partition) ?? 0n; // -1: nothing committed yet
+        behind += Number(BigInt(high) - (at > 0n ? at : 0n));
+      }
+    }
+  }
+  return behind;
+}
+
+async function isFerretDb(url: string): Promise<boolean> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
+  try {
+    return 'ferretdbVersion' in (await client.db('admin').command({ buildInfo: 1 }));
+  } catch (error) {
+    throw new TributaryError('TRB_CONNECT', `cannot reach MongoDB: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await client.close();
+  }
+}
+
+async function total(metrics: Metrics, name: string): Promise<number> {
+  const metric = await metrics.registry.getSingleMetric(name)?.get();
+  return (metric?.values ?? []).reduce((n, v) => n + v.value, 0);
+}
+
+/** A view in a few lines: the customer, then up to three orders with up to four lines each. */
+function showView(v: Row): string[] {
+  const orders = v['orders'] as Array<{ order_id: string; status: string; total: number; lines: Array<{ sku: string; quantity: number }> }>;
+  const channels = (v['channels'] as string[]).join(',') || 'none';
+  const head = `${String(v['customer_id'])}  ${String(v['name'])} <${String(v['email'] ?? 'no email')}>  ${String(v['tier'])}  spent ${String(v['total_spent'])}  channels ${channels}  email opt-in ${v['email_opt_in'] ? 'yes' : 'no'}`;
+  const shown = orders.slice(0, 3).map((o) => {
+    const lines = o.lines.slice(0, 4).map((l) => `${l.sku}×${l.quantity}`).join(' ') + (o.lines.length > 4 ? ` +${o.lines.length - 4}` : '');
+    return `  ${o.order_id}  ${o.status.padEnd(9)} ${o.total.toFixed(2).padStart(8)}  ${lines || '(no lines)'}`;
+  });
+  return [head, ...shown, ...(orders.length > 3 ? [`  … ${orders.length - 3} more order${orders.length > 4 ? 's' : ''}`] : [])];
 }

@@ -17,7 +17,7 @@ SIGTERM/SIGINT: the first signal drains in-flight batches, commits and exits 0; 
 Serves /metrics, /-/healthz, /-/ready and /topology on the ops HTTP server.
 
 Options (each also an environment variable):
-  --only <a,b>              run only these streams (by name)
+  --only <a,b>              run only these streams or stages (ingest, trigger, aggregate, or a stream name)
   --kafka-brokers <list>    KAFKA_BROKERS        default 127.0.0.1:9092
   --registry <url>          SCHEMA_REGISTRY_URL  Confluent-compatible registry (needed for avro())
   --mongo <url>             MONGODB_URL          document store (needed for toCollection())

@@ -5,6 +5,7 @@
  *   insert or update {after}                --> [upsert(key(after))]
  *   delete {before}                         --> [delete(key(before))]
  *   update whose primary key changed        --> [delete(old key), upsert(new key)]
+ *   snapshot read (Debezium `op: r`)        --> [upsert(key(after)), snapshot: true]   (never over a newer state)
  *
  * Field mapping and casts are applied here, so everything after works with projection field names.
  */
@@ -32,7 +33,7 @@ export function keyedChanges(p: Projection<object>, record: StreamRecord<unknown
   const keyOf = (doc: Row) => extractPrimaryKey(p.options.fields, p.primaryKey, doc, context);
   const before = cast(result.before);
   const after = cast(result.after);
-  const base = { position: result.position, kafka };
+  const base = { position: result.position, kafka, ...(result.snapshot === true ? { snapshot: true } : {}) };
 
   if (result.op === 'delete') {
     // Without a before image (basic adapter, or a key-only tombstone-like delete) the key object says which row.

@@ -8,6 +8,9 @@
  * - Replay guard: an event older than the stored position (counter, then Kafka offset within the
  *   same partition) is not applied; the key's projection change is still emitted so no downstream
  *   trigger is lost.
+ * - A snapshot read never overwrites a stored version unless that version is provably older (same
+ *   counter type, and a lower counter or a lower offset in the same partition): positions of
+ *   different kinds cannot be compared, and a snapshot must not win by default.
  * - Deletes are soft (`__STATE__: DELETED`, position kept, so a late replay cannot resurrect the
  *   row) or hard (document removed).
  */
@@ -23,6 +26,8 @@ export interface KeyedChange {
   readonly document: Row | null;
   readonly position: ChangePosition;
   readonly kafka: KafkaInfo;
+  /** A snapshot read (Debezium `op: r`): applied only where nothing is stored or the stored version provably precedes it. */
+  readonly snapshot?: boolean;
 }
 
 export type ChangeType = 'INSERT' | 'UPDATE' | 'DELETE';
@@ -48,13 +53,27 @@ export interface PlanOptions {
   readonly now: Date;
 }
 
-export function isOlder(incoming: { position: ChangePosition; kafka: KafkaInfo }, stored: Row): boolean {
+type Positioned = { readonly position: ChangePosition; readonly kafka: KafkaInfo };
+
+/**
+ * Where `incoming` stands against the stored version: -1 before it, 1 after it, 0 at the same
+ * position, null when the two cannot be compared (no stored counter, or counters of different
+ * types). Ties on the counter are broken by Kafka offset within the same topic partition.
+ */
+export function comparePosition(incoming: Positioned, stored: Row): -1 | 0 | 1 | null {
   const counter = stored[COUNTER];
-  if (typeof counter !== 'number' || stored[COUNTER_TYPE] !== incoming.position.type) return false;
-  if (incoming.position.counter !== counter) return incoming.position.counter < counter;
+  if (typeof counter !== 'number' || stored[COUNTER_TYPE] !== incoming.position.type) return null;
+  if (incoming.position.counter !== counter) return incoming.position.counter < counter ? -1 : 1;
   const info = stored[KAFKA_INFO] as Partial<KafkaInfo> | undefined;
-  if (!info || info.topic !== incoming.kafka.topic || info.partition !== incoming.kafka.partition || info.offset === undefined) return false;
-  return BigInt(incoming.kafka.offset) < BigInt(info.offset);
+  if (!info || info.topic !== incoming.kafka.topic || info.partition !== incoming.kafka.partition || info.offset === undefined) return null;
+  const offset = BigInt(incoming.kafka.offset);
+  const storedOffset = BigInt(info.offset);
+  return offset < storedOffset ? -1 : offset > storedOffset ? 1 : 0;
+}
+
+/** An event provably older than the stored version: never applied. */
+export function isOlder(incoming: Positioned, stored: Row): boolean {
+  return comparePosition(incoming, stored) === -1;
 }
 
 export function planBatch(events: readonly KeyedChange[], stored: ReadonlyMap<string, Row>, options: PlanOptions): BatchPlan {
@@ -74,7 +93,8 @@ export function planBatch(events: readonly KeyedChange[], stored: ReadonlyMap<st
     let state = first;
     let applied = false;
     for (const event of keyEvents) {
-      if (state && isOlder(event, state)) {
+      // A snapshot read must provably follow what is stored; any other event must not provably precede it.
+      if (state && (event.snapshot === true ? comparePosition(event, state) !== 1 : isOlder(event, state))) {
         stale++;
         continue;
       }
@@ -83,12 +103,33 @@ export function planBatch(events: readonly KeyedChange[], stored: ReadonlyMap<st
     }
     const last = keyEvents[keyEvents.length - 1] as KeyedChange;
     if (applied) {
-      writes.push(state === null ? { kind: 'delete', filter: last.key } : { kind: 'replace', filter: last.key, document: state });
+      const filter = versionFilter(last.key, first);
+      writes.push(state === null ? { kind: 'delete', filter } : { kind: 'replace', filter, document: state });
     }
     const type: ChangeType = !isLive(state) ? 'DELETE' : isLive(first) ? 'UPDATE' : 'INSERT';
     changes.push({ key: last.key, type, before: first, after: state, applied, kafka: last.kafka });
   }
   return { writes, changes, stale };
+}
+
+/**
+ * Optimistic concurrency: a write applies only to the version this plan was computed from. Records
+ * of one key normally share a partition (one writer), but a primary-key change sent as one update is
+ * keyed by the new key, so the old key can be written from two partitions at once. If another writer
+ * got there first, the conditional upsert finds no match, tries to insert, and the unique primary-key
+ * index refuses it: a retriable store error, so the batch is re-read and re-planned. (A hard delete
+ * that loses such a race deletes nothing; soft deletes, the default, are fully protected.)
+ */
+export function versionFilter(key: Row, stored: Row | null): Row {
+  if (stored === null || typeof stored[COUNTER] !== 'number') return { ...key, [COUNTER]: { $exists: false } };
+  const info = (stored[KAFKA_INFO] ?? {}) as Partial<KafkaInfo>;
+  return {
+    ...key,
+    [COUNTER]: stored[COUNTER],
+    [`${KAFKA_INFO}.topic`]: info.topic,
+    [`${KAFKA_INFO}.partition`]: info.partition,
+    [`${KAFKA_INFO}.offset`]: info.offset,
+  };
 }
 
 function next(state: Row | null, event: KeyedChange, options: PlanOptions): Row | null {

@@ -80,15 +80,26 @@ export function prUpdateOf(change: ProjectionChange, context: PrUpdateContext): 
   };
 }
 
+/** One pr-update of either version, read back into one shape. */
+export interface ReadPrUpdate {
+  readonly projection: string;
+  readonly type: 'INSERT' | 'UPDATE' | 'DELETE';
+  readonly before: Row | null;
+  readonly after: Row | null;
+  /** v1.0.0 only: the ingestion record's `__internal__kafkaInfo`. */
+  readonly kafkaInfo?: unknown;
+}
+
 /** Reads either version back into one shape (the trigger stage accepts both, like the SVTG). */
-export function readPrUpdate(value: unknown): { projection: string; type: 'INSERT' | 'UPDATE' | 'DELETE'; before: Row | null; after: Row | null } | null {
+export function readPrUpdate(value: unknown): ReadPrUpdate | null {
   if (typeof value !== 'object' || value === null) return null;
   const v = value as Partial<PrUpdateV1 & PrUpdateV2>;
   if (v.operation && typeof v.storageNamespace === 'string') {
     return { projection: v.storageNamespace, type: v.operation.type, before: v.before ?? null, after: v.after ?? null };
   }
   if (typeof v.operationType === 'string' && typeof v.projectionName === 'string') {
-    return { projection: v.projectionName, type: v.operationType === ('UPSERT' as string) ? 'UPDATE' : v.operationType, before: v.before ?? null, after: v.after ?? null };
+    const type = v.operationType === ('UPSERT' as string) ? 'UPDATE' : v.operationType;
+    return { projection: v.projectionName, type, before: v.before ?? null, after: v.after ?? null, ...(v.__internal__kafkaInfo ? { kafkaInfo: v.__internal__kafkaInfo } : {}) };
   }
   return null;
 }

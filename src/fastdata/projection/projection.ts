@@ -84,14 +84,26 @@ export function prUpdateTopic(p: Projection<object>, topicPrefix: string): strin
   return p.options.prUpdate?.topic ?? `${topicPrefix}${p.name}.pr-update`;
 }
 
-/** The indexes Fast Data documents for a projection (§2.8), plus declared extras. */
+/**
+ * The indexes Fast Data documents for a projection (§2.8), plus declared extras. An extra index
+ * with the key pattern of one already listed is left out: MongoDB (and FerretDB) refuse a second
+ * index on the same keys (IndexOptionsConflict), e.g. a foreign-key index on a primary key field.
+ */
 export function projectionIndexes(p: Projection<object>, extra: readonly IndexSpec[] = []): IndexSpec[] {
   const pk = Object.fromEntries(p.primaryKey.map((k) => [k, 1 as const]));
-  return [
+  const all: IndexSpec[] = [
     { name: 'mia_primary_key_index', fields: pk, unique: true },
     { name: 'mia_internal_counter_index', fields: { ...pk, __internal__counter: 1, __internal__counterType: 1 } },
+    { name: 'mia_internal_counter_type_index', fields: { ...pk, __internal__counterType: 1 } },
     { name: 'mia_state_index', fields: { ...pk, __STATE__: 1 } },
     ...(p.options.indexes ?? []),
     ...extra,
   ];
+  const patterns = new Set<string>();
+  return all.filter((index) => {
+    const pattern = JSON.stringify(Object.entries(index.fields));
+    if (patterns.has(pattern)) return false;
+    patterns.add(pattern);
+    return true;
+  });
 }

@@ -35,6 +35,7 @@ export function writeProjection(p: Projection<object>, options: WriteProjectionO
           const out = guarded(context, record, 'TRB_DECODE', (r) => keyedChanges(p, r));
           if (out === DROPPED) continue;
           if ('skip' in out) {
+            context.metrics?.cdcSkipped(context.stream, out.skip);
             options.onSkip?.(out.skip);
             continue;
           }
@@ -46,6 +47,7 @@ export function writeProjection(p: Projection<object>, options: WriteProjectionO
         const stored = await storedByKey(collection, p.primaryKey, changes.map((c) => c.change.key));
         const at = now();
         const plan = planBatch(changes.map((c) => c.change), stored, { deleteMode: p.options.deleteMode ?? 'soft', now: at });
+        context.metrics?.staleEvents(p.name, plan.stale);
         if (plan.writes.length > 0) {
           const started = performance.now();
           await collection.bulkWrite(plan.writes);

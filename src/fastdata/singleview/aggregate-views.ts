@@ -19,6 +19,7 @@ import { storedByKey } from '../projection/write-projection.js';
 import { assemble } from './assemble.js';
 import { readSvTrigger, svUpdateOf, SV_TRIGGER_HEADERS, type OperationType, type SvTrigger } from './events.js';
 import type { SingleView } from './single-view.js';
+import { eventSerde, type EventFormat } from '../events/event-serde.js';
 
 export interface AggregateOptions {
   readonly triggerTopic: string;
@@ -26,6 +27,8 @@ export interface AggregateOptions {
   readonly errorsCollection: string;
   readonly source: string;
   readonly now?: () => Date;
+  /** Format of emitted sv-update and retried sv-trigger events (default 'json'). */
+  readonly eventFormat?: EventFormat;
 }
 
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
@@ -33,6 +36,7 @@ const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 export function aggregateViews(view: SingleView, options: AggregateOptions): Operator<AnyRecord, AnyRecord> {
   const now = options.now ?? (() => new Date());
   const maxAttempts = view.options.maxAttempts ?? 5;
+  const triggerSerde = eventSerde('sv-trigger-v1.0.0', options.eventFormat);
   return defineOperator({ name: 'aggregateViews', kind: 'sink', target: view.name, targetKind: 'collection' }, (context) => (source) =>
     source.pipe(
       toArray(),
@@ -54,9 +58,10 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
         const existing = await storedByKey(collection, Object.keys(view.key), keys);
         const outcomes = await assemble(view, keys, store);
         const at = now();
+        const registry = context.registry ? { registry: context.registry } : {};
         const writes: WriteOperation[] = [];
         const errors: WriteOperation[] = [];
-        const updates: Array<{ type: OperationType; before: Row | null; after: Row | null; trigger: SvTrigger }> = [];
+        const updates: Array<{ type: OperationType; before: Row | null; after: Row | null; trigger: SvTrigger; record: AnyRecord }> = [];
         const deleteMode = view.options.delete ?? 'delete';
 
         for (const outcome of outcomes) {
@@ -64,16 +69,19 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
           const { trigger, record } = triggers.get(k) as { trigger: SvTrigger; record: AnyRecord };
           const before = existing.get(k) ?? null;
           if (outcome.kind === 'upsert') {
-            const doc = { ...outcome.view, createdAt: isLive(before) ? before.createdAt : at, updatedAt: at, [STATE]: 'PUBLIC' };
-            writes.push(view.options.upsert === 'update' ? { kind: 'upsert', filter: outcome.key, set: doc } : { kind: 'replace', filter: outcome.key, document: doc });
-            updates.push({ type: isLive(before) ? 'UPDATE' : 'INSERT', before, after: doc, trigger });
+            // A `__STATE__` returned by map is kept (Fast Data SVC >= 5.0.0); otherwise the view is PUBLIC.
+            const doc = { ...outcome.view, createdAt: isLive(before) ? before.createdAt : at, updatedAt: at, [STATE]: outcome.view[STATE] ?? 'PUBLIC' };
+            const update = view.options.upsert === 'update';
+            writes.push(update ? { kind: 'upsert', filter: outcome.key, set: doc } : { kind: 'replace', filter: outcome.key, document: doc });
+            // 'update' only sets the mapped fields: the view now stored is the old one with them set.
+            updates.push({ type: isLive(before) ? 'UPDATE' : 'INSERT', before, after: update && before ? { ...before, ...doc } : doc, trigger, record });
             continue;
           }
           if (outcome.kind === 'delete') {
             if (outcome.reason === 'VALIDATION_ERROR') errors.push(errorRecord(view.name, options.source, outcome.key, 'VALIDATION_ERROR', 'validate() returned false: the single view was deleted', at));
             if (!isLive(before)) continue;
             writes.push(deleteMode === 'virtualDelete' ? { kind: 'upsert', filter: outcome.key, set: { [STATE]: 'DELETED', updatedAt: at } } : { kind: 'delete', filter: outcome.key });
-            updates.push({ type: 'DELETE', before, after: null, trigger });
+            updates.push({ type: 'DELETE', before, after: null, trigger, record });
             continue;
           }
           // map() threw: record it, then retry through the trigger topic, then dead-letter.
@@ -81,7 +89,8 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
           const attempts = (trigger.retry?.attempts ?? 0) + 1;
           if (attempts <= maxAttempts) {
             const retry: SvTrigger = { ...trigger, retry: { attempts, lastError: { type: 'UNKNOWN_ERROR', message: outcome.error.message } } };
-            context.emit({ topic: options.triggerTopic, key: json(outcome.key), value: json(retry), headers: SV_TRIGGER_HEADERS });
+            const value = await triggerSerde.serialize(retry as unknown as Row, { topic: options.triggerTopic, part: 'value', ...registry });
+            context.emit({ topic: options.triggerTopic, key: json(outcome.key), value, headers: SV_TRIGGER_HEADERS });
           } else {
             context.reject(record, new TributaryError('TRB_PROCESS', `aggregation of ${view.name} ${JSON.stringify(outcome.key)} failed ${attempts} times: ${outcome.error.message}`, { cause: outcome.error }), 'TRB_PROCESS');
           }
@@ -90,6 +99,11 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
         if (writes.length > 0) await collection.bulkWrite(writes);
         if (errors.length > 0) await store.collection(options.errorsCollection).bulkWrite(errors);
         context.observeStoreWrite(view.name, (performance.now() - started) / 1000);
+        const written = Date.now();
+        for (const u of updates) {
+          context.metrics?.singleViews(view.name, u.type);
+          context.metrics?.endToEnd(view.name, (written - u.record.timestamp) / 1000);
+        }
 
         if (options.svUpdateTopic && view.options.svUpdate !== false) {
           const svUpdate = view.options.svUpdate ?? {};
@@ -102,7 +116,8 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
               primaryKeys: Object.keys(view.key),
               now: at,
             });
-            context.emit({ topic: options.svUpdateTopic, key: json(u.trigger.singleViewIdentifier), value: json(value), headers });
+            const bytes = await eventSerde(`sv-update-${svUpdate.version ?? 'v1.0.0'}`, options.eventFormat).serialize(value, { topic: options.svUpdateTopic, part: 'value', ...registry });
+            context.emit({ topic: options.svUpdateTopic, key: json(u.trigger.singleViewIdentifier), value: bytes, headers });
           }
         }
         return records;

@@ -4,6 +4,7 @@
  *   view key {customer_id: c7}  --svTrigger-->  {type: 'aggregation', singleViewName, singleViewIdentifier, change, __internal__kafkaInfo, retry?}
  *   written view                --svUpdate v1-->  {operationType, operationTimestamp, singleViewName, source, __internal__kafkaInfo, before?, after?}
  *                               --svUpdate v2-->  {operation: {type, timestamp}, source, storageNamespace, primaryKeys, before, after}
+ *                                                 (+ header context {ingestion: {topic, partitionID, offset, timestamp, pollTimestamp}}, as pr-update v2)
  */
 import type { Row } from '../cdc/change-event.js';
 import { withoutId } from '../projection/metadata.js';
@@ -45,8 +46,9 @@ const plain = (doc: Row | null): Row | null => {
 export function svUpdateOf(type: OperationType, before: Row | null, after: Row | null, kafkaInfo: unknown, context: SvUpdateContext): { value: Row; headers: Record<string, string> } {
   const timestamp = context.now.toISOString();
   if (context.version === 'v2.0.0') {
+    const ingestion = ingestionOf(kafkaInfo, timestamp);
     return {
-      headers: { messageSchema: JSON.stringify({ type: 'sv-update', version: 'v2.0.0' }) },
+      headers: { messageSchema: JSON.stringify({ type: 'sv-update', version: 'v2.0.0' }), ...(ingestion ? { context: JSON.stringify({ ingestion }) } : {}) },
       value: { operation: { type, timestamp }, source: context.source, storageNamespace: context.view, primaryKeys: context.primaryKeys, before: plain(before), after: plain(after) },
     };
   }
@@ -61,4 +63,13 @@ export function svUpdateOf(type: OperationType, before: Row | null, after: Row |
       ...(context.beforeAfter ? { before: plain(before), after: plain(after) } : {}),
     },
   };
+}
+
+/** The v2.0.0 `context` header (as on pr-update v2.0.0) from the trigger's `__internal__kafkaInfo`, when it has one. */
+function ingestionOf(kafkaInfo: unknown, pollTimestamp: string): Row | null {
+  if (typeof kafkaInfo !== 'object' || kafkaInfo === null) return null;
+  const info = kafkaInfo as Row;
+  if (typeof info['topic'] !== 'string') return null;
+  const offset = Number(info['offset']);
+  return { topic: info['topic'], partitionID: info['partition'], offset: Number.isFinite(offset) ? offset : info['offset'], timestamp: info['timestamp'], pollTimestamp };
 }

@@ -36,12 +36,16 @@ export interface Includes extends Record<string, Relation<Cardinality, object, I
 
 type DocOf<P> = P extends Projection<infer D> ? D : never;
 
+// `NoInfer` on the results of hasOne / hasMany: written inline in `include`, the call is typed by
+// its context (`Includes`), and inferring `I` from there gave nested includes an index signature,
+// so a misspelt field of an included document type-checked. `I` comes from `options.include` only.
+
 /** One related document (or null) per parent. */
 export function hasOne<P extends Projection<object>, I extends Includes = Record<never, never>>(
   target: P,
   on: Partial<Record<keyof DocOf<P> & string, string>>,
   options: RelationOptions<I> = {},
-): Relation<'one', DocOf<P>, I> {
+): Relation<'one', DocOf<P>, NoInfer<I>> {
   return relation('one', target, on, options);
 }
 
@@ -50,7 +54,7 @@ export function hasMany<P extends Projection<object>, I extends Includes = Recor
   target: P,
   on: Partial<Record<keyof DocOf<P> & string, string>>,
   options: RelationOptions<I> = {},
-): Relation<'many', DocOf<P>, I> {
+): Relation<'many', DocOf<P>, NoInfer<I>> {
   return relation('many', target, on, options);
 }
 

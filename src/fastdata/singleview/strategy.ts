@@ -8,7 +8,7 @@
 import type { DocumentStore } from '../../store/types.js';
 import type { Row } from '../cdc/change-event.js';
 import { keyString } from '../projection/metadata.js';
-import { findMatching } from './lookups.js';
+import { findMatching, matches } from './lookups.js';
 import { nodes, type RelationNode } from './relations.js';
 import { viewKeyOf, type SingleView } from './single-view.js';
 
@@ -18,45 +18,72 @@ export interface ChangedDocuments {
   readonly after: Row | null;
 }
 
+/** A view key to re-aggregate, with the index (in the changes given) of the newest change that affects it. */
+export interface AffectedKey {
+  readonly key: Row;
+  readonly cause: number;
+}
+
 export async function affectedKeys(view: SingleView, changes: readonly ChangedDocuments[], store: DocumentStore): Promise<Row[]> {
-  const keys = new Map<string, Row>();
-  const add = (key: Row | null) => key && keys.set(keyString(key), key);
+  return (await affectedKeysWithCause(view, changes, store)).map((a) => a.key);
+}
+
+/** Like `affectedKeys`, and says which change caused each key (so a trigger names its own cause). */
+export async function affectedKeysWithCause(view: SingleView, changes: readonly ChangedDocuments[], store: DocumentStore): Promise<AffectedKey[]> {
+  const keys = new Map<string, AffectedKey>();
+  const add = (key: Row | null, cause: number) => {
+    if (!key) return;
+    const k = keyString(key);
+    const known = keys.get(k);
+    if (!known || known.cause < cause) keys.set(k, { key: known?.key ?? key, cause });
+  };
 
   const manual = view.options.strategies ?? {};
-  const automatic: ChangedDocuments[] = [];
-  for (const c of changes) {
+  const byProjection = new Map<string, Traced[]>();
+  for (const [cause, c] of changes.entries()) {
     const strategy = manual[c.projection];
     if (!strategy) {
-      automatic.push(c);
+      const docs = byProjection.get(c.projection) ?? [];
+      if (c.before) docs.push({ doc: c.before, cause });
+      if (c.after) docs.push({ doc: c.after, cause });
+      byProjection.set(c.projection, docs);
       continue;
     }
     const found = await strategy(c, { find: (collection, filter) => store.collection(collection).find(filter) });
-    for (const key of found) add(key);
+    for (const key of found) add(key, cause);
   }
 
-  const byProjection = new Map<string, Row[]>();
-  for (const c of automatic) {
-    const docs = byProjection.get(c.projection) ?? [];
-    if (c.before) docs.push(c.before);
-    if (c.after) docs.push(c.after);
-    byProjection.set(c.projection, docs);
-  }
   // A projection may appear at several places of the tree (e.g. the same table as two relations).
   for (const node of nodes(view.tree)) {
     const docs = byProjection.get(node.projection.name);
     if (!docs?.length) continue;
-    for (const base of await walkUp(node, docs, store)) add(viewKeyOf(view, base));
+    for (const base of await walkUp(node, docs, store)) add(viewKeyOf(view, base.doc), base.cause);
   }
   return [...keys.values()];
 }
 
-async function walkUp(node: RelationNode, docs: Row[], store: DocumentStore): Promise<Row[]> {
+/** A document reached from the changes, with the newest change it was reached from. */
+interface Traced {
+  readonly doc: Row;
+  readonly cause: number;
+}
+
+async function walkUp(node: RelationNode, docs: Traced[], store: DocumentStore): Promise<Traced[]> {
   let current = docs;
   for (let n = node; n.parent && n.relation; n = n.parent) {
     // relation.on maps child field → parent field; going up we look for parents by those fields.
-    const inverse = Object.fromEntries(Object.entries(n.relation.on).map(([child, parent]) => [parent, child]));
-    current = await findMatching(store.collection(n.parent.projection.name), current, inverse);
+    const on = n.relation.on;
+    const inverse = Object.fromEntries(Object.entries(on).map(([child, parent]) => [parent, child]));
+    const children = current;
+    const parents = await findMatching(store.collection(n.parent.projection.name), children.map((c) => c.doc), inverse);
+    current = parents.map((doc) => ({ doc, cause: newest(children.filter((c) => matches(c.doc, doc, on))) ?? newest(children) ?? 0 }));
     if (current.length === 0) break;
   }
   return current;
+}
+
+function newest(traced: readonly Traced[]): number | undefined {
+  let max: number | undefined;
+  for (const t of traced) if (max === undefined || t.cause > max) max = t.cause;
+  return max;
 }

@@ -10,17 +10,18 @@ import { TributaryError } from '../../errors.js';
 import { defineOperator, DROPPED, guarded, type Operator } from '../../stream/operators/define.js';
 import { derive, type AnyRecord, type StreamRecord } from '../../stream/record.js';
 import type { Row } from '../cdc/change-event.js';
-import { readPrUpdate } from '../projection/pr-update.js';
+import { KAFKA_INFO } from '../projection/metadata.js';
+import { readPrUpdate, type ReadPrUpdate } from '../projection/pr-update.js';
 import { SV_TRIGGER_HEADERS, type SvTrigger } from './events.js';
 import type { SingleView } from './single-view.js';
-import { affectedKeys, type ChangedDocuments } from './strategy.js';
+import { affectedKeysWithCause } from './strategy.js';
 
 export function triggerViews(view: SingleView): Operator<AnyRecord, StreamRecord<Row, SvTrigger>> {
   return defineOperator({ name: 'triggerViews', kind: 'transform' }, (context) => (source) =>
     source.pipe(
       toArray(),
       mergeMap(async (records) => {
-        const changes: Array<ChangedDocuments & { record: AnyRecord }> = [];
+        const changes: Array<ReadPrUpdate & { record: AnyRecord }> = [];
         for (const record of records) {
           const change = guarded(context, record, 'TRB_DECODE', (r) => {
             const c = readPrUpdate(r.value);
@@ -29,27 +30,54 @@ export function triggerViews(view: SingleView): Operator<AnyRecord, StreamRecord
           });
           if (change !== DROPPED) changes.push({ ...change, record });
         }
-        const last = changes.at(-1);
-        if (!last) return [];
+        if (changes.length === 0) return [];
         if (!context.store) throw new TributaryError('TRB_CONFIG', `single view '${view.name}' needs a document store`);
-        const keys = await affectedKeys(view, changes, context.store);
-        // Triggers are de-duplicated per batch; each names the newest change of the batch as its cause.
-        const cause = last.after ?? last.before;
-        return keys.map((key) =>
-          derive(last.record, {
+        const affected = await affectedKeysWithCause(view, changes, context.store);
+        // Triggers are de-duplicated per batch; each names the newest change of the batch that affects its key.
+        return affected.map(({ key, cause }) => {
+          const change = changes[cause] as (typeof changes)[number];
+          return derive(change.record, {
             key,
             value: {
               type: 'aggregation',
               singleViewName: view.name,
               singleViewIdentifier: key,
-              change: { projectionName: last.projection, projectionIdentifier: (last.record.key as Row | null) ?? null, data: cause },
-              __internal__kafkaInfo: { topic: last.record.topic, partition: last.record.partition, offset: last.record.offset, timestamp: new Date(last.record.timestamp).toISOString(), key: last.record.key },
+              change: { projectionName: change.projection, projectionIdentifier: (change.record.key as Row | null) ?? null, data: change.after ?? change.before },
+              __internal__kafkaInfo: ingestionKafkaInfo(change.record, change),
             } satisfies SvTrigger,
             headers: SV_TRIGGER_HEADERS,
-          }),
-        );
+          });
+        });
       }),
       mergeMap((out) => out),
     ),
   );
+}
+
+/**
+ * The `__internal__kafkaInfo` of the ingestion record behind a pr-update, which Fast Data copies
+ * into the sv-trigger: the v1.0.0 field, else the written document's own (the version the change
+ * produced), else the v2.0.0 `context` header (hard deletes); the pr-update record's own position
+ * only when none of these is there.
+ */
+function ingestionKafkaInfo(record: AnyRecord, change: ReadPrUpdate): unknown {
+  if (change.kafkaInfo) return change.kafkaInfo;
+  const own = change.after?.[KAFKA_INFO];
+  if (typeof own === 'object' && own !== null) return own;
+  const ingestion = contextIngestion(record.headers['context']);
+  if (ingestion) {
+    const previous = change.before?.[KAFKA_INFO] as { key?: unknown } | undefined;
+    return { topic: ingestion['topic'], partition: ingestion['partitionID'], offset: String(ingestion['offset']), timestamp: ingestion['timestamp'], key: previous?.key ?? null };
+  }
+  return { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: new Date(record.timestamp).toISOString(), key: record.key };
+}
+
+function contextIngestion(header: string | Buffer | undefined): Row | null {
+  if (header === undefined) return null;
+  try {
+    const parsed = JSON.parse(header.toString()) as { ingestion?: unknown };
+    return typeof parsed.ingestion === 'object' && parsed.ingestion !== null && typeof (parsed.ingestion as Row)['topic'] === 'string' ? (parsed.ingestion as Row) : null;
+  } catch {
+    return null;
+  }
 }

@@ -67,6 +67,7 @@ export async function runBatch(batch: RawBatch, deps: BatchDeps): Promise<Outgoi
       outputs.push(message);
     },
     observeStoreWrite: (collection, seconds) => metrics.storeWrite(definition.name, collection, seconds),
+    metrics,
   };
 
   // One serde context per part for the whole batch (they only name the topic, the part and the registry).

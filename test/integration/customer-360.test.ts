@@ -1,0 +1,106 @@
+/**
+ * customer-360 end to end on the real services: one long generated history produced to Kafka (Avro
+ * customers through the schema registry), all three stages running on their own consumer groups,
+ * projections and views in MongoDB/FerretDB. Once every group has committed everything, the views
+ * must equal the oracle and every projection its source table.
+ *
+ * Topics, groups and the database are unique per run (a fresh `customer360({ topicPrefix })`), so
+ * runs never mix; the database is dropped afterwards.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { MongoClient } from 'mongodb';
+import { createLogger } from '../../src/ops/logger.js';
+import { createMetrics } from '../../src/ops/metrics.js';
+import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
+import { runTopology, type RunningTopology } from '../../src/stream/runtime/runner.js';
+import { confluentRegistry } from '../../src/stream/serdes/registry.js';
+import { kafkaTransport } from '../../src/stream/transport/kafka/kafka-transport.js';
+import type { Transport } from '../../src/stream/transport/types.js';
+import { computeViews, storedViews } from '../../src/testing/index.js';
+import { customer360 } from '../../topologies/customer-360.js';
+import { expectedProjections, generateHistory, liveProjections, produceHistory } from '../../topologies/customer-360.generator.js';
+import { services, uniqueName } from './services.js';
+
+const EVENTS = 3_000;
+const CUSTOMERS = 100;
+const DEADLINE_MS = 240_000;
+
+/** Records not yet committed, over every stream's group and topics (0 once all groups caught up). */
+async function pending(transport: Transport, streams: ReadonlyArray<{ groupId: string; topics: readonly string[] }>): Promise<number> {
+  let behind = 0;
+  for (const s of streams) {
+    for (const topic of s.topics) {
+      const committed = new Map((await transport.admin.committedOffsets(s.groupId, topic)).map((o) => [o.partition, BigInt(o.offset)]));
+      for (const { partition, high } of await transport.admin.topicOffsets(topic)) {
+        const at = committed.get(partition) ?? -1n;
+        behind += Number(BigInt(high) - (at < 0n ? 0n : at));
+      }
+    }
+  }
+  return behind;
+}
+
+describe('customer-360 on Kafka, the schema registry and MongoDB', () => {
+  const prefix = `${uniqueName('c360')}.`;
+  const t = customer360({ topicPrefix: prefix, name: prefix.slice(0, -1) });
+  const database = uniqueName('c360').replace(/[^A-Za-z0-9_]/g, '_');
+  // At most two operations at once: FerretDB 1.24 (SQLite) stops answering when three or more
+  // connections write to one database at the same time, and the stream then waits forever.
+  const store = new MongoDocumentStore({ url: services.mongoUrl, database, clientOptions: { serverSelectionTimeoutMS: 10_000, maxPoolSize: 2 } });
+  const registry = confluentRegistry({ url: services.registryUrl });
+  const control = kafkaTransport({ brokers: services.kafkaBrokers, clientId: 'c360-control' });
+  // Key changes as one update are left out: they race across partitions (see the todo test in test/unit/customer-360-oracle.test.ts).
+  const history = generateHistory({ seed: 360, customers: CUSTOMERS, events: EVENTS, topics: t.sourceTopics, keyUpdates: false });
+  let running: RunningTopology | undefined;
+
+  before(async () => {
+    await control.connect();
+    await control.admin.createTopics(t.allTopics.map((topic) => ({ topic, partitions: 3 })));
+  });
+
+  // Bounded: a stream stuck on a store call would otherwise keep stop() (and the run) waiting forever.
+  after(async () => {
+    await running?.stop();
+    await control.disconnect();
+    await store.close().catch(() => undefined);
+    const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
+    try {
+      await client.db(database).dropDatabase();
+    } finally {
+      await client.close();
+    }
+  }, { timeout: 60_000 });
+
+  it(`builds projections and views of ${EVENTS} CDC records that match the sources and the oracle`, { timeout: DEADLINE_MS + 60_000 }, async () => {
+    running = await runTopology(t, {
+      transport: kafkaTransport({ brokers: services.kafkaBrokers, clientId: 'c360' }),
+      registry,
+      store,
+      logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
+      metrics: createMetrics({ defaultMetrics: false }),
+      consumer: { maxWaitMs: 100 },
+    });
+    const producer = await control.producer();
+    const started = Date.now();
+    await produceHistory(producer, registry, history);
+
+    // Two consecutive empty checks: an upstream commit and its downstream records land in either order.
+    let quiet = 0;
+    let behind = -1;
+    while (quiet < 2) {
+      assert.ok(Date.now() - started < DEADLINE_MS, `not caught up after ${DEADLINE_MS} ms: ${behind} records pending, ${JSON.stringify(running.status())}`);
+      assert.ok(running.health().ok, `a stream failed: ${JSON.stringify(running.health().checks)}`);
+      behind = await pending(control, t.streams());
+      quiet = behind === 0 ? quiet + 1 : 0;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+
+    const views = Object.fromEntries(await storedViews(t.customerView, store));
+    assert.deepStrictEqual(views, Object.fromEntries(await computeViews(t.customerView, store)));
+    assert.ok(Object.keys(views).length > CUSTOMERS / 2, `${Object.keys(views).length} views`);
+    assert.deepStrictEqual(await liveProjections(t, store), expectedProjections(history.truth));
+    const deadLetters = await running.metrics.registry.getSingleMetric('tributary_dead_letters_total')?.get();
+    assert.deepStrictEqual(deadLetters?.values.filter((v) => v.value > 0) ?? [], [], 'dead letters');
+  });
+});
