@@ -16,14 +16,14 @@ import { planBatch, versionFilter, type KeyedChange, type PlanOptions } from '..
 import { projection, projectionIndexes } from '../../src/fastdata/projection/projection.js';
 import { writeProjection } from '../../src/fastdata/projection/write-projection.js';
 import type { WriteOperation } from '../../src/store/types.js';
-import { MemoryDocumentStore } from '../../src/store/memory/memory-store.js';
-import type { BulkWriteResult, Collection, Document, DocumentStore, Filter, FindOptions, IndexSpec } from '../../src/store/types.js';
+import type { IndexSpec } from '../../src/store/types.js';
 import { toTopic } from '../../src/stream/operators/to-topic.js';
 import { ORIGIN, type StreamRecord } from '../../src/stream/record.js';
 import { json } from '../../src/stream/serdes/json.js';
 import { topology } from '../../src/stream/topology.js';
 import { DEAD_LETTER_HEADERS } from '../../src/stream/runtime/dead-letter.js';
 import { TestDriver } from '../../src/testing/test-driver.js';
+import { CountingStore } from '../contract/counting-store.js';
 
 const NOW = new Date('2026-03-04T05:06:07.000Z');
 const EARLIER = new Date('2026-01-01T00:00:00.000Z');
@@ -340,35 +340,6 @@ describe('keyedChanges', () => {
 
 // --- writeProjection on the embedded engine ----------------------------------------------------
 
-type Method = 'find' | 'findOne' | 'bulkWrite' | 'createIndexes';
-
-/** A MemoryDocumentStore that records every call, per collection. */
-class CountingStore implements DocumentStore {
-  readonly kind = 'memory' as const;
-  readonly inner = new MemoryDocumentStore();
-  readonly calls: Array<{ collection: string; method: Method; arg: unknown }> = [];
-
-  async connect(): Promise<void> {}
-  async close(): Promise<void> {}
-
-  count(collection: string, method: Method): number {
-    return this.calls.filter((c) => c.collection === collection && c.method === method).length;
-  }
-
-  collection(name: string): Collection {
-    const inner = this.inner.collection(name);
-    const log = (method: Method, arg: unknown) => this.calls.push({ collection: name, method, arg });
-    return {
-      name,
-      bulkWrite: (operations: readonly WriteOperation[]): Promise<BulkWriteResult> => (log('bulkWrite', operations), inner.bulkWrite(operations)),
-      find: (filter: Filter, options?: FindOptions): Promise<Document[]> => (log('find', filter), inner.find(filter, options)),
-      findOne: (filter: Filter): Promise<Document | null> => (log('findOne', filter), inner.findOne(filter)),
-      count: (filter?: Filter) => inner.count(filter),
-      createIndexes: (indexes: readonly IndexSpec[]) => (log('createIndexes', indexes), inner.createIndexes(indexes)),
-      drop: () => inner.drop(),
-    };
-  }
-}
 
 const debeziumSerdes = { key: json<unknown>(), value: json<unknown>() };
 
