@@ -50,7 +50,8 @@ describe('customer-360 on Kafka, the schema registry and MongoDB', () => {
   const store = new MongoDocumentStore({ url: services.mongoUrl, database, clientOptions: { serverSelectionTimeoutMS: 10_000, maxPoolSize: 2 } });
   const registry = confluentRegistry({ url: services.registryUrl });
   const control = kafkaTransport({ brokers: services.kafkaBrokers, clientId: 'c360-control' });
-  const history = generateHistory({ seed: 360, customers: CUSTOMERS, events: EVENTS, topics: t.sourceTopics });
+  // Key changes as one update are left out: they race across partitions (see the todo test in test/unit/customer-360-oracle.test.ts).
+  const history = generateHistory({ seed: 360, customers: CUSTOMERS, events: EVENTS, topics: t.sourceTopics, keyUpdates: false });
   let running: RunningTopology | undefined;
 
   before(async () => {
