@@ -20,16 +20,33 @@
  * BENCH_PHASES (raw,tributary; one of them alone for profiling), BENCH_CPU_PROF=<dir> (one V8 CPU
  * profile per phase, covering exactly that phase, for Chrome DevTools or speedscope).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
 import { createLogger, createMetrics } from '../src/ops/index.js';
-import { kafkaTransport, runTopology, string, toTopic, topology, type Serde, type TopicPartitionOffset, type Transport } from '../src/stream/index.js';
+import { kafkaTransport, runTopology, string, toTopic, topology, type Serde } from '../src/stream/index.js';
+import {
+  assertCommitted,
+  createTopic as createTopicWith,
+  endOffsets,
+  flushPageCache,
+  gc,
+  gitDescribe as gitDescribeAt,
+  median,
+  mib,
+  packageVersion,
+  positiveInt,
+  Probe,
+  probed,
+  round3,
+  rssSampler,
+  sleep,
+  startProfiler,
+  sum,
+  withTimeout as withTimeoutOf,
+} from './lib/harness.js';
 
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] ??= '1';
 
@@ -76,127 +93,9 @@ const bytes: Serde<Buffer | null> = {
   serialize: (v) => v,
 };
 
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw.replaceAll('_', ''));
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got '${raw}'`);
-  return n;
-}
-
-const mib = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const gc = (globalThis as { gc?: () => void }).gc;
-
-/** Peak RSS, sampled every 20 ms. */
-function rssSampler() {
-  const start = process.memoryUsage.rss();
-  let peak = start;
-  const timer = setInterval(() => {
-    const rss = process.memoryUsage.rss();
-    if (rss > peak) peak = rss;
-  }, 20);
-  timer.unref();
-  return {
-    start,
-    stop(): number {
-      clearInterval(timer);
-      return Math.max(peak, process.memoryUsage.rss());
-    },
-  };
-}
-
-/**
- * Watches one phase: when the first batch arrives, and when every partition's committed offset has
- * reached the input's end offset.
- */
-class Probe {
-  firstBatchAt: number | undefined;
-  firstCpu: NodeJS.CpuUsage | undefined;
-  batches = 0;
-  readonly #pending = new Map<number, bigint>();
-  readonly done: Promise<{ at: number; cpu: NodeJS.CpuUsage }>;
-  #resolve!: (value: { at: number; cpu: NodeJS.CpuUsage }) => void;
-
-  constructor(endOffsets: ReadonlyMap<number, bigint>) {
-    for (const [p, end] of endOffsets) if (end > 0n) this.#pending.set(p, end);
-    this.done = new Promise((resolve) => (this.#resolve = resolve));
-  }
-
-  batch(): void {
-    this.batches++;
-    if (this.firstBatchAt === undefined) {
-      this.firstBatchAt = performance.now();
-      this.firstCpu = process.cpuUsage();
-    }
-  }
-
-  committed(offset: TopicPartitionOffset): void {
-    const end = this.#pending.get(offset.partition);
-    if (end === undefined || BigInt(offset.offset) < end) return;
-    this.#pending.delete(offset.partition);
-    if (this.#pending.size === 0) this.#resolve({ at: performance.now(), cpu: process.cpuUsage() });
-  }
-}
-
-/** The transport, unchanged, with the probe hooked into the consumer callbacks (one call per batch). */
-function probed(inner: Transport, probe: Probe): Transport {
-  return {
-    ...inner,
-    consumer(options) {
-      const consumer = inner.consumer(options);
-      return {
-        ...consumer,
-        run: (handlers) =>
-          consumer.run({
-            ...handlers,
-            onBatch(batch, control) {
-              probe.batch();
-              return handlers.onBatch(batch, control);
-            },
-            onCommitted(offset, seconds) {
-              handlers.onCommitted?.(offset, seconds);
-              probe.committed(offset);
-            },
-          }),
-      };
-    },
-  };
-}
-
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not done after ${PHASE_TIMEOUT_MS / 1000} s`)), PHASE_TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function endOffsets(admin: Admin, topic: string): Promise<Map<number, bigint>> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
-}
-
-function sum(offsets: ReadonlyMap<number, bigint>): number {
-  let total = 0n;
-  for (const v of offsets.values()) total += v;
-  return Number(total);
-}
-
-/** The broker's view: the group's committed offsets equal the input's end offsets. */
-async function assertCommitted(admin: Admin, groupId: string, topic: string, ends: ReadonlyMap<number, bigint>): Promise<void> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const committed = new Map((entry?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-    if ([...ends].every(([p, end]) => (committed.get(p) ?? -1n) >= end)) return;
-    await sleep(100);
-  }
-  throw new Error(`group ${groupId} has not committed the end offsets of ${topic}`);
-}
-
-async function createTopic(admin: Admin, topic: string): Promise<void> {
-  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
-}
+const withTimeout = <T>(promise: Promise<T>, what: string) => withTimeoutOf(promise, what, PHASE_TIMEOUT_MS);
+const createTopic = (admin: Admin, topic: string) => createTopicWith(admin, topic, PARTITIONS);
+const gitDescribe = () => gitDescribeAt(ROOT);
 
 async function generate(kafka: Kafka, topic: string): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
@@ -275,15 +174,6 @@ const tributary: Pipeline = async ({ input, output, groupId }, probe) => {
   return () => running.stop();
 };
 
-/** Flushes dirty pages (the previous phase's 200 MB of output) so their writeback does not land in the next phase. */
-function flushPageCache(): void {
-  try {
-    execFileSync('sync', { stdio: 'ignore', timeout: 30_000 });
-  } catch {
-    // not available (Windows) or slow: the phase runs anyway
-  }
-}
-
 async function phase(setup: PhaseSetup, pipeline: Pipeline): Promise<PhaseResult> {
   gc?.();
   flushPageCache();
@@ -292,7 +182,7 @@ async function phase(setup: PhaseSetup, pipeline: Pipeline): Promise<PhaseResult
   await createTopic(admin, output);
   const profiler = CPU_PROF_DIR ? await startProfiler() : undefined;
   const rss = rssSampler();
-  const probe = new Probe(ends);
+  const probe = new Probe(new Map([[input, ends]]));
   const started = performance.now();
   const teardown = await pipeline(setup, probe);
   let peakRss: number;
@@ -335,40 +225,8 @@ async function phase(setup: PhaseSetup, pipeline: Pipeline): Promise<PhaseResult
   return result;
 }
 
-async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('Profiler.start');
-  return {
-    async stop(file) {
-      const { profile } = await session.post('Profiler.stop');
-      session.disconnect();
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, JSON.stringify(profile));
-      console.log(`  cpu profile: ${file}`);
-    },
-  };
-}
-
-function round3(n: number): number {
-  return Math.round(n * 1000) / 1000;
-}
-
-function gitDescribe(): { commit: string; dirty: boolean } {
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
-    return { commit, dirty };
-  } catch {
-    return { commit: 'unknown', dirty: true };
-  }
-}
-
 async function main(): Promise<void> {
-  const require = createRequire(import.meta.url);
-  const kafkajsVersion = (require('kafkajs/package.json') as { version: string }).version;
+  const kafkajsVersion = packageVersion('kafkajs');
   console.log(
     `pass-through: ${RECORDS} records × ${RECORD_BYTES} B, ${PARTITIONS} partitions, ${ROUNDS} rounds (raw, tributary alternating), brokers ${BROKERS.join(',')}`,
   );
@@ -419,11 +277,6 @@ async function main(): Promise<void> {
     return { round: i + 1, raw: r.recordsPerSecond, tributary: t.recordsPerSecond, ratio: round3(t.recordsPerSecond / r.recordsPerSecond) };
   });
   // Best-of is what the target is set on; medians show how much concurrent load moved single rounds.
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[mid]! : round3((sorted[mid - 1]! + sorted[mid]!) / 2);
-  };
   const medians = (kind: PhaseKind) => {
     const phases = results.filter((r) => r.kind === kind);
     return { recordsPerSecond: Math.round(median(phases.map((r) => r.recordsPerSecond))), cpuMicrosPerRecord: median(phases.map((r) => r.cpuMicrosPerRecord)) };

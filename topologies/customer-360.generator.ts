@@ -7,11 +7,12 @@
  *     --> [{ topic: 'crm.public.customers', key: { id: 'c0001' }, value: { op: 'r', after: {...}, source: {..., lsn } } }, ...]
  *         plus .truth (the final rows of every table) and .topics
  *
- * Formats (fastdata.md §2.1): customers are Debezium/PostgreSQL Avro envelopes (schemas/crm.public.
- * customers-*.avsc); orders Debezium JSON with the Connect schema envelope (key too); order lines
- * Debezium JSON without it, from a table with REPLICA IDENTITY DEFAULT (no before image on updates,
- * the key only on deletes); preferences GoldenGate JSON with plain-text keys. Deletes are followed by
- * a tombstone; LSNs grow per database (orders and lines share the shop's); snapshot reads share one.
+ * Formats, as the connectors write them: customers are Debezium/PostgreSQL Avro envelopes
+ * (schemas/crm.public.customers-*.avsc); orders Debezium JSON with the Connect schema envelope (key
+ * too); order lines Debezium JSON without it, from a table with REPLICA IDENTITY DEFAULT (no before
+ * image on updates, the key only on deletes); preferences GoldenGate JSON with plain-text keys.
+ * Deletes are followed by a tombstone; LSNs grow per database (orders and lines share the shop's);
+ * snapshot reads share one.
  * Operations: inserts, updates, deletes, foreign-key moves, key changes (`d` + `c` as PostgreSQL
  * sends them, or one `u` whose keys differ), ON DELETE / ON UPDATE CASCADE of lines, incremental
  * re-snapshots, duplicate deliveries and replays of old records (which must change nothing).
@@ -54,6 +55,7 @@ type Rows = { customers: Customer; orders: Order; orderLines: OrderLine; prefere
 const BASE_MS = Date.UTC(2026, 0, 5, 9);
 const PK = { customers: 'id', orders: 'order_id', orderLines: 'line_id', preferences: 'CUSTOMER_ID' } as const;
 const NAMES = ['Ada Lovelace', 'Alan Turing', 'Grace Hopper', 'Edsger Dijkstra', 'Barbara Liskov', 'Ken Thompson', 'Frances Allen', 'Donald Knuth'];
+const ID = { customers: ['c', 4], orders: ['o', 5], orderLines: ['l', 6] } as const;
 const STATUSES = ['pending', 'paid', 'shipped', 'cancelled'];
 const CHANNELS = ['email', 'sms', 'push', 'post'];
 const connectSchema = (name: string, fields: string[]) => ({ type: 'struct', optional: false, name, fields: fields.map((field) => ({ field, type: 'string', optional: false })) });
@@ -89,7 +91,7 @@ class Simulation {
   pick = <T>(list: readonly T[]): T => list[this.int(list.length)] as T;
   chance = (p: number) => this.random() < p;
   money = (max: number) => Math.round((1 + this.random() * max) * 100) / 100;
-  nextId = (table: 'customers' | 'orders' | 'orderLines') => `${table[0]}${String(++this.ids[table]).padStart(table === 'customers' ? 4 : table === 'orders' ? 5 : 6, '0')}`;
+  nextId = (table: keyof typeof ID) => `${ID[table][0]}${String(++this.ids[table]).padStart(ID[table][1], '0')}`;
   someId = (table: Table): string | undefined => (this.rows[table].size === 0 ? undefined : this.pick([...this.rows[table].keys()]));
   linesOf = (orderId: string) => [...this.rows.orderLines.values()].filter((l) => l.order_id === orderId);
 
@@ -183,51 +185,33 @@ function planners(s: Simulation, redelivery: number, keyUpdates: boolean): Plann
     }],
     [9, () => when(any('customers'), (c) => plan(1, () => s.change('customers', 'u', c, { ...c, full_name: s.chance(0.03) ? '' : s.chance(0.5) ? s.pick(NAMES) : c.full_name, tier: s.pick([c.tier, 'gold', 'silver', null]), email: s.chance(0.3) ? null : c.email })))],
     [3, () => when(any('customers'), (c) => plan(2, () => s.change('customers', 'd', c, null)))],
-    [2, () => when(any('customers'), (c) => {
-      const asUpdate = s.chance(0.5) && keyUpdates;
-      return plan(asUpdate ? 1 : 3, () => keyChange('customers', c, s.nextId('customers'), asUpdate));
-    })],
+    [2, () => when(any('customers'), (c) => when(s.chance(0.5) && keyUpdates, (asUpdate) => plan(asUpdate ? 1 : 3, () => keyChange('customers', c, s.nextId('customers'), asUpdate))))],
     [12, () => plan(1, () => s.change('orders', 'c', null, s.newOrder(s.nextId('orders'), customerRef())))],
     [9, () => when(any('orders'), (o) => plan(1, () => s.change('orders', 'u', o, { ...o, status: s.pick(STATUSES), total: s.chance(0.5) ? s.money(500) : o.total })))],
     [5, () => when(any('orders'), (o) => plan(1, () => s.change('orders', 'u', o, { ...o, customer_id: customerRef() })))],
-    [3, () => when(any('orders'), (o) => {
-      const lines = s.linesOf(o.order_id);
-      return plan(2 + 2 * lines.length, () => {
-        s.change('orders', 'd', o, null);
-        for (const l of lines) s.change('orderLines', 'd', l, null); // ON DELETE CASCADE
-      });
-    })],
-    [1, () => when(any('orders'), (o) => {
-      const lines = s.linesOf(o.order_id);
-      const asUpdate = s.chance(0.5) && keyUpdates;
-      return plan((asUpdate ? 1 : 3) + lines.length, () => {
-        const id = s.nextId('orders');
-        keyChange('orders', o, id, asUpdate);
-        for (const l of lines) s.change('orderLines', 'u', l, { ...l, order_id: id }); // ON UPDATE CASCADE
-      });
-    })],
+    [3, () => when(any('orders'), (o) => when(s.linesOf(o.order_id), (lines) => plan(2 + 2 * lines.length, () => {
+      s.change('orders', 'd', o, null);
+      for (const l of lines) s.change('orderLines', 'd', l, null); // ON DELETE CASCADE
+    })))],
+    [1, () => when(any('orders'), (o) => when(s.chance(0.5) && keyUpdates, (asUpdate) => when(s.linesOf(o.order_id), (lines) => plan((asUpdate ? 1 : 3) + lines.length, () => {
+      const id = s.nextId('orders');
+      keyChange('orders', o, id, asUpdate);
+      for (const l of lines) s.change('orderLines', 'u', l, { ...l, order_id: id }); // ON UPDATE CASCADE
+    }))))],
     [12, () => when(s.someId('orders'), (orderId) => plan(1, () => s.change('orderLines', 'c', null, s.newLine(s.nextId('orderLines'), orderId))))],
     [7, () => when(any('orderLines'), (l) => plan(1, () => s.change('orderLines', 'u', l, { ...l, quantity: 1 + s.int(5), price: s.chance(0.3) ? s.money(80) : l.price })))],
     [4, () => when(any('orderLines'), (l) => plan(1, () => s.change('orderLines', 'u', l, { ...l, order_id: s.someId('orders') as string })))],
     [3, () => when(any('orderLines'), (l) => plan(2, () => s.change('orderLines', 'd', l, null)))],
     [1, () => when(any('orderLines'), (l) => plan(3, () => keyChange('orderLines', l, s.nextId('orderLines'), false)))], // no before image: d + c only
-    [4, () => {
-      const id = customerRef();
-      const p = s.rows.preferences.get(id);
-      return plan(1, () => s.change('preferences', p ? 'u' : 'c', p ?? null, s.newPreference(id)));
-    }],
+    [4, () => when(customerRef(), (id) => plan(1, () => s.change('preferences', s.rows.preferences.has(id) ? 'u' : 'c', s.rows.preferences.get(id) ?? null, s.newPreference(id))))],
     [2, () => when(any('preferences'), (p) => plan(1, () => s.change('preferences', 'd', p, null)))],
-    [keyUpdates ? 1 : 0, () => when(any('preferences'), (p) => {
-      // Marketing keyed a row to the wrong customer and fixes it: a key change (to a customer created later, maybe).
-      const id = customerId(1 + s.int(s.ids.customers + 1));
-      return s.rows.preferences.has(id) ? null : plan(1, () => s.change('preferences', 'u', p, { ...p, CUSTOMER_ID: id }));
-    })],
+    // Marketing moves a row to another customer (maybe one created later): a key change as one GoldenGate update.
+    [keyUpdates ? 1 : 0, () => when(any('preferences'), (p) => when(customerId(1 + s.int(s.ids.customers + 1)), (id) => (s.rows.preferences.has(id) ? null : plan(1, () => s.change('preferences', 'u', p, { ...p, CUSTOMER_ID: id })))))],
     [1, () => {
       // Incremental snapshot (signal table): some current rows again as `r`, at a fresh LSN.
       const table = s.pick(['customers', 'orders', 'orderLines'] as const);
       const rows = [...new Set([0, 1, 2].map(() => s.someId(table)))].filter((id) => id !== undefined).map((id) => s.rows[table].get(id) as Rows[typeof table]);
-      if (rows.length === 0) return null;
-      return plan(rows.length, () => {
+      return rows.length === 0 ? null : plan(rows.length, () => {
         const lsn = s.snapshotLsn(table === 'customers' ? 'crm' : 'shop');
         for (const row of rows) s.change(table, 'r', null, row, { lsn, kind: 'incremental' });
       });

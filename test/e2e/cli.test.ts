@@ -53,7 +53,7 @@ describe('tributary CLI', () => {
     const summary = /Summary: (\d+) events in, projections pr_customers (\d+), pr_orders (\d+), pr_order_lines (\d+), pr_preferences (\d+) \(live rows\), (\d+) views, (\d+) dead letters, [\d.]+ s \([\d,]+ events\/s/.exec(demo.stdout);
     assert.ok(summary, demo.stdout);
     // The same seeded history, generated here: what the sources hold at the end.
-    const history = generateHistory({ seed: DEMO_SEED, events: 2000, customers: 60, keyUpdates: false });
+    const history = generateHistory({ seed: DEMO_SEED, events: 2000, customers: 60 });
     const expected = expectedProjections(history.truth);
     assert.deepEqual(summary.slice(1).map(Number), [
       2000,

@@ -11,7 +11,7 @@ import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
 import { storeContract } from '../contract/store-contract.js';
 import { services, uniqueName } from './services.js';
 
-/** Letters, digits and underscores only: FerretDB keeps each database in a SQLite file. */
+/** Letters, digits and underscores only: FerretDB maps each database to a PostgreSQL schema (or a SQLite file). */
 function databaseName(label: string): string {
   return uniqueName(label).replace(/[^A-Za-z0-9_]/g, '_');
 }
@@ -80,6 +80,17 @@ describe('MongoDocumentStore on the real server', () => {
     assert.equal(error.cause.code, 11000);
     assert.deepEqual({ database: error.context['database'], collection: error.context['collection'] }, { database, collection: 'errors' });
     assert.ok((await c.findOne({ k: 'a' }))?.['_id'] instanceof ObjectId, 'find returns _id as the server stores it');
+  });
+
+  it('writes a bulk of 300 replaces over existing documents, four at once (one such command stalls FerretDB 1.24)', async () => {
+    const c = store.collection('large_bulk');
+    await c.createIndexes([{ name: 'pk', fields: { k: 1 }, unique: true }]);
+    const replaces = (v: number, from: number) => Array.from({ length: 300 }, (_, i) => ({ kind: 'replace' as const, filter: { k: `${from}-${i}` }, document: { k: `${from}-${i}`, v } }));
+    for (const from of [0, 1, 2, 3]) await c.bulkWrite(replaces(1, from));
+    const results = await Promise.all([0, 1, 2, 3].map((from) => c.bulkWrite(replaces(2, from))));
+    assert.deepEqual(results.map((r) => r.matched), [300, 300, 300, 300]);
+    assert.equal(await c.count({ v: 2 }), 1200);
+    assert.equal((await store.writeLimits()).server, isFerret ? 'ferretdb' : 'mongodb');
   });
 
   it('classifies an unreachable server as retriable: TRB_CONNECT on connect, TRB_STORE_READ/WRITE on use', async () => {

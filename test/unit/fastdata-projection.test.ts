@@ -168,6 +168,27 @@ describe('planBatch: replay guard', () => {
   });
 });
 
+describe('planBatch: a retried attempt', () => {
+  it('describes the transition from the before image of the first attempt, not from what that attempt wrote', () => {
+    const original = storedDoc(A, { name: 'Zed', customer_id: 'c1' }, 5);
+    const event = upsert(A, { name: 'Zed', customer_id: 'c2' }, 10);
+    const firstAttempt = planBatch([event], storedMap(original), SOFT);
+    // The first attempt's bulk write went through before the batch failed elsewhere: the retry reads it back.
+    const written = { ...replaced(firstAttempt.writes[0]), _id: 'x' };
+    const priorBefore = new Map([[keyString(A), original]]);
+    const retry = planBatch([event], storedMap(written), { ...SOFT, priorBefore });
+    assert.equal(replaced(retry.writes[0])['customer_id'], 'c2', 'an equal position is rewritten: the same state again');
+    assert.deepEqual(retry.writes[0]?.filter, versionFilter(A, written), 'conditional on what the retry read');
+    const change = retry.changes[0];
+    assert.equal(change?.before?.['customer_id'], 'c1', 'the customer the row left is still in the before image');
+    assert.equal(change?.before?.['_id'], undefined);
+    assert.equal(change?.after?.['customer_id'], 'c2');
+    assert.equal(change?.type, 'UPDATE');
+    const insertRetry = planBatch([event], storedMap(written), { ...SOFT, priorBefore: new Map([[keyString(A), null]]) });
+    assert.equal(insertRetry.changes[0]?.type, 'INSERT', 'a row the first attempt created is still an insert');
+  });
+});
+
 describe('planBatch: snapshot reads', () => {
   it('a snapshot never overwrites a newer state', () => {
     const doc = storedDoc(A, { name: 'streamed' }, 200);

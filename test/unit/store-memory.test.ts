@@ -3,12 +3,14 @@
  * refusal of filters it does not implement) and finer MongoDB semantics the contract leaves out
  * because FerretDB deviates from them.
  */
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { ObjectId } from 'mongodb';
 import { TributaryError } from '../../src/errors.js';
+import { CollectionIndexes } from '../../src/store/memory/indexes.js';
 import { MemoryDocumentStore } from '../../src/store/memory/memory-store.js';
-import type { Collection, Document, Filter, WriteOperation } from '../../src/store/types.js';
+import type { Collection, Document, Filter, IndexSpec, WriteOperation } from '../../src/store/types.js';
 import { storeContract } from '../contract/store-contract.js';
 
 storeContract('memory', async () => {
@@ -183,5 +185,117 @@ describe('MemoryDocumentStore', () => {
     assert.equal(await store.collection('c').count(), 1);
     assert.equal(store.kind, 'memory');
     assert.throws(() => store.collection('bad$name'), (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG');
+  });
+});
+
+describe('MemoryDocumentStore hash indexes', () => {
+  const INDEXES: IndexSpec[] = [{ name: 'id', fields: { id: 1 } }, { name: 'fk', fields: { customer_id: 1, __STATE__: 1 } }, { name: 'tags', fields: { tags: 1 } }];
+  const documents: Document[] = Array.from({ length: 40 }, (_, i) => ({
+    _id: `d${(i * 7) % 40}`,
+    id: `k${i % 12}`,
+    ...(i % 5 === 0 ? {} : { customer_id: i % 6 === 0 ? null : `c${i % 4}` }), // missing, null or a value
+    __STATE__: i % 3 === 0 ? 'DELETED' : 'PUBLIC',
+    ...{ __internal__counter: i % 7, __internal__kafkaInfo: { offset: String(i % 4) } },
+    tags: i % 2 === 1 ? ['x', `t${i % 3}`] : i % 4 === 0 ? [] : 'x',
+    n: i % 5,
+  }));
+  const changes: WriteOperation[] = [
+    { kind: 'upsert', filter: { id: 'k3' }, set: { n: 9, tags: ['t9'] } },
+    { kind: 'delete', filter: { customer_id: 'c1', __STATE__: 'DELETED' } },
+    { kind: 'replace', filter: { _id: 'd14' }, document: { id: 'k1', customer_id: 'c2', __STATE__: 'PUBLIC', n: 1 } },
+    { kind: 'delete', filter: { _id: { $in: ['d0', 'd21'] } } },
+    { kind: 'replace', filter: { _id: 'd0' }, document: { id: 'k5', customer_id: 'c1', __STATE__: 'PUBLIC', tags: 'x', n: 4 } },
+  ];
+
+  it('find, findOne and count read candidates from an index when a filter pins its fields, with the results of a scan', async () => {
+    const [indexed, scanned] = [collection(), collection()];
+    await indexed.createIndexes(INDEXES);
+    for (const c of [indexed, scanned]) await c.bulkWrite([...documents.map((document): WriteOperation => ({ kind: 'replace', filter: { _id: document['_id'] }, document })), ...changes]);
+    const lookups = mock.method(CollectionIndexes.prototype, 'candidates');
+    const filters: [Filter, 'index' | 'scan'][] = [
+      ...[{ id: 'k1' }, { id: { $in: ['k1', 'k5', 'k1', 'zz'] } }, { _id: 'd7' }, { id: { $in: [] } }].map((f): [Filter, 'index'] => [f, 'index']),
+      [{ id: 'k3', __internal__counter: 3, '__internal__kafkaInfo.offset': '3' }, 'index'],
+      [{ id: { $in: ['k2', 'k4', 'k6'] }, n: { $gte: 2 }, tags: { $exists: true } }, 'index'],
+      [{ customer_id: { $in: ['c1', 'c2'] }, __STATE__: 'PUBLIC' }, 'index'],
+      [{ customer_id: null, __STATE__: { $in: ['PUBLIC', 'DELETED'] } }, 'index'],
+      [{ customer_id: { $eq: 'c3', $ne: 'c1' }, __STATE__: 'DELETED', n: { $lt: 3 } }, 'index'],
+      [{ tags: 'x', n: { $gt: 0 } }, 'index'],
+      [{ tags: { $in: ['t1', 't9', null] } }, 'index'],
+      // A prefix of a compound index, no equality, an array value (it may equal a stored array as a whole), no filter.
+      ...[{ customer_id: { $in: ['c1'] } }, { id: { $ne: 'k1' } }, { tags: ['x', 't1'] }, { tags: [] }, {}].map((f): [Filter, 'scan'] => [f, 'scan']),
+    ];
+    try {
+      for (const [filter, expected] of filters) {
+        const options = { sort: { n: -1 as const }, skip: 1, limit: 4 };
+        const before = lookups.mock.callCount();
+        const found = await indexed.find(filter);
+        const call = lookups.mock.calls[before];
+        assert.equal(call?.result === undefined ? 'scan' : 'index', expected, JSON.stringify(filter));
+        assert.ok(expected === 'scan' || (call?.result?.length ?? 0) < documents.length, `${JSON.stringify(filter)} reads fewer documents than a scan`);
+        assert.deepEqual(found, await scanned.find(filter), JSON.stringify(filter));
+        assert.deepEqual(await indexed.find(filter, options), await scanned.find(filter, options), JSON.stringify(filter));
+        assert.deepEqual(await indexed.findOne(filter), await scanned.findOne(filter), JSON.stringify(filter));
+        assert.equal(await indexed.count(filter), await scanned.count(filter), JSON.stringify(filter));
+      }
+      assert.ok((await indexed.find({ id: { $in: ['k1', 'k5'] } })).length >= 4, 'the filters above do find documents');
+    } finally {
+      lookups.mock.restore();
+    }
+  });
+
+  it('unique violations are raised as before, after a delete frees a key and after a replace changes one', async () => {
+    const c = collection();
+    await c.createIndexes([{ name: 'email_unique', fields: { email: 1 }, unique: true }]);
+    await seed(c, [{ k: 'a', email: 'a@x' }, { k: 'b', email: 'b@x' }]);
+    const rejected = async (operation: WriteOperation, index = 'email_unique'): Promise<void> => {
+      const error = await failure(c.bulkWrite([operation]));
+      assert.deepEqual([error.code, error.retriable, error.context['index']], ['TRB_STORE_WRITE', true, index], error.message);
+    };
+    await rejected({ kind: 'upsert', filter: { k: 'c' }, set: { email: 'a@x' } });
+    await c.bulkWrite([{ kind: 'delete', filter: { email: 'a@x' } }]);
+    await c.bulkWrite([{ kind: 'upsert', filter: { k: 'c' }, set: { email: 'a@x' } }]);
+    await rejected({ kind: 'upsert', filter: { k: 'd' }, set: { email: 'a@x' } });
+
+    await c.bulkWrite([{ kind: 'replace', filter: { k: 'b' }, document: { k: 'b', email: 'B@x' } }]);
+    await c.bulkWrite([{ kind: 'upsert', filter: { k: 'e' }, set: { email: 'b@x' } }]);
+    await rejected({ kind: 'upsert', filter: { k: 'f' }, set: { email: 'B@x' } });
+    await rejected({ kind: 'replace', filter: { k: 'e' }, document: { k: 'e', email: 'B@x' } });
+    await c.bulkWrite([{ kind: 'upsert', filter: { k: 'b' }, set: { email: 'B@x', v: 1 } }]);
+    assert.deepEqual(await keys(c, { email: { $in: ['a@x', 'b@x', 'B@x'] } }), ['b', 'c', 'e']);
+
+    const id = (await c.findOne({ k: 'c' }))?.['_id'];
+    await rejected({ kind: 'replace', filter: { k: 'g' }, document: { _id: id, k: 'g' } }, '_id_');
+    await c.bulkWrite([{ kind: 'delete', filter: { _id: id } }]);
+    await c.bulkWrite([{ kind: 'replace', filter: { k: 'g' }, document: { _id: id, k: 'g' } }]);
+    assert.deepEqual(await keys(c, { _id: id }), ['g']);
+  });
+
+  it('random sequences of writes leave identical find results with and without indexes', async () => {
+    const value = fc.constantFrom<unknown>('a', 'b', 1, new Date(0), null, ['a', 2], { x: 1 });
+    const field = fc.constantFrom('k', 'g', 'tags', 'm.x');
+    const condition = fc.oneof(value, fc.record({ $in: fc.array(value, { maxLength: 3 }) }), fc.record({ $ne: value }), fc.record({ $exists: fc.boolean() }));
+    const filter = fc.dictionary(field, condition, { maxKeys: 3 });
+    const body = fc.record({ k: value, g: value, tags: value, m: fc.record({ x: value }), n: fc.nat(3) }, { requiredKeys: [] });
+    const operation = fc.oneof(
+      fc.record({ kind: fc.constant('upsert' as const), filter, set: body }),
+      fc.record({ kind: fc.constant('replace' as const), filter, document: body }),
+      fc.record({ kind: fc.constant('delete' as const), filter }),
+    );
+    const indexes: IndexSpec[] = [{ name: 'k', fields: { k: 1 } }, { name: 'gk', fields: { g: 1, k: -1 } }, { name: 'tags', fields: { tags: 1 } }, { name: 'mx', fields: { 'm.x': 1 } }];
+    const outcome = (promise: Promise<unknown>) => promise.then((result) => ({ result }), (error: TributaryError) => ({ error: error.code }));
+    // Indexes created after `indexAfter` batches (maybe never), so building over stored documents is exercised too.
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(operation, { minLength: 1, maxLength: 3 }), { maxLength: 25 }), fc.nat(25), fc.array(filter, { minLength: 1, maxLength: 6 }), async (batches, indexAfter, queries) => {
+        const [indexed, scanned] = [collection(), collection()];
+        for (const [i, batch] of batches.entries()) {
+          if (i === indexAfter) await indexed.createIndexes(indexes);
+          assert.deepEqual(await outcome(indexed.bulkWrite(batch)), await outcome(scanned.bulkWrite(batch)));
+          for (const query of queries) {
+            assert.deepEqual(await indexed.find(query, { projection: { _id: 0 } }), await scanned.find(query, { projection: { _id: 0 } }), JSON.stringify(query));
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -18,7 +18,8 @@ import (
 
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
-	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite URI: an existing directory, ending with /")
+	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite URI: an existing directory, ending with / (the sqlite handler)")
+	postgresqlURL := flag.String("postgresql-url", "", "PostgreSQL URL; when set, the postgresql handler is used instead of sqlite")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	flag.Parse()
 
@@ -29,12 +30,18 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	db, err := ferretdb.New(&ferretdb.Config{
+	config := &ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: *sqliteURL,
-	})
+	}
+	backend := *sqliteURL
+	if *postgresqlURL != "" {
+		config.Handler, config.PostgreSQLURL, config.SQLiteURL = "postgresql", *postgresqlURL, ""
+		backend = "postgresql"
+	}
+	db, err := ferretdb.New(config)
 	if err != nil {
 		logger.Error("cannot start", "error", err)
 		os.Exit(1)
@@ -42,7 +49,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	logger.Warn("listening", "addr", *listen, "sqlite", *sqliteURL)
+	logger.Warn("listening", "addr", *listen, "backend", backend)
 	if err := db.Run(ctx); err != nil && ctx.Err() == nil {
 		logger.Error("stopped", "error", err)
 		os.Exit(1)

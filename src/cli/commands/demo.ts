@@ -5,7 +5,6 @@
  * references: the oracle (views recomputed from the projections) and the generated source tables.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { MongoClient } from 'mongodb';
 import { TributaryError } from '../../errors.js';
 import { createLogger } from '../../ops/logger.js';
 import { createMetrics, type Metrics } from '../../ops/metrics.js';
@@ -35,8 +34,8 @@ nothing to install, no network). With --real, --kafka, --registry or --mongo it 
 services: topics with 3 partitions and a database, named uniquely per run, are created and kept.
 
 Options:
-  --events <n>        CDC records to generate (default 5000)
-  --customers <n>     customers in the initial snapshot (default 150)
+  --events <n>        CDC records to generate (default 20000)
+  --customers <n>     customers in the initial snapshot (default 500)
   --real              use real services: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, MONGODB_URL
                       (each defaults to the local service of "tributary infra up")
   --kafka <brokers>   Kafka bootstrap servers (implies real services)
@@ -66,8 +65,8 @@ function count(flags: ConfigSource, name: string, fallback: number, max: number)
 }
 
 export async function demoCommand(flags: ConfigSource, print: (line: string) => void, env: ConfigSource = process.env): Promise<void> {
-  const events = count(flags, 'events', 5_000, 5_000_000);
-  const customers = count(flags, 'customers', 150, 1_000_000);
+  const events = count(flags, 'events', 20_000, 5_000_000);
+  const customers = count(flags, 'customers', 500, 1_000_000);
   const real = flags.real !== undefined || [flags.kafka, flags['kafka-brokers'], flags.registry, flags.mongo].some((f) => f !== undefined);
   // Validated before anything connects; environment variables only with --real.
   const config = loadConfig(flags.real !== undefined ? env : {}, { 'kafka-brokers': flags.kafka ?? flags['kafka-brokers'], registry: flags.registry, mongo: flags.mongo });
@@ -76,8 +75,7 @@ export async function demoCommand(flags: ConfigSource, print: (line: string) => 
   const { expectedProjections, generateHistory, liveProjections, produceHistory } = await import('../../../topologies/customer-360.generator.js');
   const run = `demo${Date.now().toString(36)}`;
   const t = real ? customer360({ topicPrefix: `${run}.`, name: `customer-360-${run}` }) : customer360();
-  // Key changes as one update are left out until writeProjection stops racing across partitions on them.
-  const history = generateHistory({ seed: DEMO_SEED, customers, events, topics: t.sourceTopics, keyUpdates: false });
+  const history = generateHistory({ seed: DEMO_SEED, customers, events, topics: t.sourceTopics });
 
   const engine = real
     ? await realEngine(t, { brokers: config.kafkaBrokers, registry: config.registryUrl ?? LOCAL.registry, mongo: config.mongoUrl ?? LOCAL.mongo, database: run.replace(/[^A-Za-z0-9_]/g, '_') })
@@ -133,8 +131,7 @@ async function realEngine(t: Customer360, at: { brokers: readonly string[]; regi
   await control.admin.createTopics(t.allTopics.map((topic) => ({ topic, partitions: 3 })));
   const producer = await control.producer();
   const registry = confluentRegistry({ url: at.registry });
-  // FerretDB 1.24 (SQLite) stops answering when three or more connections write to one database at once.
-  const store = new MongoDocumentStore({ url: at.mongo, database: at.database, clientOptions: { serverSelectionTimeoutMS: 10_000, ...((await isFerretDb(at.mongo)) ? { maxPoolSize: 2 } : {}) } });
+  const store = new MongoDocumentStore({ url: at.mongo, database: at.database, clientOptions: { serverSelectionTimeoutMS: 10_000 } });
   const metrics = createMetrics({ defaultMetrics: false });
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   const running = await runTopology(t, { transport: kafkaTransport({ brokers: at.brokers, clientId: t.name, logger }), registry, store, metrics, logger, consumer: { maxWaitMs: 100 } });
@@ -175,17 +172,6 @@ async function pending(control: Transport, t: Customer360): Promise<number> {
     }
   }
   return behind;
-}
-
-async function isFerretDb(url: string): Promise<boolean> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
-  try {
-    return 'ferretdbVersion' in (await client.db('admin').command({ buildInfo: 1 }));
-  } catch (error) {
-    throw new TributaryError('TRB_CONNECT', `cannot reach MongoDB: ${(error as Error).message}`, { cause: error });
-  } finally {
-    await client.close();
-  }
 }
 
 async function total(metrics: Metrics, name: string): Promise<number> {

@@ -51,6 +51,13 @@ export interface BatchPlan {
 export interface PlanOptions {
   readonly deleteMode: 'soft' | 'hard';
   readonly now: Date;
+  /**
+   * Before images remembered from an earlier attempt of this same batch, by key string. A retried
+   * attempt re-reads what its failed predecessor may already have written; the projection change
+   * must still describe the transition from the state before the batch, or a trigger that depends
+   * on the old image (an order that left a customer) is lost.
+   */
+  readonly priorBefore?: ReadonlyMap<string, Row | null>;
 }
 
 type Positioned = { readonly position: ChangePosition; readonly kafka: KafkaInfo };
@@ -106,8 +113,9 @@ export function planBatch(events: readonly KeyedChange[], stored: ReadonlyMap<st
       const filter = versionFilter(last.key, first);
       writes.push(state === null ? { kind: 'delete', filter } : { kind: 'replace', filter, document: state });
     }
-    const type: ChangeType = !isLive(state) ? 'DELETE' : isLive(first) ? 'UPDATE' : 'INSERT';
-    changes.push({ key: last.key, type, before: first, after: state, applied, kafka: last.kafka });
+    const before = options.priorBefore?.has(k) ? withoutId(options.priorBefore.get(k) ?? null) : first;
+    const type: ChangeType = !isLive(state) ? 'DELETE' : isLive(before) ? 'UPDATE' : 'INSERT';
+    changes.push({ key: last.key, type, before, after: state, applied, kafka: last.kafka });
   }
   return { writes, changes, stale };
 }

@@ -26,6 +26,7 @@ export interface WriteProjectionOptions {
 
 export function writeProjection(p: Projection<object>, options: WriteProjectionOptions = {}): Operator<AnyRecord, StreamRecord<Row, PrUpdate>> {
   const now = options.now ?? (() => new Date());
+  const attempts = new BatchBeforeImages();
   return defineOperator({ name: `writeProjection`, kind: 'sink', target: p.name, targetKind: 'collection' }, (context) => (source) =>
     source.pipe(
       toArray(),
@@ -45,8 +46,9 @@ export function writeProjection(p: Projection<object>, options: WriteProjectionO
         if (!context.store) throw new TributaryError('TRB_CONFIG', `projection '${p.name}' needs a document store (set MONGODB_URL or pass store)`);
         const collection = context.store.collection(p.name);
         const stored = await storedByKey(collection, p.primaryKey, changes.map((c) => c.change.key));
+        const priorBefore = attempts.remember(records, stored, changes.map((c) => keyString(c.change.key)));
         const at = now();
-        const plan = planBatch(changes.map((c) => c.change), stored, { deleteMode: p.options.deleteMode ?? 'soft', now: at });
+        const plan = planBatch(changes.map((c) => c.change), stored, { deleteMode: p.options.deleteMode ?? 'soft', now: at, priorBefore });
         context.metrics?.staleEvents(p.name, plan.stale);
         if (plan.writes.length > 0) {
           const started = performance.now();
@@ -82,4 +84,28 @@ export async function storedByKey(collection: Collection, primaryKey: readonly s
     if (wanted.has(k)) found.set(k, doc);
   }
   return found;
+}
+
+/**
+ * The before images of the batch a partition is working on, kept across attempts of that batch
+ * (same topic, partition and first offset). An attempt that fails after its bulk write (a conflict
+ * on another key, a produce error) leaves its writes in place; the retry must not take them for the
+ * state before the batch. One entry per partition: a batch starting elsewhere replaces it. Lost on a
+ * restart or when another instance takes the partition over (then the retry's reads are all there is).
+ */
+class BatchBeforeImages {
+  readonly #byPartition = new Map<string, { firstOffset: string; before: Map<string, Row | null> }>();
+
+  /** Records the first-seen before image of every key and returns them all. */
+  remember(records: readonly AnyRecord[], stored: ReadonlyMap<string, Row>, keys: readonly string[]): ReadonlyMap<string, Row | null> {
+    const first = records[0] as AnyRecord;
+    const partition = `${first.topic}\u0000${first.partition}`;
+    let entry = this.#byPartition.get(partition);
+    if (!entry || entry.firstOffset !== first.offset) {
+      entry = { firstOffset: first.offset, before: new Map() };
+      this.#byPartition.set(partition, entry);
+    }
+    for (const k of keys) if (!entry.before.has(k)) entry.before.set(k, stored.get(k) ?? null);
+    return entry.before;
+  }
 }

@@ -3,35 +3,42 @@
  * unit tests, the embedded demo and anything that must run without a database.
  *
  * It copies documents on the way in and on the way out, so a caller mutating what it wrote or read
- * can never change stored state (a real database gives the same guarantee by serialising). Queries
- * are linear scans: it is sized for tests and demos, not for production volumes.
+ * can never change stored state (a real database gives the same guarantee by serialising). Unique
+ * checks and filters that pin every field of an index by equality or `$in` use hash indexes
+ * (indexes.ts); other filters scan the collection. Results come in insertion order, as a scan of
+ * the documents in the order they were first inserted gives them (an update keeps a document's
+ * place): it is sized for tests and demos, not for production volumes.
  */
 import { TributaryError } from '../../errors.js';
 import type { BulkWriteResult, Collection, Document, DocumentStore, Filter, FindOptions, IndexSpec, WriteOperation } from '../types.js';
+import { CollectionIndexes, type DocId } from './indexes.js';
 import { compileFilter, compileProjection, compileSort, type Matcher } from './query.js';
 import { insertedDocument, refused, replacementDocument, updatedDocument } from './update.js';
-import { canonicalKey, cloneDocument, isPlainObject, resolvePath, type PlainObject } from './values.js';
+import { canonicalKey, cloneDocument, isPlainObject, type PlainObject } from './values.js';
 
 interface CollectionState {
-  documents: PlainObject[];
-  readonly indexes: Map<string, IndexSpec>;
+  /** By internal id; a Map iterates in insertion order and `set` on a present id keeps its place. */
+  readonly documents: Map<DocId, PlainObject>;
+  readonly indexes: CollectionIndexes;
+  nextId: DocId;
 }
 
-/** MongoDB's implicit primary index: `_id` is unique in every collection. */
-const ID_INDEX: IndexSpec = { name: '_id_', fields: { _id: 1 }, unique: true };
-
-/**
- * The keys a document has in an index. Like MongoDB, a missing field indexes as null and an array
- * indexes each of its elements (multikey), so a compound key is the cartesian product.
- */
-function indexKeys(document: PlainObject, index: IndexSpec): Set<string> {
-  let keys = [''];
-  for (const path of Object.keys(index.fields)) {
-    const values = resolvePath(document, path).flatMap((value) => (Array.isArray(value) ? (value.length > 0 ? value : [null]) : [value]));
-    const parts = [...new Set(values.map(canonicalKey))];
-    keys = keys.flatMap((prefix) => parts.map((part) => `${prefix}|${part}`));
+/** The stored documents `filter` matches, in insertion order: candidates from an index if one applies, else a scan. */
+function* matching(state: CollectionState, filter: Filter, matches: Matcher): Generator<[DocId, PlainObject]> {
+  const ids = state.indexes.candidates(filter, state.documents.size);
+  if (ids === undefined) {
+    for (const entry of state.documents) if (matches(entry[1])) yield entry;
+    return;
   }
-  return new Set(keys);
+  for (const id of ids) {
+    const document = state.documents.get(id);
+    if (document !== undefined && matches(document)) yield [id, document];
+  }
+}
+
+function first<T>(items: Iterator<T>): T | undefined {
+  const next = items.next();
+  return next.done === true ? undefined : next.value;
 }
 
 function sameIndex(a: IndexSpec, b: IndexSpec): boolean {
@@ -87,44 +94,41 @@ class MemoryCollection implements Collection {
   private apply(state: CollectionState, operation: WriteOperation, result: { -readonly [K in keyof BulkWriteResult]: number }): void {
     const matches = compileFilter(operation.filter);
     if (operation.kind === 'delete') {
-      const before = state.documents.length;
-      state.documents = state.documents.filter((document) => !matches(document));
-      result.deleted += before - state.documents.length;
+      for (const [id, document] of [...matching(state, operation.filter, matches)]) {
+        state.indexes.remove(id, document);
+        state.documents.delete(id);
+        result.deleted += 1;
+      }
       return;
     }
-    const position = state.documents.findIndex(matches);
-    const existing = position >= 0 ? state.documents[position] : undefined;
+    const [id, existing] = first(matching(state, operation.filter, matches)) ?? [undefined, undefined];
     let next: PlainObject;
     if (operation.kind === 'upsert') next = existing === undefined ? insertedDocument(operation) : updatedDocument(existing, operation);
     else if (isPlainObject(operation.document)) next = replacementDocument(existing, operation.filter, operation.document);
     else throw refused('a replacement must be a plain object');
-    this.checkUnique(state, next, position);
-    if (existing === undefined) {
-      state.documents.push(next);
+    this.checkUnique(state, next, id);
+    if (id === undefined || existing === undefined) {
+      const inserted = state.nextId++;
+      state.documents.set(inserted, next);
+      state.indexes.add(inserted, next);
       result.upserted += 1;
     } else {
-      state.documents[position] = next;
+      state.indexes.remove(id, existing);
+      state.documents.set(id, next);
+      state.indexes.add(id, next);
       result.matched += 1;
       if (canonicalKey(existing) !== canonicalKey(next)) result.modified += 1;
     }
   }
 
   /** A duplicate key is retriable, mirroring `classifyMongoError` for code 11000 (a concurrent-upsert race). */
-  private checkUnique(state: CollectionState, candidate: PlainObject, self: number): void {
-    for (const index of [ID_INDEX, ...[...state.indexes.values()].filter((i) => i.unique === true)]) {
-      const keys = indexKeys(candidate, index);
-      state.documents.forEach((other, position) => {
-        if (position === self) return;
-        for (const key of indexKeys(other, index)) {
-          if (keys.has(key)) {
-            throw new TributaryError('TRB_STORE_WRITE', `E11000 duplicate key error: collection "${this.name}" index "${index.name}"`, {
-              retriable: true,
-              context: { collection: this.name, index: index.name },
-            });
-          }
-        }
-      });
-    }
+  private checkUnique(state: CollectionState, candidate: PlainObject, self: DocId | undefined): void {
+    const index = state.indexes.conflict(candidate, self);
+    if (index === undefined) return;
+    throw new TributaryError('TRB_STORE_WRITE', `E11000 duplicate key error: collection "${this.name}" index "${index.name}"`, {
+      retriable: true,
+      context: { collection: this.name, index: index.name },
+    });
   }
 
   async find(filter: Filter, options: FindOptions = {}): Promise<Document[]> {
@@ -132,7 +136,7 @@ class MemoryCollection implements Collection {
     checkOptions(options);
     const project = options.projection === undefined ? cloneDocument : compileProjection(options.projection);
     const compare = options.sort === undefined ? undefined : compileSort(options.sort);
-    let found = this.owner.state(false).documents.filter(matches);
+    let found = [...matching(this.owner.state(false), filter, matches)].map(([, document]) => document);
     if (compare !== undefined) found = [...found].sort(compare); // stable: ties keep insertion order
     const skip = options.skip ?? 0;
     const end = options.limit === undefined || options.limit === 0 ? undefined : skip + options.limit; // limit 0 means none, as in MongoDB
@@ -141,13 +145,15 @@ class MemoryCollection implements Collection {
 
   async findOne(filter: Filter): Promise<Document | null> {
     const matches: Matcher = compileFilter(filter);
-    const found = this.owner.state(false).documents.find(matches);
-    return found === undefined ? null : cloneDocument(found);
+    const found = first(matching(this.owner.state(false), filter, matches));
+    return found === undefined ? null : cloneDocument(found[1]);
   }
 
   async count(filter: Filter = {}): Promise<number> {
     const matches = compileFilter(filter);
-    return this.owner.state(false).documents.filter(matches).length;
+    let n = 0;
+    for (const _match of matching(this.owner.state(false), filter, matches)) n += 1;
+    return n;
   }
 
   async createIndexes(indexes: readonly IndexSpec[]): Promise<void> {
@@ -160,23 +166,18 @@ class MemoryCollection implements Collection {
     // Like MongoDB's createIndexes command, creating the collection is a side effect.
     const state = this.owner.state(true);
     for (const index of indexes) {
-      const named = state.indexes.get(index.name);
+      const created = state.indexes.created();
+      const named = created.find((other) => other.name === index.name);
       if (named !== undefined) {
         if (sameIndex(named, index)) continue;
         throw refused(`index "${index.name}" already exists with different keys or options`, { collection: this.name, index: index.name });
       }
-      const twin = [...state.indexes.values()].find((other) => sameIndex(other, index));
+      const twin = created.find((other) => sameIndex(other, index));
       if (twin !== undefined) throw refused(`index "${index.name}" already exists with a different name: "${twin.name}"`, { collection: this.name, index: index.name });
-      if (index.unique === true) {
-        const seen = new Set<string>();
-        for (const document of state.documents) {
-          for (const key of indexKeys(document, index)) {
-            if (seen.has(key)) throw new TributaryError('TRB_STORE_WRITE', `E11000 duplicate key error building unique index "${index.name}" on "${this.name}"`, { retriable: true, context: { collection: this.name, index: index.name } });
-          }
-          for (const key of indexKeys(document, index)) seen.add(key);
-        }
+      const spec: IndexSpec = { name: index.name, fields: { ...index.fields }, ...(index.unique === true ? { unique: true } : {}) };
+      if (!state.indexes.create(spec, state.documents)) {
+        throw new TributaryError('TRB_STORE_WRITE', `E11000 duplicate key error building unique index "${index.name}" on "${this.name}"`, { retriable: true, context: { collection: this.name, index: index.name } });
       }
-      state.indexes.set(index.name, { name: index.name, fields: { ...index.fields }, ...(index.unique === true ? { unique: true } : {}) });
     }
   }
 
@@ -212,7 +213,7 @@ export class MemoryDocumentStore implements DocumentStore {
   #state(name: string, create: boolean): CollectionState {
     let state = this.#collections.get(name);
     if (state === undefined) {
-      state = { documents: [], indexes: new Map() };
+      state = { documents: new Map(), indexes: new CollectionIndexes(), nextId: 0 };
       if (create) this.#collections.set(name, state);
     }
     return state;

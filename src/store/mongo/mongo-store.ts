@@ -6,6 +6,13 @@
  * no) `writeErrors`, and numbers `upsertedIds` by upsert count. Callers therefore treat a failed
  * batch as "some prefix may have applied" and retry all of it, which is safe because every
  * operation is an idempotent upsert, replace or delete.
+ *
+ * On FerretDB 1.x a bulk write is also split into commands of at most `maxOperationsPerCommand`
+ * operations, and at most `maxConcurrentWrites` commands run at once: FerretDB keeps one backend
+ * connection open per update/delete statement until its whole command ends (a `defer` inside a
+ * loop in its handler), so one large command, or a few mid-sized ones at once, exhaust its
+ * connection pool and the server stalls for good. Splitting keeps the "some prefix applied"
+ * contract (the commands are ordered and sequential).
  */
 import {
   MongoBulkWriteError,
@@ -15,6 +22,7 @@ import {
   MongoOperationTimeoutError,
   MongoServerError,
   MongoServerSelectionError,
+  MongoTopologyClosedError,
   type AnyBulkWriteOperation,
   type Collection as DriverCollection,
   type Document as DriverDocument,
@@ -29,7 +37,39 @@ export interface MongoDocumentStoreOptions {
   /** A MongoDB connection string, e.g. `mongodb://127.0.0.1:27017/?directConnection=true`. */
   readonly url: string;
   readonly database: string;
+  /** Driver options; `socketTimeoutMS` defaults to 60 000 so a stalled server fails (retriably) instead of hanging. */
   readonly clientOptions?: MongoClientOptions;
+  /** Most write operations in one command. Default: 16 on FerretDB, no limit on MongoDB (the driver splits at 100 000). */
+  readonly maxOperationsPerCommand?: number;
+  /** Most write commands in flight at once. Default: 3 on FerretDB, no limit on MongoDB. */
+  readonly maxConcurrentWrites?: number;
+}
+
+/** What the server needs from a writer, found out once per store by `buildInfo`. */
+interface WriteLimits {
+  readonly server: 'mongodb' | 'ferretdb';
+  readonly operationsPerCommand: number;
+  readonly gate: Gate;
+}
+
+/** A counting semaphore: at most `limit` holders; the rest wait in order. */
+class Gate {
+  #free: number;
+  readonly #waiting: Array<() => void> = [];
+  constructor(limit: number) {
+    this.#free = limit;
+  }
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free--;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free++;
+    }
+  }
 }
 
 /** Refusals of the request itself (bad values, keys with '$' or '.', oversized documents): a retry repeats them. */
@@ -84,7 +124,7 @@ function serverCodes(error: MongoServerError): number[] {
  * anything is sent (invalid arguments, closed client, BSON that cannot be serialised or is too
  * large). Any other server code is retriable, the default of TRB_STORE_WRITE/READ: a wrong
  * "retriable" costs a bounded retry budget, a wrong "permanent" loses a write. That includes code 1,
- * which FerretDB reports for backend (SQLite) failures such as a busy database.
+ * which FerretDB reports for backend failures (a busy SQLite database, a PostgreSQL error).
  */
 export function classifyMongoError(error: unknown): { retriable: boolean } {
   if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError || error instanceof MongoOperationTimeoutError) return { retriable: true };
@@ -118,28 +158,47 @@ function isNamespaceNotFound(error: unknown): boolean {
   return error instanceof MongoServerError && (error.code === 26 || /ns not found/i.test(error.message));
 }
 
+/** What a collection needs from its store; the store may replace its client between calls. */
+interface StoreAccess {
+  driver(collection: string): DriverCollection;
+  writeLimits(): Promise<WriteLimits>;
+  fail(code: ErrorCode, message: string, error: unknown, context: Record<string, unknown>): TributaryError;
+}
+
 class MongoCollection implements Collection {
-  readonly #driver: () => DriverCollection;
+  readonly #store: StoreAccess;
   readonly #context: Record<string, unknown>;
 
-  /** `driver` is looked up per call: the store replaces its client after a failed connect(). */
   constructor(
     readonly name: string,
-    driver: () => DriverCollection,
+    store: StoreAccess,
     database: string,
   ) {
-    this.#driver = driver;
+    this.#store = store;
     this.#context = { database, collection: name };
+  }
+
+  #driver(): DriverCollection {
+    return this.#store.driver(this.name);
   }
 
   async bulkWrite(operations: readonly WriteOperation[]): Promise<BulkWriteResult> {
     // The driver refuses an empty batch; an empty batch trivially succeeded.
     if (operations.length === 0) return { upserted: 0, modified: 0, matched: 0, deleted: 0 };
     try {
-      const result = await this.#driver().bulkWrite(operations.map(toDriverOperation), { ordered: true });
-      return { upserted: result.upsertedCount, modified: result.modifiedCount, matched: result.matchedCount, deleted: result.deletedCount };
+      const { operationsPerCommand, gate } = await this.#store.writeLimits();
+      const total = { upserted: 0, modified: 0, matched: 0, deleted: 0 };
+      for (let start = 0; start < operations.length; start += operationsPerCommand) {
+        const chunk = operations.slice(start, start + operationsPerCommand).map(toDriverOperation);
+        const result = await gate.run(() => this.#driver().bulkWrite(chunk, { ordered: true }));
+        total.upserted += result.upsertedCount;
+        total.modified += result.modifiedCount;
+        total.matched += result.matchedCount;
+        total.deleted += result.deletedCount;
+      }
+      return total;
     } catch (error) {
-      throw storeError('TRB_STORE_WRITE', `bulkWrite of ${operations.length} operations on "${this.name}" failed`, error, { ...this.#context, operations: operations.length });
+      throw this.#store.fail('TRB_STORE_WRITE', `bulkWrite of ${operations.length} operations on "${this.name}" failed`, error, { ...this.#context, operations: operations.length });
     }
   }
 
@@ -152,7 +211,7 @@ class MongoCollection implements Collection {
     try {
       return await this.#driver().find(filter, driverOptions).toArray();
     } catch (error) {
-      throw storeError('TRB_STORE_READ', `find on "${this.name}" failed`, error, this.#context);
+      throw this.#store.fail('TRB_STORE_READ', `find on "${this.name}" failed`, error, this.#context);
     }
   }
 
@@ -160,7 +219,7 @@ class MongoCollection implements Collection {
     try {
       return await this.#driver().findOne(filter);
     } catch (error) {
-      throw storeError('TRB_STORE_READ', `findOne on "${this.name}" failed`, error, this.#context);
+      throw this.#store.fail('TRB_STORE_READ', `findOne on "${this.name}" failed`, error, this.#context);
     }
   }
 
@@ -168,7 +227,7 @@ class MongoCollection implements Collection {
     try {
       return await this.#driver().countDocuments(filter);
     } catch (error) {
-      throw storeError('TRB_STORE_READ', `count on "${this.name}" failed`, error, this.#context);
+      throw this.#store.fail('TRB_STORE_READ', `count on "${this.name}" failed`, error, this.#context);
     }
   }
 
@@ -180,7 +239,7 @@ class MongoCollection implements Collection {
       // command lists two or more indexes that all exist already (re-running a startup is routine).
       for (const spec of specs) await this.#driver().createIndexes([spec]);
     } catch (error) {
-      throw storeError('TRB_STORE_WRITE', `createIndexes on "${this.name}" failed`, error, { ...this.#context, indexes: indexes.map((index) => index.name) });
+      throw this.#store.fail('TRB_STORE_WRITE', `createIndexes on "${this.name}" failed`, error, { ...this.#context, indexes: indexes.map((index) => index.name) });
     }
   }
 
@@ -190,7 +249,7 @@ class MongoCollection implements Collection {
     } catch (error) {
       // Dropping what does not exist is done (MongoDB < 7 reports "ns not found").
       if (isNamespaceNotFound(error)) return;
-      throw storeError('TRB_STORE_WRITE', `drop of "${this.name}" failed`, error, this.#context);
+      throw this.#store.fail('TRB_STORE_WRITE', `drop of "${this.name}" failed`, error, this.#context);
     }
   }
 }
@@ -200,13 +259,15 @@ export class MongoDocumentStore implements DocumentStore {
   #client: MongoClient;
   readonly #options: MongoDocumentStoreOptions;
   readonly #database: string;
+  #limits: Promise<WriteLimits> | undefined;
+  #closed = false;
 
   constructor(options: MongoDocumentStoreOptions) {
     if (typeof options.database !== 'string' || !/^[^/\\. "$*<>:|?\0]{1,63}$/.test(options.database)) {
       throw new TributaryError('TRB_CONFIG', `invalid MongoDB database name "${String(options.database)}"`, { context: { database: options.database } });
     }
     try {
-      this.#client = new MongoClient(options.url, options.clientOptions);
+      this.#client = new MongoClient(options.url, clientOptionsOf(options));
     } catch (error) {
       // Never echo the URL: it may carry credentials.
       throw new TributaryError('TRB_CONFIG', `invalid MongoDB connection string: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
@@ -222,21 +283,68 @@ export class MongoDocumentStore implements DocumentStore {
    * operation reach the server once it is back.
    */
   async connect(): Promise<void> {
+    this.#closed = false;
     try {
       await this.#client.connect();
+      await this.writeLimits();
     } catch (error) {
-      const failed = this.#client;
-      this.#client = new MongoClient(this.#options.url, this.#options.clientOptions);
-      await failed.close().catch(() => undefined);
+      this.#replaceClient();
       throw storeError('TRB_CONNECT', 'could not connect to MongoDB', error, { database: this.#database });
     }
   }
 
   collection(name: string): Collection {
-    return new MongoCollection(name, () => this.#client.db(this.#database).collection(name), this.#database);
+    return new MongoCollection(name, this.#access, this.#database);
+  }
+
+  readonly #access: StoreAccess = {
+    driver: (collection) => this.#client.db(this.#database).collection(collection),
+    writeLimits: () => this.writeLimits(),
+    fail: (code, message, error, context) => {
+      const failure = storeError(code, message, error, context);
+      // The driver closes a client whose first (implicit) connect failed, and every later call on it
+      // fails with "Topology is closed". Unless close() was called, that is the server being down:
+      // a fresh client lets the retry reach it once it is back.
+      if (error instanceof MongoTopologyClosedError && !this.#closed) {
+        this.#replaceClient();
+        return new TributaryError(code, failure.message, { cause: error, retriable: true, context });
+      }
+      return failure;
+    },
+  };
+
+  #replaceClient(): void {
+    const failed = this.#client;
+    this.#client = new MongoClient(this.#options.url, clientOptionsOf(this.#options));
+    this.#limits = undefined;
+    void failed.close().catch(() => undefined);
+  }
+
+  /** Which server this is (MongoDB or FerretDB), asked once; a failed attempt is asked again next time. */
+  writeLimits(): Promise<WriteLimits> {
+    this.#limits ??= this.#client
+      .db('admin')
+      .command({ buildInfo: 1 })
+      .then((info): WriteLimits => {
+        const ferret = 'ferretdbVersion' in info;
+        return {
+          server: ferret ? 'ferretdb' : 'mongodb',
+          operationsPerCommand: this.#options.maxOperationsPerCommand ?? (ferret ? 16 : Number.POSITIVE_INFINITY),
+          gate: new Gate(this.#options.maxConcurrentWrites ?? (ferret ? 3 : Number.POSITIVE_INFINITY)),
+        };
+      });
+    this.#limits.catch(() => {
+      this.#limits = undefined;
+    });
+    return this.#limits;
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#client.close();
   }
+}
+
+function clientOptionsOf(options: MongoDocumentStoreOptions): MongoClientOptions {
+  return { socketTimeoutMS: 60_000, ...options.clientOptions };
 }

@@ -1,0 +1,333 @@
+/**
+ * Fast Data benchmark, on the real services (Kafka + FerretDB on PostgreSQL, from scripts/infra):
+ *
+ *   ingest   raw-ingest  bare kafkajs eachBatch → JSON.parse → bare mongodb bulkWrite of one
+ *                        replaceOne({pk}, after, {upsert}) per record → commitOffsets
+ *            raw-ingest-last  the same, writing only each key's last record of the batch (the
+ *                        per-key compaction Tributary does, by hand)
+ *            tributary   fastData(...) with `only: ['ingest']`: the same CDC records → adapter, casts,
+ *                        one $in read, conditional bulk write, pr-update produced → commit
+ *   views    raw-views   bare kafkajs on one trigger per customer → per batch: customers, orders, lines
+ *                        read with one $in each → documents built → bulkWrite → commitOffsets
+ *            tributary   the same triggers as sv-trigger events, `only: ['aggregate']`: batched lookups,
+ *                        map, validate, upsert, sv-update produced → commit
+ *
+ *   npm run bench -- fastdata      (node --expose-gc --import tsx bench/fastdata.ts)
+ *
+ * Both sides of a pair read the same records from the same topics (fresh consumer groups) into a
+ * fresh database, with the same store limits: commands of at most 16 writes and at most 3 write
+ * commands in flight (what MongoDocumentStore does on FerretDB, whose handler keeps a backend
+ * connection per statement until the command ends; see docs/infra.md). The raw side consumes 3
+ * partitions at once for the same reason. Rate = records / (first batch → last commit), the end
+ * confirmed against the broker's committed offsets. Each pair alternates per round; the best round
+ * of each side is reported with the ratio tributary / raw.
+ *
+ * Then the views pair again on the embedded engine (memory broker and store, same topology), where
+ * FerretDB's cost is gone: raw = the same three $in reads and one bulk write per 100 customers by hand.
+ *
+ * Env: BENCH_EVENTS (20000), BENCH_CUSTOMERS (500: 500 customers, 1500 orders, 3000 lines),
+ * BENCH_ROUNDS (1), KAFKA_BROKERS, MONGODB_URL.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel, type Admin, type Consumer, type Message } from 'kafkajs';
+import { MongoClient, type AnyBulkWriteOperation, type Db, type Document } from 'mongodb';
+import { createLogger, createMetrics, kafkaTransport, MemoryDocumentStore, MongoDocumentStore, runTopology, type Collection, type FastDataTopology, type Row, type SvTrigger } from '../src/index.js';
+import { TestDriver } from '../src/testing/index.js';
+import { buildTopology, customerDocument, generateWorkload, TABLES, type CdcRecord, type TableName } from './lib/cdc-workload.js';
+import { assertCommitted, createTopic, endOffsets, gc, gitDescribe, packageVersion, positiveInt, Probe, probed, sum, withTimeout, type EndOffsets } from './lib/harness.js';
+
+const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+const MONGODB_URL = process.env['MONGODB_URL'] ?? 'mongodb://127.0.0.1:27017/?directConnection=true';
+const EVENTS = positiveInt('BENCH_EVENTS', 20_000);
+const CUSTOMERS = positiveInt('BENCH_CUSTOMERS', 500);
+const ROUNDS = positiveInt('BENCH_ROUNDS', 1);
+const PARTITIONS = 6;
+const OPS_PER_COMMAND = 16;
+const RAW_PARTITIONS_AT_ONCE = 3;
+const PHASE_TIMEOUT_MS = 600_000;
+const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const sourceTopic = (table: TableName) => `bench.fastdata.${RUN}.${table}`;
+
+interface PhaseResult {
+  readonly phase: string;
+  readonly round: number;
+  readonly records: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+  readonly startupMs: number;
+  readonly batches: number;
+}
+
+const kafka = new Kafka({ clientId: 'bench-fastdata', brokers: BROKERS, logLevel: logLevel.NOTHING });
+const logger = createLogger({ level: 'warn' });
+
+/** Runs one phase: `start` begins consuming with the probe hooked in; the clock runs first batch → last commit. */
+async function timed(phase: string, round: number, ends: EndOffsets, start: (probe: Probe) => Promise<() => Promise<void>>): Promise<PhaseResult> {
+  gc?.();
+  const probe = new Probe(ends);
+  const began = performance.now();
+  const stop = await start(probe);
+  try {
+    const done = await withTimeout(probe.done, phase, PHASE_TIMEOUT_MS);
+    const first = probe.firstBatchAt ?? done.at;
+    const records = [...ends.values()].reduce((n, offsets) => n + sum(offsets), 0);
+    const seconds = (done.at - first) / 1000;
+    const result = { phase, round, records, seconds, perSecond: Math.round(records / seconds), startupMs: Math.round(first - began), batches: probe.batches };
+    console.log(`  ${phase.padEnd(16)} round ${round}: ${records} records in ${seconds.toFixed(2)} s = ${result.perSecond}/s (${probe.batches} batches, start-up ${result.startupMs} ms)`);
+    return result;
+  } finally {
+    await stop();
+  }
+}
+
+/** A bare kafkajs consumer over `topics`, committing each batch after `handle` resolves. */
+async function rawConsumer(groupId: string, topics: string[], probe: Probe, handle: (topic: string, messages: Message[]) => Promise<void>): Promise<() => Promise<void>> {
+  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500, allowAutoTopicCreation: false });
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    partitionsConsumedConcurrently: RAW_PARTITIONS_AT_ONCE,
+    eachBatch: async ({ batch }) => {
+      probe.batch();
+      await handle(batch.topic, batch.messages);
+      const offset = (BigInt(batch.lastOffset()) + 1n).toString();
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
+      probe.committed({ topic: batch.topic, partition: batch.partition, offset });
+    },
+  });
+  return () => consumer.disconnect();
+}
+
+/** bulkWrite in commands of OPS_PER_COMMAND, at most 3 in flight over the whole process (as the store does on FerretDB). */
+let inFlight = 0;
+const waiting: Array<() => void> = [];
+async function bulkWrite(db: Db, collection: string, ops: AnyBulkWriteOperation[]): Promise<void> {
+  for (let i = 0; i < ops.length; i += OPS_PER_COMMAND) {
+    if (inFlight >= 3) await new Promise<void>((resolve) => waiting.push(resolve));
+    else inFlight++;
+    try {
+      await db.collection(collection).bulkWrite(ops.slice(i, i + OPS_PER_COMMAND), { ordered: true });
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else inFlight--;
+    }
+  }
+}
+
+/** `compacted`: only the last record of each key in a batch is written (what a careful hand-written consumer does). */
+async function rawIngest(client: MongoClient, round: number, ends: EndOffsets, compacted: boolean): Promise<PhaseResult> {
+  const db = client.db(`bench_fd_${RUN}_raw${compacted ? 'c' : ''}${round}`);
+  for (const t of TABLES) await db.collection(t.projection).createIndex({ [t.pk]: 1 }, { unique: true, name: 'pk' });
+  const byTopic = new Map(TABLES.map((t) => [sourceTopic(t.name), t]));
+  const phase = compacted ? 'raw-ingest-last' : 'raw-ingest';
+  return timed(phase, round, ends, (probe) =>
+    rawConsumer(`bench.fd.${RUN}.${phase}-${round}`, [...byTopic.keys()], probe, async (topic, messages) => {
+      const table = byTopic.get(topic) as (typeof TABLES)[number];
+      const ops = new Map<unknown, AnyBulkWriteOperation>();
+      messages.forEach((m, i) => {
+        const event = JSON.parse((m.value as Buffer).toString()) as { after: Document };
+        const key = event.after[table.pk] as unknown;
+        if (compacted) ops.delete(key); // re-inserted last: Map order = order of each key's last record
+        ops.set(compacted ? key : i, { replaceOne: { filter: { [table.pk]: key }, replacement: event.after, upsert: true } });
+      });
+      await bulkWrite(db, table.projection, [...ops.values()]);
+    }),
+  );
+}
+
+async function tributaryStage(t: FastDataTopology, stage: 'ingest' | 'aggregate', database: string, round: number, ends: EndOffsets): Promise<PhaseResult> {
+  const store = new MongoDocumentStore({ url: MONGODB_URL, database, maxOperationsPerCommand: OPS_PER_COMMAND, maxConcurrentWrites: 3 });
+  await store.connect();
+  const phase = stage === 'ingest' ? 'tributary-ingest' : 'tributary-views';
+  try {
+    return await timed(phase, round, ends, async (probe) => {
+      const transport = probed(kafkaTransport({ brokers: BROKERS, clientId: `bench-${stage}`, logger }), probe);
+      const running = await runTopology(t, { transport, store, metrics: createMetrics({ defaultMetrics: false }), logger, only: [stage] });
+      return () => running.stop();
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+async function rawViews(client: MongoClient, database: string, topic: string, round: number, ends: EndOffsets): Promise<PhaseResult> {
+  const db = client.db(database);
+  await db.collection('raw_views').createIndex({ customer_id: 1 }, { unique: true, name: 'pk' });
+  const live = { __STATE__: 'PUBLIC' };
+  return timed('raw-views', round, ends, (probe) =>
+    rawConsumer(`bench.fd.${RUN}.raw-views-${round}`, [topic], probe, async (_topic, messages) => {
+      const ids = [...new Set(messages.map((m) => (JSON.parse((m.key as Buffer).toString()) as { customer_id: string }).customer_id))];
+      const customers = await db.collection('pr_customers').find({ customer_id: { $in: ids }, ...live }).toArray();
+      const orders = await db.collection('pr_orders').find({ customer_id: { $in: ids }, ...live }).toArray();
+      const lines = await db.collection('pr_order_lines').find({ order_id: { $in: orders.map((o) => o['order_id']) }, ...live }).toArray();
+      const ops: AnyBulkWriteOperation[] = customers.map((c) => {
+        const own = orders.filter((o) => o['customer_id'] === c['customer_id']).map((o) => ({ ...o, lines: lines.filter((l) => l['order_id'] === o['order_id']) }));
+        const doc = customerDocument(c, own);
+        return { replaceOne: { filter: { customer_id: c['customer_id'] }, replacement: doc, upsert: true } };
+      });
+      await bulkWrite(db, 'raw_views', ops);
+    }),
+  );
+}
+
+/**
+ * The same views on the embedded engine (memory broker and store), to show the framework's own
+ * cost without FerretDB: projections built untimed, then one trigger per customer; raw = the same
+ * lookups and writes done by hand on the same memory store.
+ */
+async function embeddedViews(records: readonly CdcRecord[], customerIds: readonly string[], round: number): Promise<PhaseResult[]> {
+  const t = buildTopology(`bench-fd-embedded-${round}`, 'embedded.', sourceTopic);
+  const store = new MemoryDocumentStore();
+  const driver = await TestDriver.start(t, { store, partitions: Object.fromEntries([...new Set(t.streams().flatMap((x) => x.topics))].map((topic) => [topic, PARTITIONS])) });
+  const buffers = (messages: readonly Message[]) => messages.map((m) => ({ key: Buffer.from(m.key as string), value: Buffer.from(m.value as string), headers: m.headers as Record<string, string> }));
+  try {
+    for (const { topic, messages } of cdcMessages(records)) driver.pipeRaw(topic, buffers(messages));
+    await driver.idle(PHASE_TIMEOUT_MS);
+    const view = t.fastData.singleViews[0] as FastDataTopology['fastData']['singleViews'][number];
+    gc?.();
+    let started = performance.now();
+    driver.pipeRaw(t.fastData.topics.svTrigger(view), buffers(triggerMessages(t, customerIds)));
+    await driver.idle(PHASE_TIMEOUT_MS);
+    const tributary = performance.now() - started;
+    const collection = (name: string): Collection => store.collection(name);
+    await collection('raw_views').createIndexes([{ name: 'pk', fields: { customer_id: 1 }, unique: true }]);
+    gc?.();
+    started = performance.now();
+    for (let i = 0; i < customerIds.length; i += 100) {
+      const ids = customerIds.slice(i, i + 100);
+      const customers = await collection('pr_customers').find({ customer_id: { $in: ids }, __STATE__: 'PUBLIC' });
+      const orders = await collection('pr_orders').find({ customer_id: { $in: ids }, __STATE__: 'PUBLIC' });
+      const lines = await collection('pr_order_lines').find({ order_id: { $in: orders.map((o) => o['order_id']) }, __STATE__: 'PUBLIC' });
+      await collection('raw_views').bulkWrite(
+        customers.map((c) => {
+          const own = orders.filter((o) => o['customer_id'] === c['customer_id']).map((o) => ({ ...o, lines: lines.filter((l) => l['order_id'] === o['order_id']) }));
+          return { kind: 'replace', filter: { customer_id: c['customer_id'] }, document: customerDocument(c as Row, own) };
+        }),
+      );
+    }
+    const raw = performance.now() - started;
+    const views = await collection('sv_customers').count({});
+    if (views !== customerIds.length || (await collection('raw_views').count({})) !== customerIds.length) throw new Error(`embedded: ${views} views for ${customerIds.length} customers`);
+    const result = (phase: string, ms: number): PhaseResult => ({ phase, round, records: customerIds.length, seconds: ms / 1000, perSecond: Math.round((customerIds.length / ms) * 1000), startupMs: 0, batches: 0 });
+    const out = [result('embedded-raw-views', raw), result('embedded-views', tributary)];
+    for (const r of out) console.log(`  ${r.phase.padEnd(16)} round ${round}: ${r.records} views in ${r.seconds.toFixed(2)} s = ${r.perSecond}/s`);
+    return out;
+  } finally {
+    await driver.close();
+  }
+}
+
+async function produce(topicMessages: Array<{ topic: string; messages: Message[] }>): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    for (const { topic, messages } of topicMessages) {
+      for (let i = 0; i < messages.length; i += 2_000) await producer.sendBatch({ topicMessages: [{ topic, messages: messages.slice(i, i + 2_000) }], acks: -1 });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+function cdcMessages(records: readonly CdcRecord[]): Array<{ topic: string; messages: Message[] }> {
+  return TABLES.map((t) => ({ topic: sourceTopic(t.name), messages: records.filter((r) => r.table === t.name).map((r) => ({ key: JSON.stringify(r.key), value: JSON.stringify(r.value) })) }));
+}
+
+/** One sv-trigger per customer, as the trigger stage writes them (JSON, keyed by the view key). */
+function triggerMessages(t: FastDataTopology, customerIds: readonly string[]): Message[] {
+  const view = t.fastData.singleViews[0] as FastDataTopology['fastData']['singleViews'][number];
+  const prTopic = t.fastData.topics.prUpdate(t.fastData.projections[0] as FastDataTopology['fastData']['projections'][number]);
+  const timestamp = new Date().toISOString();
+  return customerIds.map((id, i) => {
+    const key = { customer_id: id };
+    const trigger: SvTrigger = {
+      type: 'aggregation',
+      singleViewName: view.name,
+      singleViewIdentifier: key,
+      change: { projectionName: 'pr_customers', projectionIdentifier: key, data: null },
+      __internal__kafkaInfo: { topic: prTopic, partition: 0, offset: String(i), timestamp, key },
+    };
+    return { key: JSON.stringify(key), value: JSON.stringify(trigger), headers: { messageSchema: JSON.stringify({ type: 'sv-trigger', version: 'v1.0.0' }) } };
+  });
+}
+
+const best = (results: PhaseResult[], phase: string) => Math.max(...results.filter((r) => r.phase === phase).map((r) => r.perSecond));
+
+async function main(): Promise<void> {
+  const admin: Admin = kafka.admin();
+  await admin.connect();
+  const client = new MongoClient(MONGODB_URL, { maxPoolSize: 4 });
+  await client.connect();
+  const created: string[] = [];
+  const databases: string[] = [];
+  try {
+    const { records, customerIds } = generateWorkload({ customers: CUSTOMERS, events: EVENTS });
+    console.log(`fastdata: ${records.length} CDC events over ${customerIds.length} customers, ${CUSTOMERS * 3} orders, ${CUSTOMERS * 6} lines; ${PARTITIONS} partitions per topic; ${ROUNDS} round(s)`);
+    const t = buildTopology(`bench-fd-${RUN}`, `bench.fastdata.${RUN}.`, sourceTopic);
+    const derived = [...t.fastData.projections.map((p) => t.fastData.topics.prUpdate(p)), ...t.fastData.singleViews.flatMap((v) => [t.fastData.topics.svTrigger(v), t.fastData.topics.svUpdate(v)])];
+    const rawTriggers = `bench.fastdata.${RUN}.raw-triggers`;
+    for (const topic of [...TABLES.map((x) => sourceTopic(x.name)), ...derived, rawTriggers]) {
+      await createTopic(admin, topic, PARTITIONS);
+      created.push(topic);
+    }
+    await produce(cdcMessages(records));
+    const svTrigger = t.fastData.topics.svTrigger(t.fastData.singleViews[0] as FastDataTopology['fastData']['singleViews'][number]);
+    await produce([{ topic: rawTriggers, messages: triggerMessages(t, customerIds) }]);
+    const ingestEnds: EndOffsets = new Map(await Promise.all(TABLES.map(async (x) => [sourceTopic(x.name), await endOffsets(admin, sourceTopic(x.name))] as const)));
+    const rawTriggerEnds: EndOffsets = new Map([[rawTriggers, await endOffsets(admin, rawTriggers)]]);
+
+    const results: PhaseResult[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      databases.push(`bench_fd_${RUN}_raw${round}`, `bench_fd_${RUN}_rawc${round}`, `bench_fd_${RUN}_t${round}`);
+      results.push(await rawIngest(client, round, ingestEnds, false));
+      results.push(await rawIngest(client, round, ingestEnds, true));
+      // Each round's Tributary run is a new topology instance: fresh consumer groups on the same topics.
+      const tr = buildTopology(`bench-fd-${RUN}-r${round}`, `bench.fastdata.${RUN}.`, sourceTopic);
+      const database = `bench_fd_${RUN}_t${round}`;
+      results.push(await tributaryStage(tr, 'ingest', database, round, ingestEnds));
+      for (const s of tr.streams().filter((x) => x.name.startsWith('ingest:'))) for (const topic of s.topics) await assertCommitted(admin, s.groupId, topic, ingestEnds.get(topic) ?? new Map());
+      const projections = await Promise.all(TABLES.map((x) => client.db(database).collection(x.projection).countDocuments({})));
+      if (projections.join() !== [CUSTOMERS, CUSTOMERS * 3, CUSTOMERS * 6].join()) throw new Error(`projections hold ${projections.join('/')} documents`);
+      // Views: the same triggers for both sides, over the projections Tributary just built.
+      await produce([{ topic: svTrigger, messages: triggerMessages(tr, customerIds) }]);
+      results.push(await rawViews(client, database, rawTriggers, round, rawTriggerEnds));
+      const viewEnds: EndOffsets = new Map([[svTrigger, await endOffsets(admin, svTrigger)]]);
+      // Earlier rounds' triggers are in the topic too: this round's group reads them all.
+      results.push(await tributaryStage(tr, 'aggregate', database, round, viewEnds));
+      const views = await client.db(database).collection('sv_customers').countDocuments({});
+      if (views !== CUSTOMERS) throw new Error(`sv_customers holds ${views} views, expected ${CUSTOMERS}`);
+      results.push(...(await embeddedViews(records, customerIds, round)));
+    }
+    const summary = {
+      ingest: { raw: best(results, 'raw-ingest'), tributary: best(results, 'tributary-ingest') },
+      ingestVsCompactedRaw: { raw: best(results, 'raw-ingest-last'), tributary: best(results, 'tributary-ingest') },
+      views: { raw: best(results, 'raw-views'), tributary: best(results, 'tributary-views') },
+      embeddedViews: { raw: best(results, 'embedded-raw-views'), tributary: best(results, 'embedded-views') },
+    };
+    const ratio = (x: { raw: number; tributary: number }) => +(x.tributary / x.raw).toFixed(3);
+    const ratios = { ingest: ratio(summary.ingest), ingestVsCompactedRaw: ratio(summary.ingestVsCompactedRaw), views: ratio(summary.views), embeddedViews: ratio(summary.embeddedViews) };
+    console.log(`ingest: tributary ${summary.ingest.tributary}/s vs raw ${summary.ingest.raw}/s = ${ratios.ingest}x (target >= 0.8x)`);
+    console.log(`ingest: tributary ${summary.ingest.tributary}/s vs raw writing each key's last record per batch ${summary.ingestVsCompactedRaw.raw}/s = ${ratios.ingestVsCompactedRaw}x`);
+    console.log(`views:  tributary ${summary.views.tributary}/s vs raw ${summary.views.raw}/s = ${ratios.views}x (target >= 1700 views/s)`);
+    console.log(`views, embedded engine: tributary ${summary.embeddedViews.tributary}/s vs raw ${summary.embeddedViews.raw}/s = ${ratios.embeddedViews}x`);
+    const file = path.join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-fastdata.json`);
+    await mkdir(path.dirname(file), { recursive: true });
+    const environment = { node: process.version, kafkajs: packageVersion('kafkajs'), mongodb: packageVersion('mongodb'), cpus: os.cpus().length, store: 'FerretDB 1.24.2 on PostgreSQL 15 (scripts/infra)', kafka: 'Kafka 4.3.1 single broker (scripts/infra)' };
+    const parameters = { events: records.length, customers: CUSTOMERS, partitions: PARTITIONS, rounds: ROUNDS, opsPerCommand: OPS_PER_COMMAND, writeCommandsInFlight: 3 };
+    await writeFile(file, `${JSON.stringify({ benchmark: 'fastdata', date: new Date().toISOString(), git: gitDescribe(ROOT), environment, parameters, best: summary, ratios, results }, null, 2)}\n`);
+    console.log(`results: ${path.relative(ROOT, file)}`);
+  } finally {
+    await admin.deleteTopics({ topics: created }).catch(() => undefined);
+    for (const d of databases) await client.db(d).dropDatabase().catch(() => undefined);
+    await client.close();
+    await admin.disconnect();
+  }
+}
+
+await main();

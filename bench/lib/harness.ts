@@ -1,0 +1,190 @@
+/**
+ * Helpers shared by the benchmarks (bench/*.ts): environment knobs, phase probes (first batch →
+ * last commit), peak-RSS sampling, CPU profiles, broker-side commit checks, result bookkeeping.
+ * Not a benchmark itself: scripts/bench only runs bench/*.ts at the top level.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
+import type { Admin } from 'kafkajs';
+import type { TopicPartitionOffset, Transport } from '../../src/stream/index.js';
+
+export function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw.replaceAll('_', ''));
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got '${raw}'`);
+  return n;
+}
+
+export const mib = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export const gc = (globalThis as { gc?: () => void }).gc;
+
+export function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : round3((sorted[mid - 1]! + sorted[mid]!) / 2);
+}
+
+/** Peak RSS, sampled every 20 ms. */
+export function rssSampler() {
+  const start = process.memoryUsage.rss();
+  let peak = start;
+  const timer = setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    if (rss > peak) peak = rss;
+  }, 20);
+  timer.unref();
+  return {
+    start,
+    stop(): number {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage.rss());
+    },
+  };
+}
+
+/** End offsets to wait for: topic → partition → offset. */
+export type EndOffsets = ReadonlyMap<string, ReadonlyMap<number, bigint>>;
+
+/**
+ * Watches one phase: when the first batch arrives, and when every partition's committed offset has
+ * reached the input's end offset (over one or several input topics).
+ */
+export class Probe {
+  firstBatchAt: number | undefined;
+  firstCpu: NodeJS.CpuUsage | undefined;
+  batches = 0;
+  readonly #pending = new Map<string, bigint>();
+  readonly done: Promise<{ at: number; cpu: NodeJS.CpuUsage }>;
+  #resolve!: (value: { at: number; cpu: NodeJS.CpuUsage }) => void;
+
+  constructor(ends: EndOffsets) {
+    for (const [topic, partitions] of ends) for (const [p, end] of partitions) if (end > 0n) this.#pending.set(`${topic}:${p}`, end);
+    this.done = new Promise((resolve) => (this.#resolve = resolve));
+    if (this.#pending.size === 0) this.#resolve({ at: performance.now(), cpu: process.cpuUsage() });
+  }
+
+  batch(): void {
+    this.batches++;
+    if (this.firstBatchAt === undefined) {
+      this.firstBatchAt = performance.now();
+      this.firstCpu = process.cpuUsage();
+    }
+  }
+
+  committed(offset: TopicPartitionOffset): void {
+    const key = `${offset.topic}:${offset.partition}`;
+    const end = this.#pending.get(key);
+    if (end === undefined || BigInt(offset.offset) < end) return;
+    this.#pending.delete(key);
+    if (this.#pending.size === 0) this.#resolve({ at: performance.now(), cpu: process.cpuUsage() });
+  }
+}
+
+/** The transport, unchanged, with the probe hooked into the consumer callbacks (one call per batch). */
+export function probed(inner: Transport, probe: Probe): Transport {
+  return {
+    ...inner,
+    consumer(options) {
+      const consumer = inner.consumer(options);
+      return {
+        ...consumer,
+        run: (handlers) =>
+          consumer.run({
+            ...handlers,
+            onBatch(batch, control) {
+              probe.batch();
+              return handlers.onBatch(batch, control);
+            },
+            onCommitted(offset, seconds) {
+              handlers.onCommitted?.(offset, seconds);
+              probe.committed(offset);
+            },
+          }),
+      };
+    },
+  };
+}
+
+export function withTimeout<T>(promise: Promise<T>, what: string, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not done after ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function endOffsets(admin: Admin, topic: string): Promise<Map<number, bigint>> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+}
+
+export function sum(offsets: ReadonlyMap<number, bigint>): number {
+  let total = 0n;
+  for (const v of offsets.values()) total += v;
+  return Number(total);
+}
+
+/** The broker's view: the group's committed offsets equal the input's end offsets. */
+export async function assertCommitted(admin: Admin, groupId: string, topic: string, ends: ReadonlyMap<number, bigint>): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const committed = new Map((entry?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    if ([...ends].every(([p, end]) => (committed.get(p) ?? -1n) >= end)) return;
+    await sleep(100);
+  }
+  throw new Error(`group ${groupId} has not committed the end offsets of ${topic}`);
+}
+
+export async function createTopic(admin: Admin, topic: string, partitions: number): Promise<void> {
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+}
+
+/** Flushes dirty pages (the previous phase's output) so their writeback does not land in the next phase. */
+export function flushPageCache(): void {
+  try {
+    execFileSync('sync', { stdio: 'ignore', timeout: 30_000 });
+  } catch {
+    // not available (Windows) or slow: the phase runs anyway
+  }
+}
+
+export async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, JSON.stringify(profile));
+      console.log(`  cpu profile: ${file}`);
+    },
+  };
+}
+
+export function gitDescribe(root: string): { commit: string; dirty: boolean } {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8' }).trim() !== '';
+    return { commit, dirty };
+  } catch {
+    return { commit: 'unknown', dirty: true };
+  }
+}
+
+export function packageVersion(name: string): string {
+  const require = createRequire(import.meta.url);
+  return (require(`${name}/package.json`) as { version: string }).version;
+}
