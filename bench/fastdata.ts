@@ -26,7 +26,7 @@
  * FerretDB's cost is gone: raw = the same three $in reads and one bulk write per 100 customers by hand.
  *
  * Env: BENCH_EVENTS (20000), BENCH_CUSTOMERS (500: 500 customers, 1500 orders, 3000 lines),
- * BENCH_ROUNDS (1), KAFKA_BROKERS, MONGODB_URL.
+ * BENCH_ROUNDS (1), BENCH_FETCH_BYTES (65536 per partition, both sides), KAFKA_BROKERS, MONGODB_URL.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -45,6 +45,8 @@ const EVENTS = positiveInt('BENCH_EVENTS', 20_000);
 const CUSTOMERS = positiveInt('BENCH_CUSTOMERS', 500);
 const ROUNDS = positiveInt('BENCH_ROUNDS', 1);
 const PARTITIONS = 6;
+/** Per-partition fetch size, both sides: ~140 records per batch, so each partition sees many batches (a steady stream, not one bulk load). */
+const FETCH_BYTES = positiveInt('BENCH_FETCH_BYTES', 65_536);
 const OPS_PER_COMMAND = 16;
 const RAW_PARTITIONS_AT_ONCE = 3;
 const PHASE_TIMEOUT_MS = 600_000;
@@ -86,7 +88,7 @@ async function timed(phase: string, round: number, ends: EndOffsets, start: (pro
 
 /** A bare kafkajs consumer over `topics`, committing each batch after `handle` resolves. */
 async function rawConsumer(groupId: string, topics: string[], probe: Probe, handle: (topic: string, messages: Message[]) => Promise<void>): Promise<() => Promise<void>> {
-  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500, allowAutoTopicCreation: false });
+  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500, maxBytesPerPartition: FETCH_BYTES, allowAutoTopicCreation: false });
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
   await consumer.run({
@@ -148,7 +150,7 @@ async function tributaryStage(t: FastDataTopology, stage: 'ingest' | 'aggregate'
   try {
     return await timed(phase, round, ends, async (probe) => {
       const transport = probed(kafkaTransport({ brokers: BROKERS, clientId: `bench-${stage}`, logger }), probe);
-      const running = await runTopology(t, { transport, store, metrics: createMetrics({ defaultMetrics: false }), logger, only: [stage] });
+      const running = await runTopology(t, { transport, store, metrics: createMetrics({ defaultMetrics: false }), logger, only: [stage], consumer: { maxBytesPerPartition: FETCH_BYTES } });
       return () => running.stop();
     });
   } finally {
@@ -319,7 +321,7 @@ async function main(): Promise<void> {
     const file = path.join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-fastdata.json`);
     await mkdir(path.dirname(file), { recursive: true });
     const environment = { node: process.version, kafkajs: packageVersion('kafkajs'), mongodb: packageVersion('mongodb'), cpus: os.cpus().length, store: 'FerretDB 1.24.2 on PostgreSQL 15 (scripts/infra)', kafka: 'Kafka 4.3.1 single broker (scripts/infra)' };
-    const parameters = { events: records.length, customers: CUSTOMERS, partitions: PARTITIONS, rounds: ROUNDS, opsPerCommand: OPS_PER_COMMAND, writeCommandsInFlight: 3 };
+    const parameters = { events: records.length, customers: CUSTOMERS, partitions: PARTITIONS, rounds: ROUNDS, fetchBytesPerPartition: FETCH_BYTES, opsPerCommand: OPS_PER_COMMAND, writeCommandsInFlight: 3 };
     await writeFile(file, `${JSON.stringify({ benchmark: 'fastdata', date: new Date().toISOString(), git: gitDescribe(ROOT), environment, parameters, best: summary, ratios, results }, null, 2)}\n`);
     console.log(`results: ${path.relative(ROOT, file)}`);
   } finally {

@@ -13,7 +13,8 @@ import { toTopic } from '../stream/operators/to-topic.js';
 import { topology, type Topology } from '../stream/topology.js';
 import type { IndexSpec } from '../store/types.js';
 import { prUpdateTopic, projectionIndexes, sourceSerdes, type Projection } from './projection/projection.js';
-import { writeProjection } from './projection/write-projection.js';
+import { projectionMemory, writeProjection } from './projection/write-projection.js';
+import type { ProjectionMemory } from './projection/batch-memory.js';
 import { aggregateViews } from './singleview/aggregate-views.js';
 import { nodes } from './singleview/relations.js';
 import type { SingleView } from './singleview/single-view.js';
@@ -55,10 +56,11 @@ export function fastData(options: FastDataOptions): FastDataTopology {
     svUpdate: (v: SingleView<object>) => v.options.svUpdate === false ? '' : (v.options.svUpdate?.topic ?? `${prefix}${v.name}.sv-update`),
   };
 
-  for (const p of options.projections) {
+  const memories = options.projections.map(projectionMemory);
+  for (const [i, p] of options.projections.entries()) {
     const serdes = sourceSerdes(p);
     t.stream(p.options.source.topic, { ...serdes, name: `ingest:${p.name}` }).pipe(
-      writeProjection(p),
+      writeProjection(p, { memory: memories[i] as ProjectionMemory }),
       toTopic(topics.prUpdate(p), { key: json(), value: eventSerde(`pr-update-${p.options.prUpdate?.version ?? 'v2.0.0'}`, p.options.prUpdate?.format ?? options.eventFormat) }),
     );
   }
@@ -76,6 +78,7 @@ export function fastData(options: FastDataOptions): FastDataTopology {
   }
 
   t.onStart(async ({ store }) => {
+    for (const memory of memories) memory.reset(); // nothing remembered outlives a run
     if (!store) return;
     const foreignKeys = foreignKeyIndexes(views);
     for (const p of options.projections) await store.collection(p.name).createIndexes(projectionIndexes(p, foreignKeys.get(p.name) ?? []));

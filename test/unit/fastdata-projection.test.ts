@@ -391,7 +391,7 @@ describe('writeProjection on the TestDriver', () => {
     }
   });
 
-  it('makes exactly one find and one bulkWrite per batch, whatever the number of records and keys', async () => {
+  it('makes at most one find and one bulkWrite per batch, whatever the number of records and keys; keys it wrote are not read again', async () => {
     const store = new CountingStore();
     const driver = await TestDriver.start(fastData({ name: 'bulk', projections: [customers] }), { store });
     try {
@@ -409,8 +409,9 @@ describe('writeProjection on the TestDriver', () => {
 
       await driver.pipeInput(TOPIC, [dbz('u', 3, { full_name: 'Cyd' }, 15), dbz('u', 1, { full_name: 'Annie' }, 16)], debeziumSerdes);
       await driver.idle();
-      assert.equal(store.count('pr_customers', 'find'), 2);
+      assert.equal(store.count('pr_customers', 'find'), 1, 'keys 1 and 3 were written by this stage: their versions are cached');
       assert.equal(store.count('pr_customers', 'bulkWrite'), 2);
+
 
       const docs = await store.inner.collection('pr_customers').find({}, { sort: { customer_id: 1 } });
       assert.deepEqual(docs.map((d) => [d['customer_id'], d['name'], d['__STATE__']]), [
@@ -420,6 +421,38 @@ describe('writeProjection on the TestDriver', () => {
       ]);
       const pr = await driver.readOutput('pr_customers.pr-update', { key: json<Row>(), value: json<Row>() });
       assert.deepEqual(pr.map((r) => r.key), [{ customer_id: '1' }, { customer_id: '2' }, { customer_id: '3' }, { customer_id: '3' }, { customer_id: '1' }], 'one pr-update per key per batch, keyed by primary key');
+
+      await driver.pipeInput(TOPIC, [dbz('u', 4, { full_name: 'Di' }, 17), dbz('u', 1, { full_name: 'Ann' }, 18)], debeziumSerdes);
+      await driver.idle();
+      const finds = store.calls.filter((c) => c.method === 'find' && c.collection === 'pr_customers');
+      assert.equal(finds.length, 2, 'a batch with an unseen key reads only that key');
+      assert.deepEqual(finds[1]?.arg, { customer_id: { $in: ['4'] } });
+      assert.deepEqual((await store.inner.collection('pr_customers').findOne({ customer_id: '1' }))?.['name'], 'Ann');
+    } finally {
+      await driver.close();
+    }
+  });
+
+  it('a cached version made stale by another writer is caught by the conditional write, re-read, and the newer state kept', async () => {
+    const store = new CountingStore();
+    const driver = await TestDriver.start(fastData({ name: 'stale', projections: [customers] }), { store });
+    try {
+      await driver.pipeInput(TOPIC, [dbz('c', 1, { full_name: 'Ann' }, 10)], debeziumSerdes);
+      await driver.idle();
+      // Another writer (a key change sent as one update, on another partition) writes key 1 at lsn 30.
+      const current = await store.inner.collection('pr_customers').findOne({ customer_id: '1' });
+      const { _id: _ignored, ...doc } = current as Row;
+      await store.inner.collection('pr_customers').bulkWrite([{ kind: 'replace', filter: { customer_id: '1' }, document: { ...doc, name: 'Other', __internal__counter: 30 } }]);
+      // This stage still caches lsn 10: lsn 20 looks newer to it, its write conflicts, it re-reads and finds lsn 30.
+      await driver.pipeInput(TOPIC, [dbz('u', 1, { full_name: 'Anna' }, 20)], debeziumSerdes);
+      await driver.idle();
+      const stored = await store.inner.collection('pr_customers').findOne({ customer_id: '1' });
+      assert.equal(stored?.['name'], 'Other', 'the older event was not applied over the newer version');
+      assert.equal(stored?.['__internal__counter'], 30);
+      const finds = store.calls.filter((c) => c.method === 'find' && c.collection === 'pr_customers');
+      assert.equal(finds.length, 2, 'read once at first, once after the conflict');
+      const pr = await driver.readOutput('pr_customers.pr-update', { key: json<Row>(), value: json<Row>() });
+      assert.equal(pr.length, 2, 'the replayed event still emits its pr-update');
     } finally {
       await driver.close();
     }

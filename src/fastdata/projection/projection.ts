@@ -48,6 +48,12 @@ export interface ProjectionOptions<F extends Record<string, FieldSpec<unknown>>>
   readonly prUpdate?: PrUpdateOptions;
   /** Extra indexes, e.g. on foreign keys read by strategies (those of declared relations are added automatically). */
   readonly indexes?: readonly IndexSpec[];
+  /**
+   * Keys per source partition whose stored version the ingest stage keeps in memory, so a batch
+   * reads only the keys it has not seen (default 100 000; 0 reads every batch's keys). Always off
+   * with `deleteMode: 'hard'`. See docs/fastdata.md.
+   */
+  readonly versionCacheSize?: number;
 }
 
 /** A declared projection. `Doc` is the document type inferred from its fields. */

@@ -12,6 +12,7 @@ import { defineOperator, DROPPED, guarded, type Operator } from '../../stream/op
 import { derive, type AnyRecord, type StreamRecord } from '../../stream/record.js';
 import type { Collection, Filter } from '../../store/types.js';
 import type { Row } from '../cdc/change-event.js';
+import { partitionOf, ProjectionMemory } from './batch-memory.js';
 import { keyedChanges } from './keyed-changes.js';
 import { keyString } from './metadata.js';
 import { planBatch, type KeyedChange } from './plan-batch.js';
@@ -22,11 +23,18 @@ export interface WriteProjectionOptions {
   readonly now?: () => Date;
   /** Called for records that carry no row change (tombstones, truncates), for metrics. */
   readonly onSkip?: (reason: string) => void;
+  /** What the stage remembers across batches (version cache, before images); reset it at every start. Default: its own. */
+  readonly memory?: ProjectionMemory;
+}
+
+/** The memory a projection's ingest stage should use (its version cache is off for hard deletes). */
+export function projectionMemory(p: Projection<object>): ProjectionMemory {
+  return new ProjectionMemory(p.options.deleteMode === 'hard' ? 0 : (p.options.versionCacheSize ?? 100_000));
 }
 
 export function writeProjection(p: Projection<object>, options: WriteProjectionOptions = {}): Operator<AnyRecord, StreamRecord<Row, PrUpdate>> {
   const now = options.now ?? (() => new Date());
-  const attempts = new BatchBeforeImages();
+  const memory = options.memory ?? projectionMemory(p);
   return defineOperator({ name: `writeProjection`, kind: 'sink', target: p.name, targetKind: 'collection' }, (context) => (source) =>
     source.pipe(
       toArray(),
@@ -45,16 +53,31 @@ export function writeProjection(p: Projection<object>, options: WriteProjectionO
         if (changes.length === 0) return [];
         if (!context.store) throw new TributaryError('TRB_CONFIG', `projection '${p.name}' needs a document store (set MONGODB_URL or pass store)`);
         const collection = context.store.collection(p.name);
-        const stored = await storedByKey(collection, p.primaryKey, changes.map((c) => c.change.key));
-        const priorBefore = attempts.remember(records, stored, changes.map((c) => keyString(c.change.key)));
+        const { cache, attempts } = memory.of(context.store);
+        const partition = partitionOf(records);
+        const keys = new Map(changes.map((c) => [keyString(c.change.key), c.change.key]));
+        const cached = cache?.get(partition, keys.keys()) ?? new Map<string, Row | null>();
+        const unknown = [...keys].filter(([k]) => !cached.has(k)).map(([, key]) => key);
+        const stored = unknown.length > 0 ? await storedByKey(collection, p.primaryKey, unknown) : new Map<string, Row>();
+        for (const [k, doc] of cached) if (doc !== null) stored.set(k, doc);
+        const priorBefore = attempts.remember(records, stored, keys.keys());
         const at = now();
         const plan = planBatch(changes.map((c) => c.change), stored, { deleteMode: p.options.deleteMode ?? 'soft', now: at, priorBefore });
         context.metrics?.staleEvents(p.name, plan.stale);
+        const after = plan.changes.map((c) => [keyString(c.key), c.after] as const);
+        attempts.planned(records, after);
         if (plan.writes.length > 0) {
           const started = performance.now();
-          await collection.bulkWrite(plan.writes);
+          try {
+            await collection.bulkWrite(plan.writes);
+          } catch (error) {
+            // Some writes may have applied, one may have met a newer version: read them all again.
+            cache?.forget(partition, keys.keys());
+            throw error;
+          }
           context.observeStoreWrite(p.name, (performance.now() - started) / 1000);
         }
+        cache?.set(partition, after);
         const lastRecord = new Map(changes.map((c) => [keyString(c.change.key), c.record]));
         const prContext = {
           projection: p.name,
@@ -84,28 +107,4 @@ export async function storedByKey(collection: Collection, primaryKey: readonly s
     if (wanted.has(k)) found.set(k, doc);
   }
   return found;
-}
-
-/**
- * The before images of the batch a partition is working on, kept across attempts of that batch
- * (same topic, partition and first offset). An attempt that fails after its bulk write (a conflict
- * on another key, a produce error) leaves its writes in place; the retry must not take them for the
- * state before the batch. One entry per partition: a batch starting elsewhere replaces it. Lost on a
- * restart or when another instance takes the partition over (then the retry's reads are all there is).
- */
-class BatchBeforeImages {
-  readonly #byPartition = new Map<string, { firstOffset: string; before: Map<string, Row | null> }>();
-
-  /** Records the first-seen before image of every key and returns them all. */
-  remember(records: readonly AnyRecord[], stored: ReadonlyMap<string, Row>, keys: readonly string[]): ReadonlyMap<string, Row | null> {
-    const first = records[0] as AnyRecord;
-    const partition = `${first.topic}\u0000${first.partition}`;
-    let entry = this.#byPartition.get(partition);
-    if (!entry || entry.firstOffset !== first.offset) {
-      entry = { firstOffset: first.offset, before: new Map() };
-      this.#byPartition.set(partition, entry);
-    }
-    for (const k of keys) if (!entry.before.has(k)) entry.before.set(k, stored.get(k) ?? null);
-    return entry.before;
-  }
 }

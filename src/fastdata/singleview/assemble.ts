@@ -10,7 +10,7 @@
 import type { DocumentStore } from '../../store/types.js';
 import type { Row } from '../cdc/change-event.js';
 import { keyString, STATE, withoutId } from '../projection/metadata.js';
-import { findMatching, matches } from './lookups.js';
+import { findMatching, relatedIndex } from './lookups.js';
 import type { RelationNode } from './relations.js';
 import { baseFilterOf, viewKeyOf, type SingleView } from './single-view.js';
 
@@ -59,8 +59,9 @@ async function attach(parentNode: RelationNode, parents: Row[], store: DocumentS
     const docs = found.filter((d) => relation.onStates.includes(d[STATE] as never)).map((d) => withoutId(d) as Row);
     docs.sort(byPrimaryKey(child.projection.primaryKey));
     await attach(child, docs, store);
+    const relatedTo = relatedIndex(docs, relation.on);
     for (const parent of parents) {
-      const related = docs.filter((d) => matches(d, parent, relation.on)).map((d) => exposeIncludes(child, d));
+      const related = relatedTo(parent).map((d) => exposeIncludes(child, d));
       parent[childSlot(child)] = relation.cardinality === 'many' ? related : (related[0] ?? null);
     }
   }

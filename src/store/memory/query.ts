@@ -5,7 +5,7 @@
  */
 import { TributaryError } from '../../errors.js';
 import type { Document, Filter, FindOptions } from '../types.js';
-import { MISSING, cloneDocument, cloneValue, compareValues, isPlainObject, resolvePath, valuesEqual, type PlainObject, type Resolved } from './values.js';
+import { MISSING, canonicalKey, cloneDocument, cloneValue, compareValues, isPlainObject, resolvePath, type PlainObject, type Resolved } from './values.js';
 
 const SUPPORTED_OPERATORS = ['$eq', '$ne', '$in', '$exists', '$gt', '$gte', '$lt', '$lte'];
 
@@ -55,7 +55,8 @@ function checkLiteral(field: string, value: unknown): void {
 function compileCondition(field: string, condition: unknown): Matcher {
   if (!isOperatorObject(field, condition)) {
     checkLiteral(field, condition);
-    return (document) => equalsAny(resolvePath(document, field), condition);
+    const keys = new Set([canonicalKey(condition)]);
+    return (document) => inKeys(resolvePath(document, field), keys);
   }
   const tests = Object.entries(condition).map(([operator, operand]) => compileOperator(field, operator, operand));
   return (document) => {
@@ -64,9 +65,13 @@ function compileCondition(field: string, condition: unknown): Matcher {
   };
 }
 
-/** MongoDB equality: a value matches if it equals the target or is an array containing it; null also matches a missing field. */
-function equalsAny(values: readonly Resolved[], target: unknown): boolean {
-  return values.some((value) => valuesEqual(value, target) || (Array.isArray(value) && value.some((element) => valuesEqual(element, target))));
+/**
+ * MongoDB equality against any of the targets, given as canonical keys (computed once per query,
+ * not per document): a value matches if it equals a target or is an array containing one; null
+ * also matches a missing field.
+ */
+function inKeys(values: readonly Resolved[], keys: ReadonlySet<string>): boolean {
+  return values.some((value) => keys.has(canonicalKey(value)) || (Array.isArray(value) && value.some((element) => keys.has(canonicalKey(element)))));
 }
 
 type ComparableClass = 'number' | 'string' | 'date';
@@ -87,16 +92,21 @@ const RANGE_TESTS: Record<string, (order: number) => boolean> = {
 
 function compileOperator(field: string, operator: string, operand: unknown): ValuesTest {
   switch (operator) {
-    case '$eq':
+    case '$eq': {
       checkLiteral(field, operand);
-      return (values) => equalsAny(values, operand);
-    case '$ne':
+      const keys = new Set([canonicalKey(operand)]);
+      return (values) => inKeys(values, keys);
+    }
+    case '$ne': {
       checkLiteral(field, operand);
-      return (values) => !equalsAny(values, operand);
+      const keys = new Set([canonicalKey(operand)]);
+      return (values) => !inKeys(values, keys);
+    }
     case '$in': {
       if (!Array.isArray(operand)) throw configError(`$in on "${field}" needs an array`, { field, operator });
       for (const candidate of operand) checkLiteral(field, candidate);
-      return (values) => operand.some((candidate) => equalsAny(values, candidate));
+      const keys = new Set(operand.map(canonicalKey));
+      return (values) => inKeys(values, keys);
     }
     case '$exists':
       return (values) => values.some((value) => value !== MISSING) === Boolean(operand);
