@@ -9,3 +9,5 @@ export * from './store/index.js';
 export { createLogger, createMetrics, Metrics, startOpsServer } from './ops/index.js';
 export type { HealthReport, Logger, OpsServer, OpsServerOptions } from './ops/index.js';
 export * from './fastdata/index.js';
+export { importFastDataConfig, loadFastDataProject } from './fastdata/config-import/index.js';
+export type { CustomMappingFunction, IdentifierFunction, ImportedFastData, ImportedSingleViewConfig, ImportedViewOptions, ImportFastDataConfigOptions, LoadFastDataProjectOptions, ProjectionImportOptions } from './fastdata/config-import/index.js';
