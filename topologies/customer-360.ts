@@ -42,6 +42,12 @@ export interface Customer360Options {
   /** Topology name, hence consumer-group prefix (default 'customer-360'). */
   readonly name?: string;
   readonly sourceTopics?: Partial<SourceTopics>;
+  /**
+   * 'example' (default): customers Debezium Avro through the registry, preferences GoldenGate JSON.
+   * 'debezium-json': all four tables from one real Debezium PostgreSQL source with Connect's
+   * JsonConverter (customers and preferences Debezium JSON too; `scripts/infra up --cdc`, docs/cdc.md).
+   */
+  readonly sourceFormat?: 'example' | 'debezium-json';
 }
 
 export function customer360(options: Customer360Options = {}) {
@@ -53,13 +59,14 @@ export function customer360(options: Customer360Options = {}) {
     preferences: options.sourceTopics?.preferences ?? `${prefix}${standardTopics.preferences}`,
   };
 
+  const debeziumJson = options.sourceFormat === 'debezium-json';
+
   const customers = projection({
     name: 'pr_customers',
     source: {
       topic: topics.customers,
       adapter: debezium(),
-      key: avro({ schema: customerSchemas.key }),
-      value: avro({ schema: customerSchemas.value }),
+      ...(debeziumJson ? {} : { key: avro({ schema: customerSchemas.key }), value: avro({ schema: customerSchemas.value }) }),
     },
     systemOfRecord: 'crm',
     primaryKey: ['customer_id'],
@@ -102,7 +109,7 @@ export function customer360(options: Customer360Options = {}) {
   const preferences = projection({
     name: 'pr_preferences',
     // GoldenGate keys are the primary-key values as plain text ('c0001'), not JSON; the adapter reads the key from the row.
-    source: { topic: topics.preferences, adapter: goldenGate(), key: string() },
+    source: debeziumJson ? { topic: topics.preferences, adapter: debezium() } : { topic: topics.preferences, adapter: goldenGate(), key: string() },
     systemOfRecord: 'marketing',
     primaryKey: ['customer_id'],
     fields: {
