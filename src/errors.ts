@@ -36,6 +36,20 @@ export const ERROR_CODES = {
   TRB_RETRIES_EXHAUSTED: { retriable: false, summary: 'retries exhausted' },
   /** An operation was cancelled by shutdown or revocation. */
   TRB_ABORTED: { retriable: false, summary: 'aborted' },
+  /** A read request's query is invalid: unknown field or operator, too deep, too large, bad value (HTTP 400). */
+  TRB_QUERY_INVALID: { retriable: false, summary: 'invalid read query' },
+  /** A read request uses a feature the store or the endpoint cannot answer (HTTP 400). */
+  TRB_QUERY_UNSUPPORTED: { retriable: false, summary: 'query feature not supported here' },
+  /** A write was sent to the read API: its collections belong to the pipeline (HTTP 405). */
+  TRB_READ_ONLY: { retriable: false, summary: 'read-only endpoint' },
+  /** The requested document or route does not exist (HTTP 404). */
+  TRB_NOT_FOUND: { retriable: false, summary: 'not found' },
+  /** An on-demand view's filter on joined fields matches too many related documents to semi-join (HTTP 400). */
+  TRB_VIEW_FILTER_TOO_BROAD: { retriable: false, summary: 'view filter on joined fields too broad' },
+  /** An on-demand view cannot sort on joined fields (HTTP 400). */
+  TRB_VIEW_SORT_UNSUPPORTED: { retriable: false, summary: 'view cannot sort on joined fields' },
+  /** No representation matches the request's Accept header (HTTP 406). */
+  TRB_NOT_ACCEPTABLE: { retriable: false, summary: 'unsupported Accept' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

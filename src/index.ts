@@ -11,3 +11,4 @@ export type { HealthReport, Logger, OpsServer, OpsServerOptions } from './ops/in
 export * from './fastdata/index.js';
 export { importFastDataConfig, loadFastDataProject } from './fastdata/config-import/index.js';
 export type { CustomMappingFunction, IdentifierFunction, ImportedFastData, ImportedSingleViewConfig, ImportedViewOptions, ImportFastDataConfigOptions, LoadFastDataProjectOptions, ProjectionImportOptions } from './fastdata/config-import/index.js';
+export * from './serve/index.js';

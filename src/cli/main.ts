@@ -8,6 +8,7 @@ import { demoCommand, demoHelp } from './commands/demo.js';
 import { describeCommand, describeHelp } from './commands/describe.js';
 import { infraCommand, infraHelp } from './commands/infra.js';
 import { runCommand, runHelp } from './commands/run.js';
+import { serveCommand, serveHelp } from './commands/serve.js';
 
 const help = `Usage: tributary <command> [options]
 
@@ -16,12 +17,13 @@ Keeps projections and single views up to date from CDC events on Kafka.
 Commands:
   run <topology-file>        run a topology against Kafka (+ registry, MongoDB)
   describe <topology-file>   print a topology as text, Mermaid or JSON
+  serve <topology-file>      read-only REST API (CRUD Service compatible) over its projections and views
   demo                       run the customer-360 example end to end and check it
   infra up|down|status       start/stop/report the local Kafka, registry and FerretDB
 
 Run "tributary <command> --help" for a command's options.`;
 
-const helps: Record<string, string> = { run: runHelp, describe: describeHelp, demo: demoHelp, infra: infraHelp };
+const helps: Record<string, string> = { run: runHelp, serve: serveHelp, describe: describeHelp, demo: demoHelp, infra: infraHelp };
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -56,6 +58,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       'mongo-database': { type: 'string' },
       'http-host': { type: 'string' },
       'http-port': { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
       'log-level': { type: 'string' },
     },
   });
@@ -75,6 +79,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'run':
       await runCommand(positionals[0], flags, process.env);
       return -1; // keeps running until a signal
+    case 'serve':
+      await serveCommand(positionals[0], flags, process.env);
+      return -1; // keeps serving until a signal
     default:
       return 2;
   }

@@ -143,3 +143,23 @@ export type MetricName = keyof typeof METRIC_DEFINITIONS;
 export type MetricLabelName<N extends MetricName> = (typeof METRIC_DEFINITIONS)[N]['labels'][number];
 
 export const METRIC_NAMES = Object.keys(METRIC_DEFINITIONS) as readonly MetricName[];
+
+/** Counter {collection, route, code}: requests answered by the read API (`tributary serve`). */
+export const SERVE_REQUESTS_TOTAL = 'tributary_serve_requests_total';
+
+/** Histogram {collection, route}: time to answer one read-API request (streamed bodies: until the last byte), in seconds. */
+export const SERVE_REQUEST_DURATION_SECONDS = 'tributary_serve_request_duration_seconds';
+
+/**
+ * The read API's metrics. Kept apart from {@link METRIC_DEFINITIONS} so a pipeline process does
+ * not export empty read-API series (the read API runs in its own process, with its own registry).
+ */
+export const SERVE_METRIC_DEFINITIONS = {
+  [SERVE_REQUESTS_TOTAL]: { type: 'counter', help: 'Requests answered by the read API.', labels: ['collection', 'route', 'code'] },
+  [SERVE_REQUEST_DURATION_SECONDS]: {
+    type: 'histogram',
+    help: 'Time to answer one read-API request, in seconds.',
+    labels: ['collection', 'route'],
+    buckets: DURATION_BUCKETS_SECONDS,
+  },
+} as const satisfies Record<string, MetricDefinition>;

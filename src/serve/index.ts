@@ -1,0 +1,13 @@
+export { createReadApi } from './read-api.js';
+export type { ReadApi, ReadApiOptions } from './read-api.js';
+export { buildEndpoints, kebabCase } from './model.js';
+export type { Endpoint, EndpointOptions, ReadDeclarations, ServedField, ServedType } from './model.js';
+export { parseParams } from './query/params.js';
+export type { ParamOptions, QueryString, ReadPlan, RouteKind } from './query/params.js';
+export { parseQ, FIELD_OPERATORS, LOGICAL_OPERATORS, REFUSED_OPERATORS } from './query/filter-q.js';
+export type { QueryLimits } from './query/filter-q.js';
+export { documentSchema, openApiDocument } from './schema.js';
+export { createServeMetrics } from './metrics.js';
+export type { ServeMetrics } from './metrics.js';
+export { view } from './views/view.js';
+export type { View, ViewOptions, ViewRow } from './views/view.js';

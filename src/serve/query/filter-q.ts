@@ -1,0 +1,191 @@
+/**
+ * The `_q` grammar: a MongoDB filter restricted to an allow-list of operators, on declared fields
+ * only, with values cast by field type. Anything else is refused with TRB_QUERY_INVALID naming the
+ * offending path and what is allowed there. The point is that a client can never reach the server
+ * with an operator that runs code (`$where`, `$function`, `$accumulator`) or escapes the field
+ * model (`$expr`), and can never make the server do unbounded work.
+ */
+import { TributaryError } from '../../errors.js';
+import { FULL_CAPABILITIES, type QueryCapabilities } from '../capabilities.js';
+import { fieldOf, type Endpoint, type ServedField } from '../model.js';
+import { castJsonValue, queryError } from './cast.js';
+
+export const LOGICAL_OPERATORS = ['$and', '$or', '$nor'] as const;
+export const FIELD_OPERATORS = ['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$all', '$exists', '$regex', '$options', '$elemMatch', '$size'] as const;
+/** Refused with a message that says why: they run code or leave the declared field model. */
+export const REFUSED_OPERATORS = ['$where', '$expr', '$function', '$accumulator', '$jsonSchema'] as const;
+/** CRUD Service operators that need a server capability this read API does not probe yet. */
+export const UNSUPPORTED_OPERATORS = ['$text', '$nearSphere'] as const;
+
+export interface QueryLimits {
+  /** Nesting depth of objects/arrays in `_q` (default 8). */
+  readonly maxDepth: number;
+  /** Bytes of the `_q` text (default 8192). */
+  readonly maxBytes: number;
+  /** Characters of one `$regex` (default 256). */
+  readonly maxRegexLength: number;
+  /** Values of one `$in`/`$nin`/`$all` (default 1000). */
+  readonly maxInValues: number;
+}
+
+export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxDepth: 8, maxBytes: 8192, maxRegexLength: 256, maxInValues: 1000 };
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/** `_q` text (JSON, or base64 of JSON) → a validated, cast MongoDB filter. */
+export function parseQ(text: string, endpoint: Endpoint, options: { base64?: boolean; limits?: QueryLimits; capabilities?: QueryCapabilities } = {}): Json {
+  const limits = options.limits ?? DEFAULT_QUERY_LIMITS;
+  if (Buffer.byteLength(text) > limits.maxBytes) throw queryError(`_q is larger than ${limits.maxBytes} bytes`, '_q');
+  const decoded = options.base64 === true ? Buffer.from(text, 'base64').toString('utf8') : text;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoded);
+  } catch {
+    // Clients behind URL-mangling tools send base64 without the header; accept it when it decodes to JSON.
+    try {
+      parsed = options.base64 === true ? undefined : JSON.parse(Buffer.from(text, 'base64').toString('utf8'));
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined) throw queryError('_q must be a JSON object (or base64 of one with json-query-params-encoding: base64)', '_q');
+  }
+  if (!isObject(parsed)) throw queryError('_q must be a JSON object', '_q');
+  return new QValidator(endpoint, limits, options.capabilities ?? FULL_CAPABILITIES).filter(parsed, '_q', 1);
+}
+
+class QValidator {
+  constructor(
+    readonly endpoint: Endpoint,
+    readonly limits: QueryLimits,
+    readonly capabilities: QueryCapabilities,
+  ) {}
+
+  filter(node: Json, path: string, depth: number): Json {
+    this.#depth(depth, path);
+    const out: Json = {};
+    for (const [key, value] of Object.entries(node)) {
+      const here = `${path}.${key}`;
+      if (key.startsWith('$')) {
+        this.#topOperator(key, here);
+        if (!Array.isArray(value) || value.length === 0) throw queryError(`${here} must be a non-empty array of filters`, here);
+        out[key] = value.map((item, i) => {
+          if (!isObject(item)) throw queryError(`${here}[${i}] must be an object`, `${here}[${i}]`);
+          return this.filter(item, `${here}[${i}]`, depth + 2);
+        });
+        continue;
+      }
+      const target = fieldOf(this.endpoint, key);
+      if (target === null) throw queryError(`unknown field '${key}' at ${here}`, here, Object.keys(this.endpoint.fields));
+      const field = target.nested ? undefined : target.field;
+      out[key] = this.condition(value, field, here, depth + 1);
+    }
+    return out;
+  }
+
+  condition(value: unknown, field: ServedField | undefined, path: string, depth: number): unknown {
+    if (!isObject(value) || !Object.keys(value).some((k) => k.startsWith('$'))) return this.literal(value, field, path, depth);
+    this.#depth(depth, path);
+    const out: Json = {};
+    for (const [op, operand] of Object.entries(value)) {
+      const here = `${path}.${op}`;
+      if (!op.startsWith('$')) throw queryError(`${path} mixes operators and field names`, here, FIELD_OPERATORS);
+      out[op] = this.operator(op, operand, field, here, depth + 1);
+    }
+    if ('$options' in out && !('$regex' in out)) throw queryError(`${path}.$options needs $regex`, `${path}.$options`);
+    return out;
+  }
+
+  operator(op: string, operand: unknown, field: ServedField | undefined, path: string, depth: number): unknown {
+    switch (op) {
+      case '$eq':
+      case '$ne':
+        return this.literal(operand, field, path, depth);
+      case '$gt':
+      case '$gte':
+      case '$lt':
+      case '$lte': {
+        const value = this.literal(operand, field, path, depth);
+        if (typeof value === 'object' && value !== null && !(value instanceof Date) && !('_bsontype' in value)) {
+          throw queryError(`${path} needs a number, string or date`, path);
+        }
+        return value;
+      }
+      case '$in':
+      case '$nin':
+      case '$all': {
+        if (!Array.isArray(operand)) throw queryError(`${path} must be an array`, path);
+        if (operand.length > this.limits.maxInValues) throw queryError(`${path} has more than ${this.limits.maxInValues} values`, path);
+        const element = field && (field.type === 'arrayOfString' || field.type === 'arrayOfNumber') ? undefined : field;
+        return operand.map((v, i) => this.literal(v, element, `${path}[${i}]`, depth + 1));
+      }
+      case '$exists':
+        if (typeof operand !== 'boolean') throw queryError(`${path} must be true or false`, path);
+        return operand;
+      case '$regex': {
+        if (typeof operand !== 'string') throw queryError(`${path} must be a string`, path);
+        if (operand.length > this.limits.maxRegexLength) throw queryError(`${path} is longer than ${this.limits.maxRegexLength} characters`, path);
+        try {
+          new RegExp(operand);
+        } catch {
+          throw queryError(`${path} is not a valid regular expression`, path);
+        }
+        return operand;
+      }
+      case '$options':
+        if (typeof operand !== 'string' || !/^[imsx]*$/.test(operand)) throw queryError(`${path} may only use the flags i, m, s, x`, path);
+        return operand;
+      case '$size':
+        if (typeof operand !== 'number' || !Number.isInteger(operand) || operand < 0) throw queryError(`${path} must be a non-negative integer`, path);
+        return operand;
+      case '$elemMatch': {
+        if (!isObject(operand)) throw queryError(`${path} must be an object`, path);
+        // Inside $elemMatch: either operators on the element, or a filter over the element's fields (uncast).
+        const operatorsOnly = Object.keys(operand).every((k) => k.startsWith('$') && !LOGICAL_OPERATORS.includes(k as (typeof LOGICAL_OPERATORS)[number]));
+        if (operatorsOnly) return this.condition(operand, undefined, path, depth);
+        if (!this.capabilities.elemMatchOnDocuments) {
+          throw new TributaryError('TRB_QUERY_UNSUPPORTED', `${path} with field conditions is not supported by this store (FerretDB); filter a dotted path instead, e.g. {"orders.status": "paid"}`, {
+            context: { path },
+          });
+        }
+        return new QValidator({ ...this.endpoint, strict: false, fields: {} }, this.limits, this.capabilities).filter(operand, path, depth);
+      }
+      default:
+        throw this.#refusal(op, path, FIELD_OPERATORS);
+    }
+  }
+
+  /** An equality value: cast by field type; embedded documents may not hide operators. */
+  literal(value: unknown, field: ServedField | undefined, path: string, depth: number): unknown {
+    this.#depth(depth, path);
+    if (Array.isArray(value)) return value.map((v, i) => this.literal(v, undefined, `${path}[${i}]`, depth + 1));
+    if (isObject(value)) {
+      const out: Json = {};
+      for (const [k, v] of Object.entries(value)) {
+        if (k.startsWith('$')) throw this.#refusal(k, `${path}.${k}`, FIELD_OPERATORS);
+        out[k] = this.literal(v, undefined, `${path}.${k}`, depth + 1);
+      }
+      return out;
+    }
+    return castJsonValue(value, field, path);
+  }
+
+  #topOperator(key: string, path: string): void {
+    if (!LOGICAL_OPERATORS.includes(key as (typeof LOGICAL_OPERATORS)[number])) throw this.#refusal(key, path, LOGICAL_OPERATORS);
+  }
+
+  #refusal(op: string, path: string, allowed: readonly string[]): TributaryError {
+    if (UNSUPPORTED_OPERATORS.includes(op as (typeof UNSUPPORTED_OPERATORS)[number])) {
+      return new TributaryError('TRB_QUERY_UNSUPPORTED', `operator ${op} at ${path} is not supported by this read API`, { context: { path, allowed: [...allowed] } });
+    }
+    const why = REFUSED_OPERATORS.includes(op as (typeof REFUSED_OPERATORS)[number]) ? 'is refused (it runs code or bypasses the declared fields)' : 'is not allowed';
+    return queryError(`operator ${op} at ${path} ${why}; allowed: ${allowed.join(', ')}`, path, allowed);
+  }
+
+  #depth(depth: number, path: string): void {
+    if (depth > this.limits.maxDepth) throw queryError(`_q is nested deeper than ${this.limits.maxDepth} levels at ${path}`, path);
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * `createReadApi`: a read-only HTTP API over the projections and single views of a Fast Data
+ * topology, compatible with Mia-Platform CRUD Service clients. It talks to the store only (no
+ * Kafka), so reads scale apart from the pipeline.
+ *
+ *   const api = await createReadApi({ topology: customer360(), store });
+ *   await api.listen({ port: 3000 });     // GET /pr-customers/?_q={"tier":"gold"}&_l=10
+ */
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { isTributaryError, type ErrorCode } from '../errors.js';
+import type { Projection } from '../fastdata/projection/projection.js';
+import type { SingleView } from '../fastdata/singleview/single-view.js';
+import { createLogger } from '../ops/logger.js';
+import type { DocumentStore } from '../store/types.js';
+import { registerCollectionRoutes, type RouteLabels } from './collection-routes.js';
+import { capabilityProbe } from './capabilities.js';
+import { executorFor } from './executor.js';
+import { buildEndpoints, type Endpoint, type EndpointOptions, type ReadDeclarations } from './model.js';
+import { createServeMetrics, type ServeMetrics } from './metrics.js';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './query/filter-q.js';
+import { documentSchema, openApiDocument } from './schema.js';
+import { portableViewExecutor } from './views/portable.js';
+import type { View } from './views/view.js';
+import { watermarks } from './watermark.js';
+
+export interface ReadApiOptions extends EndpointOptions {
+  /** A `fastData(...)` topology: every projection and single view is served. */
+  readonly topology?: { readonly fastData: { readonly projections: ReadonlyArray<Projection<object>>; readonly singleViews: ReadonlyArray<SingleView<object>> } };
+  /** Or the declarations to serve, without a topology. */
+  readonly declarations?: ReadDeclarations;
+  /** On-demand views to serve besides the topology's collections. */
+  readonly views?: ReadonlyArray<View>;
+  /** Connected by the caller; never written to. */
+  readonly store: DocumentStore;
+  readonly logger?: Logger;
+  /** Default `_l` (default 25). */
+  readonly defaultLimit?: number;
+  /** Largest `_l` (default 200, CRUD Service's CRUD_MAX_LIMIT); above → 400. */
+  readonly maxLimit?: number;
+  readonly queryLimits?: Partial<QueryLimits>;
+  /** Documents per store query while exporting (default 500). */
+  readonly exportBatchSize?: number;
+  /** How long a collection's watermark is reused before a background refresh (default 5000 ms). */
+  readonly watermarkTtlMs?: number;
+  /** Default: a fresh registry with Node's process metrics. */
+  readonly metrics?: ServeMetrics;
+  /** OpenAPI `info.title` (default 'Tributary read API'). */
+  readonly title?: string;
+}
+
+export interface ReadApi {
+  /** The Fastify instance (use `inject()` in tests). */
+  readonly app: FastifyInstance;
+  readonly endpoints: readonly Endpoint[];
+  /** Binds (default 127.0.0.1, port 3000) and returns the base URL. */
+  listen(options?: { port?: number; host?: string }): Promise<string>;
+  close(): Promise<void>;
+}
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  TRB_QUERY_INVALID: 400,
+  TRB_QUERY_UNSUPPORTED: 400,
+  TRB_VIEW_FILTER_TOO_BROAD: 400,
+  TRB_VIEW_SORT_UNSUPPORTED: 400,
+  TRB_READ_ONLY: 405,
+  TRB_NOT_FOUND: 404,
+  TRB_NOT_ACCEPTABLE: 406,
+  TRB_STORE_READ: 503,
+  TRB_CONNECT: 503,
+};
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 406: 'Not Acceptable', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+
+export async function createReadApi(options: ReadApiOptions): Promise<ReadApi> {
+  const declared: ReadDeclarations = options.declarations ?? options.topology?.fastData ?? {};
+  const declarations: ReadDeclarations = { ...declared, views: [...(declared.views ?? []), ...(options.views ?? [])] };
+  const endpoints = buildEndpoints(declarations, options);
+  const logger = options.logger ?? createLogger({ name: 'tributary-serve' });
+  const metrics = options.metrics ?? createServeMetrics();
+  // Views run the portable join on every store; the native $lookup mode (MongoDB only) is not built yet.
+  const executor = (declarations.views ?? []).reduce((inner, v) => portableViewExecutor(v, inner), executorFor(options.store));
+  const defaultLimit = options.defaultLimit ?? 25;
+  const maxLimit = options.maxLimit ?? 200;
+  const params = { defaultLimit, maxLimit, limits: { ...DEFAULT_QUERY_LIMITS, ...options.queryLimits } };
+
+  // No per-request log lines: at read-API rates they would dominate the log; the metrics count requests.
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { ignoreTrailingSlash: true },
+  }) as unknown as FastifyInstance;
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isTributaryError(error)) {
+      const status = STATUS[error.code] ?? 500;
+      if (status >= 500) request.log.error({ err: error, code: error.code }, 'read failed');
+      const context = error.context;
+      if (error.code === 'TRB_READ_ONLY') reply.header('allow', 'GET, HEAD');
+      return reply.status(status).send({
+        statusCode: status,
+        error: REASONS[status] ?? 'Error',
+        message: error.message,
+        code: error.code,
+        ...(typeof context['path'] === 'string' ? { path: context['path'] } : {}),
+        ...(Array.isArray(context['allowed']) ? { allowed: context['allowed'] } : {}),
+      });
+    }
+    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.status(status).send({ statusCode: status, error: REASONS[status] ?? 'Error', message: status >= 500 ? 'internal error' : error.message });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `Route ${request.method}:${request.url.split('?')[0]} not found`, code: 'TRB_NOT_FOUND' }),
+  );
+  app.addHook('onResponse', async (request, reply) => {
+    const config = request.routeOptions.config as Partial<RouteLabels>;
+    metrics.request(config.collection ?? '-', config.route ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  const context = { executor, capabilities: capabilityProbe(options.store), params, watermarks: watermarks(executor, options.watermarkTtlMs ?? 5000), exportBatchSize: options.exportBatchSize ?? 500 };
+  for (const endpoint of endpoints) registerCollectionRoutes(app, endpoint, context);
+
+  const helper = (route: string) => ({ config: { collection: '-', route } satisfies RouteLabels });
+  app.get('/-/schemas', helper('schemas'), async (request, reply) => {
+    const all = endpoints.map((e) => ({ name: e.collection, schema: documentSchema(e) }));
+    if (/application\/(x-)?ndjson/.test(request.headers.accept ?? '')) {
+      reply.type('application/x-ndjson');
+      return all.map((s) => `${JSON.stringify(s)}\n`).join('');
+    }
+    return all;
+  });
+  app.get('/-/healthz', helper('healthz'), async () => ({ status: 'OK' }));
+  app.get('/-/ready', helper('ready'), async (_request, reply) => {
+    const probe = endpoints[0]?.collection;
+    try {
+      if (probe) await withTimeout(executor.find(probe, { filter: { _id: '__tributary_ready__' }, sort: [], limit: 1 }), 2000);
+      return { status: 'OK', checks: { store: { ok: true } } };
+    } catch (error) {
+      return reply.status(503).send({ status: 'KO', checks: { store: { ok: false, detail: error instanceof Error ? error.message : String(error) } } });
+    }
+  });
+  app.get('/-/metrics', helper('metrics'), async (_request, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  const openapi = openApiDocument(endpoints, { title: options.title ?? 'Tributary read API', version: '1', maxLimit, defaultLimit });
+  app.get('/documentation/json', helper('documentation'), async () => openapi);
+
+  await app.ready();
+  return {
+    app,
+    endpoints,
+    async listen(listenOptions = {}) {
+      return app.listen({ port: listenOptions.port ?? 3000, host: listenOptions.host ?? '127.0.0.1' });
+    },
+    close: () => app.close(),
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`store did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

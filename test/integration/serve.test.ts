@@ -1,0 +1,124 @@
+/**
+ * The read API against the real MongoDB-wire store (FerretDB 1.24 in CI, MongoDB when MONGODB_URL
+ * points at one): the golden requests, and keyset paging while writes run concurrently.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { MongoDocumentStore, createReadApi, type ReadApi } from '../../src/index.js';
+import { createLogger } from '../../src/ops/logger.js';
+import topology from '../../topologies/customer-360.js';
+import { seed, seedOrders } from '../fixtures/serve/data.js';
+import { goldenRequests } from '../fixtures/serve/golden.js';
+import { allViews, viewRequests } from '../fixtures/serve/views.js';
+import { services, uniqueName } from './services.js';
+
+const logger = createLogger({ level: 'silent' });
+
+function storeFor(database: string): MongoDocumentStore {
+  return new MongoDocumentStore({ url: services.mongoUrl, database, clientOptions: { serverSelectionTimeoutMS: 10_000 } });
+}
+
+describe('read API on the MongoDB-wire store', () => {
+  const store = storeFor(uniqueName('serve').replace(/-/g, '_'));
+  let api: ReadApi;
+  before(async () => {
+    await store.connect();
+    await seed(store);
+    await seedOrders(store);
+    api = await createReadApi({ topology, views: allViews, store, logger });
+  });
+  after(async () => {
+    await api.close();
+    for (const name of ['pr_customers', 'sv_customers', 'pr_orders']) await store.collection(name).drop();
+    await store.close();
+  });
+
+  for (const golden of [...goldenRequests, ...viewRequests]) {
+    it(golden.name, async () => {
+      const ferret = (await store.writeLimits()).server === 'ferretdb';
+      const expected = ferret && golden.ferretdb ? golden.ferretdb : golden;
+      const r = await api.app.inject({ method: golden.method ?? 'GET', url: golden.url, headers: golden.headers ?? {} });
+      assert.equal(r.statusCode, expected.status, r.body);
+      expected.check?.({ status: r.statusCode, headers: r.headers, body: r.body });
+    });
+  }
+
+  it('keyset paging over HTTP returns every document exactly once while writes run concurrently', async () => {
+    const n = 300;
+    const collection = store.collection('pr_customers');
+    const now = new Date();
+    await collection.bulkWrite(
+      Array.from({ length: n }, (_, i) => ({ kind: 'upsert' as const, filter: { customer_id: `m${String(i).padStart(4, '0')}` }, set: { name: `M ${i}`, tier: 'silver', __STATE__: 'PUBLIC', createdAt: now, updatedAt: now } })),
+    );
+    const url = await api.listen({ port: 0 });
+    let writing = true;
+    let writes = 0;
+    const writer = (async () => {
+      for (let round = 0; writing; round += 1) {
+        await collection.bulkWrite(
+          Array.from({ length: 10 }, (_, k) => ({ kind: 'upsert' as const, filter: { customer_id: `m${String((round * 31 + k * 17) % n).padStart(4, '0')}` }, set: { tier: `t${round}`, updatedAt: new Date() } })),
+        );
+        await collection.bulkWrite([{ kind: 'upsert', filter: { customer_id: `a${round}` }, set: { name: 'new', __STATE__: 'PUBLIC', createdAt: new Date(), updatedAt: new Date() } }]);
+        writes += 1;
+      }
+    })();
+    const seen: string[] = [];
+    let next: string | undefined = '';
+    let pages = 0;
+    try {
+      while (next !== undefined) {
+        const response = await fetch(`${url}/pr-customers/?_s=customer_id&_l=40&_q=${encodeURIComponent(JSON.stringify({ customer_id: { $regex: '^m' } }))}&_after=${next}`);
+        assert.equal(response.status, 200);
+        seen.push(...((await response.json()) as Array<{ customer_id: string }>).map((d) => d.customer_id));
+        next = response.headers.get('x-next-cursor') ?? undefined;
+        pages += 1;
+      }
+    } finally {
+      writing = false;
+      await writer;
+    }
+    assert.equal(seen.length, n, `pages ${pages}, concurrent write rounds ${writes}`);
+    assert.equal(new Set(seen).size, n);
+    assert.ok(writes > 0, 'writes ran during the walk');
+  });
+});
+
+describe('tributary serve (the command, as a process)', () => {
+  it('serves the topology from the store until SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const database = uniqueName('serve_cli').replace(/-/g, '_');
+    const store = storeFor(database);
+    await store.connect();
+    await seed(store);
+    const script = "import('./src/cli/commands/serve.ts').then((m) => m.serveCommand('topologies/customer-360.ts', { port: '0' }, process.env)).catch((e) => { console.error(e); process.exit(2); })";
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { env: { ...process.env, MONGODB_URL: services.mongoUrl, MONGODB_DATABASE: database, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let buffer = '';
+        const timer = setTimeout(() => reject(new Error(`no "read API listening" line: ${buffer}`)), 20_000);
+        child.stdout.on('data', (chunk: Buffer) => {
+          buffer += chunk.toString();
+          const match = /"url":"(http:\/\/[^"]+)"[^\n]*read API listening/.exec(buffer);
+          if (match?.[1]) {
+            clearTimeout(timer);
+            resolve(match[1]);
+          }
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${buffer}`)));
+      });
+      const count = await fetch(`${url}/pr-customers/count`);
+      assert.equal(await count.text(), '4');
+      const views = (await (await fetch(`${url}/sv-customers/?_s=customer_id`)).json()) as Array<{ customer_id: string }>;
+      assert.deepEqual(views.map((v) => v.customer_id), ['c1', 'c2', 'c3']);
+      const openapi = (await (await fetch(`${url}/documentation/json`)).json()) as { openapi: string };
+      assert.match(openapi.openapi, /^3\./);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      for (const name of ['pr_customers', 'sv_customers']) await store.collection(name).drop();
+      await store.close();
+    }
+  });
+});
