@@ -14,6 +14,8 @@ export interface RuntimeConfig {
   readonly httpPort: number;
   readonly logLevel: string;
   readonly controlToken: string | undefined;
+  /** Start every stream paused (Fast Data's initial-load semantic); resumed through the control API. */
+  readonly startPaused: boolean;
 }
 
 export type ConfigSource = Readonly<Record<string, string | undefined>>;
@@ -43,6 +45,14 @@ function url(setting: string, value: string | undefined, protocols: string[]): s
   return value;
 }
 
+function boolean(setting: string, value: string | undefined): boolean {
+  if (value === undefined || value === '') return false;
+  const v = value.toLowerCase();
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  return bad(setting, value, 'true or false');
+}
+
 function port(setting: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) bad(setting, value, 'an integer port from 0 to 65535');
@@ -61,6 +71,7 @@ export function loadConfig(env: ConfigSource, flags: ConfigSource = {}): Runtime
   const [hostSetting, hostValue] = pick('http-host', 'HTTP_HOST');
   const [portSetting, portValue] = pick('http-port', 'HTTP_PORT');
   const [levelSetting, levelValue] = pick('log-level', 'LOG_LEVEL');
+  const [pausedSetting, pausedValue] = pick('paused', 'TRIBUTARY_START_PAUSED');
 
   const logLevel = (levelValue ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) bad(levelSetting, levelValue ?? '', LOG_LEVELS.join(', '));
@@ -78,5 +89,6 @@ export function loadConfig(env: ConfigSource, flags: ConfigSource = {}): Runtime
     httpPort: port(portSetting, portValue ?? '9464'),
     logLevel,
     controlToken: env.TRIBUTARY_CONTROL_TOKEN || undefined,
+    startPaused: boolean(pausedSetting, pausedValue),
   };
 }

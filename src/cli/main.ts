@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { isTributaryError } from '../errors.js';
 import { demoCommand, demoHelp } from './commands/demo.js';
+import { controlCommand, pauseHelp, resumeHelp, statusHelp } from './commands/control.js';
 import { describeCommand, describeHelp } from './commands/describe.js';
 import { infraCommand, infraHelp } from './commands/infra.js';
 import { runCommand, runHelp } from './commands/run.js';
@@ -18,12 +19,15 @@ Commands:
   run <topology-file>        run a topology against Kafka (+ registry, MongoDB)
   describe <topology-file>   print a topology as text, Mermaid or JSON
   serve <topology-file>      read-only REST API (CRUD Service compatible) over its projections and views
+  pause <target>             pause a stage or stream of a running instance (its control API)
+  resume <target>            resume it
+  status                     streams, partitions and pauses of a running instance
   demo                       run the customer-360 example end to end and check it
   infra up|down|status       start/stop/report the local Kafka, registry and FerretDB
 
 Run "tributary <command> --help" for a command's options.`;
 
-const helps: Record<string, string> = { run: runHelp, serve: serveHelp, describe: describeHelp, demo: demoHelp, infra: infraHelp };
+const helps: Record<string, string> = { run: runHelp, serve: serveHelp, pause: pauseHelp, resume: resumeHelp, status: statusHelp, describe: describeHelp, demo: demoHelp, infra: infraHelp };
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -59,6 +63,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       'http-host': { type: 'string' },
       'http-port': { type: 'string' },
       host: { type: 'string' },
+      paused: { type: 'boolean' },
+      url: { type: 'string' },
+      token: { type: 'string' },
       port: { type: 'string' },
       'log-level': { type: 'string' },
     },
@@ -79,6 +86,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'run':
       await runCommand(positionals[0], flags, process.env);
       return -1; // keeps running until a signal
+    case 'pause':
+    case 'resume':
+    case 'status':
+      return controlCommand(command, positionals[0], flags, process.env, (line) => console.log(line));
     case 'serve':
       await serveCommand(positionals[0], flags, process.env);
       return -1; // keeps serving until a signal
@@ -98,6 +109,9 @@ main(process.argv.slice(2)).then(
     } else if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
       console.error(`tributary: ${error.message} (see --help)`);
       process.exitCode = 2;
+    } else if (isTributaryError(error)) {
+      console.error(`tributary: ${error.code}: ${error.message}`);
+      process.exitCode = 1;
     } else {
       console.error(error);
       process.exitCode = 1;

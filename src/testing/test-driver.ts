@@ -26,6 +26,8 @@ export interface TestDriverOptions {
   readonly store?: DocumentStore;
   readonly logger?: Logger;
   readonly broker?: MemoryBroker;
+  /** Start with these streams paused (see RunOptions.startPaused); `driver.running.resume()` starts them. */
+  readonly startPaused?: boolean | readonly string[];
 }
 
 export interface InputRecord<K, V> {
@@ -63,6 +65,7 @@ export class TestDriver {
       store,
       metrics: createMetrics({ defaultMetrics: false }),
       logger: options.logger ?? createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
+      ...(options.startPaused !== undefined ? { startPaused: options.startPaused } : {}),
     });
     return new TestDriver(topology, broker, registry, store, running);
   }

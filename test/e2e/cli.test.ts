@@ -12,8 +12,8 @@ describe('tributary CLI', () => {
   it('--help lists the commands; each command has its own --help', () => {
     const top = cli(['--help']);
     assert.equal(top.status, 0);
-    for (const command of ['run', 'describe', 'demo', 'infra']) assert.match(top.stdout, new RegExp(`^  ${command}`, 'm'));
-    for (const command of ['run', 'describe', 'demo', 'infra']) {
+    for (const command of ['run', 'serve', 'describe', 'pause', 'resume', 'status', 'demo', 'infra']) assert.match(top.stdout, new RegExp(`^  ${command}`, 'm'));
+    for (const command of ['run', 'serve', 'describe', 'pause', 'resume', 'status', 'demo', 'infra']) {
       const sub = cli([command, '--help']);
       assert.equal(sub.status, 0, `${command} --help`);
       assert.match(sub.stdout, new RegExp(`^Usage: tributary ${command}`));

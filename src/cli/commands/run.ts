@@ -9,15 +9,19 @@ import { confluentRegistry } from '../../stream/serdes/registry.js';
 import { kafkaTransport } from '../../stream/transport/kafka/kafka-transport.js';
 import { loadConfig, type ConfigSource } from '../config.js';
 import { loadTopology } from '../load-topology.js';
+import { controlRoutes } from './control.js';
 
 export const runHelp = `Usage: tributary run <topology-file> [options]
 
 Runs the topology against Kafka (and the schema registry and MongoDB when configured) until
 SIGTERM/SIGINT: the first signal drains in-flight batches, commits and exits 0; a second exits now.
-Serves /metrics, /-/healthz, /-/ready and /topology on the ops HTTP server.
+Serves /metrics, /-/healthz, /-/ready, /topology and /status on the ops HTTP server, and the control
+API (POST /control/pause and /control/resume with {"target": "<stream|stage|*>"}; bearer token
+TRIBUTARY_CONTROL_TOKEN, disabled without one): see "tributary pause --help".
 
 Options (each also an environment variable):
   --only <a,b>              run only these streams or stages (ingest, trigger, aggregate, or a stream name)
+  --paused                  TRIBUTARY_START_PAUSED=true  start with every stream paused (initial load); resume via the control API
   --kafka-brokers <list>    KAFKA_BROKERS        default 127.0.0.1:9092
   --registry <url>          SCHEMA_REGISTRY_URL  Confluent-compatible registry (needed for avro())
   --mongo <url>             MONGODB_URL          document store (needed for toCollection())
@@ -44,6 +48,7 @@ export async function runCommand(file: string | undefined, flags: ConfigSource, 
     readiness: () => live.running?.readiness() ?? notStarted,
     topology: () => ({ ...topology.describe().toJSON(), status: live.running?.status() ?? [] }),
     ...(config.controlToken ? { controlToken: config.controlToken } : {}),
+    routes: controlRoutes(() => live.running),
   });
   const started = await runTopology(topology, {
     transport: kafkaTransport({ brokers: config.kafkaBrokers, clientId: topology.name, logger }),
@@ -52,6 +57,7 @@ export async function runCommand(file: string | undefined, flags: ConfigSource, 
     ...(config.registryUrl ? { registry: confluentRegistry({ url: config.registryUrl }) } : {}),
     ...(config.mongoUrl ? { store: new MongoDocumentStore({ url: config.mongoUrl, database: config.mongoDatabase }) } : {}),
     ...(only ? { only } : {}),
+    ...(config.startPaused ? { startPaused: true } : {}),
   });
   live.running = started;
   logger.info({ url: server.url }, 'ops server listening');

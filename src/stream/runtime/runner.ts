@@ -13,6 +13,7 @@ import type { SchemaRegistryClient } from '../serdes/registry.js';
 import type { StreamDefinition, Topology } from '../topology.js';
 import type { ConsumerOptions, RawBatch, TopicPartitions, TransactionalProducer, Transport, TransportConsumer, TransportProducer } from '../transport/types.js';
 import { processLane } from './lane.js';
+import { sleepWhile } from './retry.js';
 
 export interface RunOptions {
   readonly transport: Transport;
@@ -26,6 +27,11 @@ export interface RunOptions {
   readonly only?: readonly string[];
   /** Consumer tuning shared by every stream (session timeout, fetch wait, batch bounds). */
   readonly consumer?: Partial<Omit<ConsumerOptions, 'groupId' | 'topics' | 'fromBeginning'>>;
+  /**
+   * Start with these streams paused (true: all; or targets as for `pause()`), e.g. the ingest stage
+   * during an initial load, as Fast Data starts its single-view creators paused. `resume()` starts them.
+   */
+  readonly startPaused?: boolean | readonly string[];
 }
 
 export interface StreamStatus {
@@ -34,6 +40,8 @@ export interface StreamStatus {
   readonly state: 'starting' | 'running' | 'retrying' | 'failed' | 'stopped';
   readonly assigned: TopicPartitions[];
   readonly paused: TopicPartitions[];
+  /** Paused by `pause()` (as opposed to partitions paused while a transient fault is retried). */
+  readonly pausedByOperator: boolean;
   readonly lastError?: { code: string; message: string; at: string };
 }
 
@@ -42,6 +50,15 @@ export interface RunningTopology {
   health(): HealthReport;
   readiness(): HealthReport;
   status(): StreamStatus[];
+  /**
+   * Pauses every stream `target` names: a stream name, a stage ('ingest' = every 'ingest:…'
+   * stream) or '*'. Their partitions stop fetching, including partitions assigned later; a batch
+   * in flight finishes and commits; offsets stay. Returns the stream names; throws TRB_CONFIG when
+   * nothing matches.
+   */
+  pause(target: string): string[];
+  /** Resumes what `pause()` (or `startPaused`) paused; same targets. */
+  resume(target: string): string[];
   stop(): Promise<void>;
 }
 
@@ -54,6 +71,12 @@ interface StreamState {
   lastError?: { code: string; message: string; at: string };
   highWatermarks: Map<string, bigint>;
   stopped: boolean;
+  pausedByOperator: boolean;
+}
+
+/** Whether a pause/resume target names this stream: itself, its stage, or '*'. */
+export function targets(target: string, streamName: string): boolean {
+  return target === '*' || streamName === target || streamName.startsWith(`${target}:`);
 }
 
 export async function runTopology(topology: Topology, options: RunOptions): Promise<RunningTopology> {
@@ -74,7 +97,8 @@ export async function runTopology(topology: Topology, options: RunOptions): Prom
 
   for (const definition of definitions) {
     const consumer = transport.consumer({ ...options.consumer, groupId: definition.groupId, topics: definition.topics, fromBeginning: definition.fromBeginning });
-    const state: StreamState = { definition, consumer, joined: false, retrying: new Set(), highWatermarks: new Map(), stopped: false };
+    const startPaused = options.startPaused === true || (Array.isArray(options.startPaused) && options.startPaused.some((t) => targets(t, definition.name)));
+    const state: StreamState = { definition, consumer, joined: false, retrying: new Set(), highWatermarks: new Map(), stopped: false, pausedByOperator: startPaused };
     states.push(state);
     const log = logger.child({ stream: definition.name });
     const tp = (topic: string, partition: number) => `${topic}:${partition}`;
@@ -85,6 +109,8 @@ export async function runTopology(topology: Topology, options: RunOptions): Prom
     await consumer.run({
       onAssigned(assignment) {
         state.joined = true;
+        // A pause outlives rebalances: newly assigned partitions start paused too.
+        if (state.pausedByOperator && assignment.some((a) => a.partitions.length > 0)) consumer.pause(assignment);
         metrics.assignedPartitions(definition.name, assignment.reduce((n, a) => n + a.partitions.length, 0));
         log.info({ assignment }, 'partitions assigned');
       },
@@ -102,6 +128,13 @@ export async function runTopology(topology: Topology, options: RunOptions): Prom
         log.error({ err: error }, 'consumer crashed');
       },
       async onBatch(batch: RawBatch, control) {
+        if (state.pausedByOperator) {
+          // Fetched before the pause reached the consumer: hold it, unprocessed and uncommitted.
+          control.pause();
+          while (state.pausedByOperator && control.isRunning()) await sleepWhile(3_000, () => !state.pausedByOperator || !control.isRunning(), () => control.heartbeat());
+          if (!control.isRunning()) return { commit: null };
+          control.resume();
+        }
         const started = performance.now();
         state.highWatermarks.set(tp(batch.topic, batch.partition), BigInt(batch.highWatermark));
         metrics.recordsIn(definition.name, batch.topic, batch.messages.length);
@@ -172,9 +205,27 @@ export async function runTopology(topology: Topology, options: RunOptions): Prom
     return stopping;
   };
 
+  const select = (target: string): StreamState[] => {
+    const matched = states.filter((s) => targets(target, s.definition.name));
+    if (matched.length === 0) {
+      throw new TributaryError('TRB_CONFIG', `no stream matches '${target}' (streams: ${states.map((s) => s.definition.name).join(', ')}; or a stage, or '*')`);
+    }
+    return matched;
+  };
+  const setPaused = (target: string, paused: boolean): string[] =>
+    select(target).map((s) => {
+      s.pausedByOperator = paused;
+      if (paused) s.consumer.pause(s.consumer.assignment());
+      else s.consumer.resume(withoutRetrying(s.consumer.assignment(), s.retrying));
+      logger.info({ stream: s.definition.name }, paused ? 'paused by operator' : 'resumed by operator');
+      return s.definition.name;
+    });
+
   return {
     metrics,
     stop,
+    pause: (target) => setPaused(target, true),
+    resume: (target) => setPaused(target, false),
     health(): HealthReport {
       const checks = Object.fromEntries(states.map((s) => [s.definition.name, s.failed ? { ok: false, detail: `${s.failed.code}: ${s.failed.message}` } : { ok: true }]));
       return { ok: states.every((s) => !s.failed), checks };
@@ -197,7 +248,13 @@ export async function runTopology(topology: Topology, options: RunOptions): Prom
         state: s.stopped ? 'stopped' : s.failed ? 'failed' : !s.joined ? 'starting' : s.retrying.size > 0 ? 'retrying' : 'running',
         assigned: s.consumer.assignment(),
         paused: s.consumer.paused(),
+        pausedByOperator: s.pausedByOperator,
         ...(s.lastError ? { lastError: s.lastError } : {}),
       })),
   };
+}
+
+/** The assignment minus the partitions a lane keeps paused while it retries (it resumes them itself). */
+function withoutRetrying(assignment: readonly TopicPartitions[], retrying: ReadonlySet<string>): TopicPartitions[] {
+  return assignment.map((a) => ({ topic: a.topic, partitions: a.partitions.filter((p) => !retrying.has(`${a.topic}:${p}`)) })).filter((a) => a.partitions.length > 0);
 }

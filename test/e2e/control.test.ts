@@ -1,0 +1,98 @@
+/**
+ * The control API as an operator uses it: `tributary run --paused` in a child process, then
+ * `tributary status`, `pause` and `resume` against it (real Kafka, from scripts/infra).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { Kafka, logLevel } from 'kafkajs';
+import { services, uniqueName } from '../integration/services.js';
+
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, ['bin/tributary.js', ...args], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'warn', ...env }, timeout: 60_000 });
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe('tributary control API', () => {
+  it('starts paused, refuses a pause/resume without the token, and resumes with it; status shows it all', async () => {
+    const input = uniqueName('e2e-ctl-in');
+    const output = uniqueName('e2e-ctl-out');
+    const kafka = new Kafka({ brokers: services.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [input, output].map((topic) => ({ topic, numPartitions: 2 })), waitForLeaders: true });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: input, messages: Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }) })) });
+    await producer.disconnect();
+
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const env = { ...process.env, LOG_LEVEL: 'warn', TRIBUTARY_CONTROL_TOKEN: 's3cret', E2E_INPUT: input, E2E_OUTPUT: output, E2E_NAME: uniqueName('e2e-ctl') };
+    const child = spawn(process.execPath, ['bin/tributary.js', 'run', 'test/e2e/fixtures/echo-topology.ts', '--http-port', String(port), '--paused'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await until('the stream to join its group', async () => {
+        const body = (await (await fetch(`${url}/status`)).json()) as { streams: Array<{ state: string }> };
+        return body.streams[0]?.state === 'running' ? true : undefined;
+      });
+      const status = cli(['status', '--url', url]);
+      assert.equal(status.status, 0, status.stderr);
+      assert.match(status.stdout, /ingest:echo\s+running, paused by operator/);
+
+      const refused = cli(['resume', '*', '--url', url], { TRIBUTARY_CONTROL_TOKEN: '' });
+      assert.equal(refused.status, 1);
+      assert.match(refused.stdout, /401 unauthorized/);
+      const wrong = cli(['resume', '*', '--url', url, '--token', 'nope']);
+      assert.equal(wrong.status, 1);
+      const unknown = cli(['resume', 'nothing', '--url', url, '--token', 's3cret']);
+      assert.equal(unknown.status, 1);
+      assert.match(unknown.stdout, /no stream matches 'nothing'/);
+
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const before = await admin.fetchTopicOffsets(output);
+      assert.equal(before.reduce((n, p) => n + Number(p.high), 0), 0, 'nothing processed while started paused');
+
+      const resumed = cli(['resume', 'ingest', '--url', url, '--token', 's3cret']);
+      assert.equal(resumed.status, 0, resumed.stdout);
+      assert.match(resumed.stdout, /resumed: ingest:echo/);
+      await until('10 records in the output', async () => ((await admin.fetchTopicOffsets(output)).reduce((n, p) => n + Number(p.high), 0) === 10 ? true : undefined));
+      assert.match(cli(['status', '--url', url]).stdout, /ingest:echo\s+running\s/);
+
+      const paused = cli(['pause', '*', '--url', url, '--token', 's3cret']);
+      assert.equal(paused.status, 0, paused.stdout);
+      assert.match(paused.stdout, /paused: ingest:echo/);
+    } finally {
+      child.kill('SIGTERM');
+      const code = await exited;
+      await admin.deleteTopics({ topics: [input, output] }).catch(() => undefined);
+      await admin.disconnect();
+      assert.equal(code, 0, `run exits 0 on SIGTERM after draining\n${stderr}`);
+    }
+  });
+
+  it('a bad TRIBUTARY_START_PAUSED names the setting and exits 2 before connecting', () => {
+    const bad = cli(['run', 'test/e2e/fixtures/echo-topology.ts'], { TRIBUTARY_START_PAUSED: 'maybe' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /invalid TRIBUTARY_START_PAUSED="maybe": expected true or false/);
+  });
+});
