@@ -55,6 +55,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       events: { type: 'string' },
       customers: { type: 'string' },
       real: { type: 'boolean' },
+      cdc: { type: 'boolean' },
       kafka: { type: 'string' },
       'kafka-brokers': { type: 'string' },
       registry: { type: 'string' },

@@ -256,7 +256,8 @@ describe('customer-360 fed by real CDC: PostgreSQL --> Debezium --> Kafka', () =
   const database = name.replace(/[^A-Za-z0-9_]/g, '_');
   const store = new MongoDocumentStore({ url: services.mongoUrl, database, clientOptions: { serverSelectionTimeoutMS: 10_000 } });
   const control = kafkaTransport({ brokers: services.kafkaBrokers, clientId: 'cdc-control' });
-  const sql = new Psql(SHOP_URL);
+  // Opened once `up connect` has created database shop (a session opened earlier fails on a fresh machine).
+  let sql!: Psql;
   let running: RunningTopology | undefined;
 
   before(async () => {
@@ -264,6 +265,7 @@ describe('customer-360 fed by real CDC: PostgreSQL --> Debezium --> Kafka', () =
     // Starts Kafka, PostgreSQL and Connect (with database shop and the connectors) if they are not up.
     await run('bash', [INFRA, 'up', 'connect'], { env: process.env, maxBuffer: 16 * 1024 * 1024 });
     console.log(`# scripts/infra up connect: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    sql = new Psql(SHOP_URL);
     await control.connect();
     await control.admin.createTopics(t.allTopics.map((topic) => ({ topic, partitions: 3 })));
     await sql.exec(`SELECT setseed(0.36);`);
@@ -271,7 +273,7 @@ describe('customer-360 fed by real CDC: PostgreSQL --> Debezium --> Kafka', () =
 
   after(async () => {
     await running?.stop();
-    sql.close();
+    sql?.close();
     await control.disconnect();
     await store.close().catch(() => undefined);
     const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });

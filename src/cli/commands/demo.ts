@@ -4,6 +4,10 @@
  * (nothing to install, no network) or on real services, and the result is checked against two
  * references: the oracle (views recomputed from the projections) and the generated source tables.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { TributaryError } from '../../errors.js';
 import { createLogger } from '../../ops/logger.js';
@@ -40,7 +44,10 @@ Options:
                       (each defaults to the local service of "tributary infra up")
   --kafka <brokers>   Kafka bootstrap servers (implies real services)
   --registry <url>    Confluent-compatible schema registry (implies real services)
-  --mongo <url>       MongoDB or FerretDB (implies real services)`;
+  --mongo <url>       MongoDB or FerretDB (implies real services)
+  --cdc               real CDC instead of the generator: starts PostgreSQL, Kafka Connect and Debezium
+                      (scripts/infra up --cdc), applies a scripted SQL workload and prints each affected
+                      view with its commit-to-view delay (scripts/services/cdc/demo.ts; needs the repository)`;
 
 /** The generator's seed: the same history on every run, so the demo's numbers are reproducible. */
 export const DEMO_SEED = 360;
@@ -65,6 +72,7 @@ function count(flags: ConfigSource, name: string, fallback: number, max: number)
 }
 
 export async function demoCommand(flags: ConfigSource, print: (line: string) => void, env: ConfigSource = process.env): Promise<void> {
+  if (flags.cdc !== undefined) return cdcDemo();
   const events = count(flags, 'events', 20_000, 5_000_000);
   const customers = count(flags, 'customers', 500, 1_000_000);
   const real = flags.real !== undefined || [flags.kafka, flags['kafka-brokers'], flags.registry, flags.mongo].some((f) => f !== undefined);
@@ -189,4 +197,18 @@ function showView(v: Row): string[] {
     return `  ${o.order_id}  ${o.status.padEnd(9)} ${o.total.toFixed(2).padStart(8)}  ${lines || '(no lines)'}`;
   });
   return [head, ...shown, ...(orders.length > 3 ? [`  … ${orders.length - 3} more order${orders.length > 4 ? 's' : ''}`] : [])];
+}
+
+/** The real-CDC demo lives with its SQL under scripts/services/cdc: start the services, then run it with their addresses. */
+function cdcDemo(): void {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const infra = join(root, 'scripts', 'infra');
+  if (!existsSync(infra)) throw new TributaryError('TRB_CONFIG', '--cdc needs the Tributary repository (scripts/infra and scripts/services/cdc)');
+  const up = spawnSync('bash', [infra, 'up', '--cdc'], { stdio: 'inherit' });
+  if (up.status !== 0) throw new TributaryError('TRB_CONNECT', 'scripts/infra up --cdc failed (see above)');
+  const exported = spawnSync('bash', [infra, 'env'], { encoding: 'utf8' }).stdout;
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const [, name, value] of exported.matchAll(/^export (\w+)=(.*)$/gm)) env[name as string] = (value as string).replace(/\\(.)/g, '$1');
+  const demo = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'services', 'cdc', 'demo.ts')], { stdio: 'inherit', env, cwd: root });
+  if (demo.status !== 0) throw new TributaryError('TRB_PROCESS', `the CDC demo exited with ${demo.status ?? demo.signal}`);
 }
