@@ -3,6 +3,7 @@
  * over defaults. A bad value stops the process before it connects anywhere, with a message that
  * names the setting, the value and what is accepted.
  */
+import { readFileSync } from 'node:fs';
 import { TributaryError } from '../errors.js';
 
 export interface RuntimeConfig {
@@ -16,6 +17,8 @@ export interface RuntimeConfig {
   readonly controlToken: string | undefined;
   /** Start every stream paused (Fast Data's initial-load semantic); resumed through the control API. */
   readonly startPaused: boolean;
+  /** Only these streams or stages; undefined = all. */
+  readonly only: readonly string[] | undefined;
 }
 
 export type ConfigSource = Readonly<Record<string, string | undefined>>;
@@ -59,10 +62,43 @@ function port(setting: string, value: string): number {
   return n;
 }
 
-/** `flags` use the CLI's names (kebab-case); `env` the documented environment variables. */
+/** The settings a config file may hold: its keys are the flags' names. */
+export const FILE_SETTINGS = ['kafka-brokers', 'registry', 'mongo', 'mongo-database', 'http-host', 'http-port', 'log-level', 'paused', 'only'] as const;
+
+/**
+ * An optional JSON config file (`--config <file>` or TRIBUTARY_CONFIG): an object whose keys are
+ * flag names (FILE_SETTINGS) and values strings, numbers or booleans. Read before anything connects;
+ * a missing file, bad JSON or an unknown key is a TRB_CONFIG error that names the file.
+ */
+export function loadConfigFile(env: ConfigSource, flags: ConfigSource = {}): { file: string; values: Record<string, string> } | undefined {
+  const file = flags['config'] ?? env['TRIBUTARY_CONFIG'];
+  if (file === undefined || file === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new TributaryError('TRB_CONFIG', `cannot read config file ${file}: ${(error as Error).message}`, { cause: error, context: { file } });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) bad(`config file ${file}`, JSON.stringify(parsed), 'a JSON object');
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!(FILE_SETTINGS as readonly string[]).includes(key)) bad(`${file}: "${key}"`, JSON.stringify(value), `one of the settings ${FILE_SETTINGS.join(', ')}`);
+    if (!['string', 'number', 'boolean'].includes(typeof value)) bad(`${file}: "${key}"`, JSON.stringify(value), 'a string, number or boolean');
+    values[key] = String(value);
+  }
+  return { file, values };
+}
+
+/** `flags` use the CLI's names (kebab-case); `env` the documented environment variables; then the config file; then defaults. */
 export function loadConfig(env: ConfigSource, flags: ConfigSource = {}): RuntimeConfig {
+  const fromFile = loadConfigFile(env, flags);
+  // An empty environment variable counts as unset (shells and CI templates export empty values).
   const pick = (flag: string, variable: string): [string, string | undefined] =>
-    flags[flag] !== undefined ? [`--${flag}`, flags[flag]] : [variable, env[variable]];
+    flags[flag] !== undefined
+      ? [`--${flag}`, flags[flag]]
+      : (env[variable] ?? '') !== '' || fromFile?.values[flag] === undefined
+        ? [variable, env[variable] || undefined]
+        : [`${fromFile.file}: "${flag}"`, fromFile.values[flag]];
 
   const [brokerSetting, brokerValue] = pick('kafka-brokers', 'KAFKA_BROKERS');
   const [registrySetting, registryValue] = pick('registry', 'SCHEMA_REGISTRY_URL');
@@ -72,6 +108,9 @@ export function loadConfig(env: ConfigSource, flags: ConfigSource = {}): Runtime
   const [portSetting, portValue] = pick('http-port', 'HTTP_PORT');
   const [levelSetting, levelValue] = pick('log-level', 'LOG_LEVEL');
   const [pausedSetting, pausedValue] = pick('paused', 'TRIBUTARY_START_PAUSED');
+  const [onlySetting, onlyValue] = pick('only', 'TRIBUTARY_ONLY');
+  const only = onlyValue?.split(',').map((x) => x.trim()).filter(Boolean);
+  if (only !== undefined && only.length === 0) bad(onlySetting, onlyValue ?? '', 'a comma-separated list of stream names or stages');
 
   const logLevel = (levelValue ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) bad(levelSetting, levelValue ?? '', LOG_LEVELS.join(', '));
@@ -90,5 +129,6 @@ export function loadConfig(env: ConfigSource, flags: ConfigSource = {}): Runtime
     logLevel,
     controlToken: env.TRIBUTARY_CONTROL_TOKEN || undefined,
     startPaused: boolean(pausedSetting, pausedValue),
+    only,
   };
 }

@@ -65,6 +65,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       'http-port': { type: 'string' },
       host: { type: 'string' },
       paused: { type: 'boolean' },
+      config: { type: 'string' },
       url: { type: 'string' },
       token: { type: 'string' },
       port: { type: 'string' },

@@ -5,7 +5,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { services, uniqueName } from '../integration/services.js';
 
@@ -90,9 +93,14 @@ describe('tributary control API', () => {
     }
   });
 
-  it('a bad TRIBUTARY_START_PAUSED names the setting and exits 2 before connecting', () => {
+  it('a bad TRIBUTARY_START_PAUSED, or a bad value in the config file, names the setting and exits 2 before connecting', () => {
     const bad = cli(['run', 'test/e2e/fixtures/echo-topology.ts'], { TRIBUTARY_START_PAUSED: 'maybe' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /invalid TRIBUTARY_START_PAUSED="maybe": expected true or false/);
+    const file = join(mkdtempSync(join(tmpdir(), 'trb-e2e-')), 'tributary.json');
+    writeFileSync(file, JSON.stringify({ 'kafka-brokers': 'not a list' }));
+    const badFile = cli(['run', 'test/e2e/fixtures/echo-topology.ts', '--config', file], { KAFKA_BROKERS: '' });
+    assert.equal(badFile.status, 2, badFile.stderr);
+    assert.match(badFile.stderr, /invalid .*tributary\.json: "kafka-brokers"="not a list": expected a comma-separated list of host:port/);
   });
 });

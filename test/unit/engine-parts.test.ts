@@ -1,6 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { lastValueFrom, from, toArray } from 'rxjs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/cli/config.js';
 import { backoffMs } from '../../src/stream/runtime/retry.js';
 import { murmur2, partitionFor } from '../../src/stream/transport/memory/murmur2.js';
@@ -57,6 +60,40 @@ describe('configuration', () => {
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG' && message.test(e.message));
     }
+  });
+});
+
+describe('configuration file', () => {
+  const write = (content: string): string => {
+    const file = join(mkdtempSync(join(tmpdir(), 'trb-config-')), 'tributary.json');
+    writeFileSync(file, content);
+    return file;
+  };
+
+  it('fills settings by flag name, under the environment and the flags', () => {
+    const file = write(JSON.stringify({ 'kafka-brokers': 'k1:9092,k2:9092', 'http-port': 9000, paused: true, only: 'ingest, trigger', 'log-level': 'warn' }));
+    const c = loadConfig({ TRIBUTARY_CONFIG: file, LOG_LEVEL: 'error' }, { 'http-port': '9100' });
+    assert.deepEqual(c.kafkaBrokers, ['k1:9092', 'k2:9092']);
+    assert.equal(c.httpPort, 9100, 'a flag wins over the file');
+    assert.equal(c.logLevel, 'error', 'the environment wins over the file');
+    assert.equal(c.startPaused, true);
+    assert.deepEqual(c.only, ['ingest', 'trigger']);
+    assert.equal(loadConfig({}, { config: file }).httpPort, 9000, '--config works like TRIBUTARY_CONFIG');
+  });
+
+  it('names the file, the key, the value and what is accepted', () => {
+    const cases: Array<[string, RegExp]> = [
+      [JSON.stringify({ 'http-port': 'ninety' }), /tributary\.json: "http-port"="ninety": expected an integer port/],
+      [JSON.stringify({ kafka: 'x' }), /tributary\.json: "kafka"="\\"x\\"": expected one of the settings kafka-brokers, registry/],
+      [JSON.stringify({ mongo: { url: 'x' } }), /"mongo".*expected a string, number or boolean/],
+      [JSON.stringify(['a']), /expected a JSON object/],
+      ['{ not json', /cannot read config file .*tributary\.json/],
+    ];
+    for (const [content, message] of cases) {
+      const file = write(content);
+      assert.throws(() => loadConfig({ TRIBUTARY_CONFIG: file }), (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG' && message.test(e.message), content);
+    }
+    assert.throws(() => loadConfig({}, { config: '/nonexistent/tributary.json' }), /cannot read config file \/nonexistent\/tributary\.json/);
   });
 });
 

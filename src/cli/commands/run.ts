@@ -20,7 +20,9 @@ API (POST /control/pause and /control/resume with {"target": "<stream|stage|*>"}
 TRIBUTARY_CONTROL_TOKEN, disabled without one): see "tributary pause --help".
 
 Options (each also an environment variable):
-  --only <a,b>              run only these streams or stages (ingest, trigger, aggregate, or a stream name)
+  --config <file.json>      TRIBUTARY_CONFIG     settings below by flag name, e.g. {"kafka-brokers": "...", "paused": true};
+                            flags win over environment variables, which win over the file
+  --only <a,b>              TRIBUTARY_ONLY       run only these streams or stages (ingest, trigger, aggregate, or a stream name)
   --paused                  TRIBUTARY_START_PAUSED=true  start with every stream paused (initial load); resume via the control API
   --kafka-brokers <list>    KAFKA_BROKERS        default 127.0.0.1:9092
   --registry <url>          SCHEMA_REGISTRY_URL  Confluent-compatible registry (needed for avro())
@@ -36,7 +38,7 @@ export async function runCommand(file: string | undefined, flags: ConfigSource, 
   const topology = await loadTopology(file);
   const logger = createLogger({ level: config.logLevel });
   const metrics = createMetrics();
-  const only = flags.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = config.only;
   // The ops server starts first, so /-/ready answers 503 while the streams join their groups.
   const live: { running?: RunningTopology } = {};
   const notStarted = { ok: false, checks: { topology: { ok: false, detail: 'starting' } } };
