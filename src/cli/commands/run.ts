@@ -52,7 +52,7 @@ export async function runCommand(file: string | undefined, flags: ConfigSource, 
     ...(config.controlToken ? { controlToken: config.controlToken } : {}),
     routes: controlRoutes(() => live.running),
   });
-  const started = await runTopology(topology, {
+  const starting = runTopology(topology, {
     transport: kafkaTransport({ brokers: config.kafkaBrokers, clientId: topology.name, logger }),
     metrics,
     logger,
@@ -61,7 +61,9 @@ export async function runCommand(file: string | undefined, flags: ConfigSource, 
     ...(only ? { only } : {}),
     ...(config.startPaused ? { startPaused: true } : {}),
   });
-  live.running = started;
+  // Handlers go in before the streams have all joined: a SIGTERM during start-up (a scale-in right
+  // after a scale-out) waits for the start to finish, then drains and commits like any other.
+  stopOnSignals({ stop: async () => (await (await starting.catch(() => undefined))?.stop(), await server.close()) }, { logger });
+  live.running = await starting;
   logger.info({ url: server.url }, 'ops server listening');
-  stopOnSignals({ stop: async () => (await started.stop(), await server.close()) }, { logger });
 }
