@@ -14,7 +14,7 @@
  * never mixes with an earlier run. Events for it: ./customer-360.generator.ts.
  */
 import { readFileSync } from 'node:fs';
-import { avro, debezium, fastData, field, goldenGate, hasMany, hasOne, projection, singleView, string, type AvroSchema } from '../src/index.js';
+import { avro, debezium, fastData, field, goldenGate, hasMany, hasOne, projection, singleView, type AvroSchema } from '../src/index.js';
 
 const schema = (file: string) => JSON.parse(readFileSync(new URL(`../schemas/${file}`, import.meta.url), 'utf8')) as AvroSchema;
 
@@ -108,8 +108,8 @@ export function customer360(options: Customer360Options = {}) {
 
   const preferences = projection({
     name: 'pr_preferences',
-    // GoldenGate keys are the primary-key values as plain text ('c0001'), not JSON; the adapter reads the key from the row.
-    source: debeziumJson ? { topic: topics.preferences, adapter: debezium() } : { topic: topics.preferences, adapter: goldenGate(), key: string() },
+    // GoldenGate keys are the primary-key values as plain text ('c0001'): goldenGate()'s default key serde reads them.
+    source: debeziumJson ? { topic: topics.preferences, adapter: debezium() } : { topic: topics.preferences, adapter: goldenGate() },
     systemOfRecord: 'marketing',
     primaryKey: ['customer_id'],
     fields: {

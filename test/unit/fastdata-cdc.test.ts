@@ -17,6 +17,9 @@ import {
   type CdcAdapter,
   type ChangeEvent,
 } from '../../src/fastdata/cdc/index.js';
+import { textOrJsonKey } from '../../src/fastdata/cdc/golden-gate.js';
+import { fastData, field, json, projection } from '../../src/index.js';
+import { TestDriver } from '../../src/testing/index.js';
 
 const KAFKA_TS = 1767400000999;
 
@@ -388,5 +391,34 @@ describe('custom adapter', () => {
       ),
       inner,
     );
+  });
+});
+
+describe('golden-gate on the TestDriver: its default key serde', () => {
+  it('reads plain-text keys (as GoldenGate writes them) and JSON keys; nothing is dead-lettered', async () => {
+    const users = projection({
+      name: 'pr_users',
+      source: { topic: 'gg.users', adapter: goldenGate() },
+      primaryKey: ['USER_ID'],
+      fields: { USER_ID: field.integer(), TAX_CODE: field.string(), COINS: field.number() },
+    });
+    const t = fastData({ name: 'gg-keys', projections: [users] });
+    const driver = await TestDriver.start(t);
+    try {
+      const value = (id: number, pos: string) => Buffer.from(JSON.stringify({ ...FD_GG_INSERT.value, after: { ...FD_GG_INSERT.value.after, USER_ID: id }, pos }));
+      driver.pipeRaw('gg.users', [
+        { key: Buffer.from(FD_GG_INSERT.key), value: value(123, '00000000000000001000') }, // the reference's plain key: 123
+        { key: Buffer.from('{"USER_ID":124}'), value: value(124, '00000000000000001001') },
+        { key: Buffer.from('[not json'), value: value(125, '00000000000000001002') }, // text that looks like JSON
+      ]);
+      await driver.idle();
+      const docs = await driver.store.collection('pr_users').find({}, { sort: { USER_ID: 1 } });
+      assert.deepEqual(docs.map((d) => [d['USER_ID'], d['TAX_CODE']]), [[123, 'the-fiscal-code-123'], [124, 'the-fiscal-code-123'], [125, 'the-fiscal-code-123']]);
+      assert.deepEqual(await driver.readOutput('gg.users.dlq', { value: json<unknown>() }), [], 'nothing dead-lettered');
+      assert.equal(textOrJsonKey.deserialize(Buffer.from('c0001'), { topic: 't', part: 'key' }), 'c0001');
+      assert.deepEqual(textOrJsonKey.deserialize(Buffer.from('{"ID":"c0001"}'), { topic: 't', part: 'key' }), { ID: 'c0001' });
+    } finally {
+      await driver.close();
+    }
   });
 });

@@ -307,6 +307,9 @@ const customers = projection({
   fields: { customer_id: field.string({ from: 'id' }), name: field.string({ from: 'full_name' }), tier: field.integer({ nullable: true }) },
 });
 
+/** The same projection with the opt-in version cache. */
+const cachedCustomers = projection({ ...customers.options, versionCacheSize: 1_000 } as Parameters<typeof projection>[0]);
+
 function record(key: unknown, value: unknown, offset = 7, partition = 2): StreamRecord<unknown, unknown> {
   const timestamp = Date.parse('2026-03-04T05:00:00.000Z');
   const origin = { topic: TOPIC, partition, offset: String(offset), timestamp, rawKey: null, rawValue: null, headers: {} };
@@ -391,9 +394,9 @@ describe('writeProjection on the TestDriver', () => {
     }
   });
 
-  it('makes at most one find and one bulkWrite per batch, whatever the number of records and keys; keys it wrote are not read again', async () => {
+  it('makes at most one find and one bulkWrite per batch, whatever the number of records and keys; with the version cache, keys it wrote are not read again', async () => {
     const store = new CountingStore();
-    const driver = await TestDriver.start(fastData({ name: 'bulk', projections: [customers] }), { store });
+    const driver = await TestDriver.start(fastData({ name: 'bulk', projections: [cachedCustomers] }), { store });
     try {
       await driver.pipeInput(
         TOPIC,
@@ -435,7 +438,7 @@ describe('writeProjection on the TestDriver', () => {
 
   it('a cached version made stale by another writer is caught by the conditional write, re-read, and the newer state kept', async () => {
     const store = new CountingStore();
-    const driver = await TestDriver.start(fastData({ name: 'stale', projections: [customers] }), { store });
+    const driver = await TestDriver.start(fastData({ name: 'stale', projections: [cachedCustomers] }), { store });
     try {
       await driver.pipeInput(TOPIC, [dbz('c', 1, { full_name: 'Ann' }, 10)], debeziumSerdes);
       await driver.idle();

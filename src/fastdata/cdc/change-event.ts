@@ -2,6 +2,7 @@
  * Every CDC format is adapted to one ChangeEvent before anything else happens. Adapters work on
  * decoded records (the stream's serdes already turned bytes into JSON or Avro values).
  */
+import type { Serde } from '../../stream/serdes/types.js';
 import type { Headers } from '../../stream/transport/types.js';
 
 export type Row = Record<string, unknown>;
@@ -55,6 +56,8 @@ export interface AdapterInput {
 export interface CdcAdapter {
   readonly name: string;
   adapt(input: AdapterInput): AdapterResult;
+  /** The key serde a projection uses with this adapter unless it names one (default `json()`). */
+  readonly defaultKey?: Serde<unknown>;
 }
 
 export function isSkip(result: AdapterResult): result is { readonly skip: SkipReason } {

@@ -10,6 +10,7 @@
  * `op_type` also accepts lower case and INSERT / UPDATE / DELETE / TRUNCATE. The key is always null:
  * GoldenGate keys are `pk1_pk2` strings, so the projection derives the key from the row.
  */
+import type { Serde } from '../../stream/serdes/types.js';
 import type { AdapterInput, AdapterResult, CdcAdapter, ChangeOperation, ChangePosition, Row } from './change-event.js';
 import { decodeError, describe, isRow, unknownOperation, unwrapEnvelope } from './debezium.js';
 
@@ -36,6 +37,7 @@ export function goldenGate(options: GoldenGateOptions = {}): CdcAdapter {
   const counter = options.counter ?? 'pos';
   return {
     name: 'golden-gate',
+    defaultKey: textOrJsonKey,
     adapt(input: AdapterInput): AdapterResult {
       const value = unwrapEnvelope(input.value);
       if (value === null || value === undefined) return { skip: 'tombstone' };
@@ -73,3 +75,31 @@ function positionOf(pos: unknown, input: AdapterInput, counter: 'pos' | 'timesta
   const n = counter === 'pos' ? parsePos(pos) : undefined;
   return n === undefined ? { counter: input.timestamp, type: 'timestamp' } : { counter: n, type: 'pos' };
 }
+
+/**
+ * GoldenGate for Big Data writes the primary-key value as the Kafka key, as plain text ('c0001'), or
+ * a JSON object when so configured: read either, so a plain key is not a decode error (the adapter
+ * takes the primary key from the row anyway).
+ *
+ *   c0001            --> 'c0001'
+ *   {"ID":"c0001"}   --> { ID: 'c0001' }
+ */
+export const textOrJsonKey: Serde<unknown> = {
+  name: 'text-or-json',
+  deserialize(bytes) {
+    if (bytes === null) return null;
+    const text = bytes.toString('utf8');
+    if (text.startsWith('{') || text.startsWith('[')) {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return text; // a text key that happens to start with a bracket
+      }
+    }
+    return text;
+  },
+  serialize(value) {
+    if (value === null || value === undefined) return null;
+    return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8');
+  },
+};

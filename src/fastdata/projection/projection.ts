@@ -50,8 +50,8 @@ export interface ProjectionOptions<F extends Record<string, FieldSpec<unknown>>>
   readonly indexes?: readonly IndexSpec[];
   /**
    * Keys per source partition whose stored version the ingest stage keeps in memory, so a batch
-   * reads only the keys it has not seen (default 100 000; 0 reads every batch's keys). Always off
-   * with `deleteMode: 'hard'`. See docs/fastdata.md.
+   * reads only the keys it has not seen (default 0: off, every batch reads its keys — opt in, see
+   * docs/fastdata.md for why it is not on by default yet). Always off with `deleteMode: 'hard'`.
    */
   readonly versionCacheSize?: number;
 }
@@ -83,7 +83,7 @@ export function projection<F extends Record<string, FieldSpec<unknown>>>(options
 }
 
 export function sourceSerdes(p: Projection<object>): { key: Serde<unknown>; value: Serde<unknown> } {
-  return { key: p.options.source.key ?? json<unknown>(), value: p.options.source.value ?? json<unknown>() };
+  return { key: p.options.source.key ?? p.options.source.adapter.defaultKey ?? json<unknown>(), value: p.options.source.value ?? json<unknown>() };
 }
 
 export function prUpdateTopic(p: Projection<object>, topicPrefix: string): string {

@@ -29,7 +29,7 @@ export interface WriteProjectionOptions {
 
 /** The memory a projection's ingest stage should use (its version cache is off for hard deletes). */
 export function projectionMemory(p: Projection<object>): ProjectionMemory {
-  return new ProjectionMemory(p.options.deleteMode === 'hard' ? 0 : (p.options.versionCacheSize ?? 100_000));
+  return new ProjectionMemory(p.options.deleteMode === 'hard' ? 0 : (p.options.versionCacheSize ?? 0));
 }
 
 export function writeProjection(p: Projection<object>, options: WriteProjectionOptions = {}): Operator<AnyRecord, StreamRecord<Row, PrUpdate>> {
