@@ -48,7 +48,12 @@ describe('customer-360 on Kafka, the schema registry and MongoDB', () => {
   const store = new MongoDocumentStore({ url: services.mongoUrl, database, clientOptions: { serverSelectionTimeoutMS: 10_000 } });
   const registry = confluentRegistry({ url: services.registryUrl });
   const control = kafkaTransport({ brokers: services.kafkaBrokers, clientId: 'c360-control' });
-  const history = generateHistory({ seed: 360, customers: CUSTOMERS, events: EVENTS, topics: t.sourceTopics });
+  // Key changes sent as one update are left out here: they make two partitions write the old key,
+  // which is safe only where a conditional update is atomic. FerretDB 1.x evaluates the filter on a
+  // read and then updates by _id (internal/handler/common/update.go), so two writers can both pass
+  // and the older one land last (seen: 2 runs in 15). MongoDB and the memory store are atomic; the
+  // oracle property test covers key changes as one update there.
+  const history = generateHistory({ seed: 360, customers: CUSTOMERS, events: EVENTS, topics: t.sourceTopics, keyUpdates: false });
   let running: RunningTopology | undefined;
 
   before(async () => {
