@@ -5,6 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { TributaryError } from '../errors.js';
+import { redactUrl } from '../ops/secrets.js';
+import { loadSecurity, type KafkaSecurity, type Pick, type SecurityConfig } from './security-config.js';
 
 export interface RuntimeConfig {
   readonly kafkaBrokers: readonly string[];
@@ -19,6 +21,12 @@ export interface RuntimeConfig {
   readonly startPaused: boolean;
   /** Only these streams or stages; undefined = all. */
   readonly only: readonly string[] | undefined;
+  /** Kafka SASL and TLS (security-config.ts). */
+  readonly kafkaSecurity: KafkaSecurity;
+  /** Registry basic auth (from SCHEMA_REGISTRY_USERNAME/_PASSWORD or the URL's userinfo, which `registryUrl` no longer carries). */
+  readonly registryAuth: SecurityConfig['registryAuth'];
+  /** Every secret value read (passwords, the control token): the logger scrubs them from every line. */
+  readonly secrets: readonly string[];
 }
 
 export type ConfigSource = Readonly<Record<string, string | undefined>>;
@@ -63,7 +71,12 @@ function port(setting: string, value: string): number {
 }
 
 /** The settings a config file may hold: its keys are the flags' names. */
-export const FILE_SETTINGS = ['kafka-brokers', 'registry', 'mongo', 'mongo-database', 'http-host', 'http-port', 'log-level', 'paused', 'only'] as const;
+export const FILE_SETTINGS = [
+  'kafka-brokers', 'registry', 'mongo', 'mongo-database', 'http-host', 'http-port', 'log-level', 'paused', 'only',
+  'kafka-sasl-mechanism', 'kafka-sasl-username', 'kafka-sasl-password', 'kafka-sasl-password-file',
+  'kafka-tls', 'kafka-tls-ca-file', 'kafka-tls-cert-file', 'kafka-tls-key-file', 'kafka-tls-reject-unauthorized',
+  'registry-username', 'registry-password', 'registry-password-file',
+] as const;
 
 /**
  * An optional JSON config file (`--config <file>` or TRIBUTARY_CONFIG): an object whose keys are
@@ -93,7 +106,7 @@ export function loadConfigFile(env: ConfigSource, flags: ConfigSource = {}): { f
 export function loadConfig(env: ConfigSource, flags: ConfigSource = {}): RuntimeConfig {
   const fromFile = loadConfigFile(env, flags);
   // An empty environment variable counts as unset (shells and CI templates export empty values).
-  const pick = (flag: string, variable: string): [string, string | undefined] =>
+  const pick: Pick = (flag, variable) =>
     flags[flag] !== undefined
       ? [`--${flag}`, flags[flag]]
       : (env[variable] ?? '') !== '' || fromFile?.values[flag] === undefined
@@ -119,16 +132,40 @@ export function loadConfig(env: ConfigSource, flags: ConfigSource = {}): Runtime
   const httpHost = hostValue ?? '127.0.0.1';
   if (!/^[A-Za-z0-9.:-]+$/.test(httpHost)) bad(hostSetting, httpHost, 'a host name or IP address');
 
+  const mongoUrl = url(mongoSetting, mongoValue, ['mongodb:', 'mongodb+srv:']);
+  const security = loadSecurity(pick, url(registrySetting, registryValue, ['http:', 'https:']), mongoUrl);
+  const controlToken = env.TRIBUTARY_CONTROL_TOKEN || undefined;
+
   return {
     kafkaBrokers: brokers(brokerSetting, brokerValue ?? '127.0.0.1:9092'),
-    registryUrl: url(registrySetting, registryValue, ['http:', 'https:']),
-    mongoUrl: url(mongoSetting, mongoValue, ['mongodb:', 'mongodb+srv:']),
+    registryUrl: security.registryUrl,
+    mongoUrl,
     mongoDatabase: database,
     httpHost,
     httpPort: port(portSetting, portValue ?? '9464'),
     logLevel,
-    controlToken: env.TRIBUTARY_CONTROL_TOKEN || undefined,
+    controlToken,
     startPaused: boolean(pausedSetting, pausedValue),
     only,
+    kafkaSecurity: security.kafka,
+    registryAuth: security.registryAuth,
+    secrets: controlToken ? [...security.secrets, controlToken] : security.secrets,
+  };
+}
+
+/** The configuration as `/status` shows it: every password, token and key left out. */
+export function redactedConfig(config: RuntimeConfig): Record<string, unknown> {
+  const { sasl, tls } = config.kafkaSecurity;
+  return {
+    kafkaBrokers: config.kafkaBrokers,
+    ...(sasl ? { kafkaSasl: { mechanism: sasl.mechanism, username: sasl.username } } : {}),
+    ...(tls ? { kafkaTls: { caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile, rejectUnauthorized: tls.rejectUnauthorized } } : {}),
+    registryUrl: config.registryUrl,
+    ...(config.registryAuth ? { registryUsername: config.registryAuth.username } : {}),
+    mongoUrl: config.mongoUrl === undefined ? undefined : redactUrl(config.mongoUrl),
+    mongoDatabase: config.mongoDatabase,
+    startPaused: config.startPaused,
+    only: config.only,
+    controlApi: config.controlToken ? 'enabled (bearer token)' : 'disabled (no TRIBUTARY_CONTROL_TOKEN)',
   };
 }

@@ -9,6 +9,7 @@ import { controlCommand, pauseHelp, resumeHelp, statusHelp } from './commands/co
 import { describeCommand, describeHelp } from './commands/describe.js';
 import { infraCommand, infraHelp } from './commands/infra.js';
 import { runCommand, runHelp } from './commands/run.js';
+import { refreshCommand, refreshHelp } from './commands/refresh.js';
 import { serveCommand, serveHelp } from './commands/serve.js';
 
 const help = `Usage: tributary <command> [options]
@@ -22,12 +23,14 @@ Commands:
   pause <target>             pause a stage or stream of a running instance (its control API)
   resume <target>            resume it
   status                     streams, partitions and pauses of a running instance
+  refresh <topology-file> <single-view>
+                             rebuild every view of a single view (batched, rate-limited, resumable)
   demo                       run the customer-360 example end to end and check it
   infra up|down|status       start/stop/report the local Kafka, registry and FerretDB
 
 Run "tributary <command> --help" for a command's options.`;
 
-const helps: Record<string, string> = { run: runHelp, serve: serveHelp, pause: pauseHelp, resume: resumeHelp, status: statusHelp, describe: describeHelp, demo: demoHelp, infra: infraHelp };
+const helps: Record<string, string> = { run: runHelp, refresh: refreshHelp, serve: serveHelp, pause: pauseHelp, resume: resumeHelp, status: statusHelp, describe: describeHelp, demo: demoHelp, infra: infraHelp };
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -70,6 +73,20 @@ export async function main(argv: readonly string[]): Promise<number> {
       token: { type: 'string' },
       port: { type: 'string' },
       'log-level': { type: 'string' },
+      'kafka-sasl-mechanism': { type: 'string' },
+      'kafka-sasl-username': { type: 'string' },
+      'kafka-sasl-password-file': { type: 'string' },
+      'kafka-tls': { type: 'boolean' },
+      'kafka-tls-ca-file': { type: 'string' },
+      'kafka-tls-cert-file': { type: 'string' },
+      'kafka-tls-key-file': { type: 'string' },
+      'kafka-tls-reject-unauthorized': { type: 'string' },
+      'registry-username': { type: 'string' },
+      'registry-password-file': { type: 'string' },
+      'batch-size': { type: 'string' },
+      rate: { type: 'string' },
+      checkpoint: { type: 'string' },
+      restart: { type: 'boolean' },
     },
   });
   if (values.help) {
@@ -92,6 +109,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'resume':
     case 'status':
       return controlCommand(command, positionals[0], flags, process.env, (line) => console.log(line));
+    case 'refresh':
+      return refreshCommand(positionals[0], positionals[1], flags, process.env, (line) => console.log(line));
     case 'serve':
       await serveCommand(positionals[0], flags, process.env);
       return -1; // keeps serving until a signal

@@ -42,6 +42,8 @@ export interface FastDataTopology extends Topology {
     readonly projections: ReadonlyArray<Projection<object>>;
     readonly singleViews: ReadonlyArray<SingleView<object>>;
     readonly topics: { prUpdate(p: Projection<object>): string; svTrigger(v: SingleView<object>): string; svUpdate(v: SingleView<object>): string };
+    /** Format of the events it emits (refresh writes its sv-triggers in the same one). */
+    readonly eventFormat: EventFormat;
   };
 }
 
@@ -87,7 +89,7 @@ export function fastData(options: FastDataOptions): FastDataTopology {
     }
   });
 
-  return Object.assign(t, { fastData: { projections: options.projections, singleViews: views, topics } });
+  return Object.assign(t, { fastData: { projections: options.projections, singleViews: views, topics, eventFormat: options.eventFormat ?? 'json' } });
 }
 
 /** One index per relation side, so strategy and aggregation lookups are index scans. */

@@ -14,3 +14,7 @@ export type { ManualStrategy, MapInput, SingleView, SingleViewOptions, SvUpdateO
 export type { SvTrigger } from './singleview/events.js';
 export { fastData } from './fast-data.js';
 export type { FastDataOptions, FastDataTopology } from './fast-data.js';
+export { refreshSingleView } from './refresh/refresh-view.js';
+export type { RefreshOptions, RefreshProgress, RefreshResult } from './refresh/refresh-view.js';
+export { fileCheckpoint, memoryCheckpoint } from './refresh/checkpoint.js';
+export type { RefreshCheckpoint, RefreshPosition } from './refresh/checkpoint.js';

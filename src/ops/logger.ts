@@ -2,6 +2,7 @@ import pino from 'pino';
 import type { DestinationStream, Level, LevelWithSilent, Logger } from 'pino';
 import type { LogEntry, logCreator, logLevel } from 'kafkajs';
 import { TributaryError } from '../errors.js';
+import { secretScrubber } from './secrets.js';
 
 export type { Logger } from 'pino';
 
@@ -14,6 +15,11 @@ export interface LoggerOptions {
   destination?: DestinationStream;
   /** Extra redaction paths, added to {@link DEFAULT_REDACT_PATHS} (never replacing them). */
   redact?: readonly string[];
+  /**
+   * Secret values (passwords, tokens) replaced by `***` wherever they appear in a line, including
+   * messages and error stacks from libraries: redaction paths only catch fields we know the name of.
+   */
+  secrets?: readonly string[];
 }
 
 /**
@@ -39,7 +45,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     name: options.name ?? 'tributary',
     redact: { paths: [...DEFAULT_REDACT_PATHS, ...(options.redact ?? [])], remove: true },
   };
-  return options.destination === undefined ? pino(config) : pino(config, options.destination);
+  const destination = options.destination ?? pino.destination(1);
+  const scrub = secretScrubber(options.secrets ?? []);
+  return options.secrets?.length ? pino(config, { write: (line: string) => destination.write(scrub(line)) }) : pino(config, destination);
 }
 
 /** A typo in LOG_LEVEL should stop startup with a clear message, not a pino stack trace. */

@@ -229,6 +229,21 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
       assert.equal(await c.count({ group: 'none' }), 0);
     });
 
+    it('keyset paging by generated ObjectId _id ($gt + sort + limit) visits every document once', async () => {
+      const c = fresh('keyset');
+      await c.bulkWrite(Array.from({ length: 23 }, (_, i) => upsert(`k${String(i).padStart(2, '0')}`, { n: i })));
+      const seen: unknown[] = [];
+      let after: unknown;
+      for (;;) {
+        const page = await c.find(after === undefined ? {} : { _id: { $gt: after } }, { sort: { _id: 1 }, limit: 5 });
+        if (page.length === 0) break;
+        seen.push(...page.map((d) => d['k']));
+        after = page.at(-1)?.['_id'];
+      }
+      assert.equal(seen.length, 23);
+      assert.equal(new Set(seen).size, 23);
+    });
+
     it('drop removes documents and indexes; dropping a missing collection succeeds', async () => {
       const c = fresh('drop');
       await c.createIndexes([{ name: 'email_unique', fields: { email: 1 }, unique: true }]);

@@ -16,30 +16,15 @@ import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
 import { runTopology, type RunningTopology } from '../../src/stream/runtime/runner.js';
 import { confluentRegistry } from '../../src/stream/serdes/registry.js';
 import { kafkaTransport } from '../../src/stream/transport/kafka/kafka-transport.js';
-import type { Transport } from '../../src/stream/transport/types.js';
 import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { expectedProjections, generateHistory, liveProjections, produceHistory } from '../../topologies/customer-360.generator.js';
+import { pending } from './kafka-env.js';
 import { services, uniqueName } from './services.js';
 
 const EVENTS = 3_000;
 const CUSTOMERS = 100;
 const DEADLINE_MS = 240_000;
-
-/** Records not yet committed, over every stream's group and topics (0 once all groups caught up). */
-async function pending(transport: Transport, streams: ReadonlyArray<{ groupId: string; topics: readonly string[] }>): Promise<number> {
-  let behind = 0;
-  for (const s of streams) {
-    for (const topic of s.topics) {
-      const committed = new Map((await transport.admin.committedOffsets(s.groupId, topic)).map((o) => [o.partition, BigInt(o.offset)]));
-      for (const { partition, high } of await transport.admin.topicOffsets(topic)) {
-        const at = committed.get(partition) ?? -1n;
-        behind += Number(BigInt(high) - (at < 0n ? 0n : at));
-      }
-    }
-  }
-  return behind;
-}
 
 describe('customer-360 on Kafka, the schema registry and MongoDB', () => {
   const prefix = `${uniqueName('c360')}.`;

@@ -83,3 +83,18 @@ export async function kafkaIo(): Promise<KafkaIo> {
     },
   };
 }
+
+/** Records not yet committed, over every stream's group and topics (0 once all groups caught up). */
+export async function pending(transport: Transport, streams: ReadonlyArray<{ groupId: string; topics: readonly string[] }>): Promise<number> {
+  let behind = 0;
+  for (const s of streams) {
+    for (const topic of s.topics) {
+      const committed = new Map((await transport.admin.committedOffsets(s.groupId, topic)).map((o) => [o.partition, BigInt(o.offset)]));
+      for (const { partition, high } of await transport.admin.topicOffsets(topic)) {
+        const at = committed.get(partition) ?? -1n;
+        behind += Number(BigInt(high) - (at < 0n ? 0n : at));
+      }
+    }
+  }
+  return behind;
+}

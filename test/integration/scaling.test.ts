@@ -11,29 +11,15 @@ import { MongoClient } from 'mongodb';
 import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
 import { confluentRegistry } from '../../src/stream/serdes/registry.js';
 import { kafkaTransport } from '../../src/stream/transport/kafka/kafka-transport.js';
-import type { Transport } from '../../src/stream/transport/types.js';
 import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { expectedProjections, generateHistory, liveProjections, produceHistory } from '../../topologies/customer-360.generator.js';
+import { pending } from './kafka-env.js';
 import { services, uniqueName } from './services.js';
 
 const EVENTS = 3_000;
 const CUSTOMERS = 100;
 const DEADLINE_MS = 180_000;
-
-async function pending(transport: Transport, streams: ReadonlyArray<{ groupId: string; topics: readonly string[] }>): Promise<number> {
-  let behind = 0;
-  for (const s of streams) {
-    for (const topic of s.topics) {
-      const committed = new Map((await transport.admin.committedOffsets(s.groupId, topic)).map((o) => [o.partition, BigInt(o.offset)]));
-      for (const { partition, high } of await transport.admin.topicOffsets(topic)) {
-        const at = committed.get(partition) ?? -1n;
-        behind += Number(BigInt(high) - (at < 0n ? 0n : at));
-      }
-    }
-  }
-  return behind;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -41,8 +41,11 @@ operator paused it, and its last error.
 
 ${clientOptions}`;
 
-/** The control routes `tributary run` serves; `running()` is undefined until the topology has started. */
-export function controlRoutes(running: () => RunningTopology | undefined): OpsRoute[] {
+/**
+ * The control routes `tributary run` serves; `running()` is undefined until the topology has
+ * started. `config()` is the effective configuration with its secrets left out (redactedConfig).
+ */
+export function controlRoutes(running: () => RunningTopology | undefined, config: () => Record<string, unknown> = () => ({})): OpsRoute[] {
   const act = (action: 'pause' | 'resume'): OpsRoute['handler'] => async ({ body }) => {
     const target = (body as { target?: unknown } | undefined)?.target;
     if (typeof target !== 'string' || target === '') return { status: 400, body: { error: 'TRB_CONFIG', message: 'body must be {"target": "<stream|stage|*>"}' } };
@@ -59,7 +62,7 @@ export function controlRoutes(running: () => RunningTopology | undefined): OpsRo
   return [
     { method: 'POST', path: PAUSE_PATH, auth: true, handler: act('pause') },
     { method: 'POST', path: RESUME_PATH, auth: true, handler: act('resume') },
-    { method: 'GET', path: STATUS_PATH, handler: async () => ({ status: 200, body: { streams: running()?.status() ?? [] } }) },
+    { method: 'GET', path: STATUS_PATH, handler: async () => ({ status: 200, body: { streams: running()?.status() ?? [], config: config() } }) },
   ];
 }
 

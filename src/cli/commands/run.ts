@@ -7,7 +7,8 @@ import { stopOnSignals } from '../../stream/runtime/lifecycle.js';
 import { runTopology, type RunningTopology } from '../../stream/runtime/runner.js';
 import { confluentRegistry } from '../../stream/serdes/registry.js';
 import { kafkaTransport } from '../../stream/transport/kafka/kafka-transport.js';
-import { loadConfig, type ConfigSource } from '../config.js';
+import { loadConfig, redactedConfig, type ConfigSource } from '../config.js';
+import { kafkaSecurityOptions } from '../security-config.js';
 import { loadTopology } from '../load-topology.js';
 import { controlRoutes } from './control.js';
 
@@ -30,13 +31,27 @@ Options (each also an environment variable):
   --mongo-database <name>   MONGODB_DATABASE     default tributary
   --http-host <host>        HTTP_HOST            default 127.0.0.1
   --http-port <port>        HTTP_PORT            default 9464 (0 = any free port)
-  --log-level <level>       LOG_LEVEL            fatal|error|warn|info|debug|trace|silent, default info`;
+  --log-level <level>       LOG_LEVEL            fatal|error|warn|info|debug|trace|silent, default info
+
+Security (passwords only from the environment, a *_FILE or the config file, never a flag):
+  --kafka-sasl-mechanism <m>         KAFKA_SASL_MECHANISM       plain | scram-sha-256 | scram-sha-512
+  --kafka-sasl-username <user>       KAFKA_SASL_USERNAME
+                                     KAFKA_SASL_PASSWORD        or KAFKA_SASL_PASSWORD_FILE / --kafka-sasl-password-file <file>
+  --kafka-tls                        KAFKA_TLS=true             TLS to the brokers (implied by any file below)
+  --kafka-tls-ca-file <pem>          KAFKA_TLS_CA_FILE          CA certificate(s) to trust, default the system store
+  --kafka-tls-cert-file <pem>        KAFKA_TLS_CERT_FILE        client certificate (mutual TLS), with:
+  --kafka-tls-key-file <pem>         KAFKA_TLS_KEY_FILE         its private key
+  --kafka-tls-reject-unauthorized <b> KAFKA_TLS_REJECT_UNAUTHORIZED  default true
+  --registry-username <user>         SCHEMA_REGISTRY_USERNAME   registry basic auth (or user:password@ in the URL)
+                                     SCHEMA_REGISTRY_PASSWORD   or SCHEMA_REGISTRY_PASSWORD_FILE / --registry-password-file <file>
+  MongoDB credentials go in the URL (mongodb://user:password@host/...). Secrets never appear in
+  logs (scrubbed from every line), /status or describe.`;
 
 export async function runCommand(file: string | undefined, flags: ConfigSource, env: ConfigSource): Promise<void> {
   if (!file) throw new TributaryError('TRB_CONFIG', `missing <topology-file>\n\n${runHelp}`);
   const config = loadConfig(env, flags); // validated before anything connects
   const topology = await loadTopology(file);
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
   const metrics = createMetrics();
   const only = config.only;
   // The ops server starts first, so /-/ready answers 503 while the streams join their groups.
@@ -50,13 +65,13 @@ export async function runCommand(file: string | undefined, flags: ConfigSource, 
     readiness: () => live.running?.readiness() ?? notStarted,
     topology: () => ({ ...topology.describe().toJSON(), status: live.running?.status() ?? [] }),
     ...(config.controlToken ? { controlToken: config.controlToken } : {}),
-    routes: controlRoutes(() => live.running),
+    routes: controlRoutes(() => live.running, () => redactedConfig(config)),
   });
   const starting = runTopology(topology, {
-    transport: kafkaTransport({ brokers: config.kafkaBrokers, clientId: topology.name, logger }),
+    transport: kafkaTransport({ brokers: config.kafkaBrokers, clientId: topology.name, logger, ...kafkaSecurityOptions(config.kafkaSecurity) }),
     metrics,
     logger,
-    ...(config.registryUrl ? { registry: confluentRegistry({ url: config.registryUrl }) } : {}),
+    ...(config.registryUrl ? { registry: confluentRegistry({ url: config.registryUrl, ...(config.registryAuth ? { auth: config.registryAuth } : {}) }) } : {}),
     ...(config.mongoUrl ? { store: new MongoDocumentStore({ url: config.mongoUrl, database: config.mongoDatabase }) } : {}),
     ...(only ? { only } : {}),
     ...(config.startPaused ? { startPaused: true } : {}),
@@ -64,6 +79,13 @@ export async function runCommand(file: string | undefined, flags: ConfigSource, 
   // Handlers go in before the streams have all joined: a SIGTERM during start-up (a scale-in right
   // after a scale-out) waits for the start to finish, then drains and commits like any other.
   stopOnSignals({ stop: async () => (await (await starting.catch(() => undefined))?.stop(), await server.close()) }, { logger });
-  live.running = await starting;
+  try {
+    live.running = await starting;
+  } catch (error) {
+    // A start that fails (bad credentials, a missing topic) must end the process: without this the
+    // ops server and the signal handlers would keep it alive, serving a /-/ready that never turns.
+    await server.close().catch(() => undefined);
+    throw error;
+  }
   logger.info({ url: server.url }, 'ops server listening');
 }

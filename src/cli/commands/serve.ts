@@ -39,7 +39,7 @@ export async function serveCommand(file: string | undefined, flags: Record<strin
   if (!('fastData' in topology)) {
     throw new TributaryError('TRB_CONFIG', `${file} is not a Fast Data topology (fastData(...)): serve exposes projections and single views`);
   }
-  const logger = createLogger({ level: config.logLevel, name: 'tributary-serve' });
+  const logger = createLogger({ level: config.logLevel, name: 'tributary-serve', secrets: config.secrets });
   const store = new MongoDocumentStore({ url: config.mongoUrl, database: config.mongoDatabase });
   await store.connect();
   const api = await createReadApi({ topology: topology as unknown as NonNullable<ReadApiOptions['topology']>, store, logger });

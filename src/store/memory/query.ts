@@ -5,6 +5,7 @@
  */
 import { TributaryError } from '../../errors.js';
 import type { Document, Filter, FindOptions } from '../types.js';
+import { ObjectId } from 'mongodb';
 import { MISSING, canonicalKey, cloneDocument, cloneValue, compareValues, isPlainObject, resolvePath, type PlainObject, type Resolved } from './values.js';
 
 const SUPPORTED_OPERATORS = ['$eq', '$ne', '$in', '$exists', '$gt', '$gte', '$lt', '$lte'];
@@ -74,12 +75,14 @@ function inKeys(values: readonly Resolved[], keys: ReadonlySet<string>): boolean
   return values.some((value) => keys.has(canonicalKey(value)) || (Array.isArray(value) && value.some((element) => keys.has(canonicalKey(element)))));
 }
 
-type ComparableClass = 'number' | 'string' | 'date';
+type ComparableClass = 'number' | 'string' | 'date' | 'objectId';
 
 function comparableClass(value: unknown): ComparableClass | undefined {
   if (typeof value === 'number') return 'number';
   if (typeof value === 'string') return 'string';
   if (value instanceof Date) return 'date';
+  // Keyset paging by `_id` (refresh, export) compares ObjectIds, which order by their bytes.
+  if (value instanceof ObjectId) return 'objectId';
   return undefined;
 }
 
@@ -117,7 +120,7 @@ function compileOperator(field: string, operator: string, operand: unknown): Val
       const kind = comparableClass(operand);
       const accept = RANGE_TESTS[operator];
       if (kind === undefined || accept === undefined) {
-        throw configError(`${operator} on "${field}" needs a number, string or Date in the memory store`, { field, operator });
+        throw configError(`${operator} on "${field}" needs a number, string, Date or ObjectId in the memory store`, { field, operator });
       }
       // Type bracketing, as in MongoDB: { $gt: 5 } never matches a string; arrays match by element.
       return (values) => values.flatMap((value) => (Array.isArray(value) ? value : [value])).some((value) => comparableClass(value) === kind && accept(compareValues(value, operand)));

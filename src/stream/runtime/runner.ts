@@ -88,104 +88,123 @@ export async function runTopology(topology: Topology, options: RunOptions): Prom
   const definitions = topology.streams().filter((s) => selected(s.name));
   if (definitions.length === 0) throw new TributaryError('TRB_TOPOLOGY', `topology '${topology.name}' has no stream to run`);
 
-  await transport.connect();
-  if (options.store) await options.store.connect();
-  for (const hook of topology.startHooks()) await hook(options.store ? { store: options.store } : {});
-  const producer: TransportProducer = await transport.producer({ idempotent: true });
   const transactional = new Map<string, Promise<TransactionalProducer>>();
   const states: StreamState[] = [];
+  let producer: TransportProducer | undefined;
+  // A start that fails half-way (bad credentials, a missing topic) releases what it opened, or its
+  // sockets would keep the process alive after the error was reported.
+  const release = async () => {
+    await Promise.all(states.map((s) => s.consumer.stop().catch(() => undefined)));
+    await Promise.all([...transactional.values()].map((p) => p.then((t) => t.disconnect(), () => undefined)));
+    await producer?.disconnect().catch(() => undefined);
+    if (options.store) await options.store.close().catch(() => undefined);
+    await transport.disconnect().catch(() => undefined);
+  };
+  try {
+    await transport.connect();
+    if (options.store) await options.store.connect();
+    for (const hook of topology.startHooks()) await hook(options.store ? { store: options.store } : {});
+    producer = await transport.producer({ idempotent: true });
+    await startStreams(producer);
+  } catch (error) {
+    await release();
+    throw error;
+  }
 
-  for (const definition of definitions) {
-    const consumer = transport.consumer({ ...options.consumer, groupId: definition.groupId, topics: definition.topics, fromBeginning: definition.fromBeginning });
-    const startPaused = options.startPaused === true || (Array.isArray(options.startPaused) && options.startPaused.some((t) => targets(t, definition.name)));
-    const state: StreamState = { definition, consumer, joined: false, retrying: new Set(), highWatermarks: new Map(), stopped: false, pausedByOperator: startPaused };
-    states.push(state);
-    const log = logger.child({ stream: definition.name });
-    const tp = (topic: string, partition: number) => `${topic}:${partition}`;
-    const remember = (error: TributaryError) => {
-      state.lastError = { code: error.code, message: error.message, at: new Date().toISOString() };
-    };
+  async function startStreams(producer: TransportProducer): Promise<void> {
+    for (const definition of definitions) {
+      const consumer = transport.consumer({ ...options.consumer, groupId: definition.groupId, topics: definition.topics, fromBeginning: definition.fromBeginning });
+      const startPaused = options.startPaused === true || (Array.isArray(options.startPaused) && options.startPaused.some((t) => targets(t, definition.name)));
+      const state: StreamState = { definition, consumer, joined: false, retrying: new Set(), highWatermarks: new Map(), stopped: false, pausedByOperator: startPaused };
+      states.push(state);
+      const log = logger.child({ stream: definition.name });
+      const tp = (topic: string, partition: number) => `${topic}:${partition}`;
+      const remember = (error: TributaryError) => {
+        state.lastError = { code: error.code, message: error.message, at: new Date().toISOString() };
+      };
 
-    await consumer.run({
-      onAssigned(assignment) {
-        state.joined = true;
-        // A pause outlives rebalances: newly assigned partitions start paused too.
-        if (state.pausedByOperator && assignment.some((a) => a.partitions.length > 0)) consumer.pause(assignment);
-        metrics.assignedPartitions(definition.name, assignment.reduce((n, a) => n + a.partitions.length, 0));
-        log.info({ assignment }, 'partitions assigned');
-      },
-      onRevoked(assignment) {
-        for (const { topic, partitions } of assignment) for (const p of partitions) metrics.clearLag(definition.name, topic, p);
-      },
-      onCommitted(offset, seconds) {
-        metrics.commit(definition.name, seconds);
-        const high = state.highWatermarks.get(tp(offset.topic, offset.partition));
-        if (high !== undefined) metrics.lag(definition.name, offset.topic, offset.partition, Number(high - BigInt(offset.offset)));
-      },
-      onCrash(error) {
-        state.failed = new TributaryError('TRB_CONNECT', `consumer crashed: ${error.message}`, { cause: error, retriable: false });
-        remember(state.failed);
-        log.error({ err: error }, 'consumer crashed');
-      },
-      async onBatch(batch: RawBatch, control) {
-        if (state.pausedByOperator) {
-          // Fetched before the pause reached the consumer: hold it, unprocessed and uncommitted.
-          control.pause();
-          while (state.pausedByOperator && control.isRunning()) await sleepWhile(3_000, () => !state.pausedByOperator || !control.isRunning(), () => control.heartbeat());
-          if (!control.isRunning()) return { commit: null };
-          control.resume();
-        }
-        const started = performance.now();
-        state.highWatermarks.set(tp(batch.topic, batch.partition), BigInt(batch.highWatermark));
-        metrics.recordsIn(definition.name, batch.topic, batch.messages.length);
-        const result = await processLane(batch, control, {
-          definition,
-          metrics,
-          producer,
-          maxMessageBytes,
-          ...(options.registry ? { registry: options.registry } : {}),
-          ...(options.store ? { store: options.store } : {}),
-          ...(definition.exactlyOnce
-            ? {
-                transactional(topic: string, partition: number) {
-                  const id = `${definition.groupId}.${topic}.${partition}`;
-                  let p = transactional.get(id);
-                  if (!p) {
-                    p = transport.transactionalProducer(id);
-                    p.catch(() => transactional.delete(id));
-                    transactional.set(id, p);
-                  }
-                  return p;
-                },
-              }
-            : {}),
-          onDecision(decision, error, origin) {
-            remember(error);
-            const fields = { decision, code: error.code, topic: origin.topic, partition: origin.partition, offset: origin.offset };
-            if (decision === 'skip') log.warn(fields, `record skipped: ${error.message}`);
-            else if (decision === 'dead-letter') log.warn(fields, `record dead-lettered: ${error.message}`);
-            else log.error(fields, `record failed the stream: ${error.message}`);
-          },
-          onRetry(error, attempt, delayMs) {
-            remember(error);
-            log.warn({ code: error.code, attempt, delayMs, topic: batch.topic, partition: batch.partition }, `transient failure, retrying: ${error.message}`);
-          },
-          onFatal(error) {
-            state.failed = error;
-            remember(error);
-            log.error({ code: error.code, topic: batch.topic, partition: batch.partition }, `partition stopped: ${error.message}`);
-          },
-          onPaused(paused) {
-            const key = tp(batch.topic, batch.partition);
-            if (paused) state.retrying.add(key);
-            else state.retrying.delete(key);
-            metrics.pausedPartitions(definition.name, consumer.paused().reduce((n, a) => n + a.partitions.length, 0));
-          },
-        });
-        metrics.batch(definition.name, batch.messages.length, (performance.now() - started) / 1000);
-        return result;
-      },
-    });
+      await consumer.run({
+        onAssigned(assignment) {
+          state.joined = true;
+          // A pause outlives rebalances: newly assigned partitions start paused too.
+          if (state.pausedByOperator && assignment.some((a) => a.partitions.length > 0)) consumer.pause(assignment);
+          metrics.assignedPartitions(definition.name, assignment.reduce((n, a) => n + a.partitions.length, 0));
+          log.info({ assignment }, 'partitions assigned');
+        },
+        onRevoked(assignment) {
+          for (const { topic, partitions } of assignment) for (const p of partitions) metrics.clearLag(definition.name, topic, p);
+        },
+        onCommitted(offset, seconds) {
+          metrics.commit(definition.name, seconds);
+          const high = state.highWatermarks.get(tp(offset.topic, offset.partition));
+          if (high !== undefined) metrics.lag(definition.name, offset.topic, offset.partition, Number(high - BigInt(offset.offset)));
+        },
+        onCrash(error) {
+          state.failed = new TributaryError('TRB_CONNECT', `consumer crashed: ${error.message}`, { cause: error, retriable: false });
+          remember(state.failed);
+          log.error({ err: error }, 'consumer crashed');
+        },
+        async onBatch(batch: RawBatch, control) {
+          if (state.pausedByOperator) {
+            // Fetched before the pause reached the consumer: hold it, unprocessed and uncommitted.
+            control.pause();
+            while (state.pausedByOperator && control.isRunning()) await sleepWhile(3_000, () => !state.pausedByOperator || !control.isRunning(), () => control.heartbeat());
+            if (!control.isRunning()) return { commit: null };
+            control.resume();
+          }
+          const started = performance.now();
+          state.highWatermarks.set(tp(batch.topic, batch.partition), BigInt(batch.highWatermark));
+          metrics.recordsIn(definition.name, batch.topic, batch.messages.length);
+          const result = await processLane(batch, control, {
+            definition,
+            metrics,
+            producer,
+            maxMessageBytes,
+            ...(options.registry ? { registry: options.registry } : {}),
+            ...(options.store ? { store: options.store } : {}),
+            ...(definition.exactlyOnce
+              ? {
+                  transactional(topic: string, partition: number) {
+                    const id = `${definition.groupId}.${topic}.${partition}`;
+                    let p = transactional.get(id);
+                    if (!p) {
+                      p = transport.transactionalProducer(id);
+                      p.catch(() => transactional.delete(id));
+                      transactional.set(id, p);
+                    }
+                    return p;
+                  },
+                }
+              : {}),
+            onDecision(decision, error, origin) {
+              remember(error);
+              const fields = { decision, code: error.code, topic: origin.topic, partition: origin.partition, offset: origin.offset };
+              if (decision === 'skip') log.warn(fields, `record skipped: ${error.message}`);
+              else if (decision === 'dead-letter') log.warn(fields, `record dead-lettered: ${error.message}`);
+              else log.error(fields, `record failed the stream: ${error.message}`);
+            },
+            onRetry(error, attempt, delayMs) {
+              remember(error);
+              log.warn({ code: error.code, attempt, delayMs, topic: batch.topic, partition: batch.partition }, `transient failure, retrying: ${error.message}`);
+            },
+            onFatal(error) {
+              state.failed = error;
+              remember(error);
+              log.error({ code: error.code, topic: batch.topic, partition: batch.partition }, `partition stopped: ${error.message}`);
+            },
+            onPaused(paused) {
+              const key = tp(batch.topic, batch.partition);
+              if (paused) state.retrying.add(key);
+              else state.retrying.delete(key);
+              metrics.pausedPartitions(definition.name, consumer.paused().reduce((n, a) => n + a.partitions.length, 0));
+            },
+          });
+          metrics.batch(definition.name, batch.messages.length, (performance.now() - started) / 1000);
+          return result;
+        },
+      });
+    }
+
   }
 
   let stopping: Promise<void> | undefined;
@@ -197,7 +216,7 @@ export async function runTopology(topology: Topology, options: RunOptions): Prom
         s.stopped = true;
       }));
       await Promise.all([...transactional.values()].map((p) => p.then((t) => t.disconnect(), () => undefined)));
-      await producer.disconnect();
+      await producer?.disconnect();
       if (options.store) await options.store.close();
       await transport.disconnect();
       logger.info('stopped');

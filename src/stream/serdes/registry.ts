@@ -42,6 +42,9 @@ function statusOf(error: unknown): number | undefined {
 /** 4xx answers are about the request (unknown id, incompatible schema): retrying will not help. */
 function registryError(error: unknown, message: string, context: Record<string, unknown>): TributaryError {
   const status = statusOf(error);
+  if (status === 401 || status === 403) {
+    return new TributaryError('TRB_AUTH', `${message}: the schema registry refused the credentials (HTTP ${status})`, { cause: error, context: { ...context, status } });
+  }
   if (status !== undefined && status >= 400 && status < 500) {
     return new TributaryError('TRB_SCHEMA', `${message}: ${(error as Error).message}`, { cause: error, context: { ...context, status } });
   }

@@ -20,10 +20,13 @@ const PERMANENT = new Set([
  * failure is treated as transient (the lane backs off and tries again) unless the broker named a
  * permanent cause. The kafkajs type (e.g. MESSAGE_TOO_LARGE) is kept in the context.
  */
-export function fromKafkaError(error: unknown, message: string): TributaryError {
+export function fromKafkaError(error: unknown, message: string, fallback: 'TRB_PRODUCE' | 'TRB_CONNECT' | 'TRB_COMMIT' = 'TRB_PRODUCE'): TributaryError {
+  if (isAuthenticationError(error)) {
+    return new TributaryError('TRB_AUTH', `${message}: ${(error as Error).message}`, { cause: error, context: { kafkaError: 'SASL_AUTHENTICATION_FAILED' } });
+  }
   const type = findType(error);
   const permanent = type !== undefined && PERMANENT.has(type);
-  const code = type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE' ? 'TRB_TOO_LARGE' : 'TRB_PRODUCE';
+  const code = type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE' ? 'TRB_TOO_LARGE' : fallback;
   return new TributaryError(code, `${message}: ${(error as Error).message}`, {
     cause: error,
     retriable: !permanent,
@@ -38,4 +41,13 @@ function findType(error: unknown): string | undefined {
     e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** kafkajs reports refused credentials as KafkaJSSASLAuthenticationError, or as the broker's SASL_AUTHENTICATION_FAILED. */
+function isAuthenticationError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    if ((e as { name?: unknown }).name === 'KafkaJSSASLAuthenticationError' || (e as { type?: unknown }).type === 'SASL_AUTHENTICATION_FAILED') return true;
+    e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
+  }
+  return false;
 }

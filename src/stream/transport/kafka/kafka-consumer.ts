@@ -41,7 +41,7 @@ export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): Transport
         await consumer.connect();
         for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
       } catch (error) {
-        throw fromKafkaError(error, `cannot join consumer group ${options.groupId}`);
+        throw fromKafkaError(error, `cannot join consumer group ${options.groupId}`, 'TRB_CONNECT');
       }
       await consumer.run({
         autoCommit: false,

@@ -79,14 +79,16 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
     connect() {
       connected ??= adminClient.connect().catch((error: unknown) => {
         connected = undefined;
-        throw fromKafkaError(error, 'cannot connect to Kafka');
+        throw fromKafkaError(error, `cannot connect to Kafka at ${options.brokers.join(',')}`, 'TRB_CONNECT');
       });
       return connected;
     },
     consumer: (consumerOptions) => kafkaConsumer(kafka, consumerOptions),
     async producer(producerOptions) {
       const producer = kafka.producer({ idempotent: producerOptions?.idempotent ?? true, maxInFlightRequests: 5, allowAutoTopicCreation: true });
-      await producer.connect();
+      await producer.connect().catch((error: unknown) => {
+        throw fromKafkaError(error, 'cannot connect a producer to Kafka', 'TRB_CONNECT');
+      });
       producers.add(producer);
       const wrapped: TransportProducer = {
         async send(messages) {
@@ -106,7 +108,9 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
     },
     async transactionalProducer(transactionalId) {
       const producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
-      await producer.connect();
+      await producer.connect().catch((error: unknown) => {
+        throw fromKafkaError(error, 'cannot connect a producer to Kafka', 'TRB_CONNECT');
+      });
       producers.add(producer);
       // One transaction at a time per producer: concurrent ones fence each other ("old epoch").
       let previous: Promise<unknown> = Promise.resolve();
