@@ -322,7 +322,7 @@ async function main(): Promise<void> {
     await mkdir(path.dirname(file), { recursive: true });
     const environment = { node: process.version, kafkajs: packageVersion('kafkajs'), mongodb: packageVersion('mongodb'), cpus: os.cpus().length, store: 'FerretDB 1.24.2 on PostgreSQL 15 (scripts/infra)', kafka: 'Kafka 4.3.1 single broker (scripts/infra)' };
     const parameters = { events: records.length, customers: CUSTOMERS, partitions: PARTITIONS, rounds: ROUNDS, fetchBytesPerPartition: FETCH_BYTES, opsPerCommand: OPS_PER_COMMAND, writeCommandsInFlight: 3 };
-    await writeFile(file, `${JSON.stringify({ benchmark: 'fastdata', date: new Date().toISOString(), git: gitDescribe(ROOT), environment, parameters, best: summary, ratios, results }, null, 2)}\n`);
+    await writeFile(file, `${JSON.stringify({ benchmark: 'fastdata', date: new Date().toISOString(), run: process.env['BENCH_RUN_ID'] ?? null, git: gitDescribe(ROOT), environment, parameters, best: summary, ratios, results }, null, 2)}\n`);
     console.log(`results: ${path.relative(ROOT, file)}`);
   } finally {
     await admin.deleteTopics({ topics: created }).catch(() => undefined);

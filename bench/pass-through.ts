@@ -316,6 +316,7 @@ async function main(): Promise<void> {
 
   const result = {
     benchmark: 'pass-through',
+    run: process.env['BENCH_RUN_ID'] ?? null,
     date: new Date().toISOString(),
     git,
     environment: {

@@ -159,6 +159,7 @@ async function main(): Promise<void> {
   const git = gitDescribe(root);
   const result = {
     benchmark: 'serve',
+    run: process.env['BENCH_RUN_ID'] ?? null,
     date: new Date().toISOString(),
     commit: git.commit,
     dirty: git.dirty,

@@ -188,3 +188,47 @@ export function packageVersion(name: string): string {
   const require = createRequire(import.meta.url);
   return (require(`${name}/package.json`) as { version: string }).version;
 }
+
+export interface Percentiles {
+  readonly count: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** Nearest-rank percentiles, in the unit given (0s for an empty list). */
+export function percentiles(values: readonly number[]): Percentiles {
+  if (values.length === 0) return { count: 0, p50: 0, p95: 0, p99: 0, max: 0 };
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!);
+  return { count: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: Math.round(sorted.at(-1)!) };
+}
+
+/** Records not yet committed by the streams' groups, over all their topics (the broker's view). */
+export async function streamsLag(admin: Admin, streams: ReadonlyArray<{ groupId: string; topics: readonly string[] }>): Promise<number> {
+  let behind = 0n;
+  for (const s of streams) {
+    for (const topic of s.topics) {
+      const [entry] = await admin.fetchOffsets({ groupId: s.groupId, topics: [topic] });
+      const committed = new Map((entry?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+      for (const o of await admin.fetchTopicOffsets(topic)) {
+        const at = committed.get(o.partition) ?? -1n;
+        behind += BigInt(o.high) - (at < 0n ? BigInt(o.low) : at);
+      }
+    }
+  }
+  return Number(behind);
+}
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+
+/** Writes bench/results/<date>-<name>.json with the common header (benchmark, date, git commit, run id of `npm run bench`). */
+export async function writeResult(name: string, body: Record<string, unknown>): Promise<string> {
+  const file = path.join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-${name}.json`);
+  await mkdir(path.dirname(file), { recursive: true });
+  const header = { benchmark: name, date: new Date().toISOString(), run: process.env['BENCH_RUN_ID'] ?? null, git: gitDescribe(ROOT) };
+  await writeFile(file, `${JSON.stringify({ ...header, ...body }, null, 2)}\n`);
+  console.log(`results: ${path.relative(ROOT, file)}`);
+  return file;
+}

@@ -72,7 +72,9 @@ export interface ConsumerOptions {
   readonly partitionsConcurrently?: number;
   /** Upper bound of records fetched per partition batch (memory transport; Kafka uses bytes). */
   readonly maxBatchRecords?: number;
+  /** Kafka: bytes fetched per partition at most (default 256 KiB) and per fetch request (default 4 MiB); they bound a catching-up worker's memory. */
   readonly maxBytesPerPartition?: number;
+  readonly maxBytes?: number;
   readonly sessionTimeoutMs?: number;
   /** Longest wait of a fetch with no data (default 500 ms, as Fast Data's KAFKA_CONSUMER_MAX_WAIT_TIME). */
   readonly maxWaitMs?: number;

@@ -1,0 +1,114 @@
+/**
+ * Memory under backlog: BENCH_BACKLOG_EVENTS (1 000 000) CDC events wait in the ingestion topics,
+ * then `tributary run --only ingest` (a real child process, as in production) catches up for
+ * BENCH_BACKLOG_SECONDS (120). The worker's RSS is sampled every second from /proc; the bench
+ * reports the peak, the trend over the second half (MiB/min) and how far it got. Target: RSS under
+ * 300 MB and flat. Fetch sizes bound what is in memory, not the backlog's length.
+ *
+ *   npm run bench -- backlog
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { buildTopology, generateWorkload, TABLES, type TableName } from './lib/cdc-workload.js';
+import { createTopic, positiveInt, sleep, streamsLag, writeResult } from './lib/harness.js';
+
+const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+const MONGODB_URL = process.env['MONGODB_URL'] ?? 'mongodb://127.0.0.1:27017/?directConnection=true';
+const EVENTS = positiveInt('BENCH_BACKLOG_EVENTS', 1_000_000);
+const SECONDS = positiveInt('BENCH_BACKLOG_SECONDS', 120);
+const PARTITIONS = 6;
+const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
+const PREFIX = `bench.backlog.${RUN}.`;
+const NAME = `bench-backlog-${RUN}`;
+const DATABASE = `bench_backlog_${RUN}`;
+const sourceTopic = (table: TableName) => `${PREFIX}${table}`;
+
+function rssMiB(pid: number): number | undefined {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Math.round((Number(kb) / 1024) * 10) / 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Least-squares slope of (seconds, MiB) in MiB per minute. */
+function slopePerMinute(points: ReadonlyArray<readonly [number, number]>): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const num = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
+  const den = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  return den === 0 ? 0 : Math.round((num / den) * 60 * 10) / 10;
+}
+
+async function main(): Promise<void> {
+  const kafka = new Kafka({ clientId: 'bench-backlog', brokers: BROKERS, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const topics = TABLES.map((t) => sourceTopic(t.name));
+  const t = buildTopology(NAME, PREFIX, sourceTopic);
+  try {
+    for (const topic of [...topics, ...t.fastData.projections.map((p) => t.fastData.topics.prUpdate(p))]) await createTopic(admin, topic, PARTITIONS);
+    const producing = performance.now();
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+    await producer.connect();
+    // Generated and produced in slices, so the bench process itself stays small.
+    const slice = 100_000;
+    for (let done = 0, seed = 0; done < EVENTS; done += slice, seed++) {
+      const { records } = generateWorkload({ customers: 2_000, events: Math.min(slice, EVENTS - done) });
+      for (const table of TABLES) {
+        const messages = records.filter((r) => r.table === table.name).map((r) => ({ key: JSON.stringify(r.key), value: JSON.stringify(r.value) }));
+        for (let i = 0; i < messages.length; i += 10_000) await producer.sendBatch({ topicMessages: [{ topic: sourceTopic(table.name), messages: messages.slice(i, i + 10_000) }], acks: -1 });
+      }
+      process.stdout.write(`\r  producing the backlog: ${Math.min(EVENTS, done + slice)}/${EVENTS}`);
+    }
+    await producer.disconnect();
+    const backlog = await streamsLag(admin, t.streams().filter((s) => s.name.startsWith('ingest:')));
+    console.log(`\n  backlog: ${backlog} events in ${topics.length} topics x ${PARTITIONS} partitions (produced in ${((performance.now() - producing) / 1000).toFixed(0)} s)`);
+
+    const child = spawn(process.execPath, ['bin/tributary.js', 'run', 'bench/lib/bench-topology.ts', '--only', 'ingest', '--http-port', '0'], {
+      env: { ...process.env, LOG_LEVEL: 'warn', BENCH_TOPIC_PREFIX: PREFIX, BENCH_TOPOLOGY_NAME: NAME, MONGODB_DATABASE: DATABASE, KAFKA_BROKERS: BROKERS.join(','), MONGODB_URL },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const samples: Array<readonly [number, number]> = [];
+    const began = performance.now();
+    while (performance.now() - began < SECONDS * 1000 && child.exitCode === null) {
+      await sleep(1_000);
+      const rss = rssMiB(child.pid as number);
+      if (rss !== undefined) samples.push([(performance.now() - began) / 1000, rss]);
+    }
+    const left = await streamsLag(admin, t.streams().filter((s) => s.name.startsWith('ingest:')));
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const processed = backlog - left;
+    const peak = Math.max(...samples.map(([, y]) => y));
+    const secondHalf = samples.filter(([x]) => x >= SECONDS / 2);
+    const result = {
+      backlog,
+      seconds: SECONDS,
+      processed,
+      perSecond: Math.round(processed / SECONDS),
+      peakRssMiB: peak,
+      rssAt: Object.fromEntries([0.25, 0.5, 0.75, 1].map((q) => [`${q * 100}%`, samples[Math.min(samples.length - 1, Math.floor(q * samples.length) - 1)]?.[1] ?? null])),
+      slopeSecondHalfMiBPerMinute: slopePerMinute(secondHalf),
+      underTarget: peak < 300,
+      samples: samples.map(([x, y]) => [Math.round(x), y]),
+    };
+    console.log(`  worker RSS: peak ${peak} MiB (target < 300), second-half trend ${result.slopeSecondHalfMiBPerMinute} MiB/min; ${processed} of ${backlog} events in ${SECONDS} s = ${result.perSecond}/s (${left} left)`);
+    await writeResult('backlog', { environment: { node: process.version, cpus: os.cpus().length, store: 'FerretDB 1.24.2 on PostgreSQL 15', kafka: 'Kafka 4.3.1 single broker' }, parameters: { events: EVENTS, seconds: SECONDS, partitions: PARTITIONS }, result });
+  } finally {
+    const streams = t.streams();
+    await admin.deleteTopics({ topics: [...new Set(streams.flatMap((s) => s.topics)), ...t.fastData.projections.map((p) => t.fastData.topics.prUpdate(p))] }).catch(() => undefined);
+    await admin.disconnect();
+    const client = new MongoClient(MONGODB_URL);
+    await client.db(DATABASE).dropDatabase().catch(() => undefined);
+    await client.close();
+  }
+}
+
+await main();

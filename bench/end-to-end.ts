@@ -1,0 +1,257 @@
+/**
+ * End to end on the real services (Kafka + FerretDB on PostgreSQL): CDC events → projections →
+ * pr-update → sv-trigger → single views, all three stages in one process, and the delay from each
+ * CDC event to the view write it caused.
+ *
+ *   fixed load   CDC records produced at BENCH_E2E_RATES events/s (default "1000,100") for
+ *                BENCH_E2E_SECONDS (20) each, into fresh topics and a fresh database
+ *   max          BENCH_E2E_MAX_EVENTS (10000) records produced first, then the pipeline started:
+ *                events/s = records / (first batch → every stage committed), views/s likewise
+ *
+ * Latency = timestamp of the sv-update record (produced right after the view's bulk write is
+ * acknowledged) − timestamp of the CDC record behind it (carried through pr-update and sv-trigger
+ * as `__internal__kafkaInfo`, as Fast Data does). A view written once for several changes of one
+ * batch names the newest one, so the figure is "age of the newest change when it became visible".
+ * A rate the pipeline cannot sustain shows as latency growing for as long as the load lasts.
+ *
+ *   npm run bench -- end-to-end
+ */
+import os from 'node:os';
+import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { createLogger, createMetrics, kafkaTransport, MongoDocumentStore, runTopology, type FastDataTopology } from '../src/index.js';
+import { buildTopology, generateWorkload, TABLES, type CdcRecord, type TableName } from './lib/cdc-workload.js';
+import { createTopic, gc, mib, percentiles, positiveInt, rssSampler, sleep, streamsLag, writeResult, type Percentiles } from './lib/harness.js';
+
+const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+const MONGODB_URL = process.env['MONGODB_URL'] ?? 'mongodb://127.0.0.1:27017/?directConnection=true';
+const RATES = (process.env['BENCH_E2E_RATES'] ?? '1000,100').split(',').map((r) => positiveInt('BENCH_E2E_RATES', Number(r)));
+const SECONDS = positiveInt('BENCH_E2E_SECONDS', 20);
+const MAX_EVENTS = positiveInt('BENCH_E2E_MAX_EVENTS', 10_000);
+const DRAIN_TIMEOUT_MS = positiveInt('BENCH_E2E_DRAIN_SECONDS', 300) * 1000;
+const PARTITIONS = 6;
+const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
+
+const kafka = new Kafka({ clientId: 'bench-e2e', brokers: BROKERS, logLevel: logLevel.NOTHING });
+const logger = createLogger({ level: 'warn' });
+
+export interface E2eResult {
+  readonly mode: 'fixed' | 'max';
+  readonly offeredPerSecond: number | null;
+  readonly events: number;
+  /** Events through every stage per second: events / (first produce or first batch → all committed). */
+  readonly eventsPerSecond: number;
+  readonly viewsWritten: number;
+  readonly viewsPerSecond: number;
+  /** Drained within 10 s of the load ending (fixed mode): the rate is sustainable. */
+  readonly sustained: boolean | null;
+  readonly drainSeconds: number;
+  readonly latencyMs: Percentiles;
+  readonly peakRssMiB: number;
+  /** Per stream: batches, mean records per batch, mean batch time (what explains the latency). */
+  readonly profile?: Record<string, { batches: number; meanRecords: number; meanBatchMs: number; meanCommitMs?: number }>;
+}
+
+/** ms since epoch of the CDC record behind an sv-update (v1: __internal__kafkaInfo; v2: the context header). */
+function ingestionTime(message: Message): number | undefined {
+  const value = JSON.parse((message.value as Buffer).toString()) as { __internal__kafkaInfo?: { timestamp?: unknown } };
+  let at = value.__internal__kafkaInfo?.timestamp;
+  if (at === undefined && message.headers?.['context']) at = (JSON.parse(String(message.headers['context'])) as { ingestion?: { timestamp?: unknown } }).ingestion?.timestamp;
+  const ms = typeof at === 'string' ? (/^\d+$/.test(at) ? Number(at) : Date.parse(at)) : typeof at === 'number' ? at : NaN;
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** Reads the sv-update topic from the start and records the CDC → view delay of each record. */
+async function latencyReader(topic: string): Promise<{ latencies: number[]; stop(): Promise<void> }> {
+  const latencies: number[] = [];
+  const consumer = kafka.consumer({ groupId: `bench.e2e.${RUN}.latency.${topic}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) {
+        const from = ingestionTime(m);
+        if (from !== undefined) latencies.push(Number(m.timestamp) - from);
+      }
+    },
+  });
+  return { latencies, stop: () => consumer.disconnect() };
+}
+
+function messagesOf(records: readonly CdcRecord[], sourceTopic: (t: TableName) => string, at?: number): Array<{ topic: string; messages: Message[] }> {
+  return TABLES.map((t) => ({
+    topic: sourceTopic(t.name),
+    messages: records.filter((r) => r.table === t.name).map((r) => ({ key: JSON.stringify(r.key), value: JSON.stringify(r.value), ...(at !== undefined ? { timestamp: String(at) } : {}) })),
+  })).filter((x) => x.messages.length > 0);
+}
+
+async function setUp(admin: Admin, label: string): Promise<{ t: FastDataTopology; sourceTopic: (t: TableName) => string; topics: string[]; database: string }> {
+  const prefix = `bench.e2e.${RUN}.${label}.`;
+  const sourceTopic = (table: TableName) => `${prefix}${table}`;
+  const t = buildTopology(`bench-e2e-${RUN}-${label}`, prefix, sourceTopic);
+  const topics = [...TABLES.map((x) => sourceTopic(x.name)), ...t.fastData.projections.map((p) => t.fastData.topics.prUpdate(p)), ...t.fastData.singleViews.flatMap((v) => [t.fastData.topics.svTrigger(v), t.fastData.topics.svUpdate(v)])];
+  for (const topic of topics) await createTopic(admin, topic, PARTITIONS);
+  return { t, sourceTopic, topics, database: `bench_e2e_${RUN}_${label}`.replace(/[^A-Za-z0-9_]/g, '_') };
+}
+
+async function start(t: FastDataTopology, database: string) {
+  const store = new MongoDocumentStore({ url: MONGODB_URL, database });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const running = await runTopology(t, { transport: kafkaTransport({ brokers: BROKERS, clientId: 'bench-e2e', logger }), store, metrics, logger, consumer: { maxWaitMs: 50 } });
+  return running;
+}
+
+/** Where the time goes, per stream, from the same histograms /metrics exports: batches, mean records per batch, mean batch and store-write time. */
+async function stageProfile(running: Awaited<ReturnType<typeof start>>): Promise<Record<string, { batches: number; meanRecords: number; meanBatchMs: number; meanStoreWriteMs?: number; meanCommitMs?: number }>> {
+  const out: Record<string, { batches: number; meanRecords: number; meanBatchMs: number; meanStoreWriteMs?: number; meanCommitMs?: number }> = {};
+  type Value = { value: number; labels: Record<string, string | number>; metricName?: string };
+  const values = async (name: string): Promise<Value[]> => ((await running.metrics.registry.getSingleMetric(name)?.get())?.values ?? []) as Value[];
+  const durations = await values('tributary_batch_duration_seconds');
+  const sizes = await values('tributary_batch_size');
+  const commits = await values('tributary_commit_duration_seconds');
+  const writes = await values('tributary_store_write_duration_seconds');
+  for (const w of writes.filter((x) => x.metricName?.endsWith('_count'))) {
+    const total = writes.find((x) => x.metricName?.endsWith('_sum') && x.labels['collection'] === w.labels['collection'])?.value ?? 0;
+    console.log(`    store write ${String(w.labels['collection']).padEnd(16)} ${w.value} writes, ${((total / Math.max(1, w.value)) * 1000).toFixed(1)} ms each`);
+  }
+  for (const v of durations.filter((x) => x.metricName?.endsWith('_count'))) {
+    const stream = String(v.labels['stream']);
+    const sum = durations.find((x) => x.metricName?.endsWith('_sum') && x.labels['stream'] === stream)?.value ?? 0;
+    const records = sizes.find((x) => x.metricName?.endsWith('_sum') && x.labels['stream'] === stream)?.value ?? 0;
+    const mean = (list: Value[], label: string, key: string) => {
+      const count = list.find((x) => x.metricName?.endsWith('_count') && x.labels[label] === key)?.value ?? 0;
+      const total = list.find((x) => x.metricName?.endsWith('_sum') && x.labels[label] === key)?.value ?? 0;
+      return count ? +((total / count) * 1000).toFixed(1) : undefined;
+    };
+    const commit = mean(commits, 'stream', stream);
+    out[stream] = { batches: v.value, meanRecords: +(records / Math.max(1, v.value)).toFixed(1), meanBatchMs: +((sum / Math.max(1, v.value)) * 1000).toFixed(1), ...(commit !== undefined ? { meanCommitMs: commit } : {}) };
+  }
+  return out;
+}
+
+/** Waits until every stream has committed everything; returns when (performance.now()) or undefined on timeout. */
+async function drained(admin: Admin, t: FastDataTopology, deadline: number): Promise<number | undefined> {
+  let quiet = 0;
+  while (performance.now() < deadline) {
+    if ((await streamsLag(admin, t.streams())) === 0) {
+      if (++quiet === 2) return performance.now();
+    } else quiet = 0;
+    await sleep(200);
+  }
+  return undefined;
+}
+
+async function fixedLoad(admin: Admin, rate: number): Promise<E2eResult> {
+  const { t, sourceTopic, database } = await setUp(admin, `fixed${rate}`);
+  const events = rate * SECONDS;
+  const { records } = generateWorkload({ customers: Math.max(20, Math.min(500, Math.floor(events / 40))), events });
+  const reader = await latencyReader(t.fastData.topics.svUpdate(t.fastData.singleViews[0]!));
+  const running = await start(t, database);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+  await producer.connect();
+  gc?.();
+  const rss = rssSampler();
+  const began = performance.now();
+  // Ticks of 100 ms: each sends the records due by then, stamped with the time they are sent.
+  let sent = 0;
+  for (let tick = 1; sent < records.length; tick++) {
+    const due = Math.min(records.length, Math.round((rate * tick) / 10));
+    await producer.sendBatch({ topicMessages: messagesOf(records.slice(sent, due), sourceTopic, Date.now()), acks: -1 });
+    sent = due;
+    const wait = began + tick * 100 - performance.now();
+    if (wait > 0) await sleep(wait);
+  }
+  const loadEnded = performance.now();
+  await producer.disconnect();
+  const done = await drained(admin, t, loadEnded + DRAIN_TIMEOUT_MS);
+  await sleep(500); // the latency reader's last fetch
+  const peak = rss.stop();
+  const profile = await stageProfile(running);
+  await running.stop();
+  await reader.stop();
+  const end = done ?? performance.now();
+  const seconds = (end - began) / 1000;
+  const result: E2eResult = {
+    mode: 'fixed',
+    offeredPerSecond: rate,
+    events,
+    eventsPerSecond: Math.round(events / seconds),
+    viewsWritten: reader.latencies.length,
+    viewsPerSecond: Math.round(reader.latencies.length / seconds),
+    sustained: done !== undefined && done - loadEnded < 10_000,
+    drainSeconds: +((end - loadEnded) / 1000).toFixed(1),
+    latencyMs: percentiles(reader.latencies),
+    peakRssMiB: mib(peak),
+    profile,
+  };
+  console.log(`  fixed ${rate}/s x ${SECONDS} s: ${done ? '' : 'NOT DRAINED, '}drained ${result.drainSeconds} s after the load; ${result.viewsWritten} view writes; CDC→view p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms, p99 ${result.latencyMs.p99} ms; sustained: ${result.sustained}; peak RSS ${result.peakRssMiB} MiB`);
+  for (const [stream, p] of Object.entries(profile)) console.log(`    ${stream.padEnd(28)} ${p.batches} batches, ${p.meanRecords} records/batch, ${p.meanBatchMs} ms/batch, commit ${p.meanCommitMs ?? '?'} ms`);
+  await dropDatabase(database);
+  return result;
+}
+
+async function maxThroughput(admin: Admin): Promise<E2eResult> {
+  const { t, sourceTopic, database } = await setUp(admin, 'max');
+  const { records } = generateWorkload({ customers: 500, events: MAX_EVENTS });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+  await producer.connect();
+  for (const { topic, messages } of messagesOf(records, sourceTopic)) {
+    for (let i = 0; i < messages.length; i += 2_000) await producer.sendBatch({ topicMessages: [{ topic, messages: messages.slice(i, i + 2_000) }], acks: -1 });
+  }
+  await producer.disconnect();
+  const reader = await latencyReader(t.fastData.topics.svUpdate(t.fastData.singleViews[0]!));
+  gc?.();
+  const rss = rssSampler();
+  const began = performance.now();
+  const running = await start(t, database);
+  const done = await drained(admin, t, began + DRAIN_TIMEOUT_MS);
+  await sleep(500);
+  const peak = rss.stop();
+  await running.stop();
+  await reader.stop();
+  const seconds = ((done ?? performance.now()) - began) / 1000;
+  const result: E2eResult = {
+    mode: 'max',
+    offeredPerSecond: null,
+    events: records.length,
+    eventsPerSecond: Math.round(records.length / seconds),
+    viewsWritten: reader.latencies.length,
+    viewsPerSecond: Math.round(reader.latencies.length / seconds),
+    sustained: null,
+    drainSeconds: +seconds.toFixed(1),
+    latencyMs: percentiles(reader.latencies),
+    peakRssMiB: mib(peak),
+  };
+  console.log(`  max: ${records.length} events through every stage in ${seconds.toFixed(1)} s = ${result.eventsPerSecond} events/s, ${result.viewsPerSecond} view writes/s${done ? '' : ' (NOT DRAINED)'}; peak RSS ${result.peakRssMiB} MiB`);
+  await dropDatabase(database);
+  return result;
+}
+
+async function dropDatabase(database: string): Promise<void> {
+  const client = new MongoClient(MONGODB_URL);
+  try {
+    await client.db(database).dropDatabase();
+  } finally {
+    await client.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    console.log(`end-to-end: fixed loads ${RATES.join(', ')} events/s for ${SECONDS} s each; max throughput over ${MAX_EVENTS} events; ${PARTITIONS} partitions; FerretDB`);
+    const results: E2eResult[] = [];
+    for (const rate of RATES) results.push(await fixedLoad(admin, rate));
+    results.push(await maxThroughput(admin));
+    await writeResult('end-to-end', {
+      environment: { node: process.version, cpus: os.cpus().length, store: 'FerretDB 1.24.2 on PostgreSQL 15 (scripts/infra)', kafka: 'Kafka 4.3.1 single broker (scripts/infra)' },
+      parameters: { rates: RATES, seconds: SECONDS, maxEvents: MAX_EVENTS, partitions: PARTITIONS },
+      results,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+await main();
