@@ -19,14 +19,11 @@ const DATE = new Date().toISOString().slice(0, 10);
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- result files are read loosely; every field read is checked for presence
 
-/** The newest result file of `name`, from this run when BENCH_RUN_ID is set. */
+/** The result file of `name` written by this run (BENCH_RUN_ID); else its newest one (a benchmark rerun alone, `npm run bench -- <name>`). */
 function latest(name: string): Json | undefined {
-  const files = readdirSync(RESULTS).filter((f) => f.endsWith(`-${name}.json`) && /^\d{4}-\d{2}-\d{2}-/.test(f)).sort();
-  for (const file of files.reverse()) {
-    const body = JSON.parse(readFileSync(path.join(RESULTS, file), 'utf8')) as Json;
-    if (!RUN || body['run'] === RUN) return { ...body, file: `bench/results/${file}` };
-  }
-  return undefined;
+  const files = readdirSync(RESULTS).filter((f) => f.endsWith(`-${name}.json`) && /^\d{4}-\d{2}-\d{2}-/.test(f)).sort().reverse();
+  const bodies: Json[] = files.map((file) => ({ ...(JSON.parse(readFileSync(path.join(RESULTS, file), 'utf8')) as Json), file: `bench/results/${file}` }));
+  return bodies.find((b) => RUN && b['run'] === RUN) ?? bodies[0];
 }
 
 const n = (x: unknown) => (typeof x === 'number' ? x.toLocaleString('en-US').replaceAll(',', ' ') : '—');
@@ -60,7 +57,7 @@ function main(): void {
     views: fastdata?.['best']?.['views'],
     endToEnd: { fixed, max, maxRatioToRawIngest: ratio(max?.['eventsPerSecond'], rawIngest) },
     keyConcurrency: kc ? { results: kc['results'], ratios: kc['ratios'] } : undefined,
-    backlog: backlog?.['result'] ? { ...backlog['result'], samples: undefined } : undefined,
+    backlog: ((backlog?.['results'] ?? (backlog?.['result'] ? [backlog['result']] : [])) as Json[]).map((b) => ({ ...b, samples: undefined })),
     serve: serve?.['best'] ? { ratio: serve['ratio'] } : undefined,
     passThrough: passThrough?.['best'],
   };
@@ -71,7 +68,9 @@ function main(): void {
   if (fastdata) groups.push({ title: 'views/s (FerretDB)', unit: '/s', bars: [['raw lookups → bulkWrite', summary.views?.['raw'] ?? 0], ['Tributary aggregate', summary.views?.['tributary'] ?? 0]] });
   if (kc) groups.push({ title: 'records/s with 2 ms I/O per record', unit: '/s', bars: (kc['results'] as Json[]).map((r) => [String(r['phase']), Number(r['perSecond'])] as [string, number]) });
   for (const f of fixed) groups.push({ title: `CDC → view latency at ${f['offeredPerSecond']} events/s offered${f['sustained'] ? '' : ' (not sustained)'}`, unit: ' ms', bars: [['p50', f['latencyMs']['p50']], ['p95', f['latencyMs']['p95']], ['p99', f['latencyMs']['p99']]] });
-  if (backlog?.['result']) groups.push({ title: `worker RSS catching up on a ${n(backlog['result']['backlog'])}-event backlog`, unit: ' MiB', bars: Object.entries(backlog['result']['rssAt'] as Record<string, number>).map(([k, v]) => [`at ${k} of the run`, v] as [string, number]) });
+  for (const b of (backlog?.['results'] ?? (backlog?.['result'] ? [backlog['result']] : [])) as Json[]) {
+    groups.push({ title: `worker RSS catching up on a ${n(b['backlog'])}-event backlog (heap: ${b['heap'] ?? 'Node default'})`, unit: ' MiB', bars: Object.entries(b['rssAt'] as Record<string, number>).map(([k, v]) => [`at ${k} of the run`, v] as [string, number]) });
+  }
   const svg = barChart(`Tributary benchmarks, ${DATE}`, groups);
   const svgFile = path.join(RESULTS, `${DATE}.svg`);
   writeFileSync(svgFile, svg);
@@ -90,7 +89,7 @@ function main(): void {
       const [raw, off, on] = kc['results'] as Json[];
       return [`| 2 ms I/O per record, key concurrency off / on (${kc['parameters']?.['keyConcurrency']}) (bench/key-concurrency.ts) | ${n(raw?.['perSecond'])} records/s | ${n(off?.['perSecond'])} / ${n(on?.['perSecond'])} records/s | ${kc['ratios']?.['offVsRaw']} / ${kc['ratios']?.['onVsRaw']} |`];
     })() : []),
-    ...(backlog?.['result'] ? [`| memory catching up on ${n(backlog['result']['backlog'])} waiting events (bench/backlog.ts) | — | peak RSS ${backlog['result']['peakRssMiB']} MiB (target < 300), trend ${backlog['result']['slopeSecondHalfMiBPerMinute']} MiB/min over the second half; ${n(backlog['result']['processed'])} events in ${backlog['result']['seconds']} s | — |`] : []),
+    ...((backlog?.['results'] ?? (backlog?.['result'] ? [backlog['result']] : [])) as Json[]).map((b) => `| memory catching up on ${n(b['backlog'])} waiting events, heap ${b['heap'] ?? 'Node default'} (bench/backlog.ts) | — | peak RSS ${b['peakRssMiB']} MiB (target < 300), trend ${b['slopeSecondHalfMiBPerMinute']} MiB/min over the second half; ${n(b['processed'])} events in ${b['seconds']} s | — |`),
     ...(serve?.['ratio'] !== undefined ? [`| read API: GET ?_l=200 vs find().limit(200) (bench/serve.ts) | — | — | ${serve['ratio']} |`] : []),
     ...(passThrough?.['best'] ? [`| pass-through, 1 KiB records (bench/pass-through.ts) | ${n(passThrough['best']['raw']?.['recordsPerSecond'])} records/s | ${n(passThrough['best']['tributary']?.['recordsPerSecond'])} records/s | ${passThrough['best']['ratio']} |`] : []),
     '',

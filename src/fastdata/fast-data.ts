@@ -35,6 +35,13 @@ export interface FastDataOptions {
   readonly exactlyOnceTriggers?: boolean;
   /** Format of emitted pr-update and sv-trigger events (default 'json'; 'avro' needs a registry). Readers accept both. */
   readonly eventFormat?: EventFormat;
+  /**
+   * CDC records larger than this (key + value bytes) are dead-lettered with TRB_TOO_LARGE before
+   * anything is written (default 1 000 000, the runtime's output limit): their pr-update, which
+   * carries the document twice, could not be produced, and a projection written without its
+   * pr-update would leave the views behind.
+   */
+  readonly maxRecordBytes?: number;
 }
 
 export interface FastDataTopology extends Topology {
@@ -61,7 +68,7 @@ export function fastData(options: FastDataOptions): FastDataTopology {
   const memories = options.projections.map(projectionMemory);
   for (const [i, p] of options.projections.entries()) {
     const serdes = sourceSerdes(p);
-    t.stream(p.options.source.topic, { ...serdes, name: `ingest:${p.name}` }).pipe(
+    t.stream(p.options.source.topic, { ...serdes, name: `ingest:${p.name}`, maxRecordBytes: options.maxRecordBytes ?? 1_000_000 }).pipe(
       writeProjection(p, { memory: memories[i] as ProjectionMemory }),
       toTopic(topics.prUpdate(p), { key: json(), value: eventSerde(`pr-update-${p.options.prUpdate?.version ?? 'v2.0.0'}`, p.options.prUpdate?.format ?? options.eventFormat) }),
     );

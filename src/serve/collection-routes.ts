@@ -16,7 +16,14 @@ import { parseParams, type ParamOptions, type QueryString, type ReadPlan, type R
 import { documentSchema } from './schema.js';
 import type { Watermarks } from './watermark.js';
 
+/** Names of the CRUD Service ACL headers (set by the gateway, trusted as given). */
+export interface AclHeaderNames {
+  readonly rows: string;
+  readonly readColumns: string;
+}
+
 export interface RouteContext {
+  readonly aclHeaders: AclHeaderNames;
   readonly executor: ReadExecutor;
   readonly capabilities: () => Promise<QueryCapabilities>;
   readonly params: ParamOptions;
@@ -37,9 +44,21 @@ export function registerCollectionRoutes(app: FastifyInstance, endpoint: Endpoin
   const labels = (route: string): { config: RouteLabels } => ({ config: { collection: endpoint.collection, route } });
   const plan = async (request: FastifyRequest, route: RouteKind): Promise<ReadPlan> => {
     const qs = request.query as QueryString;
-    // Only a `_q` can need a capability: other requests never wait for the probe.
-    const capabilities = qs['_q'] === undefined ? undefined : await ctx.capabilities();
-    return parseParams(endpoint, route, qs, { base64: request.headers['json-query-params-encoding'] === 'base64' }, { ...ctx.params, ...(capabilities ? { capabilities } : {}) });
+    const header = (name: string) => {
+      const value = request.headers[name.toLowerCase()];
+      return Array.isArray(value) ? value.join(',') : value;
+    };
+    const aclRows = header(ctx.aclHeaders.rows);
+    const aclReadColumns = header(ctx.aclHeaders.readColumns);
+    // Only a filter can need a capability: other requests never wait for the probe.
+    const capabilities = qs['_q'] === undefined && aclRows === undefined ? undefined : await ctx.capabilities();
+    return parseParams(
+      endpoint,
+      route,
+      qs,
+      { base64: request.headers['json-query-params-encoding'] === 'base64', ...(aclRows !== undefined ? { aclRows } : {}), ...(aclReadColumns !== undefined ? { aclReadColumns } : {}) },
+      { ...ctx.params, ...(capabilities ? { capabilities } : {}) },
+    );
   };
   const watermark = async (reply: FastifyReply) => {
     const value = await ctx.watermarks.get(endpoint.collection);

@@ -8,18 +8,20 @@
  */
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { isTributaryError, type ErrorCode } from '../errors.js';
+import { isTributaryError, TributaryError, type ErrorCode } from '../errors.js';
 import type { Projection } from '../fastdata/projection/projection.js';
 import type { SingleView } from '../fastdata/singleview/single-view.js';
 import { createLogger } from '../ops/logger.js';
+import { MongoDocumentStore } from '../store/mongo/mongo-store.js';
 import type { DocumentStore } from '../store/types.js';
-import { registerCollectionRoutes, type RouteLabels } from './collection-routes.js';
+import { registerCollectionRoutes, type AclHeaderNames, type RouteLabels } from './collection-routes.js';
 import { capabilityProbe } from './capabilities.js';
 import { executorFor } from './executor.js';
 import { buildEndpoints, type Endpoint, type EndpointOptions, type ReadDeclarations } from './model.js';
 import { createServeMetrics, type ServeMetrics } from './metrics.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './query/filter-q.js';
 import { documentSchema, openApiDocument } from './schema.js';
+import { compileViewPipeline, nativeEligible } from './views/native.js';
 import { portableViewExecutor } from './views/portable.js';
 import type { View } from './views/view.js';
 import { watermarks } from './watermark.js';
@@ -41,6 +43,14 @@ export interface ReadApiOptions extends EndpointOptions {
   readonly queryLimits?: Partial<QueryLimits>;
   /** Documents per store query while exporting (default 500). */
   readonly exportBatchSize?: number;
+  /**
+   * How views without `map` run: 'auto' (default) compiles them to `$lookup` MongoDB views where the
+   * store is MongoDB and joins portably elsewhere; 'portable' always joins in the API; 'native'
+   * requires MongoDB (a TRB_CONFIG error otherwise). Views with `map` are always portable.
+   */
+  readonly viewMode?: 'auto' | 'portable' | 'native';
+  /** Header names of the CRUD Service ACL (defaults `acl_rows`, `acl_read_columns`); the gateway in front sets them. */
+  readonly aclHeaders?: Partial<AclHeaderNames>;
   /** How long a collection's watermark is reused before a background refresh (default 5000 ms). */
   readonly watermarkTtlMs?: number;
   /** Default: a fresh registry with Node's process metrics. */
@@ -53,6 +63,8 @@ export interface ReadApi {
   /** The Fastify instance (use `inject()` in tests). */
   readonly app: FastifyInstance;
   readonly endpoints: readonly Endpoint[];
+  /** How each on-demand view is served. */
+  readonly viewModes: Readonly<Record<string, 'native' | 'portable'>>;
   /** Binds (default 127.0.0.1, port 3000) and returns the base URL. */
   listen(options?: { port?: number; host?: string }): Promise<string>;
   close(): Promise<void>;
@@ -78,8 +90,11 @@ export async function createReadApi(options: ReadApiOptions): Promise<ReadApi> {
   const endpoints = buildEndpoints(declarations, options);
   const logger = options.logger ?? createLogger({ name: 'tributary-serve' });
   const metrics = options.metrics ?? createServeMetrics();
-  // Views run the portable join on every store; the native $lookup mode (MongoDB only) is not built yet.
-  const executor = (declarations.views ?? []).reduce((inner, v) => portableViewExecutor(v, inner), executorFor(options.store));
+  const viewModes = await chooseViewModes(declarations.views ?? [], options.store, options.viewMode ?? 'auto');
+  for (const v of declarations.views ?? []) {
+    if (viewModes[v.name] === 'native') await (options.store as MongoDocumentStore).createView(v.name, v.base.name, compileViewPipeline(v));
+  }
+  const executor = (declarations.views ?? []).filter((v) => viewModes[v.name] === 'portable').reduce((inner, v) => portableViewExecutor(v, inner), executorFor(options.store));
   const defaultLimit = options.defaultLimit ?? 25;
   const maxLimit = options.maxLimit ?? 200;
   const params = { defaultLimit, maxLimit, limits: { ...DEFAULT_QUERY_LIMITS, ...options.queryLimits } };
@@ -118,7 +133,8 @@ export async function createReadApi(options: ReadApiOptions): Promise<ReadApi> {
     metrics.request(config.collection ?? '-', config.route ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
 
-  const context = { executor, capabilities: capabilityProbe(options.store), params, watermarks: watermarks(executor, options.watermarkTtlMs ?? 5000), exportBatchSize: options.exportBatchSize ?? 500 };
+  const aclHeaders: AclHeaderNames = { rows: options.aclHeaders?.rows ?? 'acl_rows', readColumns: options.aclHeaders?.readColumns ?? 'acl_read_columns' };
+  const context = { aclHeaders, executor, capabilities: capabilityProbe(options.store), params, watermarks: watermarks(executor, options.watermarkTtlMs ?? 5000), exportBatchSize: options.exportBatchSize ?? 500 };
   for (const endpoint of endpoints) registerCollectionRoutes(app, endpoint, context);
 
   const helper = (route: string) => ({ config: { collection: '-', route } satisfies RouteLabels });
@@ -144,13 +160,14 @@ export async function createReadApi(options: ReadApiOptions): Promise<ReadApi> {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });
-  const openapi = openApiDocument(endpoints, { title: options.title ?? 'Tributary read API', version: '1', maxLimit, defaultLimit });
+  const openapi = openApiDocument(endpoints, { title: options.title ?? 'Tributary read API', version: '1', maxLimit, defaultLimit, aclHeaders });
   app.get('/documentation/json', helper('documentation'), async () => openapi);
 
   await app.ready();
   return {
     app,
     endpoints,
+    viewModes,
     async listen(listenOptions = {}) {
       return app.listen({ port: listenOptions.port ?? 3000, host: listenOptions.host ?? '127.0.0.1' });
     },
@@ -164,4 +181,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`store did not answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Native (`$lookup` MongoDB view) where the store is MongoDB and the view has no `map`; portable otherwise. */
+async function chooseViewModes(views: readonly View[], store: DocumentStore, mode: 'auto' | 'portable' | 'native'): Promise<Record<string, 'native' | 'portable'>> {
+  if (views.length === 0) return {};
+  const mongo = mode !== 'portable' && store instanceof MongoDocumentStore && (await store.writeLimits()).server === 'mongodb';
+  if (mode === 'native' && !mongo) throw new TributaryError('TRB_CONFIG', 'viewMode "native" needs MongoDB: FerretDB and the memory store have no $lookup views');
+  return Object.fromEntries(views.map((v) => [v.name, mongo && nativeEligible(v) ? 'native' : 'portable']));
 }

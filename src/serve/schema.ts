@@ -88,6 +88,8 @@ export interface OpenApiOptions {
   readonly version: string;
   readonly maxLimit: number;
   readonly defaultLimit: number;
+  /** Names of the ACL headers, documented on every read route. */
+  readonly aclHeaders?: { readonly rows: string; readonly readColumns: string };
 }
 
 export function openApiDocument(endpoints: readonly Endpoint[], options: OpenApiOptions): JsonSchema {
@@ -107,7 +109,13 @@ export function openApiDocument(endpoints: readonly Endpoint[], options: OpenApi
     const ref = { $ref: `#/components/schemas/${name}` };
     const params = listParameters(e, options.maxLimit, options.defaultLimit);
     const fields = fieldParameters(e).map(query);
-    const pick = (...names: string[]) => [...names.map((n) => query(params[n] as Parameter)), ...fields];
+    const acl = options.aclHeaders
+      ? [
+          { in: 'header', name: options.aclHeaders.rows, required: false, description: 'ACL: a JSON filter (or array of filters) ANDed into the query; same operators as _q', schema: { type: 'string' } },
+          { in: 'header', name: options.aclHeaders.readColumns, required: false, description: 'ACL: fields the caller may read (comma-separated or a JSON array), intersected with _p', schema: { type: 'string' } },
+        ]
+      : [];
+    const pick = (...names: string[]) => [...names.map((n) => query(params[n] as Parameter)), ...fields, ...acl];
     const headers = { 'X-Tributary-Watermark': { description: 'updatedAt of the newest document: how fresh the read model is', schema: { type: 'string' } } };
     paths[`${e.path}/`] = {
       get: {

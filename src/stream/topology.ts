@@ -55,6 +55,12 @@ export interface StreamOptions<K, V> {
   /** Read from the earliest offset when the group has no commit (default true). */
   readonly fromBeginning?: boolean;
   readonly retry?: RetryOptions;
+  /**
+   * Source records whose key + value exceed this many bytes are refused before decoding
+   * (`TRB_TOO_LARGE`, to the error policy): one oversized record must not blow a worker's memory
+   * or produce outputs the broker refuses. Default: no limit.
+   */
+  readonly maxRecordBytes?: number;
 }
 
 export interface StreamDefinition {
@@ -69,6 +75,7 @@ export interface StreamDefinition {
   readonly exactlyOnce: boolean;
   readonly fromBeginning: boolean;
   readonly retry: Required<RetryOptions>;
+  readonly maxRecordBytes: number;
   readonly operators: Array<OperatorFunction<unknown, unknown>>;
 }
 
@@ -126,6 +133,7 @@ export class Topology {
       exactlyOnce: options.exactlyOnce ?? false,
       fromBeginning: options.fromBeginning ?? true,
       retry: { initialMs: 100, maxMs: 30_000, maxAttempts: Number.POSITIVE_INFINITY, ...options.retry },
+      maxRecordBytes: options.maxRecordBytes ?? Number.POSITIVE_INFINITY,
       operators: [],
     };
     this.#streams.push(definition);

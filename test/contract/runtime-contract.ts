@@ -52,7 +52,7 @@ async function setup(t: TestContext, makeEnv: MakeEnv) {
     async createTopics(topics: Record<string, number>) {
       await env.admin.createTopics(Object.entries(topics).map(([topic, partitions]) => ({ topic, partitions })));
     },
-    async start(top: Topology, transport: Transport = env.transport(), extra: { startPaused?: boolean | readonly string[] } = {}): Promise<Started> {
+    async start(top: Topology, transport: Transport = env.transport(), extra: { startPaused?: boolean | readonly string[]; maxMessageBytes?: number } = {}): Promise<Started> {
       const metrics = createMetrics({ defaultMetrics: false });
       const running = await runTopology(top, { transport, registry: env.registry, metrics, logger, ...extra });
       defer(() => running.stop());
@@ -456,6 +456,52 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       assert.equal(await metrics.value(ERRORS_TOTAL, { stream: stream.name }), 0, 'a retried fault is not an error decision');
       assert.equal(running.health().ok, true);
       assert.deepEqual(running.status()[0]?.paused, [], 'the partition is resumed after the retry');
+    });
+
+    it('size limits: a source record over maxRecordBytes and an output over maxMessageBytes are dead-lettered as TRB_TOO_LARGE, the others pass', async (t) => {
+      const s = await setup(t, makeEnv);
+      const input = uniqueName('rt-size-in');
+      const out = uniqueName('rt-size-out');
+      await s.createTopics({ [input]: 1, [`${input}.dlq`]: 1, [out]: 1 });
+      const records = [
+        { key: 'small', value: jsonBytes({ pad: '' }) },
+        { key: 'big-in', value: jsonBytes({ pad: 'x'.repeat(600) }) }, // over maxRecordBytes 500
+        { key: 'big-out', value: jsonBytes({ pad: '', grow: true }) }, // its output is 2 000 bytes, over maxMessageBytes 1 000
+        { key: 'last', value: jsonBytes({ pad: '' }) },
+      ];
+      await s.env.produce(records.map((r) => ({ topic: input, key: Buffer.from(r.key), value: r.value, partition: 0 })));
+      const top = topology(uniqueName('rt-size'));
+      top
+        .stream(input, { name: 'sized', key: string(), value: json<{ pad: string; grow?: boolean }>(), maxRecordBytes: 500 })
+        .pipe(mapValues((v) => ({ pad: v.grow ? 'y'.repeat(2_000) : v.pad })), toTopic(out, { key: string(), value: json<{ pad: string }>() }));
+      const { running } = await s.start(top, s.env.transport(), { maxMessageBytes: 1_000 });
+      await s.committed(top.streams()[0]!.groupId, input);
+      const outputs = await s.output(out, 2);
+      assert.deepEqual(outputs.map((r) => text(r.key)).sort(), ['last', 'small']);
+      const dlq = await s.output(`${input}.dlq`, 2);
+      assert.deepEqual(dlq.map((l) => [text(l.key), l.headers[DEAD_LETTER_HEADERS.code]]).sort(), [['big-in', 'TRB_TOO_LARGE'], ['big-out', 'TRB_TOO_LARGE']]);
+      assert.deepEqual(dlq.find((l) => text(l.key) === 'big-in')?.value, records[1]!.value, 'the original bytes');
+      assert.equal(running.health().ok, true);
+    });
+
+    it('a transient fault that outlasts retry.maxAttempts stops the partition with TRB_RETRIES_EXHAUSTED and turns health red', async (t) => {
+      const s = await setup(t, makeEnv);
+      const input = uniqueName('rt-exhaust-in');
+      await s.createTopics({ [input]: 1 });
+      await s.env.produce([{ topic: input, key: Buffer.from('k'), value: jsonBytes({ i: 1 }) }]);
+      let calls = 0;
+      const top = topology(uniqueName('rt-exhaust'));
+      top.stream(input, { name: 'exhaust', key: string(), value: json<{ i: number }>(), retry: { initialMs: 5, maxMs: 10, maxAttempts: 3 } }).pipe(
+        mapAsync(async () => {
+          calls++;
+          throw new TributaryError('TRB_STORE_WRITE', 'store down for good');
+        }),
+      );
+      const { running } = await s.start(top);
+      await waitFor('health to turn red', () => !running.health().ok, { timeoutMs: 30_000, detail: () => running.health() });
+      assert.match(JSON.stringify(running.health().checks), /TRB_RETRIES_EXHAUSTED/);
+      assert.equal(calls, 3, 'tried maxAttempts times');
+      assert.equal(running.status()[0]?.state, 'failed');
     });
 
     it('readiness is false before partitions are assigned and true after; records in/out metrics move', async (t) => {

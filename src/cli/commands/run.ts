@@ -16,6 +16,8 @@ export const runHelp = `Usage: tributary run <topology-file> [options]
 
 Runs the topology against Kafka (and the schema registry and MongoDB when configured) until
 SIGTERM/SIGINT: the first signal drains in-flight batches, commits and exits 0; a second exits now.
+A start that fails on something transient (TRB_CONNECT: a broker or database not up yet, or
+restarting) is retried with growing pauses for up to 2 minutes; anything else exits 1 at once.
 Serves /metrics, /-/healthz, /-/ready, /topology and /status on the ops HTTP server, and the control
 API (POST /control/pause and /control/resume with {"target": "<stream|stage|*>"}; bearer token
 TRIBUTARY_CONTROL_TOKEN, disabled without one): see "tributary pause --help".
@@ -67,18 +69,22 @@ export async function runCommand(file: string | undefined, flags: ConfigSource, 
     ...(config.controlToken ? { controlToken: config.controlToken } : {}),
     routes: controlRoutes(() => live.running, () => redactedConfig(config)),
   });
-  const starting = runTopology(topology, {
-    transport: kafkaTransport({ brokers: config.kafkaBrokers, clientId: topology.name, logger, ...kafkaSecurityOptions(config.kafkaSecurity) }),
-    metrics,
-    logger,
-    ...(config.registryUrl ? { registry: confluentRegistry({ url: config.registryUrl, ...(config.registryAuth ? { auth: config.registryAuth } : {}) }) } : {}),
-    ...(config.mongoUrl ? { store: new MongoDocumentStore({ url: config.mongoUrl, database: config.mongoDatabase }) } : {}),
-    ...(only ? { only } : {}),
-    ...(config.startPaused ? { startPaused: true } : {}),
-  });
+  // Each attempt gets fresh clients: a failed start has closed the previous ones.
+  const attempt = () =>
+    runTopology(topology, {
+      transport: kafkaTransport({ brokers: config.kafkaBrokers, clientId: topology.name, logger, ...kafkaSecurityOptions(config.kafkaSecurity) }),
+      metrics,
+      logger,
+      ...(config.registryUrl ? { registry: confluentRegistry({ url: config.registryUrl, ...(config.registryAuth ? { auth: config.registryAuth } : {}) }) } : {}),
+      ...(config.mongoUrl ? { store: new MongoDocumentStore({ url: config.mongoUrl, database: config.mongoDatabase }) } : {}),
+      ...(only ? { only } : {}),
+      ...(config.startPaused ? { startPaused: true } : {}),
+    });
+  const cancelled = { value: false };
+  const starting = startWithRetries(attempt, { logger, deadlineMs: START_TIMEOUT_MS, cancelled });
   // Handlers go in before the streams have all joined: a SIGTERM during start-up (a scale-in right
   // after a scale-out) waits for the start to finish, then drains and commits like any other.
-  stopOnSignals({ stop: async () => (await (await starting.catch(() => undefined))?.stop(), await server.close()) }, { logger });
+  stopOnSignals({ stop: async () => ((cancelled.value = true), await (await starting.catch(() => undefined))?.stop(), await server.close()) }, { logger });
   try {
     live.running = await starting;
   } catch (error) {
@@ -88,4 +94,30 @@ export async function runCommand(file: string | undefined, flags: ConfigSource, 
     throw error;
   }
   logger.info({ url: server.url }, 'ops server listening');
+}
+
+/** How long `run` keeps retrying a start that fails on something transient (a broker or database not up yet, or restarting). */
+const START_TIMEOUT_MS = 120_000;
+
+/**
+ * Starts the topology, retrying while the failure is transient (TRB_CONNECT: a broker restarting
+ * during a deploy, a database not up yet) with a growing pause, up to `deadlineMs`. Anything not
+ * retriable (refused credentials, a bad topology) fails at once.
+ */
+async function startWithRetries(
+  attempt: () => Promise<RunningTopology>,
+  options: { logger: ReturnType<typeof createLogger>; deadlineMs: number; cancelled: { value: boolean } },
+): Promise<RunningTopology> {
+  const deadline = Date.now() + options.deadlineMs;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const retriable = error instanceof TributaryError && error.retriable;
+      if (!retriable || options.cancelled.value || Date.now() > deadline) throw error;
+      const pauseMs = Math.min(10_000, 500 * 2 ** (n - 1));
+      options.logger.warn({ code: error.code, attempt: n, pauseMs }, `start failed, retrying: ${error.message}`);
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
 }

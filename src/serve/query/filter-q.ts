@@ -57,6 +57,28 @@ export function parseQ(text: string, endpoint: Endpoint, options: { base64?: boo
   return new QValidator(endpoint, limits, options.capabilities ?? FULL_CAPABILITIES).filter(parsed, '_q', 1);
 }
 
+/**
+ * `acl_rows` (CRUD Service): one filter or an array of filters, ANDed into every read; validated
+ * like `_q` (allowed operators, known fields, depth and size limits), errors naming `acl_rows`.
+ */
+export function parseAclRows(text: string, endpoint: Endpoint, options: { limits?: QueryLimits; capabilities?: QueryCapabilities } = {}): Json[] {
+  const limits = options.limits ?? DEFAULT_QUERY_LIMITS;
+  if (Buffer.byteLength(text) > limits.maxBytes) throw queryError(`acl_rows is larger than ${limits.maxBytes} bytes`, 'acl_rows');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw queryError('acl_rows must be a JSON filter or an array of filters', 'acl_rows');
+  }
+  const list = Array.isArray(parsed) ? parsed : [parsed];
+  const validator = new QValidator(endpoint, limits, options.capabilities ?? FULL_CAPABILITIES);
+  return list.map((filter, i) => {
+    const path = Array.isArray(parsed) ? `acl_rows[${i}]` : 'acl_rows';
+    if (!isObject(filter)) throw queryError(`${path} must be a JSON object`, path);
+    return validator.filter(filter, path, 1);
+  });
+}
+
 class QValidator {
   constructor(
     readonly endpoint: Endpoint,

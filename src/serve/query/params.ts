@@ -10,7 +10,7 @@ import { FULL_CAPABILITIES, type QueryCapabilities } from '../capabilities.js';
 import { fieldOf, type Endpoint } from '../model.js';
 import { castTextValue, queryError } from './cast.js';
 import { afterFilter, decodeCursor, type SortSpec } from './cursor.js';
-import { DEFAULT_QUERY_LIMITS, parseQ, type QueryLimits } from './filter-q.js';
+import { DEFAULT_QUERY_LIMITS, parseAclRows, parseQ, type QueryLimits } from './filter-q.js';
 
 export type QueryString = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -70,7 +70,16 @@ function integer(text: string | undefined, name: string, min: number, max?: numb
   return n;
 }
 
-export function parseParams(endpoint: Endpoint, route: RouteKind, qs: QueryString, headers: { base64?: boolean }, options: ParamOptions = DEFAULT_PARAM_OPTIONS): ReadPlan {
+/** What the request's headers contribute: `_q` encoding and the CRUD Service ACL headers (trusted as set by the gateway). */
+export interface ReadHeaders {
+  readonly base64?: boolean;
+  /** `acl_rows`: a filter or array of filters ANDed into the query. */
+  readonly aclRows?: string;
+  /** `acl_read_columns`: the fields the caller may read, comma-separated (or a JSON array); intersected with `_p`. */
+  readonly aclReadColumns?: string;
+}
+
+export function parseParams(endpoint: Endpoint, route: RouteKind, qs: QueryString, headers: ReadHeaders, options: ParamOptions = DEFAULT_PARAM_OPTIONS): ReadPlan {
   const allowed = ROUTE_PARAMS[route];
   const terms: Record<string, unknown>[] = [];
 
@@ -96,7 +105,9 @@ export function parseParams(endpoint: Endpoint, route: RouteKind, qs: QueryStrin
   const q = single(qs, '_q');
   if (q !== undefined && q !== '') terms.push(parseQ(q, endpoint, { base64: headers.base64 === true, limits: options.limits, capabilities: options.capabilities ?? FULL_CAPABILITIES }));
 
-  const fields = parseFieldList(endpoint, single(qs, '_p'), '_p');
+  if (headers.aclRows !== undefined && headers.aclRows !== '') terms.push(...parseAclRows(headers.aclRows, endpoint, { limits: options.limits, capabilities: options.capabilities ?? FULL_CAPABILITIES }));
+
+  const fields = aclColumns(endpoint, parseFieldList(endpoint, single(qs, '_p'), '_p'), headers.aclReadColumns);
   const sortText = single(qs, '_s');
   const after = single(qs, '_after');
   const skip = integer(single(qs, '_sk'), '_sk', 0);
@@ -153,6 +164,33 @@ export function parseParams(endpoint: Endpoint, route: RouteKind, qs: QueryStrin
     useEstimate: useEstimate === 'true',
     csvDelimiter: exportDelimiter,
   };
+}
+
+/**
+ * `_p` limited to `acl_read_columns`: without `_p`, the allowed columns; with both, their
+ * intersection (a field is allowed when it or a parent path is listed). Fields the collection does
+ * not have are ignored: the gateway's list may cover several collections.
+ */
+function aclColumns(endpoint: Endpoint, fields: string[] | undefined, header: string | undefined): string[] | undefined {
+  if (header === undefined) return fields;
+  let listed: string[];
+  if (header.trim().startsWith('[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(header);
+    } catch {
+      throw queryError('acl_read_columns must be comma-separated field names or a JSON array of them', 'acl_read_columns');
+    }
+    if (!Array.isArray(parsed) || !parsed.every((f) => typeof f === 'string')) throw queryError('acl_read_columns must be a JSON array of field names', 'acl_read_columns');
+    listed = parsed as string[];
+  } else {
+    listed = header.split(',');
+  }
+  const allowed = listed.map((f) => f.trim()).filter((f) => f !== '' && fieldOf(endpoint, f) !== null);
+  const permitted = (f: string) => allowed.some((a) => f === a || f.startsWith(`${a}.`));
+  // Always something to project: with no permitted field left, only `_id` comes back (as in CRUD Service).
+  const result = fields === undefined ? allowed : fields.filter(permitted);
+  return result.length > 0 ? result : ['_id'];
 }
 
 function parseFieldList(endpoint: Endpoint, text: string | undefined, name: string): string[] | undefined {

@@ -320,6 +320,23 @@ export class MongoDocumentStore implements DocumentStore {
     void failed.close().catch(() => undefined);
   }
 
+  /**
+   * Creates (or redefines) a read-only MongoDB view `name` over `viewOn` with an aggregation
+   * pipeline. MongoDB only: FerretDB 1.x has no views (the read API checks `writeLimits().server`).
+   */
+  async createView(name: string, viewOn: string, pipeline: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+    const db = this.#client.db(this.#database);
+    try {
+      const existing = await db.listCollections({ name }, { nameOnly: false }).toArray();
+      if (existing.length === 0) await db.createCollection(name, { viewOn, pipeline: [...pipeline] });
+      else if (existing[0]?.type === 'view') await db.command({ collMod: name, viewOn, pipeline: [...pipeline] });
+      else throw new TributaryError('TRB_CONFIG', `cannot create view '${name}': a collection of that name exists`, { context: { collection: name } });
+    } catch (error) {
+      if (error instanceof TributaryError) throw error;
+      throw storeError('TRB_STORE_WRITE', `could not create view '${name}'`, error, { collection: name });
+    }
+  }
+
   /** Which server this is (MongoDB or FerretDB), asked once; a failed attempt is asked again next time. */
   writeLimits(): Promise<WriteLimits> {
     this.#limits ??= this.#client

@@ -84,6 +84,11 @@ export async function runBatch(batch: RawBatch, deps: BatchDeps): Promise<Outgoi
       rawValue: message.value,
       headers: message.headers,
     };
+    const size = (message.key?.length ?? 0) + (message.value?.length ?? 0);
+    if (size > definition.maxRecordBytes) {
+      reject(origin, new TributaryError('TRB_TOO_LARGE', `record of ${size} bytes on ${batch.topic} exceeds the stream's ${definition.maxRecordBytes}-byte limit (maxRecordBytes)`), 'TRB_TOO_LARGE');
+      continue;
+    }
     try {
       // Await only what is really asynchronous (a registry lookup): a synchronous serde costs no microtask.
       const keyResult = definition.key.deserialize(message.key, keyContext);

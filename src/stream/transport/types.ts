@@ -72,7 +72,7 @@ export interface ConsumerOptions {
   readonly partitionsConcurrently?: number;
   /** Upper bound of records fetched per partition batch (memory transport; Kafka uses bytes). */
   readonly maxBatchRecords?: number;
-  /** Kafka: bytes fetched per partition at most (default 256 KiB) and per fetch request (default 4 MiB); they bound a catching-up worker's memory. */
+  /** Kafka: bytes fetched per partition at most and per fetch request (kafkajs defaults: 1 MiB, 10 MiB). */
   readonly maxBytesPerPartition?: number;
   readonly maxBytes?: number;
   readonly sessionTimeoutMs?: number;

@@ -17,12 +17,11 @@ export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): Transport
     maxWaitTimeInMs: options.maxWaitMs ?? 500,
     heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
     readUncommitted: !(options.readCommitted ?? true),
-    // Memory is bounded by what is fetched, not by the backlog: kafkajs's defaults (1 MiB per
-    // partition, 10 MiB per fetch) let a catching-up worker with three streams hold ~18 decoded
-    // 1 MiB batches at once (RSS ~270 MB in bench/backlog.ts). 256 KiB / 4 MiB keep batches of
-    // hundreds of records — plenty to amortise a bulk write — at a fraction of the memory.
-    maxBytesPerPartition: options.maxBytesPerPartition ?? 262_144,
-    maxBytes: options.maxBytes ?? 4_194_304,
+    // kafkajs's defaults (1 MiB per partition, 10 MiB per fetch) unless set: 256 KiB / 4 MiB cut a
+    // catching-up worker's RSS only a little (bench/backlog.ts: V8's lazy collection dominates) and
+    // cost the pass-through benchmark a quarter of its throughput (smaller batches).
+    ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
+    ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
     allowAutoTopicCreation: false,
   });
   let assignment: TopicPartitions[] = [];
