@@ -7,6 +7,8 @@ export type { ErrorCode, TributaryErrorOptions } from './errors.js';
 export * from './stream/index.js';
 export * from './store/index.js';
 export { createLogger, createMetrics, Metrics, startOpsServer } from './ops/index.js';
+export { createDashboard, graphSvg, topologyGraph } from './ops/dashboard/index.js';
+export type { Dashboard, DashboardOptions, DashboardSnapshot, TopologyGraph } from './ops/dashboard/index.js';
 export type { HealthReport, Logger, OpsServer, OpsServerOptions } from './ops/index.js';
 export * from './fastdata/index.js';
 export { importFastDataConfig, loadFastDataProject } from './fastdata/config-import/index.js';

@@ -18,8 +18,12 @@ export interface OpsRouteRequest {
 
 export interface OpsRouteResponse {
   status: number;
-  /** Serialised as JSON. */
+  /** Serialised as JSON, unless `contentType` is given: then a string sent as is. */
   body: unknown;
+  /** e.g. 'text/html; charset=utf-8' for pages and assets. */
+  contentType?: string;
+  /** Takes the response over (Server-Sent Events): called after the status line, instead of sending `body`. */
+  stream?: (res: ServerResponse, req: IncomingMessage) => void;
 }
 
 /** An extra endpoint, e.g. a control action such as pausing a stream. */
@@ -118,6 +122,15 @@ export async function startOpsServer(options: OpsServerOptions = {}): Promise<Op
       const body = await readJsonBody(req, maxBodyBytes);
       if ('reply' in body) return send(res, body.reply);
       const reply = await route.handler({ body: body.value, query: url.searchParams });
+      if (reply.stream) {
+        res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-content-type-options': 'nosniff' });
+        return reply.stream(res, req);
+      }
+      if (reply.contentType !== undefined) {
+        res.writeHead(reply.status, { 'content-type': reply.contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+        res.end(String(reply.body));
+        return;
+      }
       return send(res, reply);
     } catch (error) {
       options.onError?.(error, { method, path });

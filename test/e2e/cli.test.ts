@@ -34,6 +34,12 @@ describe('tributary CLI', () => {
     assert.match(mermaid, /^flowchart LR\n/);
     assert.match(mermaid, /topic_shop_orders\[\["shop\.orders"\]\] *\n|topic_shop_orders\[\["shop\.orders"\]\]/);
     assert.match(mermaid, /op_0_2_toTopic --> topic_shop_big_orders/);
+
+    const dot = cli(['describe', 'topologies/orders-enricher.ts', '--format', 'dot']).stdout;
+    assert.match(dot, /^digraph "orders-enricher" \{\n {2}rankdir=LR;/);
+    assert.match(dot, /"topic:shop\.orders" -> "stream:[^"]+";/);
+    assert.match(dot, /"stream:[^"]+" -> "topic:shop\.big-orders";/);
+    assert.match(dot, /-> "dlq:shop\.orders\.dlq" \[style=dashed/);
   });
 
   it('a bad value names the setting, the value and what is accepted, and exits 2 before connecting', () => {
@@ -42,7 +48,7 @@ describe('tributary CLI', () => {
     assert.match(bad.stderr, /invalid KAFKA_BROKERS="not a broker list": expected a comma-separated list of host:port/);
     const badFormat = cli(['describe', 'topologies/orders-enricher.ts', '--format', 'svg']);
     assert.equal(badFormat.status, 2);
-    assert.match(badFormat.stderr, /invalid --format="svg": expected text, mermaid, json/);
+    assert.match(badFormat.stderr, /invalid --format="svg": expected text, mermaid, json, dot/);
     const unknownFlag = cli(['describe', '--colour']);
     assert.equal(unknownFlag.status, 2);
   });

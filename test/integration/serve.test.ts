@@ -67,7 +67,7 @@ describe('read API on the MongoDB-wire store', () => {
     let pages = 0;
     try {
       while (next !== undefined) {
-        const response = await fetch(`${url}/pr-customers/?_s=customer_id&_l=40&_q=${encodeURIComponent(JSON.stringify({ customer_id: { $regex: '^m' } }))}&_after=${next}`);
+        const response: Response = await fetch(`${url}/pr-customers/?_s=customer_id&_l=40&_q=${encodeURIComponent(JSON.stringify({ customer_id: { $regex: '^m' } }))}&_after=${next}`);
         assert.equal(response.status, 200);
         seen.push(...((await response.json()) as Array<{ customer_id: string }>).map((d) => d.customer_id));
         next = response.headers.get('x-next-cursor') ?? undefined;

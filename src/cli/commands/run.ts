@@ -10,6 +10,7 @@ import { kafkaTransport } from '../../stream/transport/kafka/kafka-transport.js'
 import { loadConfig, redactedConfig, type ConfigSource } from '../config.js';
 import { kafkaSecurityOptions } from '../security-config.js';
 import { loadTopology } from '../load-topology.js';
+import { createDashboard } from '../../ops/dashboard/index.js';
 import { controlRoutes } from './control.js';
 
 export const runHelp = `Usage: tributary run <topology-file> [options]
@@ -18,7 +19,7 @@ Runs the topology against Kafka (and the schema registry and MongoDB when config
 SIGTERM/SIGINT: the first signal drains in-flight batches, commits and exits 0; a second exits now.
 A start that fails on something transient (TRB_CONNECT: a broker or database not up yet, or
 restarting) is retried with growing pauses for up to 2 minutes; anything else exits 1 at once.
-Serves /metrics, /-/healthz, /-/ready, /topology and /status on the ops HTTP server, and the control
+Serves /metrics, /-/healthz, /-/ready, /topology, /status and the live /dashboard on the ops HTTP server, and the control
 API (POST /control/pause and /control/resume with {"target": "<stream|stage|*>"}; bearer token
 TRIBUTARY_CONTROL_TOKEN, disabled without one): see "tributary pause --help".
 
@@ -59,6 +60,7 @@ export async function runCommand(file: string | undefined, flags: ConfigSource, 
   // The ops server starts first, so /-/ready answers 503 while the streams join their groups.
   const live: { running?: RunningTopology } = {};
   const notStarted = { ok: false, checks: { topology: { ok: false, detail: 'starting' } } };
+  const dashboard = createDashboard(topology, () => live.running);
   const server = await startOpsServer({
     host: config.httpHost,
     port: config.httpPort,
@@ -67,7 +69,7 @@ export async function runCommand(file: string | undefined, flags: ConfigSource, 
     readiness: () => live.running?.readiness() ?? notStarted,
     topology: () => ({ ...topology.describe().toJSON(), status: live.running?.status() ?? [] }),
     ...(config.controlToken ? { controlToken: config.controlToken } : {}),
-    routes: controlRoutes(() => live.running, () => redactedConfig(config)),
+    routes: [...controlRoutes(() => live.running, () => redactedConfig(config)), ...dashboard.routes],
   });
   // Each attempt gets fresh clients: a failed start has closed the previous ones.
   const attempt = () =>
@@ -84,12 +86,13 @@ export async function runCommand(file: string | undefined, flags: ConfigSource, 
   const starting = startWithRetries(attempt, { logger, deadlineMs: START_TIMEOUT_MS, cancelled });
   // Handlers go in before the streams have all joined: a SIGTERM during start-up (a scale-in right
   // after a scale-out) waits for the start to finish, then drains and commits like any other.
-  stopOnSignals({ stop: async () => ((cancelled.value = true), await (await starting.catch(() => undefined))?.stop(), await server.close()) }, { logger });
+  stopOnSignals({ stop: async () => ((cancelled.value = true), await (await starting.catch(() => undefined))?.stop(), dashboard.close(), await server.close()) }, { logger });
   try {
     live.running = await starting;
   } catch (error) {
     // A start that fails (bad credentials, a missing topic) must end the process: without this the
     // ops server and the signal handlers would keep it alive, serving a /-/ready that never turns.
+    dashboard.close();
     await server.close().catch(() => undefined);
     throw error;
   }

@@ -59,7 +59,23 @@ export interface RunningTopology {
   pause(target: string): string[];
   /** Resumes what `pause()` (or `startPaused`) paused; same targets. */
   resume(target: string): string[];
+  /**
+   * Lag of every stream's group on every partition of its topics, from the broker (not from the
+   * last batch, so it keeps growing while a stream is paused). A partition the group never
+   * committed counts from its low watermark.
+   */
+  lag(): Promise<PartitionLag[]>;
   stop(): Promise<void>;
+}
+
+export interface PartitionLag {
+  readonly stream: string;
+  readonly topic: string;
+  readonly partition: number;
+  /** Committed offset, or null when the group has none for this partition. */
+  readonly committed: string | null;
+  readonly end: string;
+  readonly lag: number;
 }
 
 interface StreamState {
@@ -240,8 +256,25 @@ export async function runTopology(topology: Topology, options: RunOptions): Prom
       return s.definition.name;
     });
 
+  const lag = async (): Promise<PartitionLag[]> => {
+    const out: PartitionLag[] = [];
+    for (const s of states) {
+      for (const topic of s.definition.topics) {
+        const [ends, commits] = await Promise.all([transport.admin.topicOffsets(topic), transport.admin.committedOffsets(s.definition.groupId, topic)]);
+        const committed = new Map(commits.map((c) => [c.partition, c.offset]));
+        for (const e of ends) {
+          const at = committed.get(e.partition);
+          const known = at !== undefined && BigInt(at) >= 0n;
+          out.push({ stream: s.definition.name, topic, partition: e.partition, committed: known ? at : null, end: e.high, lag: Number(BigInt(e.high) - (known ? BigInt(at) : BigInt(e.low))) });
+        }
+      }
+    }
+    return out;
+  };
+
   return {
     metrics,
+    lag,
     stop,
     pause: (target) => setPaused(target, true),
     resume: (target) => setPaused(target, false),
