@@ -153,6 +153,21 @@ function byPartition(delivered: readonly Delivered[]): Map<number, Delivered[]> 
 
 export function transportContract(name: string, makeTransport: MakeTransport): void {
   describe(`transport contract: ${name}`, () => {
+    it('one send of 3 MB in many records (more than a broker accepts in one record batch) is delivered whole and in order', async (t) => {
+      const h = await harness(t, makeTransport);
+      const topic = uniqueName('tc-big-send');
+      const groupId = uniqueName('g-big-send');
+      await h.admin.createTopics([{ topic, partitions: 1 }]);
+      const total = 3_000;
+      const value = 'x'.repeat(1_000);
+      // One call, one partition: with kafkajs this would be one record batch of ~3 MB, over the
+      // broker's 1 MiB message.max.bytes, unless the transport splits the request.
+      await h.produce(Array.from({ length: total }, (_, i) => ({ topic, key: Buffer.from(`k${i % 7}`), value: Buffer.from(`${i}:${value}`), partition: 0 })));
+      const member = await h.member('a', { groupId, topics: [topic], ...tuning });
+      await waitFor(`${total} records delivered`, () => member.delivered.length >= total, { detail: () => member.delivered.length });
+      assert.deepEqual(member.delivered.map((d) => Number(d.value.split(':')[0])), Array.from({ length: total }, (_, i) => i), 'all, once, in order');
+    });
+
     it('delivers every record of a partition once, in offset order, with key, value, headers and timestamp intact', async (t) => {
       const h = await harness(t, makeTransport);
       const topic = uniqueName('tc-order');

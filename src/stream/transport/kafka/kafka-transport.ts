@@ -20,6 +20,14 @@ export interface KafkaTransportOptions {
   readonly connectionTimeoutMs?: number;
   /** Producer compression: none (default) or gzip. */
   readonly compression?: 'none' | 'gzip';
+  /**
+   * Bytes (keys + values + headers) per produce request at most (default 800 000). A batch's
+   * outputs are sent in as many sequential requests as needed: kafkajs puts a request's records
+   * for one partition into one record batch, and the broker refuses a batch over its
+   * `message.max.bytes` (default 1 MiB) — a 1 MiB fetch of CDC records makes more than that in
+   * pr-updates, which carry each document twice.
+   */
+  readonly maxRequestBytes?: number;
 }
 
 export function kafkaTransport(options: KafkaTransportOptions): Transport {
@@ -36,6 +44,7 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
   const producers = new Set<Producer>();
   let connected: Promise<void> | undefined;
   const compression = options.compression === 'gzip' ? 1 : 0;
+  const maxRequestBytes = options.maxRequestBytes ?? 800_000;
 
   // Hot path (once per batch, over every output record): one pass, no per-record spreads, so a
   // batch of n records costs O(n) (appending by re-spreading the topic's array was O(n²)).
@@ -94,7 +103,8 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
         async send(messages) {
           if (messages.length === 0) return;
           try {
-            await producer.sendBatch({ ...send(messages), acks: -1 });
+            // In order, one request after another: the idempotent producer keeps each partition's order.
+            for (const chunk of chunksOf(messages, maxRequestBytes)) await producer.sendBatch({ ...send(chunk), acks: -1 });
           } catch (error) {
             throw fromKafkaError(error, `cannot produce ${messages.length} records`);
           }
@@ -117,7 +127,7 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
       const transact = async (messages: readonly OutgoingMessage[], groupId: string, offsets: readonly TopicPartitionOffset[]) => {
           const tx = await producer.transaction();
           try {
-            if (messages.length > 0) await tx.sendBatch({ ...send(messages), acks: -1 });
+            for (const chunk of chunksOf(messages, maxRequestBytes)) await tx.sendBatch({ ...send(chunk), acks: -1 });
             const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
             for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: o.offset }]);
             await tx.sendOffsets({ consumerGroupId: groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
@@ -147,6 +157,26 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
       connected = undefined;
     },
   };
+}
+
+/** Consecutive slices of `messages` of at most `maxBytes` each (a single larger record is a slice of its own; the broker judges it). */
+export function chunksOf(messages: readonly OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    let size = (m.key?.length ?? 0) + (m.value?.length ?? 0) + 64; // + record overhead
+    if (m.headers) for (const k in m.headers) size += k.length + (m.headers[k]?.length ?? 0);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 function definedHeaders(headers: Record<string, Buffer | string | undefined>): Record<string, Buffer | string> {
