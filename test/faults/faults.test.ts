@@ -80,6 +80,7 @@ describe('fault injection (real Kafka, registry and FerretDB)', { concurrency: 1
     assert.equal(kills, Math.min(KILLS, slices - 1));
     await s.caughtUp(deadline(EVENTS, KILLS) - 60_000);
     await s.assertConverged(history);
+    await s.killWorker('SIGTERM'); // one worker at a time: the next scenario runs alone
   });
 
   it('the Kafka broker restarts mid-run: the worker reconnects and converges', { timeout: deadline(SMALL) + 120_000 }, async () => {
@@ -95,6 +96,7 @@ describe('fault injection (real Kafka, registry and FerretDB)', { concurrency: 1
     await s.caughtUp(deadline(SMALL));
     await s.assertConverged(history);
     assert.equal(s.worker?.child.exitCode, null, 'the worker kept running through the broker restart');
+    await s.killWorker('SIGTERM');
   });
 
   it('the database restarts mid-run: writes are retried and the worker converges', { timeout: deadline(SMALL) + 120_000 }, async () => {
@@ -110,6 +112,7 @@ describe('fault injection (real Kafka, registry and FerretDB)', { concurrency: 1
     await s.caughtUp(deadline(SMALL));
     await s.assertConverged(history);
     assert.equal(s.worker?.child.exitCode, null, 'the worker kept running through the database restart');
+    await s.killWorker('SIGTERM');
   });
 
   it('poison records (malformed JSON, bad Avro, unknown schema id, missing key, unknown operation, oversized) land in the DLQ, exactly, with their origin', { timeout: deadline(SMALL) }, async () => {

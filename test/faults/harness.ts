@@ -109,8 +109,14 @@ export class Scenario {
     let quiet = 0;
     let behind = -1;
     while (quiet < 2) {
-      assert.ok(Date.now() < deadline, `not caught up after ${deadlineMs} ms: ${behind} records pending\n${this.worker?.output().slice(-3000) ?? ''}`);
+      if (Date.now() >= deadline) {
+        const status = this.worker ? await fetch(`http://127.0.0.1:${this.worker.port}/status`).then((r) => r.text(), (e: unknown) => String(e)) : 'no worker';
+        assert.fail(`not caught up after ${deadlineMs} ms: ${behind} records pending\nworker /status: ${status}\n${this.worker?.output().slice(-3000) ?? ''}`);
+      }
       behind = await pending(this.control, this.t.streams()).catch(() => -1);
+      // A stream stopped by an error will never catch up: say so now, with its status, not at the deadline.
+      const health = this.worker ? await fetch(`http://127.0.0.1:${this.worker.port}/-/healthz`).then(async (r) => (r.status === 503 ? await r.text() : undefined), () => undefined) : undefined;
+      assert.equal(health, undefined, `the worker reports a failed stream: ${health}`);
       quiet = behind === 0 ? quiet + 1 : 0;
       await sleep(500);
     }
