@@ -79,11 +79,11 @@ function main(): void {
   const lines = [
     `Last \`npm run bench\`: ${DATE}${RUN ? ` (run ${RUN})` : ''}; results \`bench/results/${DATE}.json\`, chart below. 2 vCPU; Kafka 4.3.1 and FerretDB 1.24.2 on PostgreSQL 15 on the same machine (scripts/infra).`,
     '',
-    '| measure | raw baseline (same run) | Tributary | ratio |',
+    '| measure | raw baseline (measured by the same benchmark) | Tributary | ratio |',
     '|---|---|---|---|',
     `| ingest: CDC → projections + pr-update (bench/fastdata.ts) | ${n(rawIngest)} events/s | ${n(summary.ingest.tributary)} events/s | ${summary.ingest.ratio ?? '—'} |`,
     `| views: sv-trigger → single views | ${n(summary.views?.['raw'])} views/s | ${n(summary.views?.['tributary'])} views/s | ${ratio(summary.views?.['tributary'], summary.views?.['raw']) ?? '—'} |`,
-    ...(max ? [`| end to end, max throughput (bench/end-to-end.ts) | ${n(rawIngest)} events/s (raw ingest) | ${n(max['eventsPerSecond'])} events/s, ${n(max['viewsPerSecond'])} view writes/s, peak RSS ${max['peakRssMiB']} MiB | ${summary.endToEnd.maxRatioToRawIngest ?? '—'} |`] : []),
+    ...(max ? [`| end to end, max throughput (bench/end-to-end.ts) | ${n(rawIngest)} events/s (raw ingest of bench/fastdata.ts) | ${n(max['eventsPerSecond'])} events/s, ${n(max['viewsPerSecond'])} view writes/s, peak RSS ${max['peakRssMiB']} MiB | ${summary.endToEnd.maxRatioToRawIngest ?? '—'} |`] : []),
     ...fixed.map((f) => `| end to end at ${n(f['offeredPerSecond'])} events/s offered, CDC → view | — | p50 ${n(f['latencyMs']['p50'])} ms, p95 ${n(f['latencyMs']['p95'])} ms, p99 ${n(f['latencyMs']['p99'])} ms; ${f['sustained'] ? 'sustained' : `**not sustained** (drained ${f['drainSeconds']} s after the load)`}; ${n(f['eventsPerSecond'])} events/s through | — |`),
     ...(kc ? (() => {
       const [raw, off, on] = kc['results'] as Json[];
