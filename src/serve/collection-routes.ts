@@ -56,7 +56,7 @@ export function registerCollectionRoutes(app: FastifyInstance, endpoint: Endpoin
       endpoint,
       route,
       qs,
-      { base64: request.headers['json-query-params-encoding'] === 'base64', ...(aclRows !== undefined ? { aclRows } : {}), ...(aclReadColumns !== undefined ? { aclReadColumns } : {}) },
+      { base64: request.headers['json-query-params-encoding'] === 'base64', aclNames: ctx.aclHeaders, ...(aclRows !== undefined ? { aclRows } : {}), ...(aclReadColumns !== undefined ? { aclReadColumns } : {}) },
       { ...ctx.params, ...(capabilities ? { capabilities } : {}) },
     );
   };

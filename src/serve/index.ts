@@ -11,5 +11,6 @@ export { createServeMetrics } from './metrics.js';
 export type { ServeMetrics } from './metrics.js';
 export { view } from './views/view.js';
 export type { View, ViewOptions, ViewRow } from './views/view.js';
-export { compileViewPipeline, nativeEligible } from './views/native.js';
-export type { PipelineStage } from './views/native.js';
+export { compileViewPipeline, nativeEligible, nativeViewDefinition } from './views/native.js';
+export type { NativeViewDefinition, PipelineStage } from './views/native.js';
+export type { ViewMode } from './views/modes.js';

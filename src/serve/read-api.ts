@@ -12,7 +12,6 @@ import { isTributaryError, TributaryError, type ErrorCode } from '../errors.js';
 import type { Projection } from '../fastdata/projection/projection.js';
 import type { SingleView } from '../fastdata/singleview/single-view.js';
 import { createLogger } from '../ops/logger.js';
-import { MongoDocumentStore } from '../store/mongo/mongo-store.js';
 import type { DocumentStore } from '../store/types.js';
 import { registerCollectionRoutes, type AclHeaderNames, type RouteLabels } from './collection-routes.js';
 import { capabilityProbe } from './capabilities.js';
@@ -21,7 +20,7 @@ import { buildEndpoints, type Endpoint, type EndpointOptions, type ReadDeclarati
 import { createServeMetrics, type ServeMetrics } from './metrics.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './query/filter-q.js';
 import { documentSchema, openApiDocument } from './schema.js';
-import { compileViewPipeline, nativeEligible } from './views/native.js';
+import { installViews, type ViewMode } from './views/modes.js';
 import { portableViewExecutor } from './views/portable.js';
 import type { View } from './views/view.js';
 import { watermarks } from './watermark.js';
@@ -33,7 +32,7 @@ export interface ReadApiOptions extends EndpointOptions {
   readonly declarations?: ReadDeclarations;
   /** On-demand views to serve besides the topology's collections. */
   readonly views?: ReadonlyArray<View>;
-  /** Connected by the caller; never written to. */
+  /** Connected by the caller; no document is ever written (native views and their join indexes are created at start). */
   readonly store: DocumentStore;
   readonly logger?: Logger;
   /** Default `_l` (default 25). */
@@ -45,8 +44,9 @@ export interface ReadApiOptions extends EndpointOptions {
   readonly exportBatchSize?: number;
   /**
    * How views without `map` run: 'auto' (default) compiles them to `$lookup` MongoDB views where the
-   * store is MongoDB and joins portably elsewhere; 'portable' always joins in the API; 'native'
-   * requires MongoDB (a TRB_CONFIG error otherwise). Views with `map` are always portable.
+   * store is MongoDB (≥ 5.0; a view the server refuses falls back to portable, with a warning) and
+   * joins portably elsewhere; 'portable' always joins in the API; 'native' requires MongoDB (a
+   * TRB_CONFIG error otherwise). Views with `map` are always portable. See views/modes.ts.
    */
   readonly viewMode?: 'auto' | 'portable' | 'native';
   /** Header names of the CRUD Service ACL (defaults `acl_rows`, `acl_read_columns`); the gateway in front sets them. */
@@ -64,7 +64,7 @@ export interface ReadApi {
   readonly app: FastifyInstance;
   readonly endpoints: readonly Endpoint[];
   /** How each on-demand view is served. */
-  readonly viewModes: Readonly<Record<string, 'native' | 'portable'>>;
+  readonly viewModes: Readonly<Record<string, ViewMode>>;
   /** Binds (default 127.0.0.1, port 3000) and returns the base URL. */
   listen(options?: { port?: number; host?: string }): Promise<string>;
   close(): Promise<void>;
@@ -90,10 +90,7 @@ export async function createReadApi(options: ReadApiOptions): Promise<ReadApi> {
   const endpoints = buildEndpoints(declarations, options);
   const logger = options.logger ?? createLogger({ name: 'tributary-serve' });
   const metrics = options.metrics ?? createServeMetrics();
-  const viewModes = await chooseViewModes(declarations.views ?? [], options.store, options.viewMode ?? 'auto');
-  for (const v of declarations.views ?? []) {
-    if (viewModes[v.name] === 'native') await (options.store as MongoDocumentStore).createView(v.name, v.base.name, compileViewPipeline(v));
-  }
+  const viewModes = await installViews(declarations.views ?? [], options.store, options.viewMode ?? 'auto', logger);
   const executor = (declarations.views ?? []).filter((v) => viewModes[v.name] === 'portable').reduce((inner, v) => portableViewExecutor(v, inner), executorFor(options.store));
   const defaultLimit = options.defaultLimit ?? 25;
   const maxLimit = options.maxLimit ?? 200;
@@ -133,7 +130,7 @@ export async function createReadApi(options: ReadApiOptions): Promise<ReadApi> {
     metrics.request(config.collection ?? '-', config.route ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
 
-  const aclHeaders: AclHeaderNames = { rows: options.aclHeaders?.rows ?? 'acl_rows', readColumns: options.aclHeaders?.readColumns ?? 'acl_read_columns' };
+  const aclHeaders = aclHeaderNames(options.aclHeaders);
   const context = { aclHeaders, executor, capabilities: capabilityProbe(options.store), params, watermarks: watermarks(executor, options.watermarkTtlMs ?? 5000), exportBatchSize: options.exportBatchSize ?? 500 };
   for (const endpoint of endpoints) registerCollectionRoutes(app, endpoint, context);
 
@@ -183,10 +180,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Native (`$lookup` MongoDB view) where the store is MongoDB and the view has no `map`; portable otherwise. */
-async function chooseViewModes(views: readonly View[], store: DocumentStore, mode: 'auto' | 'portable' | 'native'): Promise<Record<string, 'native' | 'portable'>> {
-  if (views.length === 0) return {};
-  const mongo = mode !== 'portable' && store instanceof MongoDocumentStore && (await store.writeLimits()).server === 'mongodb';
-  if (mode === 'native' && !mongo) throw new TributaryError('TRB_CONFIG', 'viewMode "native" needs MongoDB: FerretDB and the memory store have no $lookup views');
-  return Object.fromEntries(views.map((v) => [v.name, mongo && nativeEligible(v) ? 'native' : 'portable']));
+/** CRUD Service's names unless configured; each must be an HTTP header name, and the two must differ. */
+function aclHeaderNames(configured: Partial<AclHeaderNames> | undefined): AclHeaderNames {
+  const names: AclHeaderNames = { rows: configured?.rows ?? 'acl_rows', readColumns: configured?.readColumns ?? 'acl_read_columns' };
+  for (const name of [names.rows, names.readColumns]) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new TributaryError('TRB_CONFIG', `read API: '${name}' is not an HTTP header name (aclHeaders)`);
+  }
+  if (names.rows.toLowerCase() === names.readColumns.toLowerCase()) throw new TributaryError('TRB_CONFIG', `read API: aclHeaders.rows and aclHeaders.readColumns are both '${names.rows}'`);
+  return names;
 }

@@ -43,6 +43,35 @@ describe('read API on the MongoDB-wire store', () => {
     });
   }
 
+  it('ACL headers on the real store: GET /:id of a collection and a view, configured header names', async () => {
+    const custom = await createReadApi({ topology, views: allViews, store, logger, aclHeaders: { rows: 'x-acl-rows', readColumns: 'x-acl-read-columns' } });
+    try {
+      const list = async (url: string, headers: Record<string, string> = {}) => JSON.parse((await api.app.inject({ url, headers })).body) as Array<Record<string, unknown>>;
+      const [c1] = await list('/pr-customers/?customer_id=c1');
+      const [c2] = await list('/pr-customers/?customer_id=c2');
+      const gold = { acl_rows: JSON.stringify({ tier: 'gold' }) };
+      assert.equal((await api.app.inject({ url: `/pr-customers/${String(c1?.['_id'])}`, headers: gold })).statusCode, 200);
+      assert.equal((await api.app.inject({ url: `/pr-customers/${String(c2?.['_id'])}`, headers: gold })).statusCode, 404);
+      const one = await api.app.inject({ url: `/pr-customers/${String(c1?.['_id'])}?_p=name,email`, headers: { acl_read_columns: 'name,tier' } });
+      assert.deepEqual(JSON.parse(one.body), { _id: c1?.['_id'], name: 'Ada Lovelace' });
+      const orders = await list('/orders-with-customer/?_s=order_id');
+      const byId = (id: string) => String(orders.find((o) => o['order_id'] === id)?.['_id']);
+      const joinedGold = { acl_rows: JSON.stringify({ 'customer.tier': 'gold' }) };
+      assert.equal((await api.app.inject({ url: `/orders-with-customer/${byId('o3')}`, headers: joinedGold })).statusCode, 200);
+      assert.equal((await api.app.inject({ url: `/orders-with-customer/${byId('o4')}`, headers: joinedGold })).statusCode, 404);
+      assert.equal((await custom.app.inject({ url: '/orders-with-customer/count', headers: { 'x-acl-rows': JSON.stringify({ 'customer.tier': 'gold' }) } })).body, '3');
+      assert.equal((await custom.app.inject({ url: '/orders-with-customer/count', headers: { acl_rows: JSON.stringify({ 'customer.tier': 'gold' }) } })).body, '4', 'the default name is an ordinary header once renamed');
+      const exported = await custom.app.inject({ url: '/pr-customers/export?_s=customer_id', headers: { 'x-acl-read-columns': 'customer_id', 'x-acl-rows': JSON.stringify({ tier: { $in: ['gold', 'silver'] } }) } });
+      assert.deepEqual(exported.body.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).map((d) => [Object.keys(d).sort().join(','), d['customer_id']]), [
+        ['_id,customer_id', 'c1'],
+        ['_id,customer_id', 'c2'],
+        ['_id,customer_id', 'c3'],
+      ]);
+    } finally {
+      await custom.close();
+    }
+  });
+
   it('keyset paging over HTTP returns every document exactly once while writes run concurrently', async () => {
     const n = 300;
     const collection = store.collection('pr_customers');

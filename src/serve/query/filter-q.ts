@@ -59,21 +59,23 @@ export function parseQ(text: string, endpoint: Endpoint, options: { base64?: boo
 
 /**
  * `acl_rows` (CRUD Service): one filter or an array of filters, ANDed into every read; validated
- * like `_q` (allowed operators, known fields, depth and size limits), errors naming `acl_rows`.
+ * like `_q` (allowed operators, known fields, depth and size limits), errors naming the header
+ * (`name`, default `acl_rows`: the configured header name).
  */
-export function parseAclRows(text: string, endpoint: Endpoint, options: { limits?: QueryLimits; capabilities?: QueryCapabilities } = {}): Json[] {
+export function parseAclRows(text: string, endpoint: Endpoint, options: { limits?: QueryLimits; capabilities?: QueryCapabilities; name?: string } = {}): Json[] {
   const limits = options.limits ?? DEFAULT_QUERY_LIMITS;
-  if (Buffer.byteLength(text) > limits.maxBytes) throw queryError(`acl_rows is larger than ${limits.maxBytes} bytes`, 'acl_rows');
+  const name = options.name ?? 'acl_rows';
+  if (Buffer.byteLength(text) > limits.maxBytes) throw queryError(`${name} is larger than ${limits.maxBytes} bytes`, name);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw queryError('acl_rows must be a JSON filter or an array of filters', 'acl_rows');
+    throw queryError(`${name} must be a JSON filter or an array of filters`, name);
   }
   const list = Array.isArray(parsed) ? parsed : [parsed];
   const validator = new QValidator(endpoint, limits, options.capabilities ?? FULL_CAPABILITIES);
   return list.map((filter, i) => {
-    const path = Array.isArray(parsed) ? `acl_rows[${i}]` : 'acl_rows';
+    const path = Array.isArray(parsed) ? `${name}[${i}]` : name;
     if (!isObject(filter)) throw queryError(`${path} must be a JSON object`, path);
     return validator.filter(filter, path, 1);
   });

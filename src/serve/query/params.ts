@@ -77,6 +77,8 @@ export interface ReadHeaders {
   readonly aclRows?: string;
   /** `acl_read_columns`: the fields the caller may read, comma-separated (or a JSON array); intersected with `_p`. */
   readonly aclReadColumns?: string;
+  /** The configured names of those two headers, for error messages (default `acl_rows`, `acl_read_columns`). */
+  readonly aclNames?: { readonly rows: string; readonly readColumns: string };
 }
 
 export function parseParams(endpoint: Endpoint, route: RouteKind, qs: QueryString, headers: ReadHeaders, options: ParamOptions = DEFAULT_PARAM_OPTIONS): ReadPlan {
@@ -105,9 +107,9 @@ export function parseParams(endpoint: Endpoint, route: RouteKind, qs: QueryStrin
   const q = single(qs, '_q');
   if (q !== undefined && q !== '') terms.push(parseQ(q, endpoint, { base64: headers.base64 === true, limits: options.limits, capabilities: options.capabilities ?? FULL_CAPABILITIES }));
 
-  if (headers.aclRows !== undefined && headers.aclRows !== '') terms.push(...parseAclRows(headers.aclRows, endpoint, { limits: options.limits, capabilities: options.capabilities ?? FULL_CAPABILITIES }));
+  if (headers.aclRows !== undefined && headers.aclRows !== '') terms.push(...parseAclRows(headers.aclRows, endpoint, { limits: options.limits, capabilities: options.capabilities ?? FULL_CAPABILITIES, name: headers.aclNames?.rows ?? 'acl_rows' }));
 
-  const fields = aclColumns(endpoint, parseFieldList(endpoint, single(qs, '_p'), '_p'), headers.aclReadColumns);
+  const fields = aclColumns(endpoint, parseFieldList(endpoint, single(qs, '_p'), '_p'), headers.aclReadColumns, headers.aclNames?.readColumns ?? 'acl_read_columns');
   const sortText = single(qs, '_s');
   const after = single(qs, '_after');
   const skip = integer(single(qs, '_sk'), '_sk', 0);
@@ -171,7 +173,7 @@ export function parseParams(endpoint: Endpoint, route: RouteKind, qs: QueryStrin
  * intersection (a field is allowed when it or a parent path is listed). Fields the collection does
  * not have are ignored: the gateway's list may cover several collections.
  */
-function aclColumns(endpoint: Endpoint, fields: string[] | undefined, header: string | undefined): string[] | undefined {
+function aclColumns(endpoint: Endpoint, fields: string[] | undefined, header: string | undefined, name: string): string[] | undefined {
   if (header === undefined) return fields;
   let listed: string[];
   if (header.trim().startsWith('[')) {
@@ -179,9 +181,9 @@ function aclColumns(endpoint: Endpoint, fields: string[] | undefined, header: st
     try {
       parsed = JSON.parse(header);
     } catch {
-      throw queryError('acl_read_columns must be comma-separated field names or a JSON array of them', 'acl_read_columns');
+      throw queryError(`${name} must be comma-separated field names or a JSON array of them`, name);
     }
-    if (!Array.isArray(parsed) || !parsed.every((f) => typeof f === 'string')) throw queryError('acl_read_columns must be a JSON array of field names', 'acl_read_columns');
+    if (!Array.isArray(parsed) || !parsed.every((f) => typeof f === 'string')) throw queryError(`${name} must be a JSON array of field names`, name);
     listed = parsed as string[];
   } else {
     listed = header.split(',');
