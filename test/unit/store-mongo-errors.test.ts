@@ -109,4 +109,14 @@ describe('MongoDocumentStore construction', () => {
     assert.throws(() => new MongoDocumentStore({ url: 'not-a-url', database: 'ok' }), (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG' && !e.message.includes('not-a-url'));
     assert.equal(new MongoDocumentStore({ url: 'mongodb://127.0.0.1:27017', database: 'ok_1' }).kind, 'mongo');
   });
+
+  it('a store closed by its owner fails later operations permanently and keeps its client (no reconnect behind its back)', async () => {
+    const store = new MongoDocumentStore({ url: 'mongodb://127.0.0.1:27017/?directConnection=true', database: 'ok_1' });
+    await store.close(); // never connected: no I/O
+    const failure = await store.collection('c').find({}).then(() => undefined, (error: unknown) => error);
+    assert.ok(failure instanceof TributaryError, String(failure));
+    assert.equal(failure.code, 'TRB_STORE_READ');
+    assert.equal(failure.retriable, false);
+    assert.equal(store.clientReplacements, 0);
+  });
 });

@@ -17,8 +17,10 @@
 import {
   MongoBulkWriteError,
   MongoClient,
+  MongoClientClosedError,
   MongoError,
   MongoNetworkError,
+  MongoNotConnectedError,
   MongoOperationTimeoutError,
   MongoServerError,
   MongoServerSelectionError,
@@ -43,6 +45,12 @@ export interface MongoDocumentStoreOptions {
   readonly maxOperationsPerCommand?: number;
   /** Most write commands in flight at once. Default: 3 on FerretDB, no limit on MongoDB. */
   readonly maxConcurrentWrites?: number;
+  /**
+   * Called when the store gives up on its driver client and makes a fresh one (after a
+   * server-selection timeout, or a client closed under it), with the error that decided it: worth a
+   * warning in the logs. `tributary run` logs it.
+   */
+  readonly onClientReplaced?: (cause: unknown) => void;
 }
 
 /** What the server needs from a writer, found out once per store by `buildInfo`. */
@@ -154,15 +162,44 @@ function toDriverOperation(operation: WriteOperation): AnyBulkWriteOperation {
   }
 }
 
+/**
+ * Errors after which this client will not recover by itself, so the store replaces it:
+ * - "Topology is closed" / "client was closed" / "Client must be connected": the driver closes a
+ *   client whose first (implicit) connect failed, and every later call on it fails so; an operation
+ *   still in flight on a client the store replaced (and closed) ends so too, or its next command
+ *   (a bulk write of several commands) is refused so.
+ * - server selection timed out (serverSelectionTimeoutMS, 30 s by default, of the monitor not
+ *   reaching the server): normally the server is still down, and a fresh client costs one new
+ *   monitor. But the driver's monitor (mongodb 7.9) can also wedge for good: when the server
+ *   closes the monitor's socket just before a heartbeat is written, the write goes to an ended
+ *   socket and waits for a 'drain' that never comes; the check never ends and the server stays
+ *   Unknown although it is back. Seen in 2 of 5 runs of test/faults' database restart: no
+ *   connection attempt for minutes (strace) while a new process connected at once; the inspector
+ *   showed the monitor 'monitoring' since the restart, its socket destroyed with one 'drain'
+ *   listener. A fresh client has a fresh monitor.
+ */
+function clientIsUnusable(error: unknown): boolean {
+  return (
+    error instanceof MongoTopologyClosedError ||
+    error instanceof MongoClientClosedError ||
+    error instanceof MongoNotConnectedError ||
+    error instanceof MongoServerSelectionError
+  );
+}
+
 function isNamespaceNotFound(error: unknown): boolean {
   return error instanceof MongoServerError && (error.code === 26 || /ns not found/i.test(error.message));
 }
 
-/** What a collection needs from its store; the store may replace its client between calls. */
+/**
+ * What a collection needs from its store. The store may replace its client between calls, so an
+ * operation takes the current client once, uses only that one, and hands it back with a failure.
+ */
 interface StoreAccess {
-  driver(collection: string): DriverCollection;
+  client(): MongoClient;
+  driver(client: MongoClient, collection: string): DriverCollection;
   writeLimits(): Promise<WriteLimits>;
-  fail(code: ErrorCode, message: string, error: unknown, context: Record<string, unknown>): TributaryError;
+  fail(code: ErrorCode, message: string, error: unknown, context: Record<string, unknown>, client: MongoClient): TributaryError;
 }
 
 class MongoCollection implements Collection {
@@ -178,19 +215,17 @@ class MongoCollection implements Collection {
     this.#context = { database, collection: name };
   }
 
-  #driver(): DriverCollection {
-    return this.#store.driver(this.name);
-  }
-
   async bulkWrite(operations: readonly WriteOperation[]): Promise<BulkWriteResult> {
     // The driver refuses an empty batch; an empty batch trivially succeeded.
     if (operations.length === 0) return { upserted: 0, modified: 0, matched: 0, deleted: 0 };
+    const client = this.#store.client();
     try {
       const { operationsPerCommand, gate } = await this.#store.writeLimits();
+      const driver = this.#store.driver(client, this.name);
       const total = { upserted: 0, modified: 0, matched: 0, deleted: 0 };
       for (let start = 0; start < operations.length; start += operationsPerCommand) {
         const chunk = operations.slice(start, start + operationsPerCommand).map(toDriverOperation);
-        const result = await gate.run(() => this.#driver().bulkWrite(chunk, { ordered: true }));
+        const result = await gate.run(() => driver.bulkWrite(chunk, { ordered: true }));
         total.upserted += result.upsertedCount;
         total.modified += result.modifiedCount;
         total.matched += result.matchedCount;
@@ -198,7 +233,7 @@ class MongoCollection implements Collection {
       }
       return total;
     } catch (error) {
-      throw this.#store.fail('TRB_STORE_WRITE', `bulkWrite of ${operations.length} operations on "${this.name}" failed`, error, { ...this.#context, operations: operations.length });
+      throw this.#store.fail('TRB_STORE_WRITE', `bulkWrite of ${operations.length} operations on "${this.name}" failed`, error, { ...this.#context, operations: operations.length }, client);
     }
   }
 
@@ -208,48 +243,53 @@ class MongoCollection implements Collection {
     if (options.sort !== undefined) driverOptions.sort = { ...options.sort };
     if (options.skip !== undefined) driverOptions.skip = options.skip;
     if (options.limit !== undefined) driverOptions.limit = options.limit;
+    const client = this.#store.client();
     try {
-      return await this.#driver().find(filter, driverOptions).toArray();
+      return await this.#store.driver(client, this.name).find(filter, driverOptions).toArray();
     } catch (error) {
-      throw this.#store.fail('TRB_STORE_READ', `find on "${this.name}" failed`, error, this.#context);
+      throw this.#store.fail('TRB_STORE_READ', `find on "${this.name}" failed`, error, this.#context, client);
     }
   }
 
   async findOne(filter: Filter): Promise<Document | null> {
+    const client = this.#store.client();
     try {
-      return await this.#driver().findOne(filter);
+      return await this.#store.driver(client, this.name).findOne(filter);
     } catch (error) {
-      throw this.#store.fail('TRB_STORE_READ', `findOne on "${this.name}" failed`, error, this.#context);
+      throw this.#store.fail('TRB_STORE_READ', `findOne on "${this.name}" failed`, error, this.#context, client);
     }
   }
 
   async count(filter: Filter = {}): Promise<number> {
+    const client = this.#store.client();
     try {
-      return await this.#driver().countDocuments(filter);
+      return await this.#store.driver(client, this.name).countDocuments(filter);
     } catch (error) {
-      throw this.#store.fail('TRB_STORE_READ', `count on "${this.name}" failed`, error, this.#context);
+      throw this.#store.fail('TRB_STORE_READ', `count on "${this.name}" failed`, error, this.#context, client);
     }
   }
 
   async createIndexes(indexes: readonly IndexSpec[]): Promise<void> {
     if (indexes.length === 0) return;
     const specs: IndexDescription[] = indexes.map((index) => ({ name: index.name, key: { ...index.fields }, ...(index.unique === true ? { unique: true } : {}) }));
+    const client = this.#store.client();
     try {
       // One command per index: FerretDB 1.24 panics and drops the connection when a createIndexes
       // command lists two or more indexes that all exist already (re-running a startup is routine).
-      for (const spec of specs) await this.#driver().createIndexes([spec]);
+      for (const spec of specs) await this.#store.driver(client, this.name).createIndexes([spec]);
     } catch (error) {
-      throw this.#store.fail('TRB_STORE_WRITE', `createIndexes on "${this.name}" failed`, error, { ...this.#context, indexes: indexes.map((index) => index.name) });
+      throw this.#store.fail('TRB_STORE_WRITE', `createIndexes on "${this.name}" failed`, error, { ...this.#context, indexes: indexes.map((index) => index.name) }, client);
     }
   }
 
   async drop(): Promise<void> {
+    const client = this.#store.client();
     try {
-      await this.#driver().drop();
+      await this.#store.driver(client, this.name).drop();
     } catch (error) {
       // Dropping what does not exist is done (MongoDB < 7 reports "ns not found").
       if (isNamespaceNotFound(error)) return;
-      throw this.#store.fail('TRB_STORE_WRITE', `drop of "${this.name}" failed`, error, this.#context);
+      throw this.#store.fail('TRB_STORE_WRITE', `drop of "${this.name}" failed`, error, this.#context, client);
     }
   }
 }
@@ -261,6 +301,7 @@ export class MongoDocumentStore implements DocumentStore {
   readonly #database: string;
   #limits: Promise<WriteLimits> | undefined;
   #closed = false;
+  #replacements = 0;
 
   constructor(options: MongoDocumentStoreOptions) {
     if (typeof options.database !== 'string' || !/^[^/\\. "$*<>:|?\0]{1,63}$/.test(options.database)) {
@@ -298,20 +339,28 @@ export class MongoDocumentStore implements DocumentStore {
   }
 
   readonly #access: StoreAccess = {
-    driver: (collection) => this.#client.db(this.#database).collection(collection),
+    client: () => this.#client,
+    driver: (client, collection) => client.db(this.#database).collection(collection),
     writeLimits: () => this.writeLimits(),
-    fail: (code, message, error, context) => {
+    fail: (code, message, error, context, client) => {
       const failure = storeError(code, message, error, context);
-      // The driver closes a client whose first (implicit) connect failed, and every later call on it
-      // fails with "Topology is closed". Unless close() was called, that is the server being down:
-      // a fresh client lets the retry reach it once it is back.
-      if (error instanceof MongoTopologyClosedError && !this.#closed) {
+      if (this.#closed || !clientIsUnusable(error)) return failure;
+      // Unless close() was called, an unusable client is the server having been away: the next try
+      // goes through a fresh client (made once, by the first failure of the current client; a
+      // failure of a client already replaced only retries).
+      if (client === this.#client) {
         this.#replaceClient();
-        return new TributaryError(code, failure.message, { cause: error, retriable: true, context });
+        this.#replacements++;
+        this.#options.onClientReplaced?.(error);
       }
-      return failure;
+      return new TributaryError(code, failure.message, { cause: error, retriable: true, context });
     },
   };
+
+  /** How often a wedged or closed client was replaced (for tests and diagnostics). */
+  get clientReplacements(): number {
+    return this.#replacements;
+  }
 
   #replaceClient(): void {
     const failed = this.#client;

@@ -1,0 +1,119 @@
+/**
+ * The mongo store gets over a client whose monitor never finishes a check again. The driver's
+ * monitor can hang after a server restart (a heartbeat written to a socket the server had just
+ * closed waits for a 'drain' that never comes: see clientIsUnusable in mongo-store.ts); then the
+ * server stays Unknown for that client while a new client reaches it at once.
+ *
+ * Reproduced deterministically through a TCP proxy in front of the real server: the proxy drops
+ * every connection (the restart) and then accepts new ones without ever answering (so the monitor's
+ * next handshake hangs: connectTimeoutMS 0 gives it no deadline), and then forwards new
+ * connections again. A client on its own never recovers from that; the store must.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { MongoClient, MongoServerSelectionError } from 'mongodb';
+import { TributaryError } from '../../src/errors.js';
+import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
+import { services, uniqueName } from './services.js';
+
+/** A proxy to the real server: 'forward' pipes new connections through, 'blackhole' accepts and ignores them. */
+class FlakyProxy {
+  mode: 'forward' | 'blackhole' = 'forward';
+  readonly #sockets = new Set<Socket>();
+  readonly #server: Server;
+  readonly #target: { host: string; port: number };
+
+  constructor(target: { host: string; port: number }) {
+    this.#target = target;
+    this.#server = createServer((client) => {
+      this.#track(client);
+      if (this.mode === 'blackhole') return void client.resume(); // read and drop, never answer
+      const upstream = createConnection(this.#target);
+      this.#track(upstream);
+      client.pipe(upstream).pipe(client);
+    });
+  }
+
+  #track(socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.#sockets.delete(socket));
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+    return (this.#server.address() as { port: number }).port;
+  }
+
+  /** Every open connection closes at once, as when the server process restarts. */
+  dropAll(): void {
+    for (const socket of this.#sockets) socket.destroy();
+  }
+
+  async close(): Promise<void> {
+    this.dropAll();
+    await new Promise((resolve) => this.#server.close(resolve));
+  }
+}
+
+function hostPort(url: string): { host: string; port: number } {
+  const [host = '127.0.0.1', port = '27017'] = (/^mongodb:\/\/(?:[^@/]*@)?([^/?]+)/.exec(url)?.[1] ?? '').split(':');
+  return { host, port: Number(port) };
+}
+
+describe('mongo store: recovery from a client that stopped monitoring', () => {
+  const database = uniqueName('store_recovery').replace(/[^A-Za-z0-9_]/g, '_');
+  const proxy = new FlakyProxy(hostPort(services.mongoUrl));
+  let store: MongoDocumentStore;
+  const replacedBecause: unknown[] = [];
+
+  before(async () => {
+    const port = await proxy.listen();
+    store = new MongoDocumentStore({
+      url: `mongodb://127.0.0.1:${port}/?directConnection=true`,
+      database,
+      // no deadline on a handshake (so the blackholed one hangs for good); selection gives up fast
+      clientOptions: { serverSelectionTimeoutMS: 1_500, connectTimeoutMS: 0, heartbeatFrequencyMS: 500 },
+      onClientReplaced: (cause) => replacedBecause.push(cause),
+    });
+    await store.connect();
+  });
+
+  after(async () => {
+    await store.close().catch(() => undefined);
+    await proxy.close();
+    const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
+    try {
+      await client.db(database).dropDatabase();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('replaces the client after a server-selection timeout, and the retry reaches the server', { timeout: 60_000 }, async () => {
+    const orders = store.collection('orders');
+    await orders.bulkWrite([{ kind: 'upsert', filter: { _id: 'o1' }, set: { total: 1 } }]);
+
+    // the "restart": connections drop, and for a while new ones are accepted but never answered
+    proxy.mode = 'blackhole';
+    proxy.dropAll();
+    const failure = await orders.find({}).then(
+      () => assert.fail('a read through a blackholed server succeeded'),
+      (error: unknown) => error,
+    );
+    assert.ok(failure instanceof TributaryError, String(failure));
+    assert.equal(failure.code, 'TRB_STORE_READ');
+    assert.equal(failure.retriable, true, 'a server-selection timeout is retried');
+    assert.ok(store.clientReplacements >= 1, 'the client whose monitor hangs was replaced');
+    assert.ok(replacedBecause[0] instanceof MongoServerSelectionError, `the owner is told why: ${String(replacedBecause[0])}`);
+
+    // the server is back for new connections; the old client's monitor would still hang on its handshake
+    proxy.mode = 'forward';
+    let documents: unknown[] | undefined;
+    for (let attempt = 1; attempt <= 10 && documents === undefined; attempt++) {
+      documents = await orders.find({}).catch(() => undefined); // what the stream's retrier does
+    }
+    assert.deepEqual(documents, [{ _id: 'o1', total: 1 }]);
+  });
+});
