@@ -268,6 +268,18 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       assert.ok(maxKeysInFlight <= 4, `never more than keyConcurrency keys at once (max ${maxKeysInFlight})`);
     });
 
+    it('a stream reading Avro with no schema registry refuses to start with TRB_CONFIG (not a dead letter per record)', async (t) => {
+      const s = await setup(t, makeEnv);
+      const input = uniqueName('rt-noreg');
+      await s.createTopics({ [input]: 1 });
+      const top = topology(uniqueName('rt-noreg'));
+      top.stream(input, { key: string(), value: avro<Order>({ schema: ORDER_SCHEMA }) }).pipe(peek(() => undefined));
+      await assert.rejects(
+        runTopology(top, { transport: s.env.transport(), metrics: createMetrics({ defaultMetrics: false }), logger }),
+        (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG' && e.message.includes(input) && /SCHEMA_REGISTRY_URL/.test(e.message),
+      );
+    });
+
     it('undecodable records (malformed JSON; Avro with a wrong magic byte or unknown schema id) reach <topic>.dlq with their bytes and headers, and the stream goes on', async (t) => {
       const s = await setup(t, makeEnv);
       const jsonIn = uniqueName('rt-dlq-json');

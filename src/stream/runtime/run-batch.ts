@@ -98,7 +98,8 @@ export async function runBatch(batch: RawBatch, deps: BatchDeps): Promise<Outgoi
       records.push({ topic: origin.topic, partition: origin.partition, offset: origin.offset, timestamp: origin.timestamp, key, value, headers: origin.headers, [ORIGIN]: origin });
     } catch (error) {
       const failure = toTributaryError(error, 'TRB_DECODE');
-      if (failure.retriable) throw failure; // registry unreachable: retry the batch, do not dead-letter
+      // registry unreachable: retry the batch; a setup error (TRB_CONFIG) stops the partition: neither is the record's fault
+      if (failure.retriable || failure.code === 'TRB_CONFIG') throw failure;
       reject(origin, failure, 'TRB_DECODE');
     }
   }

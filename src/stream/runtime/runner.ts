@@ -103,6 +103,12 @@ export async function runTopology(topology: Topology, options: RunOptions): Prom
   const selected = (name: string) => !options.only || options.only.some((o) => name === o || name.startsWith(`${o}:`));
   const definitions = topology.streams().filter((s) => selected(s.name));
   if (definitions.length === 0) throw new TributaryError('TRB_TOPOLOGY', `topology '${topology.name}' has no stream to run`);
+  // Without this every record of such a stream would fail to decode: a setup error, not bad input.
+  const needRegistry = options.registry ? [] : definitions.filter((d) => d.key.needsRegistry === true || d.value.needsRegistry === true);
+  if (needRegistry.length > 0) {
+    const which = needRegistry.map((d) => `${d.name} (${d.topics.join(', ')})`).join('; ');
+    throw new TributaryError('TRB_CONFIG', `no schema registry, but these streams read Avro: ${which}; set SCHEMA_REGISTRY_URL or pass registry`, { context: { streams: needRegistry.map((d) => d.name) } });
+  }
 
   const transactional = new Map<string, Promise<TransactionalProducer>>();
   const states: StreamState[] = [];

@@ -40,6 +40,7 @@ export function avro<T>(options: AvroSerdeOptions = {}): Serde<T> {
 
   return {
     name: 'avro',
+    needsRegistry: true,
     async deserialize(bytes, context) {
       if (bytes === null) return null as T;
       const where = { topic: context.topic, part: context.part };

@@ -29,8 +29,27 @@ export interface ConfluentRegistryOptions {
   auth?: { username: string; password: string };
 }
 
+/**
+ * Avro `long` as a JavaScript number, like JSON.parse reads a JSON number: exact up to 2^53, rounded
+ * beyond. avsc's own long type throws "potential precision loss" there instead, and Debezium's Avro
+ * envelope always carries such longs (`ts_ns`, `source.ts_ns`: nanoseconds since 1970, ~1.8e18), so
+ * every real Debezium record would fail to decode. Encoding takes a number or a bigint.
+ */
+const LONG_AS_NUMBER = avro.types.LongType.__with({
+  fromBuffer: (bytes: Buffer) => Number(bytes.readBigInt64LE(0)),
+  toBuffer: (value: number | bigint) => {
+    const bytes = Buffer.alloc(8);
+    bytes.writeBigInt64LE(typeof value === 'bigint' ? value : BigInt(Math.trunc(value)));
+    return bytes;
+  },
+  fromJSON: (value: unknown) => Number(value),
+  toJSON: (value: number | bigint) => Number(value),
+  isValid: (value: unknown) => typeof value === 'bigint' || (typeof value === 'number' && Number.isInteger(value)),
+  compare: (a: number | bigint, b: number | bigint) => (a === b ? 0 : a < b ? -1 : 1),
+});
+
 function codecOf(id: number, schema: AvroSchema): AvroCodec {
-  const type = avro.Type.forSchema(schema, { wrapUnions: false });
+  const type = avro.Type.forSchema(schema, { wrapUnions: false, registry: { long: LONG_AS_NUMBER } });
   return { id, toBuffer: (v) => type.toBuffer(v), fromBuffer: (b) => type.fromBuffer(b) };
 }
 

@@ -14,6 +14,8 @@ export interface SerdeContext {
  */
 export interface Serde<T> {
   readonly name: string;
+  /** True when (de)serializing needs `RunOptions.registry` (Avro): the runner refuses to start without one. */
+  readonly needsRegistry?: boolean;
   deserialize(bytes: Buffer | null, context: SerdeContext): T | Promise<T>;
   serialize(value: T, context: SerdeContext): Buffer | null | Promise<Buffer | null>;
 }
