@@ -64,8 +64,12 @@ const ORDER_VALUE_SCHEMA = { type: 'struct', optional: false, name: 'shop.public
 
 const idOf = (table: Table, row: Rows[Table]): string => String((row as unknown as Row)[PK[table]]);
 
-/** mulberry32: small, fast, and the same sequence on every platform for a seed. */
-function prng(seed: number): () => number {
+/**
+ * mulberry32: small, fast, and the same sequence on every platform for a seed, so a generated
+ * history, a fault run's kill moments or a benchmark workload can be replayed from its seed.
+ * prng(7)() --> 0.…, the same number on every run.
+ */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

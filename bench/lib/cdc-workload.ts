@@ -10,6 +10,7 @@
  * random (customers 10 %, orders 30 %, lines 60 %). Seeded: the same history on every run.
  */
 import { debezium, fastData, field, hasMany, projection, singleView, type FastDataTopology } from '../../src/index.js';
+import { prng } from '../../topologies/customer-360.generator.js';
 
 export type TableName = 'customers' | 'orders' | 'order_lines';
 type Row = Record<string, unknown>;
@@ -25,17 +26,6 @@ export interface CdcRecord {
   readonly table: TableName;
   readonly key: Row;
   readonly value: Row;
-}
-
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function generateWorkload(options: { customers: number; events: number }): { records: CdcRecord[]; customerIds: string[] } {

@@ -8,22 +8,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { services, uniqueName } from '../integration/services.js';
-import { cli, freePort, until } from './helpers.js';
+import { uniqueName } from '../integration/services.js';
+import { cli, echoTopics, freePort, until } from './helpers.js';
 
 describe('tributary control API', () => {
   it('starts paused, refuses a pause/resume without the token, and resumes with it; status shows it all', async () => {
-    const input = uniqueName('e2e-ctl-in');
-    const output = uniqueName('e2e-ctl-out');
-    const kafka = new Kafka({ brokers: services.kafkaBrokers, logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [input, output].map((topic) => ({ topic, numPartitions: 2 })), waitForLeaders: true });
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({ topic: input, messages: Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }) })) });
-    await producer.disconnect();
+    const topics = await echoTopics('ctl');
+    const { input, output } = topics;
 
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
@@ -51,13 +42,12 @@ describe('tributary control API', () => {
       assert.match(unknown.stdout, /no stream matches 'nothing'/);
 
       await new Promise((resolve) => setTimeout(resolve, 1_000));
-      const before = await admin.fetchTopicOffsets(output);
-      assert.equal(before.reduce((n, p) => n + Number(p.high), 0), 0, 'nothing processed while started paused');
+      assert.equal(await topics.outputCount(), 0, 'nothing processed while started paused');
 
       const resumed = cli(['resume', 'ingest', '--url', url, '--token', 's3cret']);
       assert.equal(resumed.status, 0, resumed.stdout);
       assert.match(resumed.stdout, /resumed: ingest:echo/);
-      await until('10 records in the output', async () => ((await admin.fetchTopicOffsets(output)).reduce((n, p) => n + Number(p.high), 0) === 10 ? true : undefined));
+      await until('10 records in the output', async () => ((await topics.outputCount()) === 10 ? true : undefined));
       assert.match(cli(['status', '--url', url]).stdout, /ingest:echo\s+running\s/);
 
       const paused = cli(['pause', '*', '--url', url, '--token', 's3cret']);
@@ -66,8 +56,7 @@ describe('tributary control API', () => {
     } finally {
       child.kill('SIGTERM');
       const code = await exited;
-      await admin.deleteTopics({ topics: [input, output] }).catch(() => undefined);
-      await admin.disconnect();
+      await topics.remove();
       assert.equal(code, 0, `run exits 0 on SIGTERM after draining\n${stderr}`);
     }
   });

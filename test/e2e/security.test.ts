@@ -6,9 +6,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kafka, logLevel } from 'kafkajs';
-import { services, uniqueName } from '../integration/services.js';
-import { freePort, startCli, until } from './helpers.js';
+import { uniqueName } from '../integration/services.js';
+import { echoTopics, freePort, startCli, until } from './helpers.js';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -18,16 +17,8 @@ function required(name: string): string {
 
 describe('tributary run with Kafka SASL over TLS', () => {
   it('processes records, reports its identity in /status and never prints a secret', async () => {
-    const input = uniqueName('e2e-sec-in');
-    const output = uniqueName('e2e-sec-out');
-    const kafka = new Kafka({ brokers: services.kafkaBrokers, logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [input, output].map((topic) => ({ topic, numPartitions: 2 })), waitForLeaders: true });
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({ topic: input, messages: Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }) })) });
-    await producer.disconnect();
+    const topics = await echoTopics('sec');
+    const { input, output } = topics;
 
     const password = required('KAFKA_TEST_PASSWORD');
     const token = 'control-token-0123456789';
@@ -48,7 +39,7 @@ describe('tributary run with Kafka SASL over TLS', () => {
     const run = startCli(['run', 'test/e2e/fixtures/echo-topology.ts', '--http-port', String(port)], env);
     let status = '';
     try {
-      await until('10 records in the output', async () => ((await admin.fetchTopicOffsets(output)).reduce((n, p) => n + Number(p.high), 0) === 10 ? true : undefined), 90_000).catch((error: unknown) => {
+      await until('10 records in the output', async () => ((await topics.outputCount()) === 10 ? true : undefined), 90_000).catch((error: unknown) => {
         throw new Error(`${(error as Error).message}\n${run.output().slice(-3000)}`);
       });
       status = await (await fetch(`http://127.0.0.1:${port}/status`)).text();
@@ -58,8 +49,7 @@ describe('tributary run with Kafka SASL over TLS', () => {
     } finally {
       run.child.kill('SIGTERM');
       const code = await run.exited;
-      await admin.deleteTopics({ topics: [input, output] }).catch(() => undefined);
-      await admin.disconnect();
+      await topics.remove();
       assert.equal(code, 0, run.output());
     }
     const everything = run.output() + status;

@@ -17,7 +17,8 @@ import { avro } from '../../src/stream/serdes/avro.js';
 import type { OutgoingMessage } from '../../src/stream/transport/types.js';
 import { customerSchemas } from '../../topologies/customer-360.js';
 import { generateHistory, produceHistory, type History } from '../../topologies/customer-360.generator.js';
-import { prng, restartService, Scenario, sleep } from './harness.js';
+import { prng } from '../../topologies/customer-360.generator.js';
+import { restartService, Scenario, sleep } from './harness.js';
 
 const EVENTS = Number(process.env['FAULTS_EVENTS'] ?? 50_000);
 const KILLS = Number(process.env['FAULTS_KILLS'] ?? 10);
@@ -83,37 +84,26 @@ describe('fault injection (real Kafka, registry and FerretDB)', { concurrency: 1
     await s.killWorker('SIGTERM'); // one worker at a time: the next scenario runs alone
   });
 
-  it('the Kafka broker restarts mid-run: the worker reconnects and converges', { timeout: deadline(SMALL) + 120_000 }, async () => {
-    const s = new Scenario('broker');
+  /** A service restarts a quarter into the run; the worker must ride it out (retries, reconnects) and converge. */
+  async function serviceRestartMidRun(label: string, service: 'kafka' | 'mongo', seed: number): Promise<void> {
+    const s = new Scenario(label);
     scenarios.push(s);
     await s.setUp();
-    const history = historyOf(s.t, SMALL, SEED + 1);
+    const history = historyOf(s.t, SMALL, seed);
     await s.startWorker();
     await s.ready(); // mid-run, not mid-start
     await produceInSlices(s, history, Math.ceil(history.length / 4), async (index) => {
-      if (index === 1) await restartService('kafka');
+      if (index === 1) await restartService(service);
     });
     await s.caughtUp(deadline(SMALL));
     await s.assertConverged(history);
-    assert.equal(s.worker?.child.exitCode, null, 'the worker kept running through the broker restart');
+    assert.equal(s.worker?.child.exitCode, null, `the worker kept running through the ${service} restart`);
     await s.killWorker('SIGTERM');
-  });
+  }
 
-  it('the database restarts mid-run: writes are retried and the worker converges', { timeout: deadline(SMALL) + 120_000 }, async () => {
-    const s = new Scenario('db');
-    scenarios.push(s);
-    await s.setUp();
-    const history = historyOf(s.t, SMALL, SEED + 2);
-    await s.startWorker();
-    await s.ready();
-    await produceInSlices(s, history, Math.ceil(history.length / 4), async (index) => {
-      if (index === 1) await restartService('mongo');
-    });
-    await s.caughtUp(deadline(SMALL));
-    await s.assertConverged(history);
-    assert.equal(s.worker?.child.exitCode, null, 'the worker kept running through the database restart');
-    await s.killWorker('SIGTERM');
-  });
+  it('the Kafka broker restarts mid-run: the worker reconnects and converges', { timeout: deadline(SMALL) + 120_000 }, () => serviceRestartMidRun('broker', 'kafka', SEED + 1));
+
+  it('the database restarts mid-run: writes are retried and the worker converges', { timeout: deadline(SMALL) + 120_000 }, () => serviceRestartMidRun('db', 'mongo', SEED + 2));
 
   it('poison records (malformed JSON, bad Avro, unknown schema id, missing key, unknown operation, oversized) land in the DLQ, exactly, with their origin', { timeout: deadline(SMALL) }, async () => {
     const s = new Scenario('poison');

@@ -15,7 +15,7 @@ import type { Transport } from '../../src/stream/transport/types.js';
 import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { expectedProjections, liveProjections, type History } from '../../topologies/customer-360.generator.js';
-import { pending } from '../integration/kafka-env.js';
+import { caughtUp } from '../integration/kafka-env.js';
 import { services, uniqueName } from '../integration/services.js';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -105,21 +105,18 @@ export class Scenario {
 
   /** Every group committed everything (twice in a row: an upstream commit and its downstream records land in either order). */
   async caughtUp(deadlineMs: number): Promise<void> {
-    const deadline = Date.now() + deadlineMs;
-    let quiet = 0;
-    let behind = -1;
-    while (quiet < 2) {
-      if (Date.now() >= deadline) {
-        const status = this.worker ? await fetch(`http://127.0.0.1:${this.worker.port}/status`).then((r) => r.text(), (e: unknown) => String(e)) : 'no worker';
-        assert.fail(`not caught up after ${deadlineMs} ms: ${behind} records pending\nworker /status: ${status}\n${this.worker?.output().slice(-3000) ?? ''}`);
-      }
-      behind = await pending(this.control, this.t.streams()).catch(() => -1);
+    await caughtUp(this.control, this.t.streams(), {
+      deadlineMs,
       // A stream stopped by an error will never catch up: say so now, with its status, not at the deadline.
-      const health = this.worker ? await fetch(`http://127.0.0.1:${this.worker.port}/-/healthz`).then(async (r) => (r.status === 503 ? await r.text() : undefined), () => undefined) : undefined;
-      assert.equal(health, undefined, `the worker reports a failed stream: ${health}`);
-      quiet = behind === 0 ? quiet + 1 : 0;
-      await sleep(500);
-    }
+      check: async () => {
+        const health = this.worker ? await fetch(`http://127.0.0.1:${this.worker.port}/-/healthz`).then(async (r) => (r.status === 503 ? await r.text() : undefined), () => undefined) : undefined;
+        assert.equal(health, undefined, `the worker reports a failed stream: ${health}`);
+      },
+      describe: async () => {
+        const status = this.worker ? await fetch(`http://127.0.0.1:${this.worker.port}/status`).then((r) => r.text(), (e: unknown) => String(e)) : 'no worker';
+        return `worker /status: ${status}\n${this.worker?.output().slice(-3000) ?? ''}`;
+      },
+    });
   }
 
   /** Every record of the dead-letter topics of the source topics. */
@@ -175,17 +172,6 @@ export class Scenario {
 
 function text(headers: IHeaders | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : String(v ?? '')]));
-}
-
-/** A seeded PRNG (mulberry32), so the kill moments of a run can be reproduced from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -19,7 +19,7 @@ import { kafkaTransport } from '../../src/stream/transport/kafka/kafka-transport
 import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { expectedProjections, generateHistory, liveProjections, produceHistory } from '../../topologies/customer-360.generator.js';
-import { pending } from './kafka-env.js';
+import { caughtUp } from './kafka-env.js';
 import { services, uniqueName } from './services.js';
 
 const EVENTS = 3_000;
@@ -72,16 +72,11 @@ describe('customer-360 on Kafka, the schema registry and MongoDB', () => {
     const started = Date.now();
     await produceHistory(producer, registry, history);
 
-    // Two consecutive empty checks: an upstream commit and its downstream records land in either order.
-    let quiet = 0;
-    let behind = -1;
-    while (quiet < 2) {
-      assert.ok(Date.now() - started < DEADLINE_MS, `not caught up after ${DEADLINE_MS} ms: ${behind} records pending, ${JSON.stringify(running.status())}`);
-      assert.ok(running.health().ok, `a stream failed: ${JSON.stringify(running.health().checks)}`);
-      behind = await pending(control, t.streams());
-      quiet = behind === 0 ? quiet + 1 : 0;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    await caughtUp(control, t.streams(), {
+      deadlineMs: DEADLINE_MS - (Date.now() - started),
+      check: () => assert.ok(running?.health().ok === true, `a stream failed: ${JSON.stringify(running?.health().checks)}`),
+      describe: () => JSON.stringify(running?.status()),
+    });
 
     const views = Object.fromEntries(await storedViews(t.customerView, store));
     assert.deepStrictEqual(views, Object.fromEntries(await computeViews(t.customerView, store)));

@@ -3,6 +3,7 @@
  * are produced and read back with plain kafkajs clients; offsets are checked through the
  * transport's admin API (which the contract suite proves separately).
  */
+import assert from 'node:assert/strict';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { kafkaTransport } from '../../src/stream/transport/kafka/kafka-transport.js';
 import type { OutgoingMessage, Transport } from '../../src/stream/transport/types.js';
@@ -97,4 +98,33 @@ export async function pending(transport: Transport, streams: ReadonlyArray<{ gro
     }
   }
   return behind;
+}
+
+export interface CaughtUpOptions {
+  /** Fail after this long. */
+  readonly deadlineMs: number;
+  /** Runs every round; throws to stop early (a failed stream or an exited worker never catches up). */
+  readonly check?: () => void | Promise<void>;
+  /** What to say at the deadline besides the records pending (a status dump, the worker's log). */
+  readonly describe?: () => string | Promise<string>;
+}
+
+/**
+ * Waits until every stream's group has committed every record of its topics: two consecutive empty
+ * checks, because an upstream commit and the downstream records it produced land in either order.
+ */
+export async function caughtUp(transport: Transport, streams: ReadonlyArray<{ groupId: string; topics: readonly string[] }>, options: CaughtUpOptions): Promise<void> {
+  const deadline = Date.now() + options.deadlineMs;
+  let quiet = 0;
+  let behind = -1;
+  while (quiet < 2) {
+    if (Date.now() >= deadline) {
+      assert.fail(`not caught up after ${options.deadlineMs} ms: ${behind} records pending\n${(await options.describe?.()) ?? ''}`);
+    }
+    await options.check?.();
+    // a broker restart makes an offsets query fail for a moment: that round counts as not caught up
+    behind = await pending(transport, streams).catch(() => -1);
+    quiet = behind === 0 ? quiet + 1 : 0;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }

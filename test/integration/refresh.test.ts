@@ -20,7 +20,7 @@ import { kafkaTransport } from '../../src/stream/transport/kafka/kafka-transport
 import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { generateHistory, produceHistory } from '../../topologies/customer-360.generator.js';
-import { pending } from './kafka-env.js';
+import { caughtUp } from './kafka-env.js';
 import { services, uniqueName } from './services.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -55,16 +55,12 @@ describe('tributary refresh on Kafka and MongoDB', () => {
     }
   }, { timeout: 60_000 });
 
-  async function caughtUp(deadlineMs: number): Promise<void> {
-    const started = Date.now();
-    let quiet = 0;
-    while (quiet < 2) {
-      assert.ok(Date.now() - started < deadlineMs, `not caught up: ${JSON.stringify(running?.status())}`);
-      assert.ok(running?.health().ok, `a stream failed: ${JSON.stringify(running?.health().checks)}`);
-      quiet = (await pending(control, t.streams())) === 0 ? quiet + 1 : 0;
-      await sleep(500);
-    }
-  }
+  const whenCaughtUp = (deadlineMs: number) =>
+    caughtUp(control, t.streams(), {
+      deadlineMs,
+      check: () => assert.ok(running?.health().ok, `a stream failed: ${JSON.stringify(running?.health().checks)}`),
+      describe: () => JSON.stringify(running?.status()),
+    });
 
   it('rebuilds every damaged customer view, resuming after an interruption', { timeout: 300_000 }, async () => {
     running = await runTopology(t, {
@@ -78,7 +74,7 @@ describe('tributary refresh on Kafka and MongoDB', () => {
     const producer = await control.producer();
     await produceHistory(producer, registry, generateHistory({ seed: 77, customers: 80, events: 900, topics: t.sourceTopics, keyUpdates: false }));
     await producer.disconnect();
-    await caughtUp(180_000);
+    await whenCaughtUp(180_000);
     const oracle = Object.fromEntries(await computeViews(t.customerView, store));
     assert.deepStrictEqual(Object.fromEntries(await storedViews(t.customerView, store)), oracle, 'precondition: views were right');
 
@@ -124,7 +120,7 @@ describe('tributary refresh on Kafka and MongoDB', () => {
     assert.match(second.stdout, new RegExp(`done: ${total - kept.sent} triggers sent in [\\d.]+ s \\(${total} in total for this refresh\\)`));
     assert.ok(!existsSync(checkpoint), 'a finished refresh removes its checkpoint');
 
-    await caughtUp(120_000);
+    await whenCaughtUp(120_000);
     assert.deepStrictEqual(Object.fromEntries(await storedViews(t.customerView, store)), oracle);
   });
 });

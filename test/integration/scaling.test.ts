@@ -14,7 +14,7 @@ import { kafkaTransport } from '../../src/stream/transport/kafka/kafka-transport
 import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { expectedProjections, generateHistory, liveProjections, produceHistory } from '../../topologies/customer-360.generator.js';
-import { pending } from './kafka-env.js';
+import { caughtUp } from './kafka-env.js';
 import { services, uniqueName } from './services.js';
 
 const EVENTS = 3_000;
@@ -94,15 +94,11 @@ describe('scaling customer-360 across processes', () => {
     assert.equal(await stopWorker(c, 'SIGTERM'), 0, `a SIGTERMed worker drains, commits and exits 0\n${logs.join('')}`);
     await produceHistory(producer, registry, wave(2 * third, history.length));
 
-    let quiet = 0;
-    let behind = -1;
-    while (quiet < 2) {
-      assert.ok(Date.now() - started < DEADLINE_MS, `not caught up after ${DEADLINE_MS} ms: ${behind} records pending\n${logs.join('')}`);
-      assert.ok(a.exitCode === null, `worker a exited\n${logs.join('')}`);
-      behind = await pending(control, t.streams());
-      quiet = behind === 0 ? quiet + 1 : 0;
-      await sleep(500);
-    }
+    await caughtUp(control, t.streams(), {
+      deadlineMs: DEADLINE_MS - (Date.now() - started),
+      check: () => assert.ok(a.exitCode === null, `worker a exited\n${logs.join('')}`),
+      describe: () => logs.join(''),
+    });
 
     const views = Object.fromEntries(await storedViews(t.customerView, store));
     assert.deepStrictEqual(views, Object.fromEntries(await computeViews(t.customerView, store)));
