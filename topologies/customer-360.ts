@@ -44,10 +44,12 @@ export interface Customer360Options {
   readonly sourceTopics?: Partial<SourceTopics>;
   /**
    * 'example' (default): customers Debezium Avro through the registry, preferences GoldenGate JSON.
-   * 'debezium-json': all four tables from one real Debezium PostgreSQL source with Connect's
-   * JsonConverter (customers and preferences Debezium JSON too; `scripts/infra up --cdc`, docs/cdc.md).
+   * 'debezium': all four tables from one real Debezium PostgreSQL source (`scripts/infra up --cdc`,
+   * docs/cdc.md): customers Avro through the registry as in the example, preferences Debezium JSON.
+   * 'debezium-json': the same with every table in Connect's JsonConverter (customers too), for a
+   * Connect worker without an Avro converter.
    */
-  readonly sourceFormat?: 'example' | 'debezium-json';
+  readonly sourceFormat?: 'example' | 'debezium' | 'debezium-json';
 }
 
 export function customer360(options: Customer360Options = {}) {
@@ -60,6 +62,7 @@ export function customer360(options: Customer360Options = {}) {
   };
 
   const debeziumJson = options.sourceFormat === 'debezium-json';
+  const realDebezium = options.sourceFormat === 'debezium' || debeziumJson;
 
   const customers = projection({
     name: 'pr_customers',
@@ -109,7 +112,7 @@ export function customer360(options: Customer360Options = {}) {
   const preferences = projection({
     name: 'pr_preferences',
     // GoldenGate keys are the primary-key values as plain text ('c0001'): goldenGate()'s default key serde reads them.
-    source: debeziumJson ? { topic: topics.preferences, adapter: debezium() } : { topic: topics.preferences, adapter: goldenGate() },
+    source: realDebezium ? { topic: topics.preferences, adapter: debezium() } : { topic: topics.preferences, adapter: goldenGate() },
     systemOfRecord: 'marketing',
     primaryKey: ['customer_id'],
     fields: {

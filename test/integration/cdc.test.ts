@@ -25,10 +25,12 @@ import { MongoClient } from 'mongodb';
 import { createLogger } from '../../src/ops/logger.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
+import { confluentRegistry } from '../../src/stream/serdes/registry.js';
 import { runTopology, type RunningTopology } from '../../src/stream/runtime/runner.js';
 import { kafkaTransport } from '../../src/stream/transport/kafka/kafka-transport.js';
 import { storedViews } from '../../src/testing/index.js';
 import { customer360, standardTopics } from '../../topologies/customer-360.js';
+import { prng } from '../../topologies/customer-360.generator.js';
 import { services, uniqueName } from './services.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -55,6 +57,19 @@ function alive(pid: number): boolean {
 }
 
 const run = promisify(execFile);
+
+const registry = confluentRegistry({ url: services.registryUrl });
+/** Counts the Confluent-framed Avro values read back (customers); the rest are JSON. */
+const framing = { avro: 0, json: 0 };
+/** A change event as Debezium wrote it: Confluent-framed Avro decoded through the registry, or JSON. */
+async function decodeValue(value: Buffer): Promise<unknown> {
+  if (value.length > 5 && value.readUInt8(0) === 0) {
+    framing.avro++;
+    return (await registry.codec(value.readInt32BE(1))).fromBuffer(value.subarray(5));
+  }
+  framing.json++;
+  return JSON.parse(value.toString());
+}
 
 /** One long-lived psql session: statements in, a marker line out once they are done. */
 class Psql {
@@ -138,25 +153,13 @@ async function sqlViews(): Promise<Record<string, unknown>> {
 }
 
 async function connectorsRunning(): Promise<boolean> {
-  for (const name of ['tributary-shop', 'tributary-shop-orders']) {
+  for (const name of ['tributary-shop', 'tributary-shop-orders', 'tributary-shop-customers']) {
     const res = await fetch(`${CONNECT_URL}/connectors/${name}/status`).catch(() => undefined);
     if (!res?.ok) return false;
     const status = (await res.json()) as { connector: { state: string }; tasks: Array<{ state: string }> };
     if (status.connector.state !== 'RUNNING' || status.tasks[0]?.state !== 'RUNNING') return false;
   }
   return true;
-}
-
-/** A small deterministic PRNG (mulberry32), so a failing workload can be replayed by its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const NAMES = ['Ann Lee', 'Bo Chen', 'Cy Diaz', 'Di Evans', 'Ed Fox', 'Flo Gray'];
@@ -208,7 +211,10 @@ function workload(run: string, seed: number) {
   };
 }
 
-/** Change events Debezium sent twice since `since` (same topic, key, LSN and operation): the replay. */
+/**
+ * Change events Debezium sent twice since `since` (same topic, key, LSN and operation): the replay.
+ * Reads every topic from the beginning; fails if a customers record is not Confluent-framed Avro.
+ */
 async function replayed(topics: readonly string[], since: number): Promise<number> {
   const kafka = new Kafka({ clientId: 'cdc-replay-count', brokers: services.kafkaBrokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -226,10 +232,14 @@ async function replayed(topics: readonly string[], since: number): Promise<numbe
     const timer = setTimeout(() => reject(new Error(`replay count: ${remaining.size} partitions not read in 30 s`)), 30_000);
     consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
+        // every customers record (key and value) is Confluent-framed Avro, not only the replayed ones
+        if (topic === standardTopics.customers && [message.key, message.value].some((b) => b && b.readUInt8(0) !== 0)) {
+          reject(new Error(`${topic}/${partition}@${message.offset} is not Confluent-framed Avro`));
+        }
         if (message.value && Number(message.timestamp) >= since) {
-          const value = JSON.parse(message.value.toString()) as { payload?: { op: string; source: { lsn: number } }; op?: string; source?: { lsn: number } };
+          const value = (await decodeValue(message.value)) as { payload?: { op: string; source: { lsn: number } }; op?: string; source?: { lsn: number } };
           const event = value.payload ?? value;
-          const id = `${topic}|${message.key?.toString()}|${event.source?.lsn}|${event.op}`;
+          const id = `${topic}|${message.key?.toString('base64')}|${event.source?.lsn}|${event.op}`;
           if (seen.has(id)) duplicates++;
           else seen.add(id);
         }
@@ -252,7 +262,7 @@ function percentile(sorted: readonly number[], p: number): number {
 describe('customer-360 fed by real CDC: PostgreSQL --> Debezium --> Kafka', () => {
   const name = uniqueName('cdc');
   const runId = `r${Date.now().toString(36)}`;
-  const t = customer360({ topicPrefix: `${name}.`, name, sourceTopics: standardTopics, sourceFormat: 'debezium-json' });
+  const t = customer360({ topicPrefix: `${name}.`, name, sourceTopics: standardTopics, sourceFormat: 'debezium' });
   const database = name.replace(/[^A-Za-z0-9_]/g, '_');
   const store = new MongoDocumentStore({ url: services.mongoUrl, database, clientOptions: { serverSelectionTimeoutMS: 10_000 } });
   const control = kafkaTransport({ brokers: services.kafkaBrokers, clientId: 'cdc-control' });
@@ -289,6 +299,7 @@ describe('customer-360 fed by real CDC: PostgreSQL --> Debezium --> Kafka', () =
     await sql.exec(`DELETE FROM customers;`);
     running = await runTopology(t, {
       transport: kafkaTransport({ brokers: services.kafkaBrokers, clientId: 'cdc' }),
+      registry, // customers are Avro
       store,
       logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
       metrics: createMetrics({ defaultMetrics: false }),
@@ -308,7 +319,9 @@ describe('customer-360 fed by real CDC: PostgreSQL --> Debezium --> Kafka', () =
         const t0 = performance.now();
         restart = (async () => {
           while (alive(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
-          await run('bash', [INFRA, 'up', 'connect'], { env: process.env });
+          // the worker killed is ours (its pid file): so is the restart, even if CONNECT_URL names it
+          const { CONNECT_URL: _ours, ...env } = process.env;
+          await run('bash', [INFRA, 'up', 'connect'], { env });
           return performance.now() - t0;
         })();
       }
@@ -343,6 +356,8 @@ describe('customer-360 fed by real CDC: PostgreSQL --> Debezium --> Kafka', () =
     }
     assert.ok(Object.keys(expected).length > 10, `${Object.keys(expected).length} views`);
     console.log(`# Debezium re-sent ${await replayed(Object.values(standardTopics), killedAt - 10_000)} change events after the kill (duplicates of earlier ones)`);
+    // customers came through the registry (Apicurio's AvroConverter), the other tables as JSON
+    assert.ok(framing.avro > 0 && framing.json > 0, `Avro and JSON change events read back: ${JSON.stringify(framing)}`);
 
     // Commit-to-view delay: sequential probes, half a customer rename (customers --> view), half an
     // order-line change (lines --> orders --> customer: the deepest path).
@@ -356,7 +371,7 @@ describe('customer-360 fed by real CDC: PostgreSQL --> Debezium --> Kafka', () =
     const joined = new Promise((resolve) => tap.on(tap.events.GROUP_JOIN, resolve));
     void tap.run({
       eachMessage: async ({ message }) => {
-        const after = message.value ? (JSON.parse(message.value.toString()) as { after?: { full_name?: string; quantity?: number } }).after : undefined;
+        const after = message.value ? ((await decodeValue(message.value)) as { after?: { full_name?: string; quantity?: number } }).after : undefined;
         if (after?.full_name?.startsWith('Probe ')) arrived.set(after.full_name, performance.now());
         if (after?.quantity !== undefined && after.quantity >= 1000) arrived.set(`q${after.quantity}`, performance.now());
       },

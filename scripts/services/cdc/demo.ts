@@ -18,6 +18,7 @@ import { createLogger } from '../../../src/ops/logger.js';
 import { createMetrics } from '../../../src/ops/metrics.js';
 import { MongoDocumentStore } from '../../../src/store/mongo/mongo-store.js';
 import { runTopology } from '../../../src/stream/runtime/runner.js';
+import { confluentRegistry } from '../../../src/stream/serdes/registry.js';
 import { kafkaTransport } from '../../../src/stream/transport/kafka/kafka-transport.js';
 import { customer360, standardTopics } from '../../../topologies/customer-360.js';
 
@@ -27,6 +28,7 @@ const [pgBase, pgQuery] = pg.split('?');
 const SHOP_URL = `${pgBase!.replace(/\/[^/]*$/, '/shop')}${pgQuery ? `?${pgQuery}` : ''}`;
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const mongoUrl = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27017/?directConnection=true';
+const registryUrl = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
 
 async function psql(sql: string): Promise<string> {
   const { stdout } = await run('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', SHOP_URL, '-c', sql]);
@@ -63,7 +65,7 @@ const STEPS: Array<{ say: string; sql: string; watch: string[] }> = [
 ];
 
 const name = `cdc-demo-${Date.now().toString(36)}`;
-const t = customer360({ topicPrefix: `${name}.`, name, sourceTopics: standardTopics, sourceFormat: 'debezium-json' });
+const t = customer360({ topicPrefix: `${name}.`, name, sourceTopics: standardTopics, sourceFormat: 'debezium' });
 const database = name.replace(/[^A-Za-z0-9_]/g, '_');
 const store = new MongoDocumentStore({ url: mongoUrl, database });
 const control = kafkaTransport({ brokers, clientId: 'cdc-demo-control' });
@@ -72,6 +74,7 @@ await control.admin.createTopics(t.allTopics.map((topic) => ({ topic, partitions
 await psql(`DELETE FROM customers WHERE id LIKE 'demo-%'`);
 const running = await runTopology(t, {
   transport: kafkaTransport({ brokers, clientId: 'cdc-demo' }),
+  registry: confluentRegistry({ url: registryUrl }), // customers are Avro
   store,
   logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
   metrics: createMetrics({ defaultMetrics: false }),
