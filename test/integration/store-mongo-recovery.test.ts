@@ -41,9 +41,15 @@ class FlakyProxy {
     socket.on('close', () => this.#sockets.delete(socket));
   }
 
+  /** Its port, listening first if it is not yet. */
   async listen(): Promise<number> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+    if (!this.#server.listening) await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
     return (this.#server.address() as { port: number }).port;
+  }
+
+  /** Every open connection stops carrying bytes but stays open: a call on it never gets an answer. */
+  freezeAll(): void {
+    for (const socket of this.#sockets) socket.pause();
   }
 
   /** Every open connection closes at once, as when the server process restarts. */
@@ -115,5 +121,33 @@ describe('mongo store: recovery from a client that stopped monitoring', () => {
       documents = await orders.find({}).catch(() => undefined); // what the stream's retrier does
     }
     assert.deepEqual(documents, [{ _id: 'o1', total: 1 }]);
+  });
+
+  it('gives up on a driver call that never answers (operationTimeoutMs), replaces the client, and the retry goes through', { timeout: 60_000 }, async () => {
+    const port = await proxy.listen();
+    const frozen = new MongoDocumentStore({
+      url: `mongodb://127.0.0.1:${port}/?directConnection=true`,
+      database,
+      clientOptions: { serverSelectionTimeoutMS: 5_000, socketTimeoutMS: 0 }, // no socket timeout: only the deadline can end the call
+      operationTimeoutMs: 1_000,
+    });
+    try {
+      await frozen.connect();
+      const orders = frozen.collection('orders');
+      await orders.bulkWrite([{ kind: 'upsert', filter: { _id: 'o2' }, set: { total: 2 } }]);
+      proxy.freezeAll();
+      const started = Date.now();
+      const failure = await orders.find({ _id: 'o2' }).then(
+        () => assert.fail('a read on a frozen connection answered'),
+        (error: unknown) => error,
+      );
+      assert.ok(failure instanceof TributaryError && failure.retriable, String(failure));
+      assert.match(failure.message, /operationTimeoutMs/);
+      assert.ok(Date.now() - started < 10_000, 'the deadline, not a socket timeout, ended the call');
+      assert.equal(frozen.clientReplacements, 1);
+      assert.deepEqual(await orders.find({ _id: 'o2' }), [{ _id: 'o2', total: 2 }], 'the fresh client reads through new connections');
+    } finally {
+      await frozen.close().catch(() => undefined);
+    }
   });
 });

@@ -21,6 +21,7 @@ import {
   type WriteError,
 } from 'mongodb';
 import { MongoDocumentStore, classifyMongoError } from '../../src/store/mongo/mongo-store.js';
+import { OperationDeadlineError } from '../../src/store/mongo/errors.js';
 import { TributaryError } from '../../src/errors.js';
 
 const serverError = (code: number, message = `server error ${code}`, errorLabels: string[] = []): MongoServerError =>
@@ -95,6 +96,10 @@ describe('classifyMongoError', () => {
     assert.equal(retriable('a string'), false);
   });
 
+  it('retries a driver call that outlived the store\'s deadline (operationTimeoutMs)', () => {
+    assert.equal(retriable(new OperationDeadlineError('no answer from the driver in 1000 ms')), true);
+  });
+
   it('retries unknown server codes (the TRB_STORE_* default), including FerretDB internal errors', () => {
     assert.equal(retriable(serverError(1, 'database is locked')), true);
     assert.equal(retriable(serverError(424242)), true);
@@ -108,6 +113,10 @@ describe('MongoDocumentStore construction', () => {
     }
     assert.throws(() => new MongoDocumentStore({ url: 'not-a-url', database: 'ok' }), (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG' && !e.message.includes('not-a-url'));
     assert.equal(new MongoDocumentStore({ url: 'mongodb://127.0.0.1:27017', database: 'ok_1' }).kind, 'mongo');
+    for (const operationTimeoutMs of [Number.NaN, Number.POSITIVE_INFINITY, -1, 1.5, 2 ** 31]) {
+      assert.throws(() => new MongoDocumentStore({ url: 'mongodb://127.0.0.1:27017', database: 'ok_1', operationTimeoutMs }), (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG', String(operationTimeoutMs));
+    }
+    assert.equal(new MongoDocumentStore({ url: 'mongodb://127.0.0.1:27017', database: 'ok_1', operationTimeoutMs: 0 }).kind, 'mongo', '0 = no deadline');
   });
 
   it('a store closed by its owner fails later operations permanently and keeps its client (no reconnect behind its back)', async () => {

@@ -15,16 +15,7 @@
  * contract (the commands are ordered and sequential).
  */
 import {
-  MongoBulkWriteError,
   MongoClient,
-  MongoClientClosedError,
-  MongoError,
-  MongoNetworkError,
-  MongoNotConnectedError,
-  MongoOperationTimeoutError,
-  MongoServerError,
-  MongoServerSelectionError,
-  MongoTopologyClosedError,
   type AnyBulkWriteOperation,
   type Collection as DriverCollection,
   type Document as DriverDocument,
@@ -34,6 +25,9 @@ import {
 } from 'mongodb';
 import { TributaryError, type ErrorCode } from '../../errors.js';
 import type { BulkWriteResult, Collection, Document, DocumentStore, Filter, FindOptions, IndexSpec, WriteOperation } from '../types.js';
+import { clientIsUnusable, isNamespaceNotFound, storeError, withDeadline } from './errors.js';
+
+export { classifyMongoError } from './errors.js';
 
 export interface MongoDocumentStoreOptions {
   /** A MongoDB connection string, e.g. `mongodb://127.0.0.1:27017/?directConnection=true`. */
@@ -51,6 +45,13 @@ export interface MongoDocumentStoreOptions {
    * warning in the logs. `tributary run` logs it.
    */
   readonly onClientReplaced?: (cause: unknown) => void;
+  /**
+   * Longest one driver call may take before the store gives up on it (retriable) and replaces the
+   * client, in ms; 0 = no deadline. Default 120 000: twice the socket timeout, so it fires when the
+   * driver hangs (a call waiting on a socket that is already gone; see clientIsUnusable). It counts
+   * the whole call: a `find` that legitimately reads for longer (many batches) needs a larger one.
+   */
+  readonly operationTimeoutMs?: number;
 }
 
 /** What the server needs from a writer, found out once per store by `buildInfo`. */
@@ -80,73 +81,6 @@ class Gate {
   }
 }
 
-/** Refusals of the request itself (bad values, keys with '$' or '.', oversized documents): a retry repeats them. */
-const PERMANENT_CODES = new Set([
-  2, // BadValue
-  9, // FailedToParse
-  13, // Unauthorized
-  14, // TypeMismatch
-  16, // InvalidLength
-  18, // AuthenticationFailed
-  20, // IllegalOperation
-  22, // InvalidBSON
-  28, // PathNotViable
-  30, // InvalidPath
-  40, // ConflictingUpdateOperators
-  52, // DollarPrefixedFieldName
-  53, // InvalidIdField
-  55, // InvalidDBRef
-  56, // EmptyFieldName
-  57, // DottedFieldName
-  66, // ImmutableField
-  67, // CannotCreateIndex
-  72, // InvalidOptions
-  73, // InvalidNamespace
-  79, // UnknownReplWriteConcern
-  85, // IndexOptionsConflict
-  86, // IndexKeySpecsConflict
-  100, // UnsatisfiableWriteConcern
-  115, // CommandNotSupported
-  121, // DocumentValidationFailure
-  238, // NotImplemented (FerretDB)
-  10334, // BSONObjectTooLarge
-  17419, // document grew over the size limit
-  17420, // document grew over the size limit (replace)
-  31254, // projection mixes inclusion and exclusion
-]);
-
-const RETRYABLE_LABELS = ['RetryableWriteError', 'TransientTransactionError', 'ResetPool', 'RetryableError', 'SystemOverloadedError'];
-
-function serverCodes(error: MongoServerError): number[] {
-  const codes = [error.code];
-  if (error instanceof MongoBulkWriteError) codes.push(...[error.writeErrors].flat().map((writeError) => writeError.code));
-  return codes.filter((code): code is number => typeof code === 'number');
-}
-
-/**
- * Whether retrying the same request can succeed; the one place the mongo store decides it (the
- * retrier only reads the flag). Retriable: network errors, server selection and operation timeouts,
- * "not primary"/shutdown/interrupted codes, server error labels that say so, and duplicate keys
- * (11000: two writers upserting the same new key race under a unique index; the loser's retry finds
- * the document and updates it). Permanent: PERMANENT_CODES, and errors raised in the client before
- * anything is sent (invalid arguments, closed client, BSON that cannot be serialised or is too
- * large). Any other server code is retriable, the default of TRB_STORE_WRITE/READ: a wrong
- * "retriable" costs a bounded retry budget, a wrong "permanent" loses a write. That includes code 1,
- * which FerretDB reports for backend failures (a busy SQLite database, a PostgreSQL error).
- */
-export function classifyMongoError(error: unknown): { retriable: boolean } {
-  if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError || error instanceof MongoOperationTimeoutError) return { retriable: true };
-  if (error instanceof MongoError && error.name === 'MongoWaitQueueTimeoutError') return { retriable: true };
-  if (error instanceof MongoError && RETRYABLE_LABELS.some((label) => error.hasErrorLabel(label))) return { retriable: true };
-  if (error instanceof MongoServerError) return { retriable: !serverCodes(error).some((code) => PERMANENT_CODES.has(code)) };
-  return { retriable: false };
-}
-
-function storeError(code: ErrorCode, message: string, error: unknown, context: Record<string, unknown>): TributaryError {
-  const detail = error instanceof Error ? error.message : String(error);
-  return new TributaryError(code, `${message}: ${detail}`, { cause: error, retriable: classifyMongoError(error).retriable, context });
-}
-
 function toDriverOperation(operation: WriteOperation): AnyBulkWriteOperation {
   switch (operation.kind) {
     case 'upsert': {
@@ -163,40 +97,13 @@ function toDriverOperation(operation: WriteOperation): AnyBulkWriteOperation {
 }
 
 /**
- * Errors after which this client will not recover by itself, so the store replaces it:
- * - "Topology is closed" / "client was closed" / "Client must be connected": the driver closes a
- *   client whose first (implicit) connect failed, and every later call on it fails so; an operation
- *   still in flight on a client the store replaced (and closed) ends so too, or its next command
- *   (a bulk write of several commands) is refused so.
- * - server selection timed out (serverSelectionTimeoutMS, 30 s by default, of the monitor not
- *   reaching the server): normally the server is still down, and a fresh client costs one new
- *   monitor. But the driver's monitor (mongodb 7.9) can also wedge for good: when the server
- *   closes the monitor's socket just before a heartbeat is written, the write goes to an ended
- *   socket and waits for a 'drain' that never comes; the check never ends and the server stays
- *   Unknown although it is back. Seen in 2 of 5 runs of test/faults' database restart: no
- *   connection attempt for minutes (strace) while a new process connected at once; the inspector
- *   showed the monitor 'monitoring' since the restart, its socket destroyed with one 'drain'
- *   listener. A fresh client has a fresh monitor.
- */
-function clientIsUnusable(error: unknown): boolean {
-  return (
-    error instanceof MongoTopologyClosedError ||
-    error instanceof MongoClientClosedError ||
-    error instanceof MongoNotConnectedError ||
-    error instanceof MongoServerSelectionError
-  );
-}
-
-function isNamespaceNotFound(error: unknown): boolean {
-  return error instanceof MongoServerError && (error.code === 26 || /ns not found/i.test(error.message));
-}
-
-/**
  * What a collection needs from its store. The store may replace its client between calls, so an
  * operation takes the current client once, uses only that one, and hands it back with a failure.
  */
 interface StoreAccess {
   client(): MongoClient;
+  /** `call` unless it outlives `operationTimeoutMs`; then an OperationDeadlineError. */
+  deadline<T>(call: Promise<T>): Promise<T>;
   driver(client: MongoClient, collection: string): DriverCollection;
   writeLimits(): Promise<WriteLimits>;
   fail(code: ErrorCode, message: string, error: unknown, context: Record<string, unknown>, client: MongoClient): TributaryError;
@@ -225,7 +132,8 @@ class MongoCollection implements Collection {
       const total = { upserted: 0, modified: 0, matched: 0, deleted: 0 };
       for (let start = 0; start < operations.length; start += operationsPerCommand) {
         const chunk = operations.slice(start, start + operationsPerCommand).map(toDriverOperation);
-        const result = await gate.run(() => driver.bulkWrite(chunk, { ordered: true }));
+        // the deadline inside the gate: a hung command must give its slot back
+        const result = await gate.run(() => this.#store.deadline(driver.bulkWrite(chunk, { ordered: true })));
         total.upserted += result.upsertedCount;
         total.modified += result.modifiedCount;
         total.matched += result.matchedCount;
@@ -245,7 +153,7 @@ class MongoCollection implements Collection {
     if (options.limit !== undefined) driverOptions.limit = options.limit;
     const client = this.#store.client();
     try {
-      return await this.#store.driver(client, this.name).find(filter, driverOptions).toArray();
+      return await this.#store.deadline(this.#store.driver(client, this.name).find(filter, driverOptions).toArray());
     } catch (error) {
       throw this.#store.fail('TRB_STORE_READ', `find on "${this.name}" failed`, error, this.#context, client);
     }
@@ -254,7 +162,7 @@ class MongoCollection implements Collection {
   async findOne(filter: Filter): Promise<Document | null> {
     const client = this.#store.client();
     try {
-      return await this.#store.driver(client, this.name).findOne(filter);
+      return await this.#store.deadline(this.#store.driver(client, this.name).findOne(filter));
     } catch (error) {
       throw this.#store.fail('TRB_STORE_READ', `findOne on "${this.name}" failed`, error, this.#context, client);
     }
@@ -263,7 +171,7 @@ class MongoCollection implements Collection {
   async count(filter: Filter = {}): Promise<number> {
     const client = this.#store.client();
     try {
-      return await this.#store.driver(client, this.name).countDocuments(filter);
+      return await this.#store.deadline(this.#store.driver(client, this.name).countDocuments(filter));
     } catch (error) {
       throw this.#store.fail('TRB_STORE_READ', `count on "${this.name}" failed`, error, this.#context, client);
     }
@@ -276,7 +184,7 @@ class MongoCollection implements Collection {
     try {
       // One command per index: FerretDB 1.24 panics and drops the connection when a createIndexes
       // command lists two or more indexes that all exist already (re-running a startup is routine).
-      for (const spec of specs) await this.#store.driver(client, this.name).createIndexes([spec]);
+      for (const spec of specs) await this.#store.deadline(this.#store.driver(client, this.name).createIndexes([spec]));
     } catch (error) {
       throw this.#store.fail('TRB_STORE_WRITE', `createIndexes on "${this.name}" failed`, error, { ...this.#context, indexes: indexes.map((index) => index.name) }, client);
     }
@@ -285,7 +193,7 @@ class MongoCollection implements Collection {
   async drop(): Promise<void> {
     const client = this.#store.client();
     try {
-      await this.#store.driver(client, this.name).drop();
+      await this.#store.deadline(this.#store.driver(client, this.name).drop());
     } catch (error) {
       // Dropping what does not exist is done (MongoDB < 7 reports "ns not found").
       if (isNamespaceNotFound(error)) return;
@@ -302,11 +210,20 @@ export class MongoDocumentStore implements DocumentStore {
   #limits: Promise<WriteLimits> | undefined;
   #closed = false;
   #replacements = 0;
+  /** Closes of replaced clients still running: close() waits for them. */
+  readonly #closing = new Set<Promise<void>>();
+  readonly #deadlineMs: number;
 
   constructor(options: MongoDocumentStoreOptions) {
     if (typeof options.database !== 'string' || !/^[^/\\. "$*<>:|?\0]{1,63}$/.test(options.database)) {
       throw new TributaryError('TRB_CONFIG', `invalid MongoDB database name "${String(options.database)}"`, { context: { database: options.database } });
     }
+    const deadline = options.operationTimeoutMs ?? 120_000;
+    // setTimeout fires at once for NaN, Infinity or more than 2^31-1 ms: every call would fail
+    if (!Number.isInteger(deadline) || deadline < 0 || deadline > 2 ** 31 - 1) {
+      throw new TributaryError('TRB_CONFIG', `operationTimeoutMs must be an integer from 0 to ${2 ** 31 - 1}, not ${String(deadline)}`, { context: { operationTimeoutMs: deadline } });
+    }
+    this.#deadlineMs = deadline;
     try {
       this.#client = new MongoClient(options.url, clientOptionsOf(options));
     } catch (error) {
@@ -329,7 +246,7 @@ export class MongoDocumentStore implements DocumentStore {
       await this.#client.connect();
       await this.writeLimits();
     } catch (error) {
-      this.#replaceClient();
+      if (!this.#closed) this.#replaceClient(); // closed meanwhile: leave no fresh client behind
       throw storeError('TRB_CONNECT', 'could not connect to MongoDB', error, { database: this.#database });
     }
   }
@@ -340,6 +257,7 @@ export class MongoDocumentStore implements DocumentStore {
 
   readonly #access: StoreAccess = {
     client: () => this.#client,
+    deadline: (call) => withDeadline(call, this.#deadlineMs),
     driver: (client, collection) => client.db(this.#database).collection(collection),
     writeLimits: () => this.writeLimits(),
     fail: (code, message, error, context, client) => {
@@ -362,11 +280,16 @@ export class MongoDocumentStore implements DocumentStore {
     return this.#replacements;
   }
 
+  /**
+   * The write limits (and their gate) stay: they describe the server, not the client, and a fresh
+   * gate would let more writes in flight than `maxConcurrentWrites` while the old ones end.
+   */
   #replaceClient(): void {
     const failed = this.#client;
     this.#client = new MongoClient(this.#options.url, clientOptionsOf(this.#options));
-    this.#limits = undefined;
-    void failed.close().catch(() => undefined);
+    const closing = failed.close().catch(() => undefined);
+    this.#closing.add(closing);
+    void closing.finally(() => this.#closing.delete(closing));
   }
 
   /**
@@ -376,9 +299,9 @@ export class MongoDocumentStore implements DocumentStore {
   async createView(name: string, viewOn: string, pipeline: ReadonlyArray<Record<string, unknown>>): Promise<void> {
     const db = this.#client.db(this.#database);
     try {
-      const existing = await db.listCollections({ name }, { nameOnly: false }).toArray();
-      if (existing.length === 0) await db.createCollection(name, { viewOn, pipeline: [...pipeline] });
-      else if (existing[0]?.type === 'view') await db.command({ collMod: name, viewOn, pipeline: [...pipeline] });
+      const existing = await withDeadline(db.listCollections({ name }, { nameOnly: false }).toArray(), this.#deadlineMs);
+      if (existing.length === 0) await withDeadline(db.createCollection(name, { viewOn, pipeline: [...pipeline] }), this.#deadlineMs);
+      else if (existing[0]?.type === 'view') await withDeadline(db.command({ collMod: name, viewOn, pipeline: [...pipeline] }), this.#deadlineMs);
       else throw new TributaryError('TRB_CONFIG', `cannot create view '${name}': a collection of that name exists`, { context: { collection: name } });
     } catch (error) {
       if (error instanceof TributaryError) throw error;
@@ -388,9 +311,8 @@ export class MongoDocumentStore implements DocumentStore {
 
   /** Which server this is (MongoDB or FerretDB), asked once; a failed attempt is asked again next time. */
   writeLimits(): Promise<WriteLimits> {
-    this.#limits ??= this.#client
-      .db('admin')
-      .command({ buildInfo: 1 })
+    if (this.#limits) return this.#limits;
+    const asked = withDeadline(this.#client.db('admin').command({ buildInfo: 1 }), this.#deadlineMs)
       .then((info): WriteLimits => {
         const ferret = 'ferretdbVersion' in info;
         return {
@@ -399,15 +321,17 @@ export class MongoDocumentStore implements DocumentStore {
           gate: new Gate(this.#options.maxConcurrentWrites ?? (ferret ? 3 : Number.POSITIVE_INFINITY)),
         };
       });
-    this.#limits.catch(() => {
-      this.#limits = undefined;
+    this.#limits = asked;
+    // only this attempt's failure clears it (a late failure of an older one must not)
+    asked.catch(() => {
+      if (this.#limits === asked) this.#limits = undefined;
     });
-    return this.#limits;
+    return asked;
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#client.close();
+    await Promise.all([this.#client.close(), ...this.#closing]);
   }
 }
 
