@@ -34,6 +34,20 @@ export function fromKafkaError(error: unknown, message: string, fallback: 'TRB_P
   });
 }
 
+/**
+ * The broker no longer agrees with this idempotent producer's sequence numbers (after a broker
+ * restart, e.g. the producer state or the log tail was lost). kafkajs retries the same sequence
+ * again and again, so every later send fails the same way; only a new producer (a new producer
+ * id, sequences from 0) gets through (kafkajs#598). Seen in the fault suite's broker restart: the stream kept
+ * retrying "The broker received an out of order sequence number" until the deadline.
+ */
+const PRODUCER_STATE_LOST = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
+
+export function producerStateLost(error: unknown): boolean {
+  const type = findType(error);
+  return type !== undefined && PRODUCER_STATE_LOST.has(type);
+}
+
 function findType(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
     const type = (e as { type?: unknown }).type;

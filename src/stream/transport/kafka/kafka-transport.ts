@@ -8,7 +8,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../../../ops/logger.js';
 import { kafkajsLogCreator, kafkajsLogLevel } from '../../../ops/logger.js';
 import type { OutgoingMessage, TopicPartitionOffset, Transport, TransactionalProducer, TransportAdmin, TransportProducer } from '../types.js';
-import { fromKafkaError } from './errors.js';
+import { fromKafkaError, producerStateLost } from './errors.js';
 import { kafkaConsumer } from './kafka-consumer.js';
 
 export interface KafkaTransportOptions {
@@ -94,22 +94,48 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
     },
     consumer: (consumerOptions) => kafkaConsumer(kafka, consumerOptions),
     async producer(producerOptions) {
-      const producer = kafka.producer({ idempotent: producerOptions?.idempotent ?? true, maxInFlightRequests: 5, allowAutoTopicCreation: true });
-      await producer.connect().catch((error: unknown) => {
-        throw fromKafkaError(error, 'cannot connect a producer to Kafka', 'TRB_CONNECT');
-      });
-      producers.add(producer);
+      const open = async (): Promise<Producer> => {
+        const made = kafka.producer({ idempotent: producerOptions?.idempotent ?? true, maxInFlightRequests: 5, allowAutoTopicCreation: true });
+        await made.connect().catch((error: unknown) => {
+          throw fromKafkaError(error, 'cannot connect a producer to Kafka', 'TRB_CONNECT');
+        });
+        producers.add(made);
+        return made;
+      };
+      // One producer at a time, shared by the lanes; replaced (once, by whichever send saw it first)
+      // when the broker lost its state. The next send opens the new one.
+      let current: Promise<Producer> | undefined = Promise.resolve(await open());
+      const acquire = (): Promise<Producer> => {
+        const opening = (current ??= open());
+        opening.catch(() => {
+          if (current === opening) current = undefined; // a failed open is tried again next send
+        });
+        return opening;
+      };
       const wrapped: TransportProducer = {
         async send(messages) {
           if (messages.length === 0) return;
+          const held = acquire();
+          const using = await held;
           try {
             // In order, one request after another: the idempotent producer keeps each partition's order.
-            for (const chunk of chunksOf(messages, maxRequestBytes)) await producer.sendBatch({ ...send(chunk), acks: -1 });
+            for (const chunk of chunksOf(messages, maxRequestBytes)) await using.sendBatch({ ...send(chunk), acks: -1 });
           } catch (error) {
+            if (producerStateLost(error) && current === held) {
+              // the retry (the lane's) goes through a new producer: at least once, never stuck
+              options.logger?.warn({ err: error }, 'Kafka producer replaced: the broker lost its idempotence state (sequence numbers or producer id); the batch is retried through a new producer');
+              current = undefined;
+              producers.delete(using);
+              await using.disconnect().catch(() => undefined);
+            }
             throw fromKafkaError(error, `cannot produce ${messages.length} records`);
           }
         },
         async disconnect() {
+          const last = current;
+          current = undefined;
+          const producer = await last?.catch(() => undefined);
+          if (!producer) return;
           producers.delete(producer);
           await producer.disconnect();
         },
