@@ -280,6 +280,22 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       );
     });
 
+    it('a stream writing Avro with no schema registry stops at its first record with TRB_CONFIG, dead-letters nothing and commits nothing', async (t) => {
+      const s = await setup(t, makeEnv);
+      const input = uniqueName('rt-noreg-out-in');
+      const out = uniqueName('rt-noreg-out');
+      await s.createTopics({ [input]: 1, [out]: 1, [`${input}.dlq`]: 1 });
+      await s.env.produce([{ topic: input, key: Buffer.from('k'), value: jsonBytes({ id: 'o-1', total: 1 }) }]);
+      const top = topology(uniqueName('rt-noreg-out'));
+      top.stream(input, { key: string(), value: json<Order>() }).pipe(toTopic(out, { key: string(), value: avro<Order>({ schema: ORDER_SCHEMA }) }));
+      const running = await runTopology(top, { transport: s.env.transport(), metrics: createMetrics({ defaultMetrics: false }), logger });
+      t.after(() => running.stop());
+      await waitFor('health turns red', () => !running.health().ok, { timeoutMs: 60_000 });
+      assert.match(running.health().checks[top.streams()[0]!.name]?.detail ?? '', /TRB_CONFIG/);
+      assert.deepEqual(await s.env.read(`${input}.dlq`), [], 'a setup error is not a dead letter');
+      assert.equal((await committedByPartition(s.env.admin, top.streams()[0]!.groupId, input)).get(0) ?? -1n, -1n, 'nothing committed');
+    });
+
     it('undecodable records (malformed JSON; Avro with a wrong magic byte or unknown schema id) reach <topic>.dlq with their bytes and headers, and the stream goes on', async (t) => {
       const s = await setup(t, makeEnv);
       const jsonIn = uniqueName('rt-dlq-json');

@@ -14,6 +14,8 @@ const ENVELOPE: AvroSchema = {
     { name: 'op', type: 'string' },
     { name: 'ts_ms', type: ['null', 'long'], default: null },
     { name: 'ts_ns', type: ['null', 'long'], default: null },
+    // the object form Debezium's converters write for a nanosecond column
+    { name: 'changed_ns', type: ['null', { type: 'long', 'connect.name': 'io.debezium.time.NanoTimestamp' }], default: null },
   ],
 };
 
@@ -22,18 +24,21 @@ describe('avro serde', () => {
     const context = { topic: 'crm.public.customers', part: 'value' as const, registry: memoryRegistry() };
     const serde = avro<Record<string, unknown>>({ schema: ENVELOPE });
     const nanos = 1_796_304_385_501_123_456n; // > 2^53
-    const bytes = await serde.serialize({ after: { id: 'c1', signup_ms: 1_700_000_000_123 }, op: 'c', ts_ms: 1_796_304_385_501, ts_ns: nanos }, context);
+    const bytes = await serde.serialize({ after: { id: 'c1', signup_ms: 1_700_000_000_123 }, op: 'c', ts_ms: 1_796_304_385_501, ts_ns: nanos, changed_ns: -nanos }, context);
     assert.ok(bytes);
-    const decoded = (await serde.deserialize(bytes, context)) as { after: { signup_ms: number }; ts_ms: number; ts_ns: number };
+    const decoded = (await serde.deserialize(bytes, context)) as { after: { signup_ms: number }; ts_ms: number; ts_ns: number; changed_ns: number };
+    assert.equal(decoded.changed_ns, -(JSON.parse(nanos.toString()) as number), 'object-form long, negative');
     assert.equal(decoded.after.signup_ms, 1_700_000_000_123);
     assert.equal(decoded.ts_ms, 1_796_304_385_501);
     assert.equal(decoded.ts_ns, JSON.parse(nanos.toString()) as number);
     assert.equal(typeof decoded.ts_ns, 'number');
   });
 
-  it('refuses a long that is not an integer when encoding', async () => {
+  it('refuses a long that is not an integer, or outside int64, when encoding', async () => {
     const context = { topic: 't', part: 'value' as const, registry: memoryRegistry() };
     const serde = avro<Record<string, unknown>>({ schema: ENVELOPE });
-    await assert.rejects(async () => serde.serialize({ after: null, op: 'c', ts_ms: 1.5, ts_ns: null }, context));
+    await assert.rejects(async () => serde.serialize({ after: null, op: 'c', ts_ms: 1.5, ts_ns: null, changed_ns: null }, context));
+    await assert.rejects(async () => serde.serialize({ after: null, op: 'c', ts_ms: null, ts_ns: 2n ** 63n, changed_ns: null }, context));
+    await assert.rejects(async () => serde.serialize({ after: null, op: 'c', ts_ms: null, ts_ns: 2 ** 64, changed_ns: null }, context));
   });
 });

@@ -100,8 +100,9 @@ export function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLik
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
+/** Retriable faults retry the batch; a setup error (TRB_CONFIG, e.g. Avro output with no registry) stops the partition: neither is the record's fault. */
 function rejectOrRethrow(context: OperatorContext, record: AnyRecord, error: unknown, code: ErrorCode): typeof DROPPED {
-  if (isTributaryError(error) && error.retriable) throw error;
+  if (isTributaryError(error) && (error.retriable || error.code === 'TRB_CONFIG')) throw error;
   context.reject(record, error, code);
   return DROPPED;
 }

@@ -29,11 +29,14 @@ export interface ConfluentRegistryOptions {
   auth?: { username: string; password: string };
 }
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
 /**
  * Avro `long` as a JavaScript number, like JSON.parse reads a JSON number: exact up to 2^53, rounded
  * beyond. avsc's own long type throws "potential precision loss" there instead, and Debezium's Avro
  * envelope always carries such longs (`ts_ns`, `source.ts_ns`: nanoseconds since 1970, ~1.8e18), so
- * every real Debezium record would fail to decode. Encoding takes a number or a bigint.
+ * every real Debezium record would fail to decode. Encoding takes a number or a bigint in int64 range.
  */
 const LONG_AS_NUMBER = avro.types.LongType.__with({
   fromBuffer: (bytes: Buffer) => Number(bytes.readBigInt64LE(0)),
@@ -44,12 +47,29 @@ const LONG_AS_NUMBER = avro.types.LongType.__with({
   },
   fromJSON: (value: unknown) => Number(value),
   toJSON: (value: number | bigint) => Number(value),
-  isValid: (value: unknown) => typeof value === 'bigint' || (typeof value === 'number' && Number.isInteger(value)),
-  compare: (a: number | bigint, b: number | bigint) => (a === b ? 0 : a < b ? -1 : 1),
+  isValid: (value: unknown) => {
+    if (typeof value !== 'bigint' && !(typeof value === 'number' && Number.isInteger(value))) return false;
+    const big = BigInt(value);
+    return big >= INT64_MIN && big <= INT64_MAX;
+  },
+  compare: (a: number | bigint, b: number | bigint) => {
+    const [x, y] = [BigInt(a), BigInt(b)];
+    return x === y ? 0 : x < y ? -1 : 1;
+  },
 });
 
+/**
+ * Every `long` of a schema gets LONG_AS_NUMBER: the name (`"long"`) and the object form, which
+ * Debezium's converters write with attributes (`{"type": "long", "connect.name": "io.debezium.time.NanoTimestamp"}`)
+ * and which avsc would otherwise build as its own long type. Logical types are not interpreted.
+ */
+function longsAsNumbers(schema: unknown): avro.Type | undefined {
+  const isLong = schema === 'long' || (typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'long');
+  return isLong ? LONG_AS_NUMBER : undefined;
+}
+
 function codecOf(id: number, schema: AvroSchema): AvroCodec {
-  const type = avro.Type.forSchema(schema, { wrapUnions: false, registry: { long: LONG_AS_NUMBER } });
+  const type = avro.Type.forSchema(schema, { wrapUnions: false, typeHook: longsAsNumbers });
   return { id, toBuffer: (v) => type.toBuffer(v), fromBuffer: (b) => type.fromBuffer(b) };
 }
 
