@@ -81,6 +81,15 @@ export class TributaryError extends Error {
   }
 }
 
+/**
+ * Whether a record's failure is not the record's fault, so it must never be dead-lettered: a
+ * transient fault (retriable: the batch is tried again) or a setup error (TRB_CONFIG, e.g. Avro with
+ * no registry: the partition stops).
+ */
+export function failsTheBatch(error: unknown): error is TributaryError {
+  return isTributaryError(error) && (error.retriable || error.code === 'TRB_CONFIG');
+}
+
 export function isTributaryError(error: unknown): error is TributaryError {
   return error instanceof TributaryError;
 }

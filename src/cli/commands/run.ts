@@ -78,7 +78,7 @@ export async function runCommand(file: string | undefined, flags: ConfigSource, 
       metrics,
       logger,
       ...(config.registryUrl ? { registry: confluentRegistry({ url: config.registryUrl, ...(config.registryAuth ? { auth: config.registryAuth } : {}) }) } : {}),
-      ...(config.mongoUrl ? { store: new MongoDocumentStore({ url: config.mongoUrl, database: config.mongoDatabase, onClientReplaced: (cause) => logger.warn({ err: cause }, 'MongoDB client replaced: it could not reach the server for a whole server-selection timeout (or was closed); the next try uses a fresh client') }) } : {}),
+      ...(config.mongoUrl ? { store: new MongoDocumentStore({ url: config.mongoUrl, database: config.mongoDatabase, onClientReplaced: (cause) => logger.warn({ err: cause }, 'MongoDB client replaced (no server for a whole server-selection timeout, a call past operationTimeoutMs, or the client closed under the store); the next try uses a fresh client') }) } : {}),
       ...(only ? { only } : {}),
       ...(config.startPaused ? { startPaused: true } : {}),
     });

@@ -41,8 +41,8 @@ export interface MongoDocumentStoreOptions {
   readonly maxConcurrentWrites?: number;
   /**
    * Called when the store gives up on its driver client and makes a fresh one (after a
-   * server-selection timeout, or a client closed under it), with the error that decided it: worth a
-   * warning in the logs. `tributary run` logs it.
+   * server-selection timeout, a call past `operationTimeoutMs`, or a client closed under it), with
+   * the error that decided it: worth a warning in the logs. `tributary run` logs it.
    */
   readonly onClientReplaced?: (cause: unknown) => void;
   /**
@@ -145,60 +145,47 @@ class MongoCollection implements Collection {
     }
   }
 
-  async find(filter: Filter, options: FindOptions = {}): Promise<Document[]> {
+  /** One driver call on the current client, under the deadline; a failure becomes a store error (and may retire that client). */
+  async #call<T>(code: ErrorCode, what: string, work: (driver: DriverCollection) => Promise<T>, context: Record<string, unknown> = this.#context): Promise<T> {
+    const client = this.#store.client();
+    try {
+      return await this.#store.deadline(work(this.#store.driver(client, this.name)));
+    } catch (error) {
+      throw this.#store.fail(code, what, error, context, client);
+    }
+  }
+
+  find(filter: Filter, options: FindOptions = {}): Promise<Document[]> {
     const driverOptions: DriverFindOptions = {};
     if (options.projection !== undefined) driverOptions.projection = { ...options.projection };
     if (options.sort !== undefined) driverOptions.sort = { ...options.sort };
     if (options.skip !== undefined) driverOptions.skip = options.skip;
     if (options.limit !== undefined) driverOptions.limit = options.limit;
-    const client = this.#store.client();
-    try {
-      return await this.#store.deadline(this.#store.driver(client, this.name).find(filter, driverOptions).toArray());
-    } catch (error) {
-      throw this.#store.fail('TRB_STORE_READ', `find on "${this.name}" failed`, error, this.#context, client);
-    }
+    return this.#call('TRB_STORE_READ', `find on "${this.name}" failed`, (driver) => driver.find(filter, driverOptions).toArray());
   }
 
-  async findOne(filter: Filter): Promise<Document | null> {
-    const client = this.#store.client();
-    try {
-      return await this.#store.deadline(this.#store.driver(client, this.name).findOne(filter));
-    } catch (error) {
-      throw this.#store.fail('TRB_STORE_READ', `findOne on "${this.name}" failed`, error, this.#context, client);
-    }
+  findOne(filter: Filter): Promise<Document | null> {
+    return this.#call('TRB_STORE_READ', `findOne on "${this.name}" failed`, (driver) => driver.findOne(filter));
   }
 
-  async count(filter: Filter = {}): Promise<number> {
-    const client = this.#store.client();
-    try {
-      return await this.#store.deadline(this.#store.driver(client, this.name).countDocuments(filter));
-    } catch (error) {
-      throw this.#store.fail('TRB_STORE_READ', `count on "${this.name}" failed`, error, this.#context, client);
-    }
+  count(filter: Filter = {}): Promise<number> {
+    return this.#call('TRB_STORE_READ', `count on "${this.name}" failed`, (driver) => driver.countDocuments(filter));
   }
 
   async createIndexes(indexes: readonly IndexSpec[]): Promise<void> {
-    if (indexes.length === 0) return;
-    const specs: IndexDescription[] = indexes.map((index) => ({ name: index.name, key: { ...index.fields }, ...(index.unique === true ? { unique: true } : {}) }));
-    const client = this.#store.client();
-    try {
-      // One command per index: FerretDB 1.24 panics and drops the connection when a createIndexes
-      // command lists two or more indexes that all exist already (re-running a startup is routine).
-      for (const spec of specs) await this.#store.deadline(this.#store.driver(client, this.name).createIndexes([spec]));
-    } catch (error) {
-      throw this.#store.fail('TRB_STORE_WRITE', `createIndexes on "${this.name}" failed`, error, { ...this.#context, indexes: indexes.map((index) => index.name) }, client);
+    const context = { ...this.#context, indexes: indexes.map((index) => index.name) };
+    // One command per index: FerretDB 1.24 panics and drops the connection when a createIndexes
+    // command lists two or more indexes that all exist already (re-running a startup is routine).
+    for (const index of indexes) {
+      const spec: IndexDescription = { name: index.name, key: { ...index.fields }, ...(index.unique === true ? { unique: true } : {}) };
+      await this.#call('TRB_STORE_WRITE', `createIndexes on "${this.name}" failed`, (driver) => driver.createIndexes([spec]), context);
     }
   }
 
   async drop(): Promise<void> {
-    const client = this.#store.client();
-    try {
-      await this.#store.deadline(this.#store.driver(client, this.name).drop());
-    } catch (error) {
-      // Dropping what does not exist is done (MongoDB < 7 reports "ns not found").
-      if (isNamespaceNotFound(error)) return;
-      throw this.#store.fail('TRB_STORE_WRITE', `drop of "${this.name}" failed`, error, this.#context, client);
-    }
+    // Dropping what does not exist is done (MongoDB < 7 reports "ns not found").
+    const dropped = (driver: DriverCollection) => driver.drop().then(() => undefined, (error: unknown) => (isNamespaceNotFound(error) ? undefined : Promise.reject(error)));
+    await this.#call('TRB_STORE_WRITE', `drop of "${this.name}" failed`, dropped);
   }
 }
 

@@ -7,7 +7,7 @@
  *    runtime, an operator gets a standalone context where a failure simply throws.
  */
 import type { Observable, OperatorFunction } from 'rxjs';
-import { isTributaryError, toTributaryError, type ErrorCode } from '../../errors.js';
+import { failsTheBatch, toTributaryError, type ErrorCode } from '../../errors.js';
 import type { AnyRecord } from '../record.js';
 import type { OutgoingMessage } from '../transport/types.js';
 import type { SchemaRegistryClient } from '../serdes/registry.js';
@@ -100,9 +100,8 @@ export function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLik
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
-/** Retriable faults retry the batch; a setup error (TRB_CONFIG, e.g. Avro output with no registry) stops the partition: neither is the record's fault. */
 function rejectOrRethrow(context: OperatorContext, record: AnyRecord, error: unknown, code: ErrorCode): typeof DROPPED {
-  if (isTributaryError(error) && (error.retriable || error.code === 'TRB_CONFIG')) throw error;
+  if (failsTheBatch(error)) throw error;
   context.reject(record, error, code);
   return DROPPED;
 }

@@ -4,7 +4,7 @@
  * Nothing is produced or committed here; the lane does that once this resolves.
  */
 import { from, ignoreElements, lastValueFrom, type OperatorFunction } from 'rxjs';
-import { TributaryError, toTributaryError, type ErrorCode } from '../../errors.js';
+import { TributaryError, failsTheBatch, toTributaryError, type ErrorCode } from '../../errors.js';
 import type { Metrics } from '../../ops/metrics.js';
 import type { DocumentStore } from '../../store/types.js';
 import { isOperator, isPromiseLike, type OperatorContext } from '../operators/define.js';
@@ -98,8 +98,7 @@ export async function runBatch(batch: RawBatch, deps: BatchDeps): Promise<Outgoi
       records.push({ topic: origin.topic, partition: origin.partition, offset: origin.offset, timestamp: origin.timestamp, key, value, headers: origin.headers, [ORIGIN]: origin });
     } catch (error) {
       const failure = toTributaryError(error, 'TRB_DECODE');
-      // registry unreachable: retry the batch; a setup error (TRB_CONFIG) stops the partition: neither is the record's fault
-      if (failure.retriable || failure.code === 'TRB_CONFIG') throw failure;
+      if (failsTheBatch(failure)) throw failure; // registry unreachable (retried) or none configured (stops)
       reject(origin, failure, 'TRB_DECODE');
     }
   }

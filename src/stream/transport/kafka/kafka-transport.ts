@@ -106,7 +106,9 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
       // when the broker lost its state. The next send opens the new one.
       let current: Promise<Producer> | undefined = Promise.resolve(await open());
       const acquire = (): Promise<Producer> => {
-        const opening = (current ??= open());
+        if (current) return current;
+        const opening = open();
+        current = opening;
         opening.catch(() => {
           if (current === opening) current = undefined; // a failed open is tried again next send
         });
