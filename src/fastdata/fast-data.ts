@@ -10,7 +10,7 @@
 import { json } from '../stream/serdes/json.js';
 import { anyEvent, eventSerde, type EventFormat } from './events/event-serde.js';
 import { toTopic } from '../stream/operators/to-topic.js';
-import { topology, type Topology } from '../stream/topology.js';
+import { topology, type ErrorPolicy, type Topology } from '../stream/topology.js';
 import type { IndexSpec } from '../store/types.js';
 import { prUpdateTopic, projectionIndexes, sourceSerdes, type Projection } from './projection/projection.js';
 import { projectionMemory, writeProjection } from './projection/write-projection.js';
@@ -42,6 +42,12 @@ export interface FastDataOptions {
    * pr-update would leave the views behind.
    */
   readonly maxRecordBytes?: number;
+  /**
+   * What a stage does with a record it cannot process (default 'dead-letter'): one policy for every
+   * stage, or one per stage. 'fail' is Fast Data's stop-on-error (the partition stops, health goes
+   * red); a failed aggregation is still retried `maxAttempts` times through the sv-trigger topic first.
+   */
+  readonly errors?: ErrorPolicy | Partial<Record<'ingest' | 'trigger' | 'aggregate', ErrorPolicy>>;
 }
 
 export interface FastDataTopology extends Topology {
@@ -58,6 +64,7 @@ export function fastData(options: FastDataOptions): FastDataTopology {
   const prefix = options.topicPrefix ?? '';
   const source = options.source ?? options.name;
   const views = options.singleViews ?? [];
+  const errors = (stage: 'ingest' | 'trigger' | 'aggregate'): ErrorPolicy => (typeof options.errors === 'object' ? options.errors[stage] : options.errors) ?? 'dead-letter';
   const t = topology(options.name);
   const topics = {
     prUpdate: (p: Projection<object>) => prUpdateTopic(p, prefix),
@@ -68,7 +75,7 @@ export function fastData(options: FastDataOptions): FastDataTopology {
   const memories = options.projections.map(projectionMemory);
   for (const [i, p] of options.projections.entries()) {
     const serdes = sourceSerdes(p);
-    t.stream(p.options.source.topic, { ...serdes, name: `ingest:${p.name}`, maxRecordBytes: options.maxRecordBytes ?? 1_000_000 }).pipe(
+    t.stream(p.options.source.topic, { ...serdes, name: `ingest:${p.name}`, errors: errors('ingest'), maxRecordBytes: options.maxRecordBytes ?? 1_000_000 }).pipe(
       writeProjection(p, { memory: memories[i] as ProjectionMemory }),
       toTopic(topics.prUpdate(p), { key: json(), value: eventSerde(`pr-update-${p.options.prUpdate?.version ?? 'v2.0.0'}`, p.options.prUpdate?.format ?? options.eventFormat) }),
     );
@@ -78,10 +85,11 @@ export function fastData(options: FastDataOptions): FastDataTopology {
       key: json(),
       value: anyEvent(),
       name: `trigger:${view.name}`,
+      errors: errors('trigger'),
       exactlyOnce: options.exactlyOnceTriggers ?? false,
     }).pipe(triggerViews(view), toTopic(topics.svTrigger(view), { key: json(), value: eventSerde('sv-trigger-v1.0.0', options.eventFormat) }));
 
-    t.stream(topics.svTrigger(view), { key: json(), value: anyEvent(), name: `aggregate:${view.name}`, keyConcurrency: options.keyConcurrency ?? 1 }).pipe(
+    t.stream(topics.svTrigger(view), { key: json(), value: anyEvent(), name: `aggregate:${view.name}`, errors: errors('aggregate'), keyConcurrency: options.keyConcurrency ?? 1 }).pipe(
       aggregateViews(view, { triggerTopic: topics.svTrigger(view), svUpdateTopic: topics.svUpdate(view) || null, errorsCollection: `${view.name}-errors`, source, ...(options.eventFormat ? { eventFormat: options.eventFormat } : {}) }),
     );
   }

@@ -55,8 +55,8 @@ export async function computeViews(view: SingleView, store: DocumentStore): Prom
     const key = Object.fromEntries(Object.entries(view.key).map(([vf, bf]) => [vf, base[bf]]));
     const input: Row = { base: strip(base) };
     for (const child of view.tree.children) input[child.name] = resolve(child, base, all);
-    const mapped = view.options.map(input as never) as Row;
-    if (view.options.validate && !view.options.validate(mapped)) continue;
+    const mapped = (await view.options.map(input as never, { key, signal: new AbortController().signal })) as Row;
+    if (view.options.validate && !(await view.options.validate(mapped))) continue;
     out.set(JSON.stringify(key), { ...mapped, ...key });
   }
   return out;

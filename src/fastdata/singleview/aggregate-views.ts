@@ -7,7 +7,6 @@
  *   sv-trigger batch  --aggregateViews(sv_customers)-->  (sv-update records are emitted with the batch)
  *                     ~~> one bulkWrite on sv_customers, error records on sv_customers-errors
  */
-import { randomUUID } from 'node:crypto';
 import { mergeMap, toArray } from 'rxjs';
 import { TributaryError } from '../../errors.js';
 import { defineOperator, DROPPED, guarded, type Operator } from '../../stream/operators/define.js';
@@ -16,6 +15,7 @@ import type { WriteOperation } from '../../store/types.js';
 import type { Row } from '../cdc/change-event.js';
 import { isLive, keyString, STATE } from '../projection/metadata.js';
 import { storedByKey } from '../projection/write-projection.js';
+import { RETRYABLE, errorRecord } from './aggregation-errors.js';
 import { assemble } from './assemble.js';
 import { readSvTrigger, svUpdateOf, SV_TRIGGER_HEADERS, type OperationType, type SvTrigger } from './events.js';
 import type { SingleView } from './single-view.js';
@@ -64,6 +64,7 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
         const errors: WriteOperation[] = [];
         const updates: Array<{ type: OperationType; before: Row | null; after: Row | null; trigger: SvTrigger; record: AnyRecord }> = [];
         const deleteMode = view.options.delete ?? 'delete';
+        const rejected: Array<[AnyRecord, TributaryError]> = [];
 
         for (const outcome of outcomes) {
           const k = keyString(outcome.key);
@@ -85,20 +86,24 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
             updates.push({ type: 'DELETE', before, after: null, trigger, record });
             continue;
           }
-          // map() threw: record it, then retry through the trigger topic, then dead-letter.
-          errors.push(errorRecord(view.name, options.source, outcome.key, 'UNKNOWN_ERROR', outcome.error.message, at));
+          // map() failed: record it, then retry through the trigger topic (retryable kinds), then dead-letter.
+          const { errorType, message } = outcome.error;
+          errors.push(errorRecord(view.name, options.source, outcome.key, errorType, message, at));
           const attempts = (trigger.retry?.attempts ?? 0) + 1;
-          if (attempts <= maxAttempts) {
-            const retry: SvTrigger = { ...trigger, retry: { attempts, lastError: { type: 'UNKNOWN_ERROR', message: outcome.error.message } } };
+          if (RETRYABLE[errorType] && attempts <= maxAttempts) {
+            const retry: SvTrigger = { ...trigger, retry: { attempts, lastError: { type: errorType, message } } };
             const value = await triggerSerde.serialize(retry as unknown as Row, { topic: options.triggerTopic, part: 'value', ...registry });
             context.emit({ topic: options.triggerTopic, key: json(outcome.key), value, headers: SV_TRIGGER_HEADERS });
           } else {
-            context.reject(record, new TributaryError('TRB_PROCESS', `aggregation of ${view.name} ${JSON.stringify(outcome.key)} failed ${attempts} times: ${outcome.error.message}`, { cause: outcome.error }), 'TRB_PROCESS');
+            const tries = RETRYABLE[errorType] ? `failed ${attempts} times` : `failed (${errorType}, not retried)`;
+            rejected.push([record, new TributaryError('TRB_PROCESS', `aggregation of ${view.name} ${JSON.stringify(outcome.key)} ${tries}: ${message}`, { cause: outcome.error, context: { errorType } })]);
           }
         }
         const started = performance.now();
         if (writes.length > 0) await collection.bulkWrite(writes);
         if (errors.length > 0) await store.collection(options.errorsCollection).bulkWrite(errors);
+        // After the writes: with the 'fail' policy reject() throws, and the error records must be there by then.
+        for (const [record, error] of rejected) context.reject(record, error, 'TRB_PROCESS');
         context.observeStoreWrite(view.name, (performance.now() - started) / 1000);
         const written = Date.now();
         for (const u of updates) {
@@ -126,26 +131,4 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
       mergeMap((out) => out),
     ),
   );
-}
-
-function errorRecord(type: string, origin: string, identifier: Row, errorType: string, errorMessage: string, at: Date): WriteOperation {
-  const id = randomUUID();
-  return {
-    kind: 'replace',
-    filter: { errorId: id },
-    document: {
-      errorId: id,
-      portfolioOrigin: origin,
-      type,
-      identifier,
-      errorType,
-      errorMessage,
-      resolutionMethod: 'AGGREGATION',
-      createdAt: at,
-      updatedAt: at,
-      creatorId: 'tributary',
-      updaterId: 'tributary',
-      [STATE]: 'PUBLIC',
-    },
-  };
 }

@@ -32,13 +32,32 @@ export interface SvUpdateOptions {
   readonly beforeAfter?: boolean;
 }
 
+/** What `map` gets besides its input: the key it builds, and a signal aborted when the aggregation runs out of time. */
+export interface MapContext {
+  readonly key: Row;
+  /** Aborted after `maxAggregationMs`: pass it to fetch() and the like so abandoned work stops. */
+  readonly signal: AbortSignal;
+}
+
 export interface SingleViewOptions<B extends object, I extends Includes, SV extends object> {
   readonly name: string;
   readonly base: Projection<B>;
   readonly include: I;
-  readonly map: (input: MapInput<B, I>) => SV;
+  /**
+   * Builds the view from the base document and its includes; may be async (Fast Data's custom
+   * aggregation functions may be). Throwing or rejecting records an UNKNOWN_ERROR and retries;
+   * returning no object (null, undefined, an array) records NO_SV_GENERATED.
+   */
+  readonly map: (input: MapInput<B, I>, context: MapContext) => SV | Promise<SV>;
   /** false → the single view is deleted and a VALIDATION_ERROR recorded (default: always valid). */
-  readonly validate?: (view: SV) => boolean;
+  readonly validate?: (view: SV) => boolean | Promise<boolean>;
+  /** Keys of one batch whose `map` runs at once (default 8); writes stay in key order. */
+  readonly mapConcurrency?: number;
+  /**
+   * Time one key's `map` + `validate` may take (default 60 000 ms); past it the aggregation is a
+   * SINGLE_VIEW_AGGREGATION_MAX_TIME error (retried) and the signal given to `map` is aborted.
+   */
+  readonly maxAggregationMs?: number;
   /** Single-view key: view field → base field (default: the base primary key, same names). */
   readonly key?: Readonly<Record<string, keyof B & string>>;
   /** Base documents in these states have a view (default ['PUBLIC']). */
@@ -57,8 +76,8 @@ export interface SingleViewOptions<B extends object, I extends Includes, SV exte
 
 /** The declaration as the runtime sees it: types erased (methods, so any view is a SingleView<object>). */
 export interface ViewDefinition extends Omit<SingleViewOptions<object, Includes, object>, 'map' | 'validate'> {
-  map(input: MapInput<object, Includes>): object;
-  validate?(view: object): boolean;
+  map(input: MapInput<object, Includes>, context: MapContext): object | Promise<object>;
+  validate?(view: object): boolean | Promise<boolean>;
 }
 
 export interface SingleView<SV extends object = object> {
@@ -75,6 +94,9 @@ export interface SingleView<SV extends object = object> {
 
 export function singleView<B extends object, I extends Includes, SV extends object>(options: SingleViewOptions<B, I, SV>): SingleView<SV> {
   if (!/^[A-Za-z0-9_-]+$/.test(options.name)) throw new TributaryError('TRB_TOPOLOGY', `single view name '${options.name}' may only use letters, digits, '_' and '-'`);
+  for (const [setting, value] of [['mapConcurrency', options.mapConcurrency], ['maxAggregationMs', options.maxAggregationMs]] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new TributaryError('TRB_CONFIG', `${setting} of single view '${options.name}' must be a positive integer, got ${String(value)}`);
+  }
   const tree = relationTree(options.base as Projection<object>, options.include);
   for (const node of nodes(tree)) {
     if (node.relation && Object.keys(node.relation.on).length === 0) {
