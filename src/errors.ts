@@ -50,6 +50,8 @@ export const ERROR_CODES = {
   TRB_VIEW_SORT_UNSUPPORTED: { retriable: false, summary: 'view cannot sort on joined fields' },
   /** No representation matches the request's Accept header (HTTP 406). */
   TRB_NOT_ACCEPTABLE: { retriable: false, summary: 'unsupported Accept' },
+  /** Another definition of a single view is live, or one is being switched in: this writer waits (blue/green refresh). */
+  TRB_FENCED: { retriable: true, summary: 'single-view definition not live' },
   /** A service refused our credentials (Kafka SASL, registry basic auth): retrying the same ones will not help. */
   TRB_AUTH: { retriable: false, summary: 'authentication failed' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;

@@ -11,6 +11,8 @@ import { infraCommand, infraHelp } from './commands/infra.js';
 import { runCommand, runHelp } from './commands/run.js';
 import { refreshCommand, refreshHelp } from './commands/refresh.js';
 import { serveCommand, serveHelp } from './commands/serve.js';
+import { explainCommand, explainHelp } from './commands/explain.js';
+import { verifyCommand, verifyHelp } from './commands/verify.js';
 
 const help = `Usage: tributary <command> [options]
 
@@ -24,13 +26,18 @@ Commands:
   resume <target>            resume it
   status                     streams, partitions and pauses of a running instance
   refresh <topology-file> <single-view>
-                             rebuild every view of a single view (batched, rate-limited, resumable)
+                             rebuild every view of a single view (batched, rate-limited, resumable);
+                             --shadow / --promote / --abandon: a new definition, blue/green
+  explain <topology-file> <single-view> <key>
+                             a view document, the projection rows in it and their source positions
+  verify <topology-file> <single-view>
+                             recompute views from the projections, report drifted ones (--retrigger)
   demo                       run the customer-360 example end to end and check it
   infra up|down|status       start/stop/report the local Kafka, registry and FerretDB
 
 Run "tributary <command> --help" for a command's options.`;
 
-const helps: Record<string, string> = { run: runHelp, refresh: refreshHelp, serve: serveHelp, pause: pauseHelp, resume: resumeHelp, status: statusHelp, describe: describeHelp, demo: demoHelp, infra: infraHelp };
+const helps: Record<string, string> = { explain: explainHelp, verify: verifyHelp, run: runHelp, refresh: refreshHelp, serve: serveHelp, pause: pauseHelp, resume: resumeHelp, status: statusHelp, describe: describeHelp, demo: demoHelp, infra: infraHelp };
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -87,6 +94,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       rate: { type: 'string' },
       checkpoint: { type: 'string' },
       restart: { type: 'boolean' },
+      // refresh --shadow / --promote / --abandon (blue/green definitions)
+      shadow: { type: 'boolean' },
+      promote: { type: 'boolean' },
+      abandon: { type: 'boolean' },
+      'grace-ms': { type: 'string' },
+      samples: { type: 'string' },
+      // verify
+      sample: { type: 'string' },
+      seed: { type: 'string' },
+      retrigger: { type: 'boolean' },
     },
   });
   if (values.help) {
@@ -111,6 +128,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return controlCommand(command, positionals[0], flags, process.env, (line) => console.log(line));
     case 'refresh':
       return refreshCommand(positionals[0], positionals[1], flags, process.env, (line) => console.log(line));
+    case 'explain':
+      return explainCommand(positionals[0], positionals[1], positionals[2], flags, process.env, (line) => console.log(line));
+    case 'verify':
+      return verifyCommand(positionals[0], positionals[1], flags, process.env, (line) => console.log(line));
     case 'serve':
       await serveCommand(positionals[0], flags, process.env);
       return -1; // keeps serving until a signal

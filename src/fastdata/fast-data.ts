@@ -16,6 +16,7 @@ import { prUpdateTopic, projectionIndexes, sourceSerdes, type Projection } from 
 import { projectionMemory, writeProjection } from './projection/write-projection.js';
 import type { ProjectionMemory } from './projection/batch-memory.js';
 import { aggregateViews } from './singleview/aggregate-views.js';
+import { lineageCollection } from './singleview/lineage.js';
 import { nodes } from './singleview/relations.js';
 import type { SingleView } from './singleview/single-view.js';
 import { triggerViews } from './singleview/trigger-views.js';
@@ -57,6 +58,8 @@ export interface FastDataTopology extends Topology {
     readonly topics: { prUpdate(p: Projection<object>): string; svTrigger(v: SingleView<object>): string; svUpdate(v: SingleView<object>): string };
     /** Format of the events it emits (refresh writes its sv-triggers in the same one). */
     readonly eventFormat: EventFormat;
+    /** The `source` written into its events. */
+    readonly source: string;
   };
 }
 
@@ -101,10 +104,11 @@ export function fastData(options: FastDataOptions): FastDataTopology {
     for (const p of options.projections) await store.collection(p.name).createIndexes(projectionIndexes(p, foreignKeys.get(p.name) ?? []));
     for (const v of views) {
       await store.collection(v.name).createIndexes([{ name: 'sv_key_index', fields: Object.fromEntries(Object.keys(v.key).map((k) => [k, 1 as const])), unique: true }]);
+      if (v.options.lineage !== false) await store.collection(lineageCollection(v)).createIndexes([{ name: 'sv_key_index', fields: Object.fromEntries(Object.keys(v.key).map((k) => [k, 1 as const])), unique: true }]);
     }
   });
 
-  return Object.assign(t, { fastData: { projections: options.projections, singleViews: views, topics, eventFormat: options.eventFormat ?? 'json' } });
+  return Object.assign(t, { fastData: { projections: options.projections, singleViews: views, topics, eventFormat: options.eventFormat ?? 'json', source } });
 }
 
 /** One index per relation side, so strategy and aggregation lookups are index scans. */

@@ -20,6 +20,7 @@ import { buildEndpoints, type Endpoint, type EndpointOptions, type ReadDeclarati
 import { createServeMetrics, type ServeMetrics } from './metrics.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './query/filter-q.js';
 import { documentSchema, openApiDocument } from './schema.js';
+import { registerSingleViewRoutes } from './single-view-routes.js';
 import { installViews, type ViewMode } from './views/modes.js';
 import { portableViewExecutor } from './views/portable.js';
 import type { View } from './views/view.js';
@@ -143,6 +144,9 @@ export async function createReadApi(options: ReadApiOptions): Promise<ReadApi> {
     }
     return all;
   });
+  // --- single views: definitions (blue/green) and lineage; see single-view-routes.ts ---
+  registerSingleViewRoutes(app, declarations.singleViews ?? [], options.store);
+  // ---
   app.get('/-/healthz', helper('healthz'), async () => ({ status: 'OK' }));
   app.get('/-/ready', helper('ready'), async (_request, reply) => {
     const probe = endpoints[0]?.collection;

@@ -48,6 +48,12 @@ export interface Collection {
   count(filter?: Filter): Promise<number>;
   createIndexes(indexes: readonly IndexSpec[]): Promise<void>;
   drop(): Promise<void>;
+  /**
+   * Renames this collection to `target`, with its documents and indexes, replacing `target` if it
+   * exists: readers of `target` see the old collection, then the new one, never neither (MongoDB
+   * and DocumentDB `renameCollection` with `dropTarget`). Used to promote a shadow single view.
+   */
+  renameTo(target: string): Promise<void>;
 }
 
 export interface DocumentStore {

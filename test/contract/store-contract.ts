@@ -259,5 +259,19 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
       assert.equal(await c.count(), 0);
     });
 
+    it('renameTo replaces the target with the collection, its documents and its indexes', async () => {
+      const live = fresh('live');
+      const shadow = fresh('shadow');
+      await live.bulkWrite([upsert('old', { v: 1 })]);
+      await shadow.createIndexes([{ name: 'v_unique', fields: { v: 1 }, unique: true }]);
+      await shadow.bulkWrite([upsert('a', { v: 1 }), upsert('b', { v: 2 })]);
+      await shadow.renameTo(live.name);
+      assert.deepEqual(await live.find({}, { ...NO_ID, sort: { k: 1 } }), [{ k: 'a', v: 1 }, { k: 'b', v: 2 }]);
+      assert.equal(await shadow.count(), 0, 'the shadow name is free again');
+      const duplicate = await failure(live.bulkWrite([upsert('c', { v: 1 })]));
+      assert.equal(duplicate.code, 'TRB_STORE_WRITE', 'the unique index moved with the documents');
+      await live.drop();
+    });
+
   });
 }

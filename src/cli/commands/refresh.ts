@@ -9,6 +9,7 @@ import { TributaryError } from '../../errors.js';
 import { fileCheckpoint } from '../../fastdata/refresh/checkpoint.js';
 import { findView, refreshSingleView, type RefreshProgress } from '../../fastdata/refresh/refresh-view.js';
 import type { FastDataTopology } from '../../fastdata/fast-data.js';
+import type { SingleView } from '../../fastdata/singleview/single-view.js';
 import { createLogger } from '../../ops/logger.js';
 import { MongoDocumentStore } from '../../store/mongo/mongo-store.js';
 import { confluentRegistry } from '../../stream/serdes/registry.js';
@@ -16,14 +17,28 @@ import { kafkaTransport } from '../../stream/transport/kafka/kafka-transport.js'
 import { loadConfig, type ConfigSource } from '../config.js';
 import { loadTopology } from '../load-topology.js';
 import { kafkaSecurityOptions } from '../security-config.js';
+import { blueGreenAction, runBlueGreen, type BlueGreenAction } from './refresh-blue-green.js';
 
 export const refreshHelp = `Usage: tributary refresh <topology-file> <single-view> [options]
+       tributary refresh <topology-file> <single-view> --shadow | --promote | --abandon [options]
 
 Full refresh: sends one sv-trigger per document of the view's base projection (deleted ones too,
 so views that should not exist are removed), in _id order, to <view>.sv-trigger. The topology's
 aggregate stage ("tributary run", or --only aggregate) rebuilds each view as for a live change.
 Progress is checkpointed after Kafka acknowledges each batch: run the same command again after an
 interruption (Ctrl-C, a crash) and it continues from there.
+
+Blue/green (a new definition of the view, without readers seeing a mix of shapes):
+  --shadow               build the file's definition into <view>__shadow from the projections while
+                         the live view keeps serving and updating; print the diff against it
+                         (changed, added, removed, samples) and the validation failures
+  --promote              catch up, fence every writer of the view, switch the shadow in (one rename),
+                         send an sv-update per changed view, record the definition as live; processes
+                         running another definition then wait (TRB_FENCED) until replaced
+  --abandon              drop the shadow
+  --grace-ms <n>         --promote: wait after fencing for writes already under way, default 5000
+  --samples <n>          sample documents per kind of difference, default 3
+  --format text|json     report format, default text
 
 Options:
   --batch-size <n>       documents read and triggered per batch, default 500
@@ -65,6 +80,8 @@ export async function refreshCommand(file: string | undefined, viewName: string 
   if (!('fastData' in topology)) throw new TributaryError('TRB_CONFIG', `${file} is not a Fast Data topology (fastData(...)): refresh rebuilds single views`);
   const fast = topology as FastDataTopology;
   const view = findView(fast, viewName);
+  const action = blueGreenAction(flags);
+  if (action) return blueGreenCommand(action, fast, view, config, flags, print);
   const checkpoint = fileCheckpoint(resolve(flags['checkpoint'] ?? `.tributary/refresh-${fast.name}-${view.name}.json`.replace(/[^A-Za-z0-9._/-]/g, '_')));
 
   const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, secrets: config.secrets });
@@ -121,6 +138,48 @@ export async function refreshCommand(file: string | undefined, viewName: string 
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
     await transport.disconnect().catch(() => undefined);
+    await store.close().catch(() => undefined);
+  }
+}
+
+async function blueGreenCommand(action: BlueGreenAction, fast: FastDataTopology, view: SingleView, config: ReturnType<typeof loadConfig>, flags: ConfigSource, print: (line: string) => void): Promise<number> {
+  const format = flags['format'] ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new TributaryError('TRB_CONFIG', `invalid --format=${JSON.stringify(format)}: expected text, json`);
+  const settings = {
+    batchSize: positiveInteger('--batch-size', flags['batch-size'], 500),
+    rate: positiveInteger('--rate', flags['rate'], 1000, true),
+    samples: positiveInteger('--samples', flags['samples'], 3, true),
+    graceMs: positiveInteger('--grace-ms', flags['grace-ms'], 5000, true),
+  };
+  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, secrets: config.secrets });
+  const store = new MongoDocumentStore({ url: config.mongoUrl as string, database: config.mongoDatabase });
+  // Kafka only for --promote, and only when the view sends sv-updates.
+  const transport = action === 'promote' && fast.fastData.topics.svUpdate(view)
+    ? kafkaTransport({ brokers: config.kafkaBrokers, clientId: `${fast.name}-promote`, logger, ...kafkaSecurityOptions(config.kafkaSecurity) })
+    : undefined;
+  const abort = new AbortController();
+  const interrupt = () => abort.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  try {
+    await store.connect();
+    if (transport) await transport.connect();
+    return await runBlueGreen({
+      action,
+      topology: fast,
+      view: view.name,
+      store,
+      ...settings,
+      json: format === 'json',
+      signal: abort.signal,
+      print,
+      ...(transport ? { producer: () => transport.producer({ idempotent: true }) } : {}),
+      ...(config.registryUrl ? { registry: confluentRegistry({ url: config.registryUrl, ...(config.registryAuth ? { auth: config.registryAuth } : {}) }) } : {}),
+    });
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    await transport?.disconnect().catch(() => undefined);
     await store.close().catch(() => undefined);
   }
 }

@@ -3,6 +3,9 @@ import { createLogger } from '../../ops/logger.js';
 import { createMetrics } from '../../ops/metrics.js';
 import { startOpsServer } from '../../ops/http-server.js';
 import { MongoDocumentStore } from '../../store/mongo/mongo-store.js';
+import type { DocumentStore } from '../../store/types.js';
+import type { FastDataTopology } from '../../fastdata/fast-data.js';
+import { definitionStatus } from '../../fastdata/singleview/definitions.js';
 import { stopOnSignals } from '../../stream/runtime/lifecycle.js';
 import { runTopology, type RunningTopology } from '../../stream/runtime/runner.js';
 import { confluentRegistry } from '../../stream/serdes/registry.js';
@@ -60,7 +63,10 @@ export async function runCommand(file: string | undefined, flags: ConfigSource, 
   // The ops server starts first, so /-/ready answers 503 while the streams join their groups.
   const live: { running?: RunningTopology } = {};
   const notStarted = { ok: false, checks: { topology: { ok: false, detail: 'starting' } } };
-  const dashboard = createDashboard(topology, () => live.running);
+  // Single-view definitions for the dashboard: read through the store of the current start attempt.
+  const stores: { current?: DocumentStore } = {};
+  const fastViews = 'fastData' in topology ? (topology as FastDataTopology).fastData.singleViews : [];
+  const dashboard = createDashboard(topology, () => live.running, fastViews.length ? { definitions: async () => (stores.current ? definitionStatus(fastViews, stores.current) : []) } : {});
   const server = await startOpsServer({
     host: config.httpHost,
     port: config.httpPort,
@@ -78,7 +84,7 @@ export async function runCommand(file: string | undefined, flags: ConfigSource, 
       metrics,
       logger,
       ...(config.registryUrl ? { registry: confluentRegistry({ url: config.registryUrl, ...(config.registryAuth ? { auth: config.registryAuth } : {}) }) } : {}),
-      ...(config.mongoUrl ? { store: new MongoDocumentStore({ url: config.mongoUrl, database: config.mongoDatabase, onClientReplaced: (cause) => logger.warn({ err: cause }, 'MongoDB client replaced (no server for a whole server-selection timeout, a call past operationTimeoutMs, or the client closed under the store); the next try uses a fresh client') }) } : {}),
+      ...(config.mongoUrl ? { store: (stores.current = new MongoDocumentStore({ url: config.mongoUrl, database: config.mongoDatabase, onClientReplaced: (cause) => logger.warn({ err: cause }, 'MongoDB client replaced (no server for a whole server-selection timeout, a call past operationTimeoutMs, or the client closed under the store); the next try uses a fresh client') })) } : {}),
       ...(only ? { only } : {}),
       ...(config.startPaused ? { startPaused: true } : {}),
     });

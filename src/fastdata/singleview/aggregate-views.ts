@@ -13,12 +13,15 @@ import { defineOperator, DROPPED, guarded, type Operator } from '../../stream/op
 import type { AnyRecord } from '../../stream/record.js';
 import type { WriteOperation } from '../../store/types.js';
 import type { Row } from '../cdc/change-event.js';
-import { isLive, keyString, STATE } from '../projection/metadata.js';
+import { isLive, keyString } from '../projection/metadata.js';
 import { storedByKey } from '../projection/write-projection.js';
 import { RETRYABLE, errorRecord } from './aggregation-errors.js';
 import { assemble } from './assemble.js';
+import { assertWritable } from './definitions.js';
+import { lineageCollection, lineageWrite } from './lineage.js';
 import { readSvTrigger, svUpdateOf, SV_TRIGGER_HEADERS, type OperationType, type SvTrigger } from './events.js';
 import type { SingleView } from './single-view.js';
+import { deleteOf, upsertOf } from './view-writes.js';
 import { eventSerde, type EventFormat } from '../events/event-serde.js';
 
 export interface AggregateOptions {
@@ -37,6 +40,7 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
   const now = options.now ?? (() => new Date());
   const maxAttempts = view.options.maxAttempts ?? 5;
   const triggerSerde = eventSerde('sv-trigger-v1.0.0', options.eventFormat);
+  const lineage = view.options.lineage !== false;
   return defineOperator({ name: 'aggregateViews', kind: 'sink', target: view.name, targetKind: 'collection' }, (context) => (source) =>
     source.pipe(
       toArray(),
@@ -63,26 +67,25 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
         const writes: WriteOperation[] = [];
         const errors: WriteOperation[] = [];
         const updates: Array<{ type: OperationType; before: Row | null; after: Row | null; trigger: SvTrigger; record: AnyRecord }> = [];
-        const deleteMode = view.options.delete ?? 'delete';
         const rejected: Array<[AnyRecord, TributaryError]> = [];
+        const lineages: WriteOperation[] = [];
 
         for (const outcome of outcomes) {
           const k = keyString(outcome.key);
           const { trigger, record } = triggers.get(k) as { trigger: SvTrigger; record: AnyRecord };
           const before = existing.get(k) ?? null;
           if (outcome.kind === 'upsert') {
-            // A `__STATE__` returned by map is kept (Fast Data SVC >= 5.0.0); otherwise the view is PUBLIC.
-            const doc = { ...outcome.view, createdAt: isLive(before) ? before.createdAt : at, updatedAt: at, [STATE]: outcome.view[STATE] ?? 'PUBLIC' };
-            const update = view.options.upsert === 'update';
-            writes.push(update ? { kind: 'upsert', filter: outcome.key, set: doc } : { kind: 'replace', filter: outcome.key, document: doc });
-            // 'update' only sets the mapped fields: the view now stored is the old one with them set.
-            updates.push({ type: isLive(before) ? 'UPDATE' : 'INSERT', before, after: update && before ? { ...before, ...doc } : doc, trigger, record });
+            const { write, after, type } = upsertOf(view, outcome.key, outcome.view, before, at);
+            writes.push(write);
+            if (lineage) lineages.push(lineageWrite(view, outcome.key, trigger, 'upsert', at));
+            updates.push({ type, before, after, trigger, record });
             continue;
           }
           if (outcome.kind === 'delete') {
             if (outcome.reason === 'VALIDATION_ERROR') errors.push(errorRecord(view.name, options.source, outcome.key, 'VALIDATION_ERROR', 'validate() returned false: the single view was deleted', at));
+            if (lineage) lineages.push(lineageWrite(view, outcome.key, trigger, 'delete', at));
             if (!isLive(before)) continue;
-            writes.push(deleteMode === 'virtualDelete' ? { kind: 'upsert', filter: outcome.key, set: { [STATE]: 'DELETED', updatedAt: at } } : { kind: 'delete', filter: outcome.key });
+            writes.push(deleteOf(view, outcome.key, at));
             updates.push({ type: 'DELETE', before, after: null, trigger, record });
             continue;
           }
@@ -99,9 +102,15 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
             rejected.push([record, new TributaryError('TRB_PROCESS', `aggregation of ${view.name} ${JSON.stringify(outcome.key)} ${tries}: ${message}`, { cause: outcome.error, context: { errorType } })]);
           }
         }
+        // Blue/green: a definition that is not (or no longer) the live one must not write (TRB_FENCED, retried).
+        await assertWritable(store, view);
         const started = performance.now();
         if (writes.length > 0) await collection.bulkWrite(writes);
-        if (errors.length > 0) await store.collection(options.errorsCollection).bulkWrite(errors);
+        // After the views: a lineage record never names a write that did not happen.
+        await Promise.all([
+          errors.length > 0 ? store.collection(options.errorsCollection).bulkWrite(errors) : undefined,
+          lineages.length > 0 ? store.collection(lineageCollection(view)).bulkWrite(lineages) : undefined,
+        ]);
         // After the writes: with the 'fail' policy reject() throws, and the error records must be there by then.
         for (const [record, error] of rejected) context.reject(record, error, 'TRB_PROCESS');
         context.observeStoreWrite(view.name, (performance.now() - started) / 1000);

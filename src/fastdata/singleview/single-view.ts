@@ -12,6 +12,7 @@ import { TributaryError } from '../../errors.js';
 import type { Row } from '../cdc/change-event.js';
 import type { Projection } from '../projection/projection.js';
 import type { RecordState } from '../projection/metadata.js';
+import { definitionVersion } from './definition-version.js';
 import { nodes, relationTree, type Includes, type RelationNode, type ResolvedIncludes } from './relations.js';
 
 export type MapInput<B extends object, I extends Includes> = { readonly base: B } & ResolvedIncludes<I>;
@@ -72,6 +73,10 @@ export interface SingleViewOptions<B extends object, I extends Includes, SV exte
   readonly strategies?: Readonly<Record<string, ManualStrategy>>;
   /** Aggregations of one key retried through the sv-trigger topic before dead-lettering (default 5). */
   readonly maxAttempts?: number;
+  /** Record the trigger of each aggregation in `<view>-lineage`, for `tributary explain` (default true; one bulk write per batch). */
+  readonly lineage?: boolean;
+  /** Names this definition for blue/green refreshes (default: a fingerprint of the declaration, see definition-version.ts). */
+  readonly version?: string;
 }
 
 /** The declaration as the runtime sees it: types erased (methods, so any view is a SingleView<object>). */
@@ -89,6 +94,8 @@ export interface SingleView<SV extends object = object> {
   readonly key: Readonly<Record<string, string>>;
   /** Every projection the view reads (base first), deduplicated. */
   readonly projections: readonly Projection<object>[];
+  /** Which definition this is (`version`, or a fingerprint): blue/green refreshes fence writers by it. */
+  readonly version: string;
   readonly __view?: SV;
 }
 
@@ -105,7 +112,8 @@ export function singleView<B extends object, I extends Includes, SV extends obje
   }
   const key = options.key ?? Object.fromEntries(options.base.primaryKey.map((k) => [k, k]));
   const projections = [...new Map(nodes(tree).map((n) => [n.projection.name, n.projection])).values()];
-  return { kind: 'single-view', name: options.name, options: options as unknown as ViewDefinition, tree, key, projections };
+  const version = definitionVersion({ ...options, key }, tree);
+  return { kind: 'single-view', name: options.name, options: options as unknown as ViewDefinition, tree, key, projections, version };
 }
 
 /** The view key of a base document, or null when a key field is missing. */

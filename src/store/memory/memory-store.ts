@@ -60,6 +60,7 @@ const EMPTY_RESULT: BulkWriteResult = { upserted: 0, modified: 0, matched: 0, de
 interface StateAccess {
   state(create: boolean): CollectionState;
   drop(): void;
+  renameTo(target: string): void;
 }
 
 class MemoryCollection implements Collection {
@@ -184,6 +185,10 @@ class MemoryCollection implements Collection {
   async drop(): Promise<void> {
     this.owner.drop();
   }
+
+  async renameTo(target: string): Promise<void> {
+    this.owner.renameTo(target);
+  }
 }
 
 export class MemoryDocumentStore implements DocumentStore {
@@ -200,6 +205,14 @@ export class MemoryDocumentStore implements DocumentStore {
     return new MemoryCollection(name, {
       state: (create) => this.#state(name, create),
       drop: () => this.#collections.delete(name),
+      renameTo: (target) => {
+        this.collection(target); // the same name checks
+        const state = this.#collections.get(name);
+        if (state === undefined) throw new TributaryError('TRB_STORE_WRITE', `cannot rename "${name}": no such collection`, { retriable: false, context: { collection: name } });
+        if (target === name) return;
+        this.#collections.set(target, state); // one synchronous step: no reader sees neither
+        this.#collections.delete(name);
+      },
     });
   }
 

@@ -187,6 +187,11 @@ class MongoCollection implements Collection {
     const dropped = (driver: DriverCollection) => driver.drop().then(() => undefined, (error: unknown) => (isNamespaceNotFound(error) ? undefined : Promise.reject(error)));
     await this.#call('TRB_STORE_WRITE', `drop of "${this.name}" failed`, dropped);
   }
+
+  async renameTo(target: string): Promise<void> {
+    // renameCollection with dropTarget: one step on MongoDB and DocumentDB (drop and rename in one transaction).
+    await this.#call('TRB_STORE_WRITE', `rename of "${this.name}" to "${target}" failed`, (driver) => driver.rename(target, { dropTarget: true }).then(() => undefined), { ...this.#context, target });
+  }
 }
 
 export class MongoDocumentStore implements DocumentStore {
