@@ -36,6 +36,13 @@ describe('tributary refresh --shadow / --promote / --abandon on Kafka and MongoD
   const registry = confluentRegistry({ url: services.registryUrl });
   const control = kafkaTransport({ brokers: services.kafkaBrokers, clientId: 'bluegreen-control' });
   const env = { ...process.env, LOG_LEVEL: 'warn', C360_PREFIX: prefix, C360_NAME: name, MONGODB_DATABASE: database, KAFKA_BROKERS: services.kafkaBrokers.join(','), SCHEMA_REGISTRY_URL: services.registryUrl, MONGODB_URL: services.mongoUrl };
+  const parse = <T>(out: string): T => {
+    try {
+      return JSON.parse(out) as T;
+    } catch (error) {
+      throw new Error(`not one JSON document: ${(error as Error).message}\n${out}`, { cause: error });
+    }
+  };
   const refresh = (...flags: string[]) => spawnSync(process.execPath, ['bin/tributary.js', 'refresh', 'test/integration/fixtures/customer-360-v2.ts', 'sv_customers', '--rate', '0', ...flags], { env, encoding: 'utf8', timeout: 180_000 });
   let running: RunningTopology | undefined;
 
@@ -89,7 +96,7 @@ describe('tributary refresh --shadow / --promote / --abandon on Kafka and MongoD
     const shadow = refresh('--shadow', '--format', 'json');
     await changes;
     assert.equal(shadow.status, 0, shadow.stdout + shadow.stderr);
-    const built = JSON.parse(shadow.stdout) as BuildReport;
+    const built = parse<BuildReport>(shadow.stdout);
     assert.equal(built.complete, true);
     assert.equal(built.version, customerViewV2.version);
     assert.ok(built.diff.changed > 0, `the new map changes views: ${JSON.stringify(built.diff)}`);
@@ -109,7 +116,7 @@ describe('tributary refresh --shadow / --promote / --abandon on Kafka and MongoD
     await whenCaughtUp(v1);
     const promote = refresh('--promote', '--grace-ms', '500', '--format', 'json');
     assert.equal(promote.status, 0, promote.stdout + promote.stderr);
-    const promoted = JSON.parse(promote.stdout) as PromoteReport;
+    const promoted = parse<PromoteReport>(promote.stdout);
     assert.equal(promoted.version, customerViewV2.version);
     assert.deepStrictEqual(Object.fromEntries(await storedViews(customerViewV2, store)), Object.fromEntries(await computeViews(customerViewV2, store)), 'the live view is v2, caught up');
 

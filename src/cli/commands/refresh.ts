@@ -5,6 +5,7 @@
  * stage must be running (`tributary run`) to turn the triggers into views.
  */
 import { resolve } from 'node:path';
+import pino from 'pino';
 import { TributaryError } from '../../errors.js';
 import { fileCheckpoint } from '../../fastdata/refresh/checkpoint.js';
 import { findView, refreshSingleView, type RefreshProgress } from '../../fastdata/refresh/refresh-view.js';
@@ -151,7 +152,7 @@ async function blueGreenCommand(action: BlueGreenAction, fast: FastDataTopology,
     samples: positiveInteger('--samples', flags['samples'], 3, true),
     graceMs: positiveInteger('--grace-ms', flags['grace-ms'], 5000, true),
   };
-  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, secrets: config.secrets });
+  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, secrets: config.secrets, destination: pino.destination(2) }); // stdout carries the report
   const store = new MongoDocumentStore({ url: config.mongoUrl as string, database: config.mongoDatabase });
   // Kafka only for --promote, and only when the view sends sv-updates.
   const transport = action === 'promote' && fast.fastData.topics.svUpdate(view)

@@ -4,6 +4,7 @@
  * definition computes; `--retrigger` sends an sv-trigger per drifted view so the running aggregate
  * stage repairs it.
  */
+import pino from 'pino';
 import { TributaryError } from '../../errors.js';
 import type { FastDataTopology } from '../../fastdata/fast-data.js';
 import { findView } from '../../fastdata/refresh/refresh-view.js';
@@ -66,7 +67,7 @@ export async function verifyCommand(file: string | undefined, viewName: string |
     const report = await verifyViews({ topology: fast, view: view.name, store, sample, ratePerSecond: rate, batchSize, signal: abort.signal, ...(flags['seed'] ? { seed: flags['seed'] } : {}) });
     let retriggered = 0;
     if (flags['retrigger'] === 'true' && report.drifted > 0) {
-      const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, secrets: config.secrets });
+      const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, secrets: config.secrets, destination: pino.destination(2) }); // stdout carries the report
       const transport = kafkaTransport({ brokers: config.kafkaBrokers, clientId: `${fast.name}-verify`, logger, ...kafkaSecurityOptions(config.kafkaSecurity) });
       try {
         await transport.connect();
