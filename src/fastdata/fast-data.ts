@@ -17,6 +17,8 @@ import { projectionMemory, writeProjection } from './projection/write-projection
 import type { ProjectionMemory } from './projection/batch-memory.js';
 import { aggregateViews } from './singleview/aggregate-views.js';
 import { lineageCollection } from './singleview/lineage.js';
+import { patchIndexes } from './singleview/patch.js';
+import { checkViewChains, isViewSource, viewSourcesOf } from './singleview/view-source.js';
 import { nodes } from './singleview/relations.js';
 import type { SingleView } from './singleview/single-view.js';
 import { triggerViews } from './singleview/trigger-views.js';
@@ -67,10 +69,12 @@ export function fastData(options: FastDataOptions): FastDataTopology {
   const prefix = options.topicPrefix ?? '';
   const source = options.source ?? options.name;
   const views = options.singleViews ?? [];
+  checkViewChains(views);
   const errors = (stage: 'ingest' | 'trigger' | 'aggregate'): ErrorPolicy => (typeof options.errors === 'object' ? options.errors[stage] : options.errors) ?? 'dead-letter';
   const t = topology(options.name);
-  const topics = {
-    prUpdate: (p: Projection<object>) => prUpdateTopic(p, prefix),
+  const topics: FastDataTopology['fastData']['topics'] = {
+    // A view used as a source (view-source.ts) is read through its sv-update topic.
+    prUpdate: (p: Projection<object>): string => (isViewSource(p) ? topics.svUpdate(p.sourceView) : prUpdateTopic(p, prefix)),
     svTrigger: (v: SingleView<object>) => `${prefix}${v.name}.sv-trigger`,
     svUpdate: (v: SingleView<object>) => v.options.svUpdate === false ? '' : (v.options.svUpdate?.topic ?? `${prefix}${v.name}.sv-update`),
   };
@@ -90,7 +94,7 @@ export function fastData(options: FastDataOptions): FastDataTopology {
       name: `trigger:${view.name}`,
       errors: errors('trigger'),
       exactlyOnce: options.exactlyOnceTriggers ?? false,
-    }).pipe(triggerViews(view), toTopic(topics.svTrigger(view), { key: json(), value: eventSerde('sv-trigger-v1.0.0', options.eventFormat) }));
+    }).pipe(triggerViews(view, { svUpdateTopic: topics.svUpdate(view) || null, source, ...(options.eventFormat ? { eventFormat: options.eventFormat } : {}) }), toTopic(topics.svTrigger(view), { key: json(), value: eventSerde('sv-trigger-v1.0.0', options.eventFormat) }));
 
     t.stream(topics.svTrigger(view), { key: json(), value: anyEvent(), name: `aggregate:${view.name}`, errors: errors('aggregate'), keyConcurrency: options.keyConcurrency ?? 1 }).pipe(
       aggregateViews(view, { triggerTopic: topics.svTrigger(view), svUpdateTopic: topics.svUpdate(view) || null, errorsCollection: `${view.name}-errors`, source, ...(options.eventFormat ? { eventFormat: options.eventFormat } : {}) }),
@@ -102,9 +106,11 @@ export function fastData(options: FastDataOptions): FastDataTopology {
     if (!store) return;
     const foreignKeys = foreignKeyIndexes(views);
     for (const p of options.projections) await store.collection(p.name).createIndexes(projectionIndexes(p, foreignKeys.get(p.name) ?? []));
+    for (const p of viewSourcesOf(views)) await store.collection(p.name).createIndexes(foreignKeys.get(p.name) ?? []);
     for (const v of views) {
       await store.collection(v.name).createIndexes([{ name: 'sv_key_index', fields: Object.fromEntries(Object.keys(v.key).map((k) => [k, 1 as const])), unique: true }]);
       if (v.options.lineage !== false) await store.collection(lineageCollection(v)).createIndexes([{ name: 'sv_key_index', fields: Object.fromEntries(Object.keys(v.key).map((k) => [k, 1 as const])), unique: true }]);
+      if (v.patches.length > 0) await store.collection(v.name).createIndexes(patchIndexes(v.patches));
     }
   });
 

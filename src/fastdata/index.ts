@@ -12,6 +12,10 @@ export type { Includes, Relation, RelationOptions, Resolved } from './singleview
 export { singleView } from './singleview/single-view.js';
 export type { ManualStrategy, MapContext, MapInput, SingleView, SingleViewOptions, SvUpdateOptions } from './singleview/single-view.js';
 export type { AggregationErrorType } from './singleview/aggregation-errors.js';
+export { patchFrom } from './singleview/patch.js';
+export type { PatchRule } from './singleview/patch.js';
+export { viewSource } from './singleview/view-source.js';
+export type { ViewSource } from './singleview/view-source.js';
 export type { SvTrigger } from './singleview/events.js';
 export { fastData } from './fast-data.js';
 export type { FastDataOptions, FastDataTopology } from './fast-data.js';

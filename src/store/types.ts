@@ -13,7 +13,13 @@ export type Filter = Record<string, unknown>;
 export type WriteOperation =
   | { readonly kind: 'upsert'; readonly filter: Filter; readonly set: Document; readonly setOnInsert?: Document; readonly unset?: readonly string[] }
   | { readonly kind: 'replace'; readonly filter: Filter; readonly document: Document }
-  | { readonly kind: 'delete'; readonly filter: Filter };
+  | { readonly kind: 'delete'; readonly filter: Filter }
+  /**
+   * `$set` on every document the filter matches (never inserts). Paths may use MongoDB's positional
+   * operators `$[]` (every element) and `$[id]` (elements matching the `arrayFilters` entry on
+   * `id.<field>`); an array named on such a path must exist in every document and element walked.
+   */
+  | { readonly kind: 'updateMany'; readonly filter: Filter; readonly set: Document; readonly arrayFilters?: readonly Filter[] };
 
 export interface BulkWriteResult {
   readonly upserted: number;

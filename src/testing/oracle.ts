@@ -11,7 +11,7 @@ import type { RelationNode } from '../fastdata/singleview/relations.js';
 import type { SingleView } from '../fastdata/singleview/single-view.js';
 import type { DocumentStore } from '../store/types.js';
 
-const METADATA = new Set(['_id', 'createdAt', 'updatedAt', '__STATE__', '__internal__counter', '__internal__counterType', '__internal__kafkaInfo']);
+const METADATA = new Set(['_id', 'createdAt', 'updatedAt', '__STATE__', '__internal__counter', '__internal__counterType', '__internal__kafkaInfo', '__internal__patch', '__internal__previous']);
 
 function related(doc: Row, parent: Row, on: Readonly<Record<string, string>>): boolean {
   return Object.entries(on).every(([field, parentField]) => parent[parentField] !== undefined && parent[parentField] !== null && doc[field] === parent[parentField]);

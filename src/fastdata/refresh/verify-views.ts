@@ -28,7 +28,7 @@ import { baseFilterOf, viewKeyOf, type SingleView } from '../singleview/single-v
 import { pacer } from './pacer.js';
 import { findView } from './refresh-view.js';
 import { chunks } from './view-builder.js';
-import { contentOf } from './view-diff.js';
+import { contentOf } from '../singleview/view-content.js';
 
 export interface VerifyOptions {
   readonly topology: FastDataTopology;

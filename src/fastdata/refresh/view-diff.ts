@@ -1,6 +1,6 @@
 /**
  * Compares two collections of the same single view (the live one and a shadow) document by
- * document, ignoring what only says when a document was written (`_id`, `createdAt`, `updatedAt`).
+ * document, ignoring what only says when or how a document was written (view-content.ts).
  * Views marked DELETED count as absent. Memory stays flat: both sides are read in `_id` pages and
  * matched by key with one `$in` per page; every difference can be handed to `onDifference`.
  *
@@ -11,6 +11,9 @@ import type { Row } from '../cdc/change-event.js';
 import { isLive, keyString } from '../projection/metadata.js';
 import { storedByKey } from '../projection/write-projection.js';
 import type { SingleView } from '../singleview/single-view.js';
+import { contentOf } from '../singleview/view-content.js';
+
+export { contentOf };
 
 export type DifferenceKind = 'changed' | 'added' | 'removed';
 
@@ -38,21 +41,6 @@ export interface DiffOptions {
   readonly samples?: number;
   readonly batchSize?: number;
   readonly onDifference?: (difference: ViewDifference) => void | Promise<void>;
-}
-
-const WRITE_TIMES = new Set(['_id', 'createdAt', 'updatedAt']);
-
-/** A document's content as a canonical string: keys sorted at every depth, write times left out. */
-export function contentOf(doc: Row): string {
-  const canonical = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(canonical);
-    if (value instanceof Date) return { $date: value.toISOString() };
-    if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
-      return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Row)[k])]));
-    }
-    return value;
-  };
-  return JSON.stringify(canonical(Object.fromEntries(Object.entries(doc).filter(([k]) => !WRITE_TIMES.has(k)))));
 }
 
 const plain = (doc: Row): Row => Object.fromEntries(Object.entries(doc).filter(([k]) => k !== '_id'));

@@ -19,6 +19,8 @@ import { RETRYABLE, errorRecord } from './aggregation-errors.js';
 import { assemble } from './assemble.js';
 import { assertWritable } from './definitions.js';
 import { lineageCollection, lineageWrite } from './lineage.js';
+import { assertNoPatchRace, guardedWrites } from './patch.js';
+import { isSourceOfViews } from './view-source.js';
 import { readSvTrigger, svUpdateOf, SV_TRIGGER_HEADERS, type OperationType, type SvTrigger } from './events.js';
 import type { SingleView } from './single-view.js';
 import { deleteOf, upsertOf } from './view-writes.js';
@@ -61,7 +63,10 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
         const collection = store.collection(view.name);
         // Independent reads, run together: on FerretDB each query costs ~8 ms whatever its size, and
         // the aggregate stage's latency is a chain of them (bench/end-to-end.ts profile).
-        const [existing, outcomes] = await Promise.all([storedByKey(collection, Object.keys(view.key), keys), assemble(view, keys, store)]);
+        const readStored = () => storedByKey(collection, Object.keys(view.key), keys);
+        // With patch rules, the stored views (and their patch stamps) are read before the projections (patch.ts).
+        const patched = view.patches.length > 0;
+        const [existing, outcomes] = patched ? [await readStored(), await assemble(view, keys, store)] : await Promise.all([readStored(), assemble(view, keys, store)]);
         const at = now();
         const registry = context.registry ? { registry: context.registry } : {};
         const writes: WriteOperation[] = [];
@@ -75,16 +80,17 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
           const { trigger, record } = triggers.get(k) as { trigger: SvTrigger; record: AnyRecord };
           const before = existing.get(k) ?? null;
           if (outcome.kind === 'upsert') {
-            const { write, after, type } = upsertOf(view, outcome.key, outcome.view, before, at);
+            const { write, after, type, eventBefore } = upsertOf(view, outcome.key, outcome.view, before, at);
             writes.push(write);
             if (lineage) lineages.push(lineageWrite(view, outcome.key, trigger, 'upsert', at));
-            updates.push({ type, before, after, trigger, record });
+            updates.push({ type, before: eventBefore, after, trigger, record });
             continue;
           }
           if (outcome.kind === 'delete') {
             if (outcome.reason === 'VALIDATION_ERROR') errors.push(errorRecord(view.name, options.source, outcome.key, 'VALIDATION_ERROR', 'validate() returned false: the single view was deleted', at));
             if (lineage) lineages.push(lineageWrite(view, outcome.key, trigger, 'delete', at));
-            if (!isLive(before)) continue;
+            // A view others are built on re-emits the delete of a view already DELETED: it may be a replay (view-source.ts).
+            if (!isLive(before) && !(before && isSourceOfViews(view))) continue;
             writes.push(deleteOf(view, outcome.key, at));
             updates.push({ type: 'DELETE', before, after: null, trigger, record });
             continue;
@@ -105,7 +111,8 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
         // Blue/green: a definition that is not (or no longer) the live one must not write (TRB_FENCED, retried).
         await assertWritable(store, view);
         const started = performance.now();
-        if (writes.length > 0) await collection.bulkWrite(writes);
+        if (writes.length > 0 && !patched) await collection.bulkWrite(writes);
+        if (writes.length > 0 && patched) assertNoPatchRace(view.name, writes, existing, Object.keys(view.key), await collection.bulkWrite(guardedWrites(writes, existing, Object.keys(view.key))));
         // After the views: a lineage record never names a write that did not happen.
         await Promise.all([
           errors.length > 0 ? store.collection(options.errorsCollection).bulkWrite(errors) : undefined,

@@ -13,6 +13,7 @@ import type { Row } from '../cdc/change-event.js';
 import type { Projection } from '../projection/projection.js';
 import type { RecordState } from '../projection/metadata.js';
 import { definitionVersion } from './definition-version.js';
+import { compilePatches, type AnyPatchRule, type CompiledPatch } from './patch.js';
 import { nodes, relationTree, type Includes, type RelationNode, type ResolvedIncludes } from './relations.js';
 
 export type MapInput<B extends object, I extends Includes> = { readonly base: B } & ResolvedIncludes<I>;
@@ -73,6 +74,8 @@ export interface SingleViewOptions<B extends object, I extends Includes, SV exte
   readonly strategies?: Readonly<Record<string, ManualStrategy>>;
   /** Aggregations of one key retried through the sv-trigger topic before dead-lettering (default 5). */
   readonly maxAttempts?: number;
+  /** Fields of the view that come from one related projection, updated in place when it changes (patch.ts). */
+  readonly patch?: readonly AnyPatchRule[];
   /** Record the trigger of each aggregation in `<view>-lineage`, for `tributary explain` (default true; one bulk write per batch). */
   readonly lineage?: boolean;
   /** Names this definition for blue/green refreshes (default: a fingerprint of the declaration, see definition-version.ts). */
@@ -96,6 +99,8 @@ export interface SingleView<SV extends object = object> {
   readonly projections: readonly Projection<object>[];
   /** Which definition this is (`version`, or a fingerprint): blue/green refreshes fence writers by it. */
   readonly version: string;
+  /** The patch rules, checked against the include tree. */
+  readonly patches: readonly CompiledPatch[];
   readonly __view?: SV;
 }
 
@@ -113,7 +118,8 @@ export function singleView<B extends object, I extends Includes, SV extends obje
   const key = options.key ?? Object.fromEntries(options.base.primaryKey.map((k) => [k, k]));
   const projections = [...new Map(nodes(tree).map((n) => [n.projection.name, n.projection])).values()];
   const version = definitionVersion({ ...options, key }, tree);
-  return { kind: 'single-view', name: options.name, options: options as unknown as ViewDefinition, tree, key, projections, version };
+  const patches = compilePatches({ name: options.name, tree }, options.patch ?? []);
+  return { kind: 'single-view', name: options.name, options: options as unknown as ViewDefinition, tree, key, projections, version, patches };
 }
 
 /** The view key of a base document, or null when a key field is missing. */

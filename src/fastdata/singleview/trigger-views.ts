@@ -15,8 +15,9 @@ import { readPrUpdate, type ReadPrUpdate } from '../projection/pr-update.js';
 import { SV_TRIGGER_HEADERS, type SvTrigger } from './events.js';
 import type { SingleView } from './single-view.js';
 import { affectedKeysWithCause } from './strategy.js';
+import { patchViews, type PatchEventOptions } from './patch-views.js';
 
-export function triggerViews(view: SingleView): Operator<AnyRecord, StreamRecord<Row, SvTrigger>> {
+export function triggerViews(view: SingleView, options: PatchEventOptions = {}): Operator<AnyRecord, StreamRecord<Row, SvTrigger>> {
   return defineOperator({ name: 'triggerViews', kind: 'transform' }, (context) => (source) =>
     source.pipe(
       toArray(),
@@ -32,10 +33,12 @@ export function triggerViews(view: SingleView): Operator<AnyRecord, StreamRecord
         }
         if (changes.length === 0) return [];
         if (!context.store) throw new TributaryError('TRB_CONFIG', `single view '${view.name}' needs a document store`);
-        const affected = await affectedKeysWithCause(view, changes, context.store);
+        // Patch rules first: what they cover is updated in place, the rest is re-aggregated (patch.ts).
+        const rest = view.patches.length > 0 ? await patchViews(view, changes, context, options, ingestionKafkaInfo) : changes;
+        const affected = await affectedKeysWithCause(view, rest, context.store);
         // Triggers are de-duplicated per batch; each names the newest change of the batch that affects its key.
         return affected.map(({ key, cause }) => {
-          const change = changes[cause] as (typeof changes)[number];
+          const change = rest[cause] as (typeof changes)[number];
           return derive(change.record, {
             key,
             value: {

@@ -13,6 +13,7 @@ import { TributaryError } from '../../errors.js';
 import type { BulkWriteResult, Collection, Document, DocumentStore, Filter, FindOptions, IndexSpec, WriteOperation } from '../types.js';
 import { CollectionIndexes, type DocId } from './indexes.js';
 import { compileFilter, compileProjection, compileSort, type Matcher } from './query.js';
+import { positionallyUpdated } from './positional.js';
 import { insertedDocument, refused, replacementDocument, updatedDocument } from './update.js';
 import { canonicalKey, cloneDocument, isPlainObject, type PlainObject } from './values.js';
 
@@ -94,6 +95,18 @@ class MemoryCollection implements Collection {
 
   private apply(state: CollectionState, operation: WriteOperation, result: { -readonly [K in keyof BulkWriteResult]: number }): void {
     const matches = compileFilter(operation.filter);
+    if (operation.kind === 'updateMany') {
+      for (const [id, document] of [...matching(state, operation.filter, matches)]) {
+        const next = positionallyUpdated(document, operation.set, operation.arrayFilters ?? []);
+        this.checkUnique(state, next, id);
+        state.indexes.remove(id, document);
+        state.documents.set(id, next);
+        state.indexes.add(id, next);
+        result.matched += 1;
+        if (canonicalKey(document) !== canonicalKey(next)) result.modified += 1;
+      }
+      return;
+    }
     if (operation.kind === 'delete') {
       for (const [id, document] of [...matching(state, operation.filter, matches)]) {
         state.indexes.remove(id, document);

@@ -93,6 +93,8 @@ function toDriverOperation(operation: WriteOperation): AnyBulkWriteOperation {
       return { replaceOne: { filter: operation.filter, replacement: operation.document, upsert: true } };
     case 'delete':
       return { deleteMany: { filter: operation.filter } };
+    case 'updateMany':
+      return { updateMany: { filter: operation.filter, update: { $set: operation.set }, ...(operation.arrayFilters?.length ? { arrayFilters: operation.arrayFilters.map((f) => ({ ...f })) } : {}) } };
   }
 }
 
