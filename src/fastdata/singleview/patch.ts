@@ -7,7 +7,8 @@
  *
  *   pr-update pr_products {sku: T1, name: 'Tea'} (an update, still PUBLIC, sku unchanged)
  *     --> updateMany sv_customers { 'orders.lines.sku': 'T1' }
- *           $set { 'orders.$[].lines.$[e].productName': 'Tea', __internal__patch: {…}, updatedAt }   arrayFilters [{ 'e.sku': 'T1' }]
+ *           $set { 'orders.$[a0].lines.$[a1].productName': 'Tea', __internal__patch: {…}, updatedAt }
+ *           arrayFilters [{ 'a0.lines.sku': 'T1' }, { 'a1.sku': 'T1' }]
  *
  * The declaration is a promise the view's `map` keeps: the projection's documents reach the view
  * only at `at`, each element holding the `match` fields of the document it came from and copying
@@ -68,13 +69,17 @@ export interface CompiledPatch {
   readonly nodes: readonly RelationNode[];
   /** Element field → dotted path to filter views on ('orders.lines.sku'). */
   readonly filterPaths: Readonly<Record<string, string>>;
-  /** Element field → positional path to set ('orders.$[].lines.$[e].productName'). */
+  /** Element field → positional path to set ('orders.$[a0].lines.$[a1].productName'). */
   readonly setPaths: Readonly<Record<string, string>>;
-  /** Element field → path inside the identified element ('sku', 'product.sku'), when `at` walks an array. */
-  readonly elementPaths: Readonly<Record<string, string>> | null;
+  /**
+   * One entry per array `at` walks: its identifier and, per match field, the path inside its elements
+   * ('a0' → 'lines.sku', 'a1' → 'sku'). Every array is filtered, not only the last: an element that
+   * cannot hold the row is never walked (DocumentDB turns `$[]` over an empty inner array with
+   * `$[e]` below into `[null]`; MongoDB would refuse an element missing the inner array).
+   */
+  readonly arrays: ReadonlyArray<{ readonly id: string; readonly paths: Readonly<Record<string, string>> }>;
 }
 
-const ELEMENT = 'e';
 
 export function compilePatches(view: { readonly name: string; readonly tree: RelationNode }, rules: readonly AnyPatchRule[]): CompiledPatch[] {
   return rules.map((rule) => {
@@ -87,17 +92,16 @@ export function compilePatches(view: { readonly name: string; readonly tree: Rel
       if (!m) throw new TributaryError('TRB_TOPOLOGY', `${where}: 'at' segment '${part}' must be a field name, with [] for an array ('orders[].lines[]')`);
       return { name: m[1] as string, array: m[2] === '[]' };
     });
-    const lastArray = segments.map((s) => s.array).lastIndexOf(true);
-    const positional = segments.map((s, i) => (s.array ? `${s.name}.${i === lastArray ? `$[${ELEMENT}]` : '$[]'}` : s.name));
-    const prefix = (parts: string[], field: string) => [...parts, field].join('.');
+    const id = (i: number) => `a${i}`;
+    const positional = segments.map((s, i) => (s.array ? `${s.name}.$[${id(i)}]` : s.name));
     const dotted = segments.map((s) => s.name);
     const fields = (record: Readonly<Record<string, string>>, path: (field: string) => string) => Object.fromEntries(Object.keys(record).map((f) => [f, path(f)]));
     return {
       rule,
       nodes: joined,
-      filterPaths: fields(rule.match, (f) => prefix(dotted, f)),
-      setPaths: fields(rule.set, (f) => prefix(positional, f)),
-      elementPaths: lastArray < 0 ? null : fields(rule.match, (f) => prefix(dotted.slice(lastArray + 1), f)),
+      filterPaths: fields(rule.match, (f) => [...dotted, f].join('.')),
+      setPaths: fields(rule.set, (f) => [...positional, f].join('.')),
+      arrays: segments.flatMap((s, i) => (s.array ? [{ id: id(i), paths: fields(rule.match, (f) => [...dotted.slice(i + 1), f].join('.')) }] : [])),
     };
   });
 }
@@ -166,7 +170,9 @@ export function patchWrite(patch: CompiledPatch, after: Row, stamp: { readonly i
     kind: 'updateMany',
     filter,
     set: { ...set, [PATCH_FIELD]: { id: stamp.id, projection: patch.rule.projection.name, key: primaryKey, at: stamp.at }, updatedAt: stamp.at },
-    ...(patch.elementPaths ? { arrayFilters: [Object.fromEntries(Object.entries(patch.elementPaths).map(([field, path]) => [`${ELEMENT}.${path}`, after[patch.rule.match[field] as string]]))] } : {}),
+    ...(patch.arrays.length > 0
+      ? { arrayFilters: patch.arrays.map((a) => Object.fromEntries(Object.entries(a.paths).map(([field, path]) => [`${a.id}.${path}`, after[patch.rule.match[field] as string]]))) }
+      : {}),
   };
 }
 
