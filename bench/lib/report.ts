@@ -43,6 +43,7 @@ function main(): void {
   const backlog = latest('backlog');
   const serve = latest('serve');
   const passThrough = latest('pass-through');
+  const patchFanout = latest('patch-fanout');
   const rawIngest: number | undefined = fastdata?.['best']?.['ingest']?.['raw'];
   const fixed = ((e2e?.['results'] ?? []) as Json[]).filter((r) => r['mode'] === 'fixed');
   const max = ((e2e?.['results'] ?? []) as Json[]).find((r) => r['mode'] === 'max');
@@ -51,7 +52,7 @@ function main(): void {
   const summary = {
     date: DATE,
     run: RUN ?? null,
-    files: [fastdata, e2e, kc, backlog, serve, passThrough].filter(Boolean).map((x) => x?.['file']),
+    files: [fastdata, e2e, kc, backlog, serve, passThrough, patchFanout].filter(Boolean).map((x) => x?.['file']),
     rawIngestCeiling: rawIngest,
     ingest: { tributary: fastdata?.['best']?.['ingest']?.['tributary'], ratio: fastdata?.['ratios']?.['ingest'] },
     views: fastdata?.['best']?.['views'],
@@ -60,6 +61,7 @@ function main(): void {
     backlog: ((backlog?.['results'] ?? (backlog?.['result'] ? [backlog['result']] : [])) as Json[]).map((b) => ({ ...b, samples: undefined })),
     serve: serve?.['best'] ? { ratio: serve['ratio'] } : undefined,
     passThrough: passThrough?.['best'],
+    patchFanout: patchFanout ? { results: patchFanout['results'], ratios: patchFanout['ratios'] } : undefined,
   };
   writeFileSync(path.join(RESULTS, `${DATE}.json`), `${JSON.stringify(summary, null, 2)}\n`);
 
@@ -91,6 +93,10 @@ function main(): void {
     })() : []),
     ...((backlog?.['results'] ?? (backlog?.['result'] ? [backlog['result']] : [])) as Json[]).map((b) => `| memory catching up on ${n(b['backlog'])} waiting events, heap ${b['heap'] ?? 'Node default'} (bench/backlog.ts) | — | peak RSS ${b['peakRssMiB']} MiB (target < 300), trend ${b['slopeSecondHalfMiBPerMinute']} MiB/min over the second half; ${n(b['processed'])} events in ${b['seconds']} s | — |`),
     ...(serve?.['ratio'] !== undefined ? [`| read API: GET ?_l=200 vs find().limit(200) (bench/serve.ts) | — | — | ${serve['ratio']} |`] : []),
+    ...(patchFanout ? (() => {
+      const [store, patch, reaggregate] = patchFanout['results'] as Json[];
+      return [`| one product renamed, held by ${n(patch?.['views'])} views: until all show it (bench/patch-fanout.ts) | re-aggregation: ${n(reaggregate?.['allUpdatedMs'])} ms (store work alone ${n(store?.['reaggregateMs'])} ms) | patch: ${n(patch?.['allUpdatedMs'])} ms (store work alone ${n(store?.['patchMs'])} ms) | ${patchFanout['ratios']?.['endToEndReaggregateVsPatch']}× faster |`];
+    })() : []),
     ...(passThrough?.['best'] ? [`| pass-through, 1 KiB records (bench/pass-through.ts) | ${n(passThrough['best']['raw']?.['recordsPerSecond'])} records/s | ${n(passThrough['best']['tributary']?.['recordsPerSecond'])} records/s | ${passThrough['best']['ratio']} |`] : []),
     '',
     'Published figures, for scale (other hardware and workloads):',
