@@ -1,6 +1,8 @@
 export { topology, Topology, Stream } from './topology.js';
-export type { ErrorDecision, ErrorPolicy, RecordFailure, RetryOptions, StreamDefinition, StreamOptions } from './topology.js';
-export type { SubTopologyDescription, TopologyDescription } from './describe.js';
+export type { Branches, PipelineSegment, SegmentInput, SplitBranch, StreamDefinition, StreamOptions } from './topology.js';
+export { ERROR_DECISIONS } from './policy.js';
+export type { ErrorDecision, ErrorPolicy, RecordFailure, RetryOptions } from './policy.js';
+export type { SegmentDescription, SubTopologyDescription, TopologyDescription } from './describe.js';
 export type { KeyValue, RecordOrigin, StreamRecord } from './record.js';
 export * from './operators/index.js';
 export * from './serdes/index.js';
