@@ -6,6 +6,7 @@
  *   CDC records of a partition batch  --writeProjection(pr_customers)-->  pr-update records keyed by primary key
  *                                     ~~> one bulkWrite on collection pr_customers
  */
+import { CDC_SKIPPED_TOTAL, STALE_EVENTS_TOTAL } from '../../ops/metric-names.js';
 import { defineBatchOperator } from '../../stream/operators/batch.js';
 import type { Operator } from '../../stream/operators/define.js';
 import { derive, type AnyRecord, type StreamRecord } from '../../stream/record.js';
@@ -48,7 +49,7 @@ export function writeProjection(p: Projection<object>, options: WriteProjectionO
     decode(record, io) {
       const out = keyedChanges(p, record);
       if (!('skip' in out)) return out;
-      io.metrics?.cdcSkipped(io.stream, out.skip);
+      io.metrics?.count(CDC_SKIPPED_TOTAL, { stream: io.stream, reason: out.skip });
       options.onSkip?.(out.skip);
       return undefined;
     },
@@ -73,7 +74,7 @@ export function writeProjection(p: Projection<object>, options: WriteProjectionO
       const priorBefore = attempts.remember(records, stored, keys.keys());
       const at = now();
       const plan = planBatch(changes, stored, { deleteMode: p.options.deleteMode ?? 'soft', now: at, priorBefore });
-      io.metrics?.staleEvents(p.name, plan.stale);
+      io.metrics?.count(STALE_EVENTS_TOTAL, { projection: p.name }, plan.stale);
       const after = plan.changes.map((c) => [keyString(c.key), c.after] as const);
       attempts.planned(records, after);
       try {

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TributaryError } from '../../errors.js';
+import { END_TO_END_LATENCY_SECONDS, SINGLE_VIEWS_TOTAL } from '../../ops/metric-names.js';
 import { defineBatchOperator } from '../../stream/operators/batch.js';
 import type { Operator, OperatorOutput } from '../../stream/operators/define.js';
 import type { AnyRecord } from '../../stream/record.js';
@@ -116,8 +117,8 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
       await io.write(options.errorsCollection, errors);
       const written = Date.now();
       for (const u of updates) {
-        io.metrics?.singleViews(view.name, u.type);
-        io.metrics?.endToEnd(view.name, (written - u.record.timestamp) / 1000);
+        io.metrics?.count(SINGLE_VIEWS_TOTAL, { view: view.name, operation: u.type });
+        io.metrics?.observe(END_TO_END_LATENCY_SECONDS, { view: view.name }, Math.max(0, (written - u.record.timestamp) / 1000));
       }
 
       if (svUpdate && svUpdateTopic) {

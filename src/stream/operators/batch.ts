@@ -15,7 +15,7 @@
  */
 import { mergeMap, toArray } from 'rxjs';
 import { TributaryError, type ErrorCode } from '../../errors.js';
-import type { Metrics } from '../../ops/metrics.js';
+import type { MetricsSink } from '../../ops/metrics.js';
 import type { DocumentStore, WriteOperation } from '../../store/types.js';
 import type { AnyRecord } from '../record.js';
 import type { SchemaRegistryClient } from '../serdes/registry.js';
@@ -29,8 +29,8 @@ export interface BatchIO {
   /** The document store; present whenever the operator declared `needs.store` (checked at start). */
   readonly store: DocumentStore;
   readonly registry?: SchemaRegistryClient;
-  /** The runtime's metrics, for domain counters (absent when the operator runs standalone). */
-  readonly metrics?: Metrics;
+  /** Where the operator counts its own metrics (absent when it runs standalone). */
+  readonly metrics?: MetricsSink;
   /** One bulk write to a declared collection, timed for metrics; no call for no operations. */
   write(collection: string, operations: readonly WriteOperation[]): Promise<void>;
   /** Queues a record for a declared topic; it is produced with the batch, before the commit. */

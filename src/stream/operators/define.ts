@@ -16,7 +16,7 @@ import type { AnyRecord } from '../record.js';
 import type { OutgoingMessage } from '../transport/types.js';
 import type { SchemaRegistryClient } from '../serdes/registry.js';
 import type { DocumentStore } from '../../store/types.js';
-import type { Metrics } from '../../ops/metrics.js';
+import type { MetricsSink } from '../../ops/metrics.js';
 
 export type OperatorKind = 'transform' | 'filter' | 'effect' | 'sink';
 
@@ -57,8 +57,8 @@ export interface OperatorContext {
   emit(message: OutgoingMessage): void;
   /** Reports time spent writing to a collection (for metrics). */
   observeStoreWrite(collection: string, seconds: number): void;
-  /** The runtime's metrics, for operators that report domain counters (absent when standalone). */
-  readonly metrics?: Metrics;
+  /** Where operators count their own metrics (declared in metric-names.ts; absent when standalone). */
+  readonly metrics?: MetricsSink;
 }
 
 export type Operator<A, B> = OperatorFunction<A, B> & {

@@ -5,7 +5,7 @@
  *
  *   describe().toJSON()  --topologyGraph-->  { nodes: [{ id: 'topic:crm.customers', kind: 'topic', x, y }, …], edges: [{ from, to, kind }] }
  */
-import type { SubTopologyDescription } from '../../stream/describe.js';
+import type { SubTopologyDescription } from '../stream/describe.js';
 
 export type NodeKind = 'topic' | 'stream' | 'collection' | 'dlq';
 export type EdgeKind = 'consume' | 'produce' | 'write' | 'dead-letter';
