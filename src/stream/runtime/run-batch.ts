@@ -16,6 +16,7 @@ import type { SerdeContext } from '../serdes/types.js';
 import type { OutgoingMessage, RawBatch } from '../transport/types.js';
 import { deadLetter } from './dead-letter.js';
 import { pipeline } from './pipeline.js';
+import { underPolicy } from './plain-operator.js';
 
 export interface BatchDeps {
   readonly definition: StreamDefinition;
@@ -105,7 +106,8 @@ export async function runBatch(batch: RawBatch, deps: BatchDeps): Promise<Outgoi
     }
   }
 
-  const run = pipeline(definition, records, context, (op) => (isOperator(op) ? op.build(context) : op));
+  // Tributary operators apply the policy per record themselves; plain RxJS operators get it from underPolicy.
+  const run = pipeline(definition, records, context, (op) => (isOperator(op) ? op.build(context) : underPolicy(op, context)));
   await lastValueFrom(run.pipe(ignoreElements()), { defaultValue: undefined });
   return outputs;
 }
