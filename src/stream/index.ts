@@ -7,6 +7,8 @@ export type { KeyValue, RecordOrigin, StreamRecord } from './record.js';
 export * from './operators/index.js';
 export * from './serdes/index.js';
 export { runTopology } from './runtime/runner.js';
+export { systemClock, virtualClock } from './runtime/clock.js';
+export type { Clock, VirtualClock } from './runtime/clock.js';
 export type { RunningTopology, RunOptions, StreamStatus } from './runtime/runner.js';
 export { DEAD_LETTER_HEADERS } from './runtime/dead-letter.js';
 export { kafkaTransport } from './transport/kafka/kafka-transport.js';

@@ -33,7 +33,6 @@ export function projectionMemory(p: Projection<object>): ProjectionMemory {
 }
 
 export function writeProjection(p: Projection<object>, options: WriteProjectionOptions = {}): Operator<AnyRecord, StreamRecord<Row, PrUpdate>> {
-  const now = options.now ?? (() => new Date());
   const memory = options.memory ?? projectionMemory(p);
   const prContext = {
     projection: p.name,
@@ -72,7 +71,7 @@ export function writeProjection(p: Projection<object>, options: WriteProjectionO
       const stored = unknown.length > 0 ? await storedByKey(io.store.collection(p.name), p.primaryKey, unknown) : new Map<string, Row>();
       for (const [k, doc] of cached) if (doc !== null) stored.set(k, doc);
       const priorBefore = attempts.remember(records, stored, keys.keys());
-      const at = now();
+      const at = options.now?.() ?? new Date(io.now());
       const plan = planBatch(changes, stored, { deleteMode: p.options.deleteMode ?? 'soft', now: at, priorBefore });
       io.metrics?.count(STALE_EVENTS_TOTAL, { projection: p.name }, plan.stale);
       const after = plan.changes.map((c) => [keyString(c.key), c.after] as const);

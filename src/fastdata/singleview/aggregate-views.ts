@@ -45,7 +45,6 @@ interface ViewUpdate {
 }
 
 export function aggregateViews(view: SingleView, options: AggregateOptions): Operator<AnyRecord, AnyRecord> {
-  const now = options.now ?? (() => new Date());
   const maxAttempts = view.options.maxAttempts ?? 5;
   const events = options.events ?? new EventSerdes(options.eventFormat);
   const svUpdate = view.options.svUpdate === false ? null : (view.options.svUpdate ?? {});
@@ -76,7 +75,7 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
       // Independent reads, run together: on FerretDB each query costs ~8 ms whatever its size, and
       // the aggregate stage's latency is a chain of them (bench/end-to-end.ts profile).
       const [existing, outcomes] = await Promise.all([storedByKey(io.store.collection(view.name), Object.keys(view.key), keys), assemble(view, keys, io.store)]);
-      const at = now();
+      const at = options.now?.() ?? new Date(io.now());
       const writes: WriteOperation[] = [];
       const errors: WriteOperation[] = [];
       const updates: ViewUpdate[] = [];
@@ -115,7 +114,7 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
       }
       await io.write(view.name, writes);
       await io.write(options.errorsCollection, errors);
-      const written = Date.now();
+      const written = io.now();
       for (const u of updates) {
         io.metrics?.count(SINGLE_VIEWS_TOTAL, { view: view.name, operation: u.type });
         io.metrics?.observe(END_TO_END_LATENCY_SECONDS, { view: view.name }, Math.max(0, (written - u.record.timestamp) / 1000));

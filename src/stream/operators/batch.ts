@@ -35,6 +35,8 @@ export interface BatchIO {
   write(collection: string, operations: readonly WriteOperation[]): Promise<void>;
   /** Queues a record for a declared topic; it is produced with the batch, before the commit. */
   emit(message: OutgoingMessage): void;
+  /** The run's clock, in ms since the epoch (for timestamps written into documents and events). */
+  now(): number;
   /** Serialises a value for a topic with the run's registry (Avro serdes need it). */
   serialize<T>(serde: Serde<T>, topic: string, value: T): Buffer | null | Promise<Buffer | null>;
   /** Sends one record through the stream's error policy (it is then left out of the batch's work). */
@@ -111,6 +113,7 @@ function batchIO(info: OperatorInfo, context: OperatorContext, collections: Read
       context.observeStoreWrite(collection, (performance.now() - started) / 1000);
     },
     emit: (message) => context.emit(message),
+    now: () => context.now(),
     serialize: (serde, topic, value) => serde.serialize(value, { topic, part: 'value', ...(context.registry ? { registry: context.registry } : {}) }),
     reject: (record, error, errorCode) => context.reject(record, error, errorCode),
   };

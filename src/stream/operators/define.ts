@@ -55,6 +55,8 @@ export interface OperatorContext {
   reject(record: AnyRecord, error: unknown, code: ErrorCode): void;
   /** Queues a record for the batch's single produce call (sent before the commit). */
   emit(message: OutgoingMessage): void;
+  /** The run's clock, in ms since the epoch (virtual under a TestDriver given a virtual clock). */
+  now(): number;
   /** Reports time spent writing to a collection (for metrics). */
   observeStoreWrite(collection: string, seconds: number): void;
   /** Where operators count their own metrics (declared in metric-names.ts; absent when standalone). */
@@ -75,6 +77,7 @@ export const standaloneContext: OperatorContext = {
   emit() {
     throw toTributaryError(new Error('sinks need a runtime (run the topology or use the TestDriver)'), 'TRB_TOPOLOGY');
   },
+  now: () => Date.now(),
   observeStoreWrite() {},
 };
 

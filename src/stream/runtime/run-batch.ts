@@ -14,12 +14,14 @@ import { ORIGIN, originOf, type AnyRecord, type RecordOrigin } from '../record.j
 import type { SchemaRegistryClient } from '../serdes/registry.js';
 import type { SerdeContext } from '../serdes/types.js';
 import type { OutgoingMessage, RawBatch } from '../transport/types.js';
+import type { Clock } from './clock.js';
 import { deadLetter } from './dead-letter.js';
 import { pipeline } from './pipeline.js';
 import { underPolicy } from './plain-operator.js';
 
 export interface BatchDeps {
   readonly definition: StreamDefinition;
+  readonly clock: Clock;
   readonly registry?: SchemaRegistryClient;
   readonly store?: DocumentStore;
   readonly metrics: Metrics;
@@ -69,6 +71,7 @@ export async function runBatch(batch: RawBatch, deps: BatchDeps): Promise<Outgoi
       }
       outputs.push(message);
     },
+    now: () => deps.clock.now(),
     observeStoreWrite: (collection, seconds) => metrics.storeWrite(definition.name, collection, seconds),
     metrics,
   };

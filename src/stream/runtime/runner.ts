@@ -15,6 +15,7 @@ import type { SchemaRegistryClient } from '../serdes/registry.js';
 import type { Topology } from '../topology.js';
 import type { ConsumerOptions, TransactionalProducer, Transport } from '../transport/types.js';
 import { health, lag, readiness, setPaused, status, targets, type PartitionLag, type StreamStatus } from './controls.js';
+import { systemClock, type Clock } from './clock.js';
 import { checkRequirements } from './requirements.js';
 import { startStream, type RunResources, type StreamState } from './stream-runner.js';
 
@@ -38,6 +39,8 @@ export interface RunOptions {
    * during an initial load, as Fast Data starts its single-view creators paused. `resume()` starts them.
    */
   readonly startPaused?: boolean | readonly string[];
+  /** The clock retries wait on and operators stamp documents with (default: the wall clock; tests: `virtualClock()`). */
+  readonly clock?: Clock;
 }
 
 export interface RunningTopology {
@@ -136,6 +139,7 @@ function openRun(options: RunOptions, logger: Logger) {
         metrics,
         logger,
         maxMessageBytes: options.maxMessageBytes ?? 1_000_000,
+        clock: options.clock ?? systemClock,
         ...(options.registry ? { registry: options.registry } : {}),
         ...(options.store ? { store: options.store } : {}),
         ...(options.consumer ? { consumer: options.consumer } : {}),

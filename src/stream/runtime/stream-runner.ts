@@ -12,6 +12,7 @@ import type { DocumentStore } from '../../store/types.js';
 import type { StreamDefinition } from '../definition.js';
 import type { SchemaRegistryClient } from '../serdes/registry.js';
 import type { ConsumerOptions, RawBatch, TransactionalProducer, Transport, TransportConsumer, TransportProducer } from '../transport/types.js';
+import type { Clock } from './clock.js';
 import { processLane, type LaneDeps } from './lane.js';
 import { sleepWhile } from './retry.js';
 
@@ -37,6 +38,7 @@ export interface RunResources {
   readonly registry?: SchemaRegistryClient;
   readonly store?: DocumentStore;
   readonly maxMessageBytes: number;
+  readonly clock: Clock;
   readonly consumer?: Partial<Omit<ConsumerOptions, 'groupId' | 'topics' | 'fromBeginning'>>;
   /** One transactional producer per exactly-once partition, opened on first use. */
   transactional(id: string): Promise<TransactionalProducer>;
@@ -100,6 +102,7 @@ function laneDeps(state: StreamState, run: RunResources, batch: RawBatch, log: L
   const { definition, consumer } = state;
   return {
     definition,
+    clock: run.clock,
     metrics: run.metrics,
     producer: run.producer,
     maxMessageBytes: run.maxMessageBytes,
