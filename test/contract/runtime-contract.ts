@@ -191,6 +191,12 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
         peek(() => void processed++),
         toTopic(output, { key: string(), value: json<{ n: number }>() }),
       );
+      // A control stream on the same input that is never paused: once it has processed a wave, a
+      // running stream had every chance to process it too, so "nothing processed" is a real check.
+      let seenByControl = 0;
+      const control = topology(uniqueName('rt-pause-control'));
+      control.stream(input, { key: string(), value: json<{ n: number }>() }).pipe(peek(() => void seenByControl++));
+      await s.start(control);
       const { running } = await s.start(top);
       await s.env.produce(wave(0));
       await s.output(output, 30);
@@ -200,7 +206,8 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       assert.throws(() => running.pause('nothing'), (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG');
       const before = processed;
       await s.env.produce(wave(30));
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await waitFor('the control stream to process the second wave', () => seenByControl >= 60, { timeoutMs: 60_000, detail: () => seenByControl });
+      await s.committed(control.streams()[0]!.groupId, input);
       assert.equal(processed, before, 'nothing processed while paused');
       const [status] = running.status();
       assert.equal(status?.pausedByOperator, true);
@@ -218,9 +225,12 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       const copy = uniqueName('rt-pause-copy');
       await s.createTopics({ [copy]: 1 });
       second.stream(input, { key: string(), value: json<{ n: number }>() }).pipe(toTopic(copy, { key: string(), value: json<{ n: number }>() }));
-      const started = await s.start(second, s.env.transport(), { startPaused: true });
+      let seenBySecondControl = 0;
+      const secondControl = topology(uniqueName('rt-paused-start-control'));
+      secondControl.stream(input, { key: string(), value: json<{ n: number }>() }).pipe(peek(() => void seenBySecondControl++));
+      const [started] = await Promise.all([s.start(second, s.env.transport(), { startPaused: true }), s.start(secondControl)]);
       await waitFor('the paused stream to join its group', () => started.running.status()[0]?.state === 'running', { timeoutMs: 60_000 });
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await waitFor('a control stream started with it to process all 60 records', () => seenBySecondControl >= 60, { timeoutMs: 60_000, detail: () => seenBySecondControl });
       assert.equal((await s.env.read(copy)).length, 0, 'started paused: nothing processed');
       started.running.resume('*');
       assert.equal((await s.output(copy, 60)).length, 60);

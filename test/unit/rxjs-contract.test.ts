@@ -14,7 +14,7 @@ import { json, string } from '../../src/stream/serdes/index.js';
 import { topology } from '../../src/stream/topology.js';
 import { TestDriver } from '../../src/testing/test-driver.js';
 
-type R = StreamRecord<string, { n: number }>;
+type R = StreamRecord<string | null, { n: number }>;
 const serdes = { key: string(), value: json<{ n: number }>() };
 const numbers = (...ns: number[]) => ns.map((n) => ({ key: `k${n}`, value: { n } }));
 const out = () => toTopic('out', { key: string(), value: json<{ n: number }>() });
