@@ -84,10 +84,10 @@ export class TributaryError extends Error {
 /**
  * Whether a record's failure is not the record's fault, so it must never be dead-lettered: a
  * transient fault (retriable: the batch is tried again) or a setup error (TRB_CONFIG, e.g. Avro with
- * no registry: the partition stops).
+ * no registry; TRB_TOPOLOGY, e.g. an operator writing where it did not declare: the partition stops).
  */
 export function failsTheBatch(error: unknown): error is TributaryError {
-  return isTributaryError(error) && (error.retriable || error.code === 'TRB_CONFIG');
+  return isTributaryError(error) && (error.retriable || error.code === 'TRB_CONFIG' || error.code === 'TRB_TOPOLOGY');
 }
 
 export function isTributaryError(error: unknown): error is TributaryError {

@@ -12,8 +12,8 @@ export type { Includes, Relation, RelationOptions, Resolved } from './singleview
 export { singleView } from './singleview/single-view.js';
 export type { ManualStrategy, MapInput, SingleView, SingleViewOptions, SvUpdateOptions } from './singleview/single-view.js';
 export type { SvTrigger } from './singleview/events.js';
-export { fastData } from './fast-data.js';
-export type { FastDataOptions, FastDataTopology } from './fast-data.js';
+export { FAST_DATA_STAGES, fastData, FastDataTopology } from './fast-data.js';
+export type { FastDataDeclarations, FastDataOptions, FastDataStage, FastDataTopics } from './fast-data.js';
 export { refreshSingleView } from './refresh/refresh-view.js';
 export type { RefreshOptions, RefreshProgress, RefreshResult } from './refresh/refresh-view.js';
 export { fileCheckpoint, memoryCheckpoint } from './refresh/checkpoint.js';

@@ -4,7 +4,7 @@
  */
 export * from './metric-names.js';
 export { Metrics, createMetrics } from './metrics.js';
-export type { MetricsOptions } from './metrics.js';
+export type { CounterName, HistogramName, MetricLabels, MetricSample, MetricsOptions, MetricsSink, MetricsSource } from './metrics.js';
 export { DEFAULT_OPS_HOST, DEFAULT_OPS_PORT, startOpsServer } from './http-server.js';
 export type { HealthReport, OpsRoute, OpsRouteRequest, OpsRouteResponse, OpsServer, OpsServerOptions } from './http-server.js';
 export { DEFAULT_REDACT_PATHS, createLogger, kafkajsLogCreator, kafkajsLogLevel } from './logger.js';

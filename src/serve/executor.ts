@@ -1,13 +1,15 @@
 /**
- * Runs a validated read plan against the store. On a MongoDB-wire store (MongoDB, FerretDB) the
- * whole filter, sort, skip and limit are sent to the server. The embedded memory store only
- * understands the pipeline's flat filters, so there the plan is evaluated in process with the
- * same semantics (see query/match.ts); it is a development and test store, not a serving one.
+ * Runs a validated read plan against the store. A store whose server evaluates queries
+ * (`capabilities().serverQueries`: MongoDB, FerretDB) gets the whole filter, sort, skip and limit.
+ * One that only understands the pipeline's flat filters (the embedded memory store) has the plan
+ * evaluated in process by the memory store's own matcher (store/memory/match.ts, vocabulary 'query'); it is a development and test
+ * store, not a serving one.
  */
 import type { Document, DocumentStore, FindOptions } from '../store/types.js';
+import { compileMatcher } from '../store/memory/match.js';
 import { compileProjection, compileSort } from '../store/memory/query.js';
-import { compileMatcher } from './query/match.js';
 import type { SortSpec } from './query/cursor.js';
+import { storeCapabilities } from './capabilities.js';
 
 export interface FindPlan {
   readonly filter: Record<string, unknown>;
@@ -23,7 +25,12 @@ export interface ReadExecutor {
 }
 
 export function executorFor(store: DocumentStore): ReadExecutor {
-  return store.kind === 'memory' ? inProcess(store) : pushdown(store);
+  const capabilities = storeCapabilities(store);
+  const chosen = async () => ((await capabilities()).serverQueries ? pushdown(store) : inProcess(store));
+  return {
+    find: async (collection, plan) => (await chosen()).find(collection, plan),
+    count: async (collection, filter) => (await chosen()).count(collection, filter),
+  };
 }
 
 function pushdown(store: DocumentStore): ReadExecutor {
@@ -42,7 +49,7 @@ function pushdown(store: DocumentStore): ReadExecutor {
 
 function inProcess(store: DocumentStore): ReadExecutor {
   const matching = async (collection: string, filter: Record<string, unknown>) => {
-    const matcher = compileMatcher(filter);
+    const matcher = compileMatcher(filter, 'query');
     return (await store.collection(collection).find({})).filter(matcher);
   };
   return {

@@ -1,10 +1,14 @@
 export { topology, Topology, Stream } from './topology.js';
-export type { ErrorDecision, ErrorPolicy, RecordFailure, RetryOptions, StreamDefinition, StreamOptions } from './topology.js';
-export type { SubTopologyDescription, TopologyDescription } from './describe.js';
+export type { Branches, PipelineSegment, SegmentInput, SplitBranch, StreamDefinition, StreamOptions } from './topology.js';
+export { ERROR_DECISIONS } from './policy.js';
+export type { ErrorDecision, ErrorPolicy, RecordFailure, RetryOptions } from './policy.js';
+export type { SegmentDescription, SubTopologyDescription, TopologyDescription } from './describe.js';
 export type { KeyValue, RecordOrigin, StreamRecord } from './record.js';
 export * from './operators/index.js';
 export * from './serdes/index.js';
 export { runTopology } from './runtime/runner.js';
+export { systemClock, virtualClock } from './runtime/clock.js';
+export type { Clock, VirtualClock } from './runtime/clock.js';
 export type { RunningTopology, RunOptions, StreamStatus } from './runtime/runner.js';
 export { DEAD_LETTER_HEADERS } from './runtime/dead-letter.js';
 export { kafkaTransport } from './transport/kafka/kafka-transport.js';

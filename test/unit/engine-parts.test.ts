@@ -113,7 +113,7 @@ describe('mapAsync', () => {
       inFlight--;
       return { key: r.key, value: r.value };
     });
-    const context = { stream: 's', keyConcurrency: 3, reject: () => undefined, emit: () => undefined, observeStoreWrite: () => undefined };
+    const context = { stream: 's', keyConcurrency: 3, reject: () => undefined, emit: () => undefined, now: () => 0, observeStoreWrite: () => undefined };
     const input = Array.from({ length: 60 }, (_, i) => rec(`k${i % 4}`, i));
     const out = await lastValueFrom(from(input).pipe(op.build(context), toArray()));
     assert.equal(out.length, 60);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ObjectId } from 'mongodb';
 import { buildEndpoints, parseParams, parseQ, type Endpoint } from '../../src/index.js';
 import { afterFilter, decodeCursor, encodeCursor } from '../../src/serve/query/cursor.js';
-import { compileMatcher } from '../../src/serve/query/match.js';
+import { compileMatcher } from '../../src/store/memory/match.js';
 import { csvCell, exportFormat } from '../../src/serve/export.js';
 import topology from '../../topologies/customer-360.js';
 

@@ -1,5 +1,5 @@
 import { TributaryError } from '../../errors.js';
-import { graphDot, topologyGraph } from '../../ops/dashboard/index.js';
+import { graphDot, topologyGraph } from '../../dashboard/index.js';
 import { loadTopology } from '../load-topology.js';
 
 export const describeHelp = `Usage: tributary describe <topology-file> [--format text|mermaid|json]

@@ -10,7 +10,7 @@ import { kafkaTransport } from '../../stream/transport/kafka/kafka-transport.js'
 import { loadConfig, redactedConfig, type ConfigSource } from '../config.js';
 import { kafkaSecurityOptions } from '../security-config.js';
 import { loadTopology } from '../load-topology.js';
-import { createDashboard } from '../../ops/dashboard/index.js';
+import { createDashboard } from '../../dashboard/index.js';
 import { controlRoutes } from './control.js';
 
 export const runHelp = `Usage: tributary run <topology-file> [options]

@@ -10,7 +10,7 @@
  * place): it is sized for tests and demos, not for production volumes.
  */
 import { TributaryError } from '../../errors.js';
-import type { BulkWriteResult, Collection, Document, DocumentStore, Filter, FindOptions, IndexSpec, WriteOperation } from '../types.js';
+import { BASIC_CAPABILITIES, type BulkWriteResult, type Collection, type Document, type DocumentStore, type Filter, type FindOptions, type IndexSpec, type StoreCapabilities, type WriteOperation } from '../types.js';
 import { CollectionIndexes, type DocId } from './indexes.js';
 import { compileFilter, compileProjection, compileSort, type Matcher } from './query.js';
 import { insertedDocument, refused, replacementDocument, updatedDocument } from './update.js';
@@ -192,6 +192,11 @@ export class MemoryDocumentStore implements DocumentStore {
 
   /** Nothing to reach. */
   async connect(): Promise<void> {}
+
+  /** Flat filters only (query.ts), no views. */
+  async capabilities(): Promise<StoreCapabilities> {
+    return BASIC_CAPABILITIES;
+  }
 
   collection(name: string): Collection {
     if (typeof name !== 'string' || name === '' || name.includes('$') || name.includes('\0')) {

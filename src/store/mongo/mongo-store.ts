@@ -24,7 +24,7 @@ import {
   type MongoClientOptions,
 } from 'mongodb';
 import { TributaryError, type ErrorCode } from '../../errors.js';
-import type { BulkWriteResult, Collection, Document, DocumentStore, Filter, FindOptions, IndexSpec, WriteOperation } from '../types.js';
+import type { BulkWriteResult, Collection, Document, DocumentStore, Filter, FindOptions, IndexSpec, StoreCapabilities, WriteOperation } from '../types.js';
 import { clientIsUnusable, isNamespaceNotFound, storeError, withDeadline } from './errors.js';
 
 export { classifyMongoError } from './errors.js';
@@ -281,7 +281,7 @@ export class MongoDocumentStore implements DocumentStore {
 
   /**
    * Creates (or redefines) a read-only MongoDB view `name` over `viewOn` with an aggregation
-   * pipeline. MongoDB only: FerretDB 1.x has no views (the read API checks `writeLimits().server`).
+   * pipeline. MongoDB only: FerretDB 1.x has no views (the read API checks `capabilities().views`).
    */
   async createView(name: string, viewOn: string, pipeline: ReadonlyArray<Record<string, unknown>>): Promise<void> {
     const db = this.#client.db(this.#database);
@@ -294,6 +294,12 @@ export class MongoDocumentStore implements DocumentStore {
       if (error instanceof TributaryError) throw error;
       throw storeError('TRB_STORE_WRITE', `could not create view '${name}'`, error, { collection: name });
     }
+  }
+
+  /** MongoDB and FerretDB evaluate every query on the server; FerretDB 1.x lacks views and answers `$elemMatch` on documents wrongly. */
+  async capabilities(): Promise<StoreCapabilities> {
+    const { server } = await this.writeLimits();
+    return { serverQueries: true, elemMatchOnDocuments: server !== 'ferretdb', views: server === 'mongodb' };
   }
 
   /** Which server this is (MongoDB or FerretDB), asked once; a failed attempt is asked again next time. */
