@@ -1,18 +1,26 @@
 /**
- * The read API against the real MongoDB-wire store (FerretDB 1.24 in CI, MongoDB when MONGODB_URL
- * points at one): the golden requests, and keyset paging while writes run concurrently.
+ * The read API against the real MongoDB-wire store (whatever MONGODB_URL points at: DocumentDB,
+ * FerretDB or MongoDB): the golden requests, hidden columns and signed cursors, the time budget
+ * enforced by the server, and keyset paging while writes run concurrently.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { MongoClient } from 'mongodb';
 import { MongoDocumentStore, createReadApi, type ReadApi } from '../../src/index.js';
 import { createLogger } from '../../src/ops/logger.js';
 import topology from '../../topologies/customer-360.js';
 import { seed, seedOrders } from '../fixtures/serve/data.js';
 import { goldenRequests } from '../fixtures/serve/golden.js';
+import { checkCursors, hiddenColumnRequests, type Inject } from '../fixtures/serve/hidden-columns.js';
 import { allViews, viewRequests } from '../fixtures/serve/views.js';
 import { services, uniqueName } from './services.js';
 
 const logger = createLogger({ level: 'silent' });
+const KEY = 'an-integration-cursor-key-of-32-characters';
+const injector = (api: ReadApi): Inject => async (url, headers = {}) => {
+  const r = await api.app.inject({ url, headers });
+  return { status: r.statusCode, headers: r.headers, body: r.body };
+};
 
 function storeFor(database: string): MongoDocumentStore {
   return new MongoDocumentStore({ url: services.mongoUrl, database, clientOptions: { serverSelectionTimeoutMS: 10_000 } });
@@ -25,7 +33,7 @@ describe('read API on the MongoDB-wire store', () => {
     await store.connect();
     await seed(store);
     await seedOrders(store);
-    api = await createReadApi({ topology, views: allViews, store, logger });
+    api = await createReadApi({ topology, views: allViews, store, logger, cursorKey: KEY });
   });
   after(async () => {
     await api.close();
@@ -33,7 +41,7 @@ describe('read API on the MongoDB-wire store', () => {
     await store.close();
   });
 
-  for (const golden of [...goldenRequests, ...viewRequests]) {
+  for (const golden of [...goldenRequests, ...viewRequests, ...hiddenColumnRequests]) {
     it(golden.name, async () => {
       const ferret = (await store.writeLimits()).server === 'ferretdb';
       const expected = ferret && golden.ferretdb ? golden.ferretdb : golden;
@@ -42,6 +50,18 @@ describe('read API on the MongoDB-wire store', () => {
       expected.check?.({ status: r.statusCode, headers: r.headers, body: r.body });
     });
   }
+
+  it('cursors on the real store: signed, bound, refused when altered; a replica with the same key continues, another key refuses', async () => {
+    const replica = await createReadApi({ topology, views: allViews, store, logger, env: { SERVE_CURSOR_KEY: KEY } });
+    const restarted = await createReadApi({ topology, views: allViews, store, logger, env: {} });
+    try {
+      await checkCursors(injector(api), { inject: injector(replica), sameKey: true });
+      await checkCursors(injector(api), { inject: injector(restarted), sameKey: false });
+    } finally {
+      await replica.close();
+      await restarted.close();
+    }
+  });
 
   it('ACL headers on the real store: GET /:id of a collection and a view, configured header names', async () => {
     const custom = await createReadApi({ topology, views: allViews, store, logger, aclHeaders: { rows: 'x-acl-rows', readColumns: 'x-acl-read-columns' } });
@@ -109,6 +129,43 @@ describe('read API on the MongoDB-wire store', () => {
     assert.equal(seen.length, n, `pages ${pages}, concurrent write rounds ${writes}`);
     assert.equal(new Set(seen).size, n);
     assert.ok(writes > 0, 'writes ran during the walk');
+  });
+});
+
+describe('read API time budget (maxTimeMS) enforced by the real store', () => {
+  const database = uniqueName('serve_budget').replace(/-/g, '_');
+  const store = storeFor(database);
+  const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
+  before(async () => {
+    await store.connect();
+    await client.connect();
+    // 20 000 customers whose names make a backtracking regex engine work per document: far more
+    // than 1 ms of server time for any scan of them (the budget below), whatever the engine.
+    const now = new Date();
+    const docs = Array.from({ length: 20_000 }, (_, i) => ({ customer_id: `b${i}`, name: 'a'.repeat(20), tier: 'gold', __STATE__: 'PUBLIC', createdAt: now, updatedAt: now }));
+    for (let i = 0; i < docs.length; i += 5_000) await client.db(database).collection('pr_customers').insertMany(docs.slice(i, i + 5_000));
+  });
+  after(async () => {
+    await client.db(database).dropDatabase();
+    await client.close();
+    await store.close();
+  });
+
+  it('a query past its budget is stopped by the server and answers 503 TRB_QUERY_TIMEOUT (list, count, export); the store reports TRB_QUERY_TIMEOUT', async () => {
+    const expensive = encodeURIComponent(JSON.stringify({ name: { $regex: '^(a|a)*b$' } }));
+    const api = await createReadApi({ topology, store, logger, cursorKey: KEY, maxTimeMS: 1 });
+    try {
+      for (const url of [`/pr-customers/?_q=${expensive}`, `/pr-customers/count?_q=${expensive}`, `/pr-customers/export?_q=${expensive}`]) {
+        const r = await api.app.inject(url);
+        assert.equal(r.statusCode, 503, `${url}: ${r.body}`);
+        assert.equal((JSON.parse(r.body) as { code: string }).code, 'TRB_QUERY_TIMEOUT', url);
+      }
+    } finally {
+      await api.close();
+    }
+    const failure = await store.collection('pr_customers').count({ name: { $regex: '^(a|a)*b$' } }, { maxTimeMS: 1 }).then(() => undefined, (e: unknown) => e);
+    assert.ok(failure instanceof Error && 'code' in failure && failure.code === 'TRB_QUERY_TIMEOUT', String(failure));
+    assert.equal(await store.collection('pr_customers').count({ customer_id: 'b7' }, { maxTimeMS: 60_000 }), 1, 'a budget that suffices changes nothing');
   });
 });
 
