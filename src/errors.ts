@@ -48,6 +48,12 @@ export const ERROR_CODES = {
   TRB_VIEW_FILTER_TOO_BROAD: { retriable: false, summary: 'view filter on joined fields too broad' },
   /** An on-demand view cannot sort on joined fields (HTTP 400). */
   TRB_VIEW_SORT_UNSUPPORTED: { retriable: false, summary: 'view cannot sort on joined fields' },
+  /** A read request names a column the caller's `acl_read_columns` header hides, in a filter, sort or state selector (HTTP 400). */
+  TRB_COLUMN_HIDDEN: { retriable: false, summary: 'request names a hidden column' },
+  /** A paging cursor (`_after`) was not issued by this read API for this collection and sort, or was altered (HTTP 400). */
+  TRB_CURSOR_INVALID: { retriable: false, summary: 'invalid or foreign cursor' },
+  /** A read query ran past its time budget (`maxTimeMS`) in the store (HTTP 503); the same query will likely time out again. */
+  TRB_QUERY_TIMEOUT: { retriable: false, summary: 'read query exceeded its time budget' },
   /** No representation matches the request's Accept header (HTTP 406). */
   TRB_NOT_ACCEPTABLE: { retriable: false, summary: 'unsupported Accept' },
   /** A service refused our credentials (Kafka SASL, registry basic auth): retrying the same ones will not help. */

@@ -6,7 +6,7 @@ export { parseParams } from './query/params.js';
 export type { ParamOptions, QueryString, ReadHeaders, ReadPlan, RouteKind } from './query/params.js';
 export { parseAclRows, parseQ, FIELD_OPERATORS, LOGICAL_OPERATORS, REFUSED_OPERATORS } from './query/filter-q.js';
 export type { QueryLimits } from './query/filter-q.js';
-export { documentSchema, openApiDocument } from './schema.js';
+export { documentSchema } from './schema.js';
 export { createServeMetrics } from './metrics.js';
 export type { ServeMetrics } from './metrics.js';
 export { view } from './views/view.js';

@@ -28,7 +28,15 @@ export interface IndexSpec {
   readonly unique?: boolean;
 }
 
-export interface FindOptions {
+export interface ReadOptions {
+  /**
+   * Server-side time budget of the read in ms (MongoDB's `maxTimeMS`); absent or 0 = none. A read
+   * past it fails with `TRB_QUERY_TIMEOUT` (not retriable: the same read would run as long again).
+   */
+  readonly maxTimeMS?: number;
+}
+
+export interface FindOptions extends ReadOptions {
   readonly projection?: Readonly<Record<string, 0 | 1>>;
   readonly sort?: Readonly<Record<string, 1 | -1>>;
   readonly limit?: number;
@@ -45,7 +53,7 @@ export interface Collection {
   bulkWrite(operations: readonly WriteOperation[]): Promise<BulkWriteResult>;
   find(filter: Filter, options?: FindOptions): Promise<Document[]>;
   findOne(filter: Filter): Promise<Document | null>;
-  count(filter?: Filter): Promise<number>;
+  count(filter?: Filter, options?: ReadOptions): Promise<number>;
   createIndexes(indexes: readonly IndexSpec[]): Promise<void>;
   drop(): Promise<void>;
 }
