@@ -1,4 +1,6 @@
 /** describe(): a topology as JSON (for tools), text (for people) and Mermaid (for docs). */
+import { TributaryError } from '../errors.js';
+import { isTopicName } from './declaration-checks.js';
 import type { OperatorInfo } from './operators/define.js';
 import type { ErrorPolicy } from './topology.js';
 
@@ -36,7 +38,22 @@ interface DescribableStream {
   operatorInfo: OperatorInfo[];
 }
 
+/**
+ * Declaration check that needs the piped operators: a sink's topic must be a legal Kafka topic name
+ * (else every record would fail at produce time and go to the error policy).
+ */
+function checkSinks(stream: string, operators: readonly OperatorInfo[]): void {
+  for (const o of operators) {
+    if (o.kind === 'sink' && o.targetKind !== 'collection' && o.target !== undefined && !isTopicName(o.target)) {
+      throw new TributaryError('TRB_CONFIG', `stream '${stream}': ${o.name} target ${JSON.stringify(o.target)} is not a topic name: expected 1 to 249 letters, digits, '.', '_' or '-' (Kafka's rule)`, {
+        context: { stream, operator: o.name },
+      });
+    }
+  }
+}
+
 export function describeTopology(name: string, streams: DescribableStream[]): TopologyDescription {
+  for (const s of streams) checkSinks(s.name, s.operatorInfo);
   const subTopologies: SubTopologyDescription[] = streams.map((s, id) => ({
     id,
     name: s.name,

@@ -9,6 +9,7 @@
  */
 import type { OperatorFunction } from 'rxjs';
 import { TributaryError, type ErrorCode } from '../errors.js';
+import { checkGroupId, checkOperators, checkStreamDeclaration } from './declaration-checks.js';
 import { describeTopology, type TopologyDescription } from './describe.js';
 import { isOperator, type OperatorInfo } from './operators/define.js';
 import type { RecordOrigin, StreamRecord } from './record.js';
@@ -99,6 +100,7 @@ export class Stream<R> {
     if (this.#piped) {
       throw new TributaryError('TRB_TOPOLOGY', `stream '${this.definition.name}' is already piped: chain .pipe() calls instead of branching one stream`);
     }
+    checkOperators(this.definition.name, operators);
     this.#piped = true;
     this.definition.operators.push(...(operators as Array<OperatorFunction<unknown, unknown>>));
     return new Stream(this.definition);
@@ -118,9 +120,11 @@ export class Topology {
   stream<K, V>(topics: string | readonly string[], options: StreamOptions<K, V>): Stream<StreamRecord<K, V>> {
     const list = typeof topics === 'string' ? [topics] : [...topics];
     if (list.length === 0) throw new TributaryError('TRB_TOPOLOGY', 'a stream needs at least one topic');
+    checkStreamDeclaration(list, options);
     const name = options.name ?? list.join('+');
     if (this.#streams.some((s) => s.name === name)) throw new TributaryError('TRB_TOPOLOGY', `two streams are named '${name}'; give one a name`);
     const dlq = options.deadLetterTopic;
+    checkGroupId(name, options.groupId ?? `${this.name}.${name}`, new Map(this.#streams.map((s) => [s.groupId, s.name])));
     const definition: StreamDefinition = {
       name,
       topics: list,
