@@ -7,6 +7,8 @@
  *   topology 'shop' with stream orders: shop.orders --> filter --> toTopic(shop.big)
  *     --describe().toText()-->  Sub-topology 0: orders (group shop.orders) / Source: shop.orders / --> decode --> filter --> toTopic(shop.big) / Sink: topic shop.big
  */
+import { TributaryError } from '../errors.js';
+import { isTopicName } from './declaration-checks.js';
 import type { SegmentInput, StreamDefinition } from './definition.js';
 import { operatorInfo, type OperatorInfo, type OperatorOutput } from './operators/define.js';
 
@@ -48,6 +50,22 @@ export interface TopologyDescription {
   toMermaid(): string;
 }
 
+/**
+ * Declaration check that needs the piped operators: a topic an operator writes must be a legal Kafka
+ * topic name (else every record would fail at produce time and go to the error policy).
+ */
+function checkSinks(stream: string, operators: readonly OperatorInfo[]): void {
+  for (const o of operators) {
+    for (const w of o.writes ?? []) {
+      if (w.kind === 'topic' && !isTopicName(w.name)) {
+        throw new TributaryError('TRB_CONFIG', `stream '${stream}': ${o.name} target ${JSON.stringify(w.name)} is not a topic name: expected 1 to 249 letters, digits, '.', '_' or '-' (Kafka's rule)`, {
+          context: { stream, operator: o.name },
+        });
+      }
+    }
+  }
+}
+
 export function describeTopology(name: string, streams: readonly StreamDefinition[]): TopologyDescription {
   const subTopologies = streams.map((s, id): SubTopologyDescription => {
     const segments = s.segments.map((seg): SegmentDescription => ({
@@ -57,6 +75,7 @@ export function describeTopology(name: string, streams: readonly StreamDefinitio
       ...(seg.split ? { split: seg.split.map((b) => b.name) } : {}),
     }));
     const operators = segments.flatMap((seg) => seg.operators);
+    checkSinks(s.name, operators);
     const sinks = new Map<string, OperatorOutput>();
     for (const o of operators) for (const w of o.writes ?? []) sinks.set(`${w.kind}:${w.name}`, { kind: w.kind, name: w.name });
     return {

@@ -11,6 +11,7 @@
  */
 import type { OperatorFunction } from 'rxjs';
 import { TributaryError } from '../errors.js';
+import { checkOperators } from './declaration-checks.js';
 import type { PipelineSegment, StreamDefinition } from './definition.js';
 
 type Op<A, B> = OperatorFunction<A, B>;
@@ -36,6 +37,7 @@ export class Stream<R> {
   // No untyped catch-all overload: it would accept any mismatch. Chain .pipe() for more than 8.
   pipe(...operators: Array<Op<never, unknown>>): Stream<unknown> {
     this.#use('pipe');
+    checkOperators(this.definition.name, operators);
     this.segment.operators.push(...(operators as Array<OperatorFunction<unknown, unknown>>));
     return new Stream(this.definition, this.segment);
   }

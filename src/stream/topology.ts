@@ -8,6 +8,7 @@
  *     .pipe(filter((r) => r.value.total > 0), toTopic('shop.big-orders', { value: json<Order>() }));
  */
 import { TributaryError } from '../errors.js';
+import { checkGroupId, checkStreamDeclaration } from './declaration-checks.js';
 import type { StreamDefinition, StreamOptions } from './definition.js';
 import { describeTopology, type TopologyDescription } from './describe.js';
 import type { StreamRecord } from './record.js';
@@ -33,9 +34,11 @@ export class Topology {
   stream<K, V>(topics: string | readonly string[], options: StreamOptions<K, V>): Stream<StreamRecord<K, V>> {
     const list = typeof topics === 'string' ? [topics] : [...topics];
     if (list.length === 0) throw new TributaryError('TRB_TOPOLOGY', 'a stream needs at least one topic');
+    checkStreamDeclaration(list, options);
     const name = options.name ?? list.join('+');
     if (this.#streams.some((s) => s.name === name)) throw new TributaryError('TRB_TOPOLOGY', `two streams are named '${name}'; give one a name`);
     const dlq = options.deadLetterTopic;
+    checkGroupId(name, options.groupId ?? `${this.name}.${name}`, new Map(this.#streams.map((s) => [s.groupId, s.name])));
     const definition: StreamDefinition = {
       name,
       stage: options.stage ?? '',

@@ -75,9 +75,9 @@ export async function demoCommand(flags: ConfigSource, print: (line: string) => 
   if (flags.cdc !== undefined) return cdcDemo();
   const events = count(flags, 'events', 20_000, 5_000_000);
   const customers = count(flags, 'customers', 500, 1_000_000);
-  const real = flags.real !== undefined || [flags.kafka, flags['kafka-brokers'], flags.registry, flags.mongo].some((f) => f !== undefined);
+  const real = flags.real !== undefined || [flags.kafka, flags['kafka-brokers'], flags.registry, flags.mongo, flags.config].some((f) => f !== undefined);
   // Validated before anything connects; environment variables only with --real.
-  const config = loadConfig(flags.real !== undefined ? env : {}, { 'kafka-brokers': flags.kafka ?? flags['kafka-brokers'], registry: flags.registry, mongo: flags.mongo });
+  const config = loadConfig(flags.real !== undefined ? env : {}, { 'kafka-brokers': flags.kafka ?? flags['kafka-brokers'], registry: flags.registry, mongo: flags.mongo, config: flags.config });
   // Loaded here, not at start-up: the other commands need neither the example nor its generator.
   const { customer360 } = await import('../../../topologies/customer-360.js');
   const { expectedProjections, generateHistory, liveProjections, produceHistory } = await import('../../../topologies/customer-360.generator.js');
