@@ -2,7 +2,7 @@ export * from './cdc/index.js';
 export { field, applyFields, extractPrimaryKey } from './projection/fields.js';
 export type { FieldSpec, FieldsOf } from './projection/fields.js';
 export { casts, psCasts, debeziumDecimal, decimalFromBytes, epochDaysToDate, microTimestampToDate, jsonString } from './projection/casts.js';
-export type { CastFunction } from './projection/casts.js';
+export type { CastFunction, DebeziumDecimalMode, DebeziumDecimalOptions } from './projection/casts.js';
 export { projection } from './projection/projection.js';
 export type { Projection, ProjectionOptions, ProjectionSource, PrUpdateOptions } from './projection/projection.js';
 export type { PrUpdate, PrUpdateV1, PrUpdateV2, PrUpdateVersion } from './projection/pr-update.js';
