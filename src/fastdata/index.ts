@@ -8,7 +8,7 @@ export type { Projection, ProjectionOptions, ProjectionSource, PrUpdateOptions }
 export type { PrUpdate, PrUpdateV1, PrUpdateV2, PrUpdateVersion } from './projection/pr-update.js';
 export type { KafkaInfo, RecordState } from './projection/metadata.js';
 export { hasMany, hasOne } from './singleview/relations.js';
-export type { Includes, Relation, RelationOptions, Resolved } from './singleview/relations.js';
+export type { CheckedIncludes, Includes, JoinOn, Relation, RelationOptions, Resolved } from './singleview/relations.js';
 export { singleView } from './singleview/single-view.js';
 export type { ManualStrategy, MapInput, SingleView, SingleViewOptions, SvUpdateOptions } from './singleview/single-view.js';
 export type { SvTrigger } from './singleview/events.js';
