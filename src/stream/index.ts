@@ -1,6 +1,7 @@
 export { topology, Topology, Stream } from './topology.js';
 export type { ErrorDecision, ErrorPolicy, RecordFailure, RetryOptions, StreamDefinition, StreamOptions } from './topology.js';
 export type { SubTopologyDescription, TopologyDescription } from './describe.js';
+export { hasValue } from './record.js';
 export type { KeyValue, RecordOrigin, StreamRecord } from './record.js';
 export * from './operators/index.js';
 export * from './serdes/index.js';

@@ -152,8 +152,8 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
             peeked++;
             partitionsSeen.add(r.partition);
           }),
-          filter((r) => r.value.seq % 5 !== 4),
-          map((r) => ({ key: r.key, value: { seq: r.value.seq, from: r.partition } })),
+          filter((r) => r.value!.seq % 5 !== 4),
+          map((r) => ({ key: r.key, value: { seq: r.value!.seq, from: r.partition } })),
           flatMap((r) => [
             { key: r.key, value: { ...r.value, copy: 1 } },
             { key: r.key, value: { ...r.value, copy: 2 } },
@@ -251,7 +251,7 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
             maxKeysInFlight = Math.max(maxKeysInFlight, [...active.values()].filter((n) => n > 0).length);
             await sleep(Math.floor(Math.random() * 6));
             active.set(key, (active.get(key) ?? 1) - 1);
-            return { key: r.key, value: { seq: r.value.seq } };
+            return { key: r.key, value: { seq: r.value!.seq } };
           }),
           toTopic(output, { key: string(), value: json<{ seq: number }>() }),
         );
@@ -390,7 +390,7 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
         .stream(input, { key: string(), value: json<{ n: number }>(), errors: 'skip' })
         .pipe(
           map((r) => {
-            if (r.value.n === 99) throw new Error('cannot handle 99');
+            if (r.value!.n === 99) throw new Error('cannot handle 99');
             return { key: r.key, value: r.value };
           }),
           toTopic(out, { key: string(), value: json<{ n: number }>() }),
@@ -467,7 +467,7 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
               failures++;
               throw new TributaryError('TRB_STORE_WRITE', 'store briefly unavailable');
             }
-            return { key: r.key, value: { i: r.value.i, done: true } };
+            return { key: r.key, value: { i: r.value!.i, done: true } };
           }),
           toTopic(out, { key: string(), value: json<{ i: number; done: boolean }>() }),
         );
@@ -501,7 +501,7 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       const top = topology(uniqueName('rt-size'));
       top
         .stream(input, { name: 'sized', key: string(), value: json<{ pad: string; grow?: boolean }>(), maxRecordBytes: 500 })
-        .pipe(mapValues((v) => ({ pad: v.grow ? 'y'.repeat(2_000) : v.pad })), toTopic(out, { key: string(), value: json<{ pad: string }>() }));
+        .pipe(mapValues((v) => ({ pad: v!.grow ? 'y'.repeat(2_000) : v!.pad })), toTopic(out, { key: string(), value: json<{ pad: string }>() }));
       const { running } = await s.start(top, s.env.transport(), { maxMessageBytes: 1_000 });
       await s.committed(top.streams()[0]!.groupId, input);
       const outputs = await s.output(out, 2);
@@ -572,7 +572,7 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       top
         .stream(input, { key: string(), value: json<{ i: number }>(), exactlyOnce: true })
         .pipe(
-          mapValues((v) => ({ i: v.i, doubled: v.i * 2 })),
+          mapValues((v) => ({ i: v!.i, doubled: v!.i * 2 })),
           toTopic(out, { key: string(), value: json<{ i: number; doubled: number }>() }),
         );
       const { running, metrics } = await s.start(top);
@@ -591,10 +591,10 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       top
         .stream('shop.orders', { name: 'orders', key: string(), value: json<{ total: number }>(), keyConcurrency: 4, exactlyOnce: true })
         .pipe(
-          filter((r) => r.value.total > 0),
+          filter((r) => r.value!.total > 0),
           mapAsync(async (r) => ({ key: r.key, value: r.value })),
           toTopic('shop.big-orders', { key: string(), value: json<{ total: number }>() }),
-          toCollection('orders', { filter: (r) => ({ id: r.key }), document: (r) => ({ total: r.value.total }) }),
+          toCollection('orders', { filter: (r) => ({ id: r.key }), document: (r) => ({ total: r.value!.total }) }),
         );
       top.stream(['shop.customers', 'shop.addresses'], { name: 'people', key: string(), value: avro<{ id: string }>(), errors: 'skip' }).pipe(peek(() => undefined));
       top.stream('shop.payments', { key: string(), value: json<unknown>(), deadLetterTopic: 'shop.errors' }).pipe(mapValues((v) => v));
