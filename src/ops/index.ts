@@ -1,11 +1,14 @@
 /**
- * Operations layer: metrics, the ops HTTP server and logging. The bottom of the dependency graph;
- * it imports nothing from the rest of Tributary except errors, so every other layer may use it.
+ * `tributary/ops`: what an operator embeds to watch a running topology — the ops HTTP server
+ * (metrics, health, control routes), Prometheus metrics, pino logs, and the live dashboard.
+ * The layer itself sits at the bottom of the dependency graph: it imports nothing from the rest of
+ * Tributary except errors (the dashboard, which draws topologies, is the exception being moved out).
  */
-export * from './metric-names.js';
-export { Metrics, createMetrics } from './metrics.js';
-export type { MetricsOptions } from './metrics.js';
-export { DEFAULT_OPS_HOST, DEFAULT_OPS_PORT, startOpsServer } from './http-server.js';
+export { startOpsServer } from './http-server.js';
 export type { HealthReport, OpsRoute, OpsRouteRequest, OpsRouteResponse, OpsServer, OpsServerOptions } from './http-server.js';
-export { DEFAULT_REDACT_PATHS, createLogger, kafkajsLogCreator, kafkajsLogLevel } from './logger.js';
+export { createMetrics } from './metrics.js';
+export type { Metrics, MetricsOptions } from './metrics.js';
+export { createLogger } from './logger.js';
 export type { Logger, LoggerOptions } from './logger.js';
+export { createDashboard } from './dashboard/index.js';
+export type { Dashboard, DashboardOptions, DashboardSnapshot } from './dashboard/index.js';

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { controlRoutes } from '../../src/cli/commands/control.js';
-import { createDashboard, startOpsServer, type Dashboard, type OpsServer } from '../../src/index.js';
+import { createDashboard, startOpsServer, type Dashboard, type OpsServer } from '../../src/ops/index.js';
 import { TestDriver } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { generateHistory, pipeHistory } from '../../topologies/customer-360.generator.js';
