@@ -99,9 +99,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'describe':
       console.log(await describeCommand(positionals[0], flags.format));
       return 0;
-    case 'demo':
-      await demoCommand(flags, (line) => console.log(line));
+    case 'demo': {
+      // The example is injected here, at the CLI's composition root: the command imports none.
+      const { customer360Demo } = await import('../../topologies/customer-360.demo.js');
+      await demoCommand(flags, (line) => console.log(line), customer360Demo);
       return 0;
+    }
     case 'run':
       await runCommand(positionals[0], flags, process.env);
       return -1; // keeps running until a signal

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TributaryError } from '../../errors.js';
 
@@ -15,5 +16,7 @@ export function infraCommand(args: readonly string[]): number {
     throw new TributaryError('TRB_CONFIG', `invalid infra command ${JSON.stringify(args[0] ?? '')}: expected ${commands.join(', ')}\n\n${infraHelp}`);
   }
   const script = fileURLToPath(new URL('../../../scripts/infra', import.meta.url));
+  // The installed package ships no scripts: the services are built from a clone of the repository.
+  if (!existsSync(script)) throw new TributaryError('TRB_CONFIG', 'tributary infra needs a clone of the Tributary repository (scripts/infra); see docs/infra.md');
   return spawnSync('bash', [script, ...args], { stdio: 'inherit' }).status ?? 1;
 }
