@@ -8,11 +8,18 @@
  *
  * The check is a brand (`isTopology`), not `instanceof`: a topology file may resolve another copy
  * of the package than the CLI's (a global install running a project's topology).
+ *
+ * A directory is an existing Fast Data project (projections/, erSchema.json, single-views/…, the
+ * layout of `loadFastDataProject`): it is imported and run as `fastData({ name: <directory name> })`,
+ * so `tributary describe ./fast-data` works before any code is written (docs/from-fast-data.md).
  */
+import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isTributaryError, TributaryError } from '../errors.js';
+import { loadFastDataProject } from '../fastdata/config-import/load.js';
+import { fastData } from '../fastdata/fast-data.js';
 import { isTopology, type Topology } from '../stream/topology.js';
 
 const TYPESCRIPT = /\.[cm]?tsx?$/;
@@ -21,6 +28,7 @@ const LOADER_READY = Symbol.for('tributary.typescript-loader');
 
 export async function loadTopology(file: string): Promise<Topology> {
   const path = resolve(file);
+  if ((await stat(path).catch(() => null))?.isDirectory()) return fastDataProject(path);
   let module: { default?: unknown };
   try {
     if (TYPESCRIPT.test(path)) await typescriptLoader(path);
@@ -34,6 +42,13 @@ export async function loadTopology(file: string): Promise<Topology> {
     throw new TributaryError('TRB_CONFIG', `${file} must export default a topology (topology('name') ...) or a function returning one`);
   }
   return exported;
+}
+
+/** A Fast Data configuration folder as a topology named after the folder. */
+async function fastDataProject(dir: string): Promise<Topology> {
+  const { projections, singleViews } = await loadFastDataProject(dir);
+  const name = basename(dir).replace(/[^A-Za-z0-9._-]/g, '-') || 'fast-data';
+  return fastData({ name, projections, singleViews });
 }
 
 let registered: Promise<void> | undefined;

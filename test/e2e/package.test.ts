@@ -15,7 +15,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -25,6 +25,7 @@ import { freePort, until } from './helpers.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const tutorial = readFileSync(join(repo, 'docs', 'tutorial.md'), 'utf8');
+const fromFastData = readFileSync(join(repo, 'docs', 'from-fast-data.md'), 'utf8');
 const installed = (name: string) => (JSON.parse(readFileSync(join(repo, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 const NPM = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
 
@@ -76,7 +77,9 @@ describe('the package, installed', { timeout: 900_000 }, () => {
     ok(run('npm', ['pkg', 'set', 'type=module'], project), 'npm pkg set');
     ok(run('npm', ['install', ...NPM, join(root, tarball)], project), 'npm install <tarball>');
     ok(run('npm', ['install', ...NPM, '--save-dev', `typescript@${installed('typescript')}`, `tsx@${installed('tsx')}`, `@types/node@${installed('@types/node')}`], project), 'npm install dev tools');
-    for (const [name, text] of files) writeFileSync(join(project, name), text);
+    for (const [name, text] of [...files, ...tutorialFiles(fromFastData)]) writeFileSync(join(project, name), text);
+    // docs/from-fast-data.md: `cp -r ../tributary/test/fixtures/fastdata-config/registry fast-data`
+    cpSync(join(repo, 'test', 'fixtures', 'fastdata-config', 'registry'), join(project, 'fast-data'), { recursive: true });
     writeFileSync(spy, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(root, 'spy-hooks.mjs')).href)});\n`);
     writeFileSync(
       join(root, 'spy-hooks.mjs'),
@@ -140,6 +143,21 @@ export async function resolve(specifier, context, next) {
     const out = ok(run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', 'bookstore.test.ts'], project), 'the tutorial tests');
     assert.match(out, /^# pass 5$/m);
     assert.match(out, /^# fail 0$/m);
+  });
+
+  it('imports a Fast Data configuration as docs/from-fast-data.md shows: a folder, a topology file, its test', () => {
+    assert.deepEqual([...tutorialFiles(fromFastData).keys()].sort(), ['fast-data.test.ts', 'fast-data.ts']);
+    for (const command of ['cp -r ../tributary/test/fixtures/fastdata-config/registry fast-data', 'npx tributary describe fast-data', 'npx tsc', 'node --import tsx --test fast-data.test.ts', 'npx tributary describe fast-data.ts']) {
+      assert.ok(fromFastData.includes(`\n${command}\n`), `the page says: ${command}`);
+    }
+    const folder = ok(run('npx', ['tributary', 'describe', 'fast-data'], project), 'npx tributary describe fast-data');
+    assert.match(folder, /^Topology: fast-data$/m);
+    assert.match(folder, /Source: food-delivery\.registry\.ingestion/);
+    assert.match(folder, /aggregate:sv_customers/);
+    ok(run('npx', ['tsc'], project), 'npx tsc');
+    const out = ok(run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', 'fast-data.test.ts'], project), 'the page\'s test');
+    assert.match(out, /^# pass 1$/m);
+    assert.match(ok(run('npx', ['tributary', 'describe', 'fast-data.ts'], project), 'npx tributary describe fast-data.ts'), /^Topology: food-delivery$/m);
   });
 
   it("accepts a topology built by another copy of the package (this repository's CLI, the installed package's topology)", () => {
