@@ -29,13 +29,14 @@ const LOADER_READY = Symbol.for('tributary.typescript-loader');
 export async function loadTopology(file: string): Promise<Topology> {
   const path = resolve(file);
   if ((await stat(path).catch(() => null))?.isDirectory()) return fastDataProject(path);
+  if (TYPESCRIPT.test(path)) await typescriptLoader(path);
   let module: { default?: unknown };
   try {
-    if (TYPESCRIPT.test(path)) await typescriptLoader(path);
     module = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (error) {
-    if (isTributaryError(error)) throw error;
-    throw new TributaryError('TRB_CONFIG', `cannot load topology file ${file}: ${(error as Error).message}`, { cause: error });
+    // A declaration the file makes may be refused (TRB_TOPOLOGY, e.g. a join on a missing field): a setting to fix, named with its file.
+    const code = isTributaryError(error) ? ` (${error.code})` : '';
+    throw new TributaryError('TRB_CONFIG', `cannot load topology file ${file}: ${(error as Error).message}${code}`, { cause: error });
   }
   const exported = typeof module.default === 'function' ? await (module.default as () => unknown)() : module.default;
   if (!isTopology(exported)) {

@@ -45,6 +45,25 @@ describe('loading a topology', () => {
     assert.equal(isTopology({ name: 'duck' }), false);
   });
 
+  it('reports a declaration the file makes that is refused as a configuration error naming the file', async () => {
+    const src = new URL('../../src/index.ts', import.meta.url).href;
+    const path = file(
+      'misspelt.ts',
+      `import { basic, field, hasOne, projection, singleView, fastData } from '${src}';
+const source = (topic: string) => ({ topic, adapter: basic() });
+const books = projection({ name: 'pr_books', source: source('books'), primaryKey: ['book_id'], fields: { book_id: field.string(), author_id: field.string() } });
+const authors = projection({ name: 'pr_authors', source: source('authors'), primaryKey: ['author_id'], fields: { author_id: field.string() } });
+const join: string = 'autor_id'; // run, not type-checked: the types would refuse a field name only known as a string
+const view = singleView({ name: 'sv_books', base: books, include: { author: hasOne(authors, { author_id: join }) }, map: ({ base }) => ({ id: base.book_id }) });
+export default fastData({ name: 'misspelt', projections: [books, authors], singleViews: [view] });
+`,
+    );
+    await assert.rejects(
+      loadTopology(path),
+      (e: unknown) => isTributaryError(e) && e.code === 'TRB_CONFIG' && e.message.startsWith(`cannot load topology file ${path}: relation 'author' of single view 'sv_books'`) && e.message.includes("'autor_id' is not a field of pr_books") && e.message.endsWith('(TRB_TOPOLOGY)'),
+    );
+  });
+
   it('refuses a module without a topology, naming the file', async () => {
     const path = file('nothing.mjs', 'export default { name: "not a topology" };\n');
     await assert.rejects(loadTopology(path), (e: unknown) => isTributaryError(e) && e.code === 'TRB_CONFIG' && e.message.includes(`${path} must export default a topology`));
