@@ -2,6 +2,7 @@
  * The package as users get it. `npm pack` (which builds dist/), the tarball installed into a fresh
  * project with npm, then:
  *   - every entry imports with no loader, and `tributary --help` loads no TypeScript tooling;
+ *   - `tributary demo` runs the example compiled into the package;
  *   (a) a plain .mjs topology runs on the embedded engine through `tributary/testing`;
  *   (b) the tutorial's TypeScript project (docs/tutorial.md, its files extracted from the page)
  *       passes `tsc --strict` without skipLibCheck, and its tests run on the embedded engine;
@@ -125,6 +126,13 @@ export async function resolve(specifier, context, next) {
     assert.ok(loadedTooling(['describe', 'bookstore.ts']).some((url) => url.includes('/node_modules/tsx/')), 'the spy sees tsx when a .ts file is loaded');
     const help = ok(run('npx', ['tributary', '--help'], project), 'npx tributary --help');
     assert.match(help, /^Usage: tributary <command>/);
+  });
+
+  it('runs the demo from the compiled example, with next steps that point into the installed package', () => {
+    const out = ok(run('npx', ['tributary', 'demo', '--events', '800', '--customers', '30'], project), 'npx tributary demo');
+    assert.match(out, /^Check: views match the oracle \((\d+) of \1\)$/m);
+    assert.match(out, /^ {2}npx tributary describe node_modules\/tributary\/dist\/topologies\/customer-360\.js --format mermaid /m);
+    assert.match(out, /^ {2}node_modules\/tributary\/docs\/tutorial\.md /m);
   });
 
   it('(a) runs a plain .mjs topology on the embedded engine through tributary/testing', () => {
