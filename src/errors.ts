@@ -69,6 +69,12 @@ export interface TributaryErrorOptions {
   context?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Marks a TributaryError whichever copy of the package created it: a topology that resolves a second
+ * copy (a global CLI, a linked checkout) throws that copy's class, which `instanceof` would not know.
+ */
+const ERROR_BRAND = Symbol.for('tributary.error');
+
 export class TributaryError extends Error {
   override readonly name = 'TributaryError';
   readonly code: ErrorCode;
@@ -80,6 +86,10 @@ export class TributaryError extends Error {
     this.code = code;
     this.retriable = options.retriable ?? ERROR_CODES[code].retriable;
     this.context = options.context ?? {};
+  }
+
+  get [ERROR_BRAND](): true {
+    return true;
   }
 
   toJSON(): { code: ErrorCode; message: string; retriable: boolean; context: Readonly<Record<string, unknown>> } {
@@ -96,8 +106,9 @@ export function failsTheBatch(error: unknown): error is TributaryError {
   return isTributaryError(error) && (error.retriable || error.code === 'TRB_CONFIG' || error.code === 'TRB_TOPOLOGY');
 }
 
+/** A TributaryError from any copy of the package (a brand check, not `instanceof`). */
 export function isTributaryError(error: unknown): error is TributaryError {
-  return error instanceof TributaryError;
+  return typeof error === 'object' && error !== null && (error as { [ERROR_BRAND]?: unknown })[ERROR_BRAND] === true;
 }
 
 /**
@@ -105,7 +116,7 @@ export function isTributaryError(error: unknown): error is TributaryError {
  * unchanged, so the innermost, most precise code wins.
  */
 export function toTributaryError(error: unknown, code: ErrorCode, message?: string, context?: Record<string, unknown>): TributaryError {
-  if (error instanceof TributaryError) return error;
+  if (isTributaryError(error)) return error;
   const text = message ?? (error instanceof Error ? error.message : String(error));
   return new TributaryError(code, text, { cause: error, ...(context ? { context } : {}) });
 }

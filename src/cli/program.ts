@@ -51,7 +51,15 @@ const COMMANDS: readonly Command[] = [
   { spec: resumeSpec, run: (c) => controlCommand('resume', arg(c, 0), c.source, c.print) },
   { spec: statusSpec, run: (c) => controlCommand('status', undefined, c.source, c.print) },
   { spec: refreshSpec, run: (c) => refreshCommand(arg(c, 0), arg(c, 1), c.source, c.print) },
-  { spec: demoSpec, run: async (c) => (await demoCommand(c.source.flags, c.print, c.source.env), 0) },
+  {
+    spec: demoSpec,
+    run: async (c) => {
+      // The example is injected here, at the CLI's composition root: the command imports none.
+      const { customer360Demo } = await import('../../topologies/customer-360.demo.js');
+      await demoCommand(c.source.flags, c.print, customer360Demo, c.source.env);
+      return 0;
+    },
+  },
   { spec: infraSpec, run: async (c) => infraCommand(c.positionals, c.source) },
 ];
 

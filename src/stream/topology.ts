@@ -24,7 +24,14 @@ export type { Branches } from './stream.js';
 /** Runs once when a runtime starts, after the store connected and before any record is consumed. */
 export type StartHook = (context: { readonly store?: DocumentStore }) => Promise<void>;
 
+/** Marks a Topology whichever copy of the package built it (see `isTopology`). */
+const TOPOLOGY_BRAND = Symbol.for('tributary.topology');
+
 export class Topology {
+  get [TOPOLOGY_BRAND](): true {
+    return true;
+  }
+
   readonly #streams: StreamDefinition[] = [];
   readonly #startHooks: StartHook[] = [];
   constructor(readonly name: string) {
@@ -76,6 +83,15 @@ export class Topology {
   describe(): TopologyDescription {
     return describeTopology(this.name, this.#streams);
   }
+}
+
+/**
+ * A Topology from any copy of the package: a topology file that resolves a second copy (a global
+ * CLI running a project's topology, a linked checkout) builds that copy's class, which `instanceof`
+ * would refuse.
+ */
+export function isTopology(value: unknown): value is Topology {
+  return typeof value === 'object' && value !== null && (value as { [TOPOLOGY_BRAND]?: unknown })[TOPOLOGY_BRAND] === true;
 }
 
 export function topology(name: string): Topology {

@@ -152,8 +152,8 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
             peeked++;
             partitionsSeen.add(r.partition);
           }),
-          filter((r) => r.value.seq % 5 !== 4),
-          map((r) => ({ key: r.key, value: { seq: r.value.seq, from: r.partition } })),
+          filter((r) => r.value!.seq % 5 !== 4),
+          map((r) => ({ key: r.key, value: { seq: r.value!.seq, from: r.partition } })),
           flatMap((r) => [
             { key: r.key, value: { ...r.value, copy: 1 } },
             { key: r.key, value: { ...r.value, copy: 2 } },
@@ -261,7 +261,7 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
             maxKeysInFlight = Math.max(maxKeysInFlight, [...active.values()].filter((n) => n > 0).length);
             await sleep(Math.floor(Math.random() * 6));
             active.set(key, (active.get(key) ?? 1) - 1);
-            return { key: r.key, value: { seq: r.value.seq } };
+            return { key: r.key, value: { seq: r.value!.seq } };
           }),
           toTopic(output, { key: string(), value: json<{ seq: number }>() }),
         );
@@ -302,7 +302,7 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
         (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG' && e.message.includes('avro-writer') && /SCHEMA_REGISTRY_URL/.test(e.message),
       );
       const storeWriter = topology(uniqueName('rt-nostore'));
-      storeWriter.stream(input, { key: string(), value: json<Order>(), name: 'store-writer' }).pipe(toCollection('orders', { filter: (r) => ({ id: r.value.id }), document: (r) => ({ ...r.value }) }));
+      storeWriter.stream(input, { key: string(), value: json<Order>(), name: 'store-writer' }).pipe(toCollection('orders', { filter: (r) => ({ id: r.value?.id }), document: (r) => ({ ...r.value }) }));
       await assert.rejects(
         runTopology(storeWriter, { transport: s.env.transport(), registry: s.env.registry, metrics: createMetrics({ defaultMetrics: false }), logger }),
         (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG' && e.message.includes('store-writer') && /MONGODB_URL/.test(e.message),
@@ -403,7 +403,7 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
         .stream(input, { key: string(), value: json<{ n: number }>(), errors: 'skip' })
         .pipe(
           map((r) => {
-            if (r.value.n === 99) throw new Error('cannot handle 99');
+            if (r.value!.n === 99) throw new Error('cannot handle 99');
             return { key: r.key, value: r.value };
           }),
           toTopic(out, { key: string(), value: json<{ n: number }>() }),
@@ -480,7 +480,7 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
               failures++;
               throw new TributaryError('TRB_STORE_WRITE', 'store briefly unavailable');
             }
-            return { key: r.key, value: { i: r.value.i, done: true } };
+            return { key: r.key, value: { i: r.value!.i, done: true } };
           }),
           toTopic(out, { key: string(), value: json<{ i: number; done: boolean }>() }),
         );
@@ -514,7 +514,7 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       const top = topology(uniqueName('rt-size'));
       top
         .stream(input, { name: 'sized', key: string(), value: json<{ pad: string; grow?: boolean }>(), maxRecordBytes: 500 })
-        .pipe(mapValues((v) => ({ pad: v.grow ? 'y'.repeat(2_000) : v.pad })), toTopic(out, { key: string(), value: json<{ pad: string }>() }));
+        .pipe(mapValues((v) => ({ pad: v!.grow ? 'y'.repeat(2_000) : v!.pad })), toTopic(out, { key: string(), value: json<{ pad: string }>() }));
       const { running } = await s.start(top, s.env.transport(), { maxMessageBytes: 1_000 });
       await s.committed(top.streams()[0]!.groupId, input);
       const outputs = await s.output(out, 2);
@@ -585,7 +585,7 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       top
         .stream(input, { key: string(), value: json<{ i: number }>(), exactlyOnce: true })
         .pipe(
-          mapValues((v) => ({ i: v.i, doubled: v.i * 2 })),
+          mapValues((v) => ({ i: v!.i, doubled: v!.i * 2 })),
           toTopic(out, { key: string(), value: json<{ i: number; doubled: number }>() }),
         );
       const { running, metrics } = await s.start(top);
@@ -604,10 +604,10 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       top
         .stream('shop.orders', { name: 'orders', key: string(), value: json<{ total: number }>(), keyConcurrency: 4, exactlyOnce: true })
         .pipe(
-          filter((r) => r.value.total > 0),
+          filter((r) => r.value!.total > 0),
           mapAsync(async (r) => ({ key: r.key, value: r.value })),
           toTopic('shop.big-orders', { key: string(), value: json<{ total: number }>() }),
-          toCollection('orders', { filter: (r) => ({ id: r.key }), document: (r) => ({ total: r.value.total }) }),
+          toCollection('orders', { filter: (r) => ({ id: r.key }), document: (r) => ({ total: r.value!.total }) }),
         );
       top.stream(['shop.customers', 'shop.addresses'], { name: 'people', key: string(), value: avro<{ id: string }>(), errors: 'skip' }).pipe(peek(() => undefined));
       top.stream('shop.payments', { key: string(), value: json<unknown>(), deadLetterTopic: 'shop.errors' }).pipe(mapValues((v) => v));

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MongoClient } from 'mongodb';
-import { MongoDocumentStore, createReadApi, type ReadApi } from '../../src/index.js';
+import { MongoDocumentStore } from '../../src/runtime.js';
+import { createReadApi, type ReadApi } from '../../src/serve/index.js';
 import { createLogger } from '../../src/ops/logger.js';
 import topology from '../../topologies/customer-360.js';
 import { seed, seedOrders } from '../fixtures/serve/data.js';

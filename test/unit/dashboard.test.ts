@@ -6,7 +6,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { createDashboard, startOpsServer, type DashboardSnapshot } from '../../src/index.js';
+import { createDashboard, type DashboardSnapshot } from '../../src/dashboard/index.js';
+import { startOpsServer } from '../../src/ops/index.js';
 import { TestDriver } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { generateHistory, pipeHistory } from '../../topologies/customer-360.generator.js';

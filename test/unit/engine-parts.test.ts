@@ -94,7 +94,7 @@ describe('topology', () => {
     const t = topology('d');
     t.stream(['a', 'b'], { key: string(), value: json<{ id: string }>(), name: 'ab' }).pipe(
       toTopic('out', { value: json<{ id: string }>() }),
-      toCollection('docs', { filter: (r) => ({ id: r.value.id }), document: (r) => r.value }),
+      toCollection('docs', { filter: (r) => ({ id: r.value!.id }), document: (r) => r.value! }),
     );
     t.stream('c', { key: string(), value: json<number>(), errors: 'skip' });
     const d = t.describe().toJSON();

@@ -25,7 +25,7 @@ describe('topologies/orders-enricher.ts', () => {
 
       const big = await driver.readOutput('shop.big-orders', { key: string(), value: avro<BigOrder>() });
       assert.deepEqual(
-        big.map((r) => [r.key, r.value.band, r.value.total]).sort(),
+        big.map((r) => [r.key, r.value?.band, r.value?.total]).sort(),
         [
           ['o2', 'LARGE', 100],
           ['o3', 'HUGE', 2500],

@@ -8,7 +8,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Collection as DriverCollection, MongoServerError } from 'mongodb';
-import { MemoryDocumentStore, MongoDocumentStore, createReadApi, type ReadApi } from '../../src/index.js';
+import { MemoryDocumentStore } from '../../src/testing/index.js';
+import { MongoDocumentStore } from '../../src/runtime.js';
+import { createReadApi, type ReadApi } from '../../src/serve/index.js';
 import { TributaryError, isTributaryError } from '../../src/errors.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { executorFor } from '../../src/serve/executor.js';

@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MemoryDocumentStore, createReadApi, documentSchema, type ReadApi } from '../../src/index.js';
+import { MemoryDocumentStore } from '../../src/testing/index.js';
+import { createReadApi, type ReadApi } from '../../src/serve/index.js';
+import { documentSchema } from '../../src/serve/schema.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { ROUTE_PARAMS } from '../../src/serve/query/params.js';
 import topology from '../../topologies/customer-360.js';

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ObjectId } from 'mongodb';
-import { buildEndpoints, parseParams, parseQ, type Endpoint } from '../../src/index.js';
+import { buildEndpoints, type Endpoint } from '../../src/serve/model.js';
+import { parseParams } from '../../src/serve/query/params.js';
+import { parseQ } from '../../src/serve/query/filter-q.js';
 import { afterFilter, cursorCodec } from '../../src/serve/query/cursor.js';
 import { compileMatcher } from '../../src/store/memory/match.js';
 import { csvCell, exportFormat } from '../../src/serve/export.js';

@@ -6,7 +6,11 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileViewPipeline, createReadApi, hasMany, hasOne, MemoryDocumentStore, MongoDocumentStore, nativeEligible, nativeViewDefinition, view, type PipelineStage, type View } from '../../src/index.js';
+import { compileViewPipeline, nativeEligible, nativeViewDefinition, type PipelineStage } from '../../src/serve/views/native.js';
+import { createReadApi, view, type View } from '../../src/serve/index.js';
+import { hasMany, hasOne } from '../../src/index.js';
+import { MemoryDocumentStore } from '../../src/testing/index.js';
+import { MongoDocumentStore } from '../../src/runtime.js';
 import { isTributaryError, TributaryError } from '../../src/errors.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { executorFor } from '../../src/serve/executor.js';

@@ -23,18 +23,18 @@ const orders = (...totals: number[]) => totals.map((total, i) => ({ key: `o${i}`
 describe('split and merge', () => {
   it('routes each record to the first branch that takes it; merged branches continue as one; the rest branch gets the others', async () => {
     const t = topology('split');
-    const { big, medium, rest } = t.stream('orders', { ...serdes, name: 'orders' }).split({ big: (r) => r.value.total >= 100, medium: (r) => r.value.total >= 10 });
+    const { big, medium, rest } = t.stream('orders', { ...serdes, name: 'orders' }).split({ big: (r) => (r.value?.total ?? 0) >= 100, medium: (r) => (r.value?.total ?? 0) >= 10 });
     const bigOut = big.pipe(toTopic('orders.big', { key: string(), value: json<Order>() }));
-    const mediumOut = medium.pipe(mapValues((o) => ({ ...o, total: o.total * 2 })));
+    const mediumOut = medium.pipe(mapValues((o) => o && { ...o, total: o.total * 2 }));
     rest.pipe(toTopic('orders.small', { key: string(), value: json<Order>() }));
-    bigOut.merge(mediumOut).pipe(toCollection('notable', { filter: (r) => ({ id: r.value.id }), document: (r) => ({ total: r.value.total }) }));
+    bigOut.merge(mediumOut).pipe(toCollection('notable', { filter: (r) => ({ id: r.value?.id }), document: (r) => ({ total: r.value?.total }) }));
 
     const driver = await TestDriver.start(t);
     try {
       await driver.pipeInput('orders', orders(500, 5, 50, 100, 9), serdes);
       await driver.idle();
-      assert.deepEqual((await driver.readOutput('orders.big', serdes)).map((r) => r.value.total), [500, 100]);
-      assert.deepEqual((await driver.readOutput('orders.small', serdes)).map((r) => r.value.total), [5, 9]);
+      assert.deepEqual((await driver.readOutput('orders.big', serdes)).map((r) => r.value?.total), [500, 100]);
+      assert.deepEqual((await driver.readOutput('orders.small', serdes)).map((r) => r.value?.total), [5, 9]);
       const notable = await driver.store.collection('notable').find({}, { sort: { id: 1 } });
       assert.deepEqual(notable.map((d) => [d['id'], d['total']]), [['o0', 500], ['o2', 100], ['o3', 100]], 'big as is, medium doubled');
     } finally {
@@ -47,8 +47,8 @@ describe('split and merge', () => {
     let seen = 0;
     const { even, rest } = t.stream('numbers', { ...serdes, name: 'numbers' }).split({
       even: (r) => {
-        if (r.value.total < 0) throw new Error('negative');
-        return r.value.total % 2 === 0;
+        if ((r.value?.total ?? 0) < 0) throw new Error('negative');
+        return (r.value?.total ?? 0) % 2 === 0;
       },
     });
     even.pipe(peek(() => void seen++), toTopic('even', { key: string(), value: json<Order>() }));
@@ -57,10 +57,10 @@ describe('split and merge', () => {
     try {
       await driver.pipeInput('numbers', orders(2, -1, 3, 4), serdes);
       await driver.idle();
-      assert.deepEqual((await driver.readOutput('even', serdes)).map((r) => r.value.total), [2, 4]);
-      assert.deepEqual((await driver.readOutput('odd', serdes)).map((r) => r.value.total), [3]);
+      assert.deepEqual((await driver.readOutput('even', serdes)).map((r) => r.value?.total), [2, 4]);
+      assert.deepEqual((await driver.readOutput('odd', serdes)).map((r) => r.value?.total), [3]);
       const dlq = await driver.readOutput('numbers.dlq', serdes);
-      assert.deepEqual(dlq.map((r) => r.value.total), [-1]);
+      assert.deepEqual(dlq.map((r) => r.value?.total), [-1]);
       assert.equal(dlq[0]?.headers['tributary.error.code'], 'TRB_PROCESS');
       assert.equal(seen, 2);
     } finally {
@@ -70,7 +70,7 @@ describe('split and merge', () => {
 
   it('describe() shows the branches and every sink; merge() refuses branches of two streams; a handle is used once', () => {
     const t = topology('split-describe');
-    const { big, rest } = t.stream('orders', { ...serdes, name: 'orders' }).split({ big: (r) => r.value.total >= 100 });
+    const { big, rest } = t.stream('orders', { ...serdes, name: 'orders' }).split({ big: (r) => (r.value?.total ?? 0) >= 100 });
     big.pipe(toTopic('orders.big', { key: string(), value: json<Order>() }));
     rest.pipe(toTopic('orders.small', { key: string(), value: json<Order>() }));
     const [orders] = t.describe().subTopologies;

@@ -34,7 +34,7 @@ describe('TestDriver with a virtual clock', () => {
       assert.equal((doc?.['createdAt'] as Date).toISOString(), '2026-01-01T00:00:00.000Z');
       assert.equal((doc?.['updatedAt'] as Date).toISOString(), '2026-01-01T01:00:00.000Z');
       const updates = await driver.readOutput('pr_people.pr-update', { key: json(), value: json<{ operation: { timestamp: string } }>() });
-      assert.deepEqual(updates.map((u) => u.value.operation.timestamp), ['2026-01-01T00:00:00.000Z', '2026-01-01T01:00:00.000Z']);
+      assert.deepEqual(updates.map((u) => u.value?.operation.timestamp), ['2026-01-01T00:00:00.000Z', '2026-01-01T01:00:00.000Z']);
       const source = await driver.readOutput('hr.people', { key: json(), value: json() });
       assert.deepEqual(source.map((r) => r.offset), ['0', '1']);
     } finally {

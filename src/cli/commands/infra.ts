@@ -4,6 +4,7 @@
  * KAFKA_BROKERS, SCHEMA_REGISTRY_URL, MONGODB_URL) is external: the script leaves it alone.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TributaryError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
@@ -31,6 +32,8 @@ export function infraCommand(args: readonly string[], source: SettingSource): nu
     throw new TributaryError('TRB_CONFIG', `invalid infra command ${JSON.stringify(action ?? '')}: expected ${ACTIONS.join(', ')}`);
   }
   const script = fileURLToPath(new URL('../../../scripts/infra', import.meta.url));
+  // The installed package ships no scripts: the services are built from a clone of the repository.
+  if (!existsSync(script)) throw new TributaryError('TRB_CONFIG', 'tributary infra needs a clone of the Tributary repository (scripts/infra); see docs/infra.md');
   const flags = source.flags['cdc'] === 'true' ? ['--cdc'] : [];
   const env = { ...process.env, ...infraEnv(source) };
   return spawnSync('bash', [script, action, ...flags, ...services], { stdio: 'inherit', env }).status ?? 1;

@@ -95,7 +95,7 @@ export class EventSerdes {
 }
 
 /** Reads any Tributary event in JSON or Avro (for streams that consume several kinds or producers). */
-export function anyEvent(): Serde<Obj> {
+export function anyEvent(): Serde<Obj | null> {
   const jsonSerde = json<Obj>();
   const avroSerde = avro<Obj>();
   return {
@@ -105,7 +105,7 @@ export function anyEvent(): Serde<Obj> {
   };
 }
 
-async function readEvent(bytes: Buffer | null, context: Parameters<Serde<Obj>['deserialize']>[1], jsonSerde: Serde<Obj>, avroSerde: Serde<Obj>): Promise<Obj> {
-  if (bytes !== null && bytes.length > 0 && bytes[0] === 0) return fromAvroShape(await avroSerde.deserialize(bytes, context));
+async function readEvent(bytes: Buffer | null, context: Parameters<Serde<Obj>['deserialize']>[1], jsonSerde: Serde<Obj | null>, avroSerde: Serde<Obj | null>): Promise<Obj | null> {
+  if (bytes !== null && bytes.length > 0 && bytes[0] === 0) return fromAvroShape((await avroSerde.deserialize(bytes, context)) as Obj);
   return jsonSerde.deserialize(bytes, context);
 }
