@@ -104,4 +104,21 @@ describe('mongodb-wire smoke', () => {
     }
     assert.deepEqual((await col.find({}, { projection: { _id: 0, k: 1 } }).sort({ k: 1 }).toArray()).map((d) => d.k), ['committed', 'x']);
   });
+
+  it('accepts a burst of 200 clients connecting at once (the unpatched DocumentDB 0.106 gateway reset 16-46% of them)', async () => {
+    // scripts/services/documentdb/gateway-one-listener.patch: v0.106 bound a new listener per
+    // accepted connection, so connections arriving in between got ECONNRESET (issue #16).
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, async () => {
+        const c = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
+        try {
+          await c.db('admin').command({ ping: 1 });
+        } finally {
+          await c.close();
+        }
+      }),
+    );
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    assert.deepEqual(failed.map((r) => String(r.reason)).slice(0, 3), [], `${failed.length} of 200 connections failed`);
+  });
 });
