@@ -1,5 +1,5 @@
 /**
- * Fast Data benchmark, on the real services (Kafka + FerretDB on PostgreSQL, from scripts/infra):
+ * Fast Data benchmark, on the real services (Kafka + the document store, DocumentDB from scripts/infra):
  *
  *   ingest   raw-ingest  bare kafkajs eachBatch → JSON.parse → bare mongodb bulkWrite of one
  *                        replaceOne({pk}, after, {upsert}) per record → commitOffsets
@@ -15,15 +15,13 @@
  *   npm run bench -- fastdata      (node --expose-gc --import tsx bench/fastdata.ts)
  *
  * Both sides of a pair read the same records from the same topics (fresh consumer groups) into a
- * fresh database, with the same store limits: commands of at most 16 writes and at most 3 write
- * commands in flight (what MongoDocumentStore does on FerretDB, whose handler keeps a backend
- * connection per statement until the command ends; see docs/infra.md). The raw side consumes 3
- * partitions at once for the same reason. Rate = records / (first batch → last commit), the end
+ * fresh database: one bulkWrite per partition batch, every partition at once, no write limits (the
+ * store's defaults). Rate = records / (first batch → last commit), the end
  * confirmed against the broker's committed offsets. Each pair alternates per round; the best round
  * of each side is reported with the ratio tributary / raw.
  *
  * Then the views pair again on the embedded engine (memory broker and store, same topology), where
- * FerretDB's cost is gone: raw = the same three $in reads and one bulk write per 100 customers by hand.
+ * the store's cost is gone: raw = the same three $in reads and one bulk write per 100 customers by hand.
  *
  * Env: BENCH_EVENTS (20000), BENCH_CUSTOMERS (500: 500 customers, 1500 orders, 3000 lines),
  * BENCH_ROUNDS (1), BENCH_FETCH_BYTES (65536 per partition, both sides), KAFKA_BROKERS, MONGODB_URL.
@@ -34,7 +32,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Admin, type Consumer, type Message } from 'kafkajs';
 import { MongoClient, type AnyBulkWriteOperation, type Db, type Document } from 'mongodb';
-import { createLogger, createMetrics, kafkaTransport, MemoryDocumentStore, MongoDocumentStore, runTopology, type Collection, type FastDataTopology, type Row, type SvTrigger } from '../src/index.js';
+import { createLogger, createMetrics } from '../src/ops/index.js';
+import { kafkaTransport, MongoDocumentStore, runTopology, type Collection } from '../src/runtime.js';
+import { MemoryDocumentStore } from '../src/testing/index.js';
+import type { FastDataTopology, Row, SvTrigger } from '../src/index.js';
 import { TestDriver } from '../src/testing/index.js';
 import { buildTopology, customerDocument, generateWorkload, TABLES, type CdcRecord, type TableName } from './lib/cdc-workload.js';
 import { assertCommitted, createTopic, endOffsets, gc, gitDescribe, packageVersion, positiveInt, Probe, probed, sum, withTimeout, type EndOffsets } from './lib/harness.js';
@@ -47,8 +48,6 @@ const ROUNDS = positiveInt('BENCH_ROUNDS', 1);
 const PARTITIONS = 6;
 /** Per-partition fetch size, both sides: ~140 records per batch, so each partition sees many batches (a steady stream, not one bulk load). */
 const FETCH_BYTES = positiveInt('BENCH_FETCH_BYTES', 65_536);
-const OPS_PER_COMMAND = 16;
-const RAW_PARTITIONS_AT_ONCE = 3;
 const PHASE_TIMEOUT_MS = 600_000;
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -93,7 +92,7 @@ async function rawConsumer(groupId: string, topics: string[], probe: Probe, hand
   await consumer.subscribe({ topics, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
-    partitionsConsumedConcurrently: RAW_PARTITIONS_AT_ONCE,
+    partitionsConsumedConcurrently: PARTITIONS * TABLES.length,
     eachBatch: async ({ batch }) => {
       probe.batch();
       await handle(batch.topic, batch.messages);
@@ -105,21 +104,9 @@ async function rawConsumer(groupId: string, topics: string[], probe: Probe, hand
   return () => consumer.disconnect();
 }
 
-/** bulkWrite in commands of OPS_PER_COMMAND, at most 3 in flight over the whole process (as the store does on FerretDB). */
-let inFlight = 0;
-const waiting: Array<() => void> = [];
+/** One ordered bulkWrite of the batch (what the store does). */
 async function bulkWrite(db: Db, collection: string, ops: AnyBulkWriteOperation[]): Promise<void> {
-  for (let i = 0; i < ops.length; i += OPS_PER_COMMAND) {
-    if (inFlight >= 3) await new Promise<void>((resolve) => waiting.push(resolve));
-    else inFlight++;
-    try {
-      await db.collection(collection).bulkWrite(ops.slice(i, i + OPS_PER_COMMAND), { ordered: true });
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else inFlight--;
-    }
-  }
+  if (ops.length > 0) await db.collection(collection).bulkWrite(ops, { ordered: true });
 }
 
 /** `compacted`: only the last record of each key in a batch is written (what a careful hand-written consumer does). */
@@ -144,7 +131,7 @@ async function rawIngest(client: MongoClient, round: number, ends: EndOffsets, c
 }
 
 async function tributaryStage(t: FastDataTopology, stage: 'ingest' | 'aggregate', database: string, round: number, ends: EndOffsets): Promise<PhaseResult> {
-  const store = new MongoDocumentStore({ url: MONGODB_URL, database, maxOperationsPerCommand: OPS_PER_COMMAND, maxConcurrentWrites: 3 });
+  const store = new MongoDocumentStore({ url: MONGODB_URL, database });
   await store.connect();
   const phase = stage === 'ingest' ? 'tributary-ingest' : 'tributary-views';
   try {
@@ -180,7 +167,7 @@ async function rawViews(client: MongoClient, database: string, topic: string, ro
 
 /**
  * The same views on the embedded engine (memory broker and store), to show the framework's own
- * cost without FerretDB: projections built untimed, then one trigger per customer; raw = the same
+ * cost without the store's: projections built untimed, then one trigger per customer; raw = the same
  * lookups and writes done by hand on the same memory store.
  */
 async function embeddedViews(records: readonly CdcRecord[], customerIds: readonly string[], round: number): Promise<PhaseResult[]> {
@@ -264,7 +251,7 @@ const best = (results: PhaseResult[], phase: string) => Math.max(...results.filt
 async function main(): Promise<void> {
   const admin: Admin = kafka.admin();
   await admin.connect();
-  const client = new MongoClient(MONGODB_URL, { maxPoolSize: 4 });
+  const client = new MongoClient(MONGODB_URL);
   await client.connect();
   const created: string[] = [];
   const databases: string[] = [];
@@ -321,7 +308,7 @@ async function main(): Promise<void> {
     const file = path.join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-fastdata.json`);
     await mkdir(path.dirname(file), { recursive: true });
     const environment = { node: process.version, kafkajs: packageVersion('kafkajs'), mongodb: packageVersion('mongodb'), cpus: os.cpus().length, store: 'FerretDB 1.24.2 on PostgreSQL 15 (scripts/infra)', kafka: 'Kafka 4.3.1 single broker (scripts/infra)' };
-    const parameters = { events: records.length, customers: CUSTOMERS, partitions: PARTITIONS, rounds: ROUNDS, fetchBytesPerPartition: FETCH_BYTES, opsPerCommand: OPS_PER_COMMAND, writeCommandsInFlight: 3 };
+    const parameters = { events: records.length, customers: CUSTOMERS, partitions: PARTITIONS, rounds: ROUNDS, fetchBytesPerPartition: FETCH_BYTES };
     await writeFile(file, `${JSON.stringify({ benchmark: 'fastdata', date: new Date().toISOString(), run: process.env['BENCH_RUN_ID'] ?? null, git: gitDescribe(ROOT), environment, parameters, best: summary, ratios, results }, null, 2)}\n`);
     console.log(`results: ${path.relative(ROOT, file)}`);
   } finally {

@@ -26,7 +26,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
 import { createLogger, createMetrics } from '../src/ops/index.js';
-import { kafkaTransport, runTopology, string, toTopic, topology, type Serde } from '../src/stream/index.js';
+import { kafkaTransport, runTopology } from '../src/runtime.js';
+import { string, toTopic, topology, type Serde } from '../src/stream/index.js';
 import {
   assertCommitted,
   createTopic as createTopicWith,

@@ -22,7 +22,9 @@
 import os from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { basic, createLogger, createMetrics, fastData, field, hasMany, hasOne, kafkaTransport, MongoDocumentStore, patchFrom, projection, runTopology, singleView, type Row } from '../src/index.js';
+import { basic, fastData, field, hasMany, hasOne, patchFrom, projection, singleView, type Row } from '../src/index.js';
+import { createLogger, createMetrics } from '../src/operations.js';
+import { kafkaTransport, MongoDocumentStore, runTopology } from '../src/runtime.js';
 import { buildViews, BuildFailures, chunks } from '../src/fastdata/refresh/view-builder.js';
 import { applyPatches, planPatches } from '../src/fastdata/singleview/patch.js';
 import { createTopic, gc, positiveInt, sleep, withTimeout, writeResult } from './lib/harness.js';

@@ -12,7 +12,7 @@ import { field } from '../../src/fastdata/projection/fields.js';
 import { projection } from '../../src/fastdata/projection/projection.js';
 import { abandonShadow, buildShadow, promoteShadow } from '../../src/fastdata/refresh/blue-green.js';
 import { definitionStatus, emptyDefinitions, fenceReason, readDefinitions } from '../../src/fastdata/singleview/definitions.js';
-import { createDashboard } from '../../src/ops/dashboard/index.js';
+import { createDashboard } from '../../src/dashboard/index.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { createReadApi } from '../../src/serve/index.js';
 import { hasMany } from '../../src/fastdata/singleview/relations.js';
@@ -109,8 +109,8 @@ describe('blue/green single-view definitions', () => {
       const definitions = await readDefinitions(store, 'sv_people');
       assert.deepEqual([definitions.live?.version, definitions.shadow, definitions.switching], [b.view.version, null, null]);
       const updates = await driverA.readOutput('sv_people.sv-update', serdes);
-      const fromPromote = updates.filter((u) => (u.value['__internal__kafkaInfo'] as Row)['topic'] === 'tributary-promote');
-      assert.deepEqual(fromPromote.map((u) => [u.key['person_id'], u.value['operationType']]).sort(), [['p1', 'UPDATE'], ['p2', 'UPDATE'], ['p3', 'UPDATE'], ['p4', 'DELETE']]);
+      const fromPromote = updates.filter((u) => (u.value?.['__internal__kafkaInfo'] as Row)['topic'] === 'tributary-promote');
+      assert.deepEqual(fromPromote.map((u) => [u.key?.['person_id'], u.value?.['operationType']]).sort(), [['p1', 'UPDATE'], ['p2', 'UPDATE'], ['p3', 'UPDATE'], ['p4', 'DELETE']]);
 
       // The old definition, still running, is fenced: it neither writes its shape nor commits.
       await driverA.pipeInput('hr.people', [person('p2', 'Bob')], serdes);
@@ -187,7 +187,7 @@ describe('blue/green single-view definitions', () => {
     const a = topologyOf('A');
     const dashboard = createDashboard(a, () => undefined, { definitions: () => definitionStatus(a.fastData.singleViews, store) });
     try {
-      const route = dashboard.routes.find((r) => r.path === '/dashboard/definitions');
+      const route = dashboard.routes.find((r: { path: string }) => r.path === '/dashboard/definitions');
       const response = await route?.handler({ body: undefined, query: new URLSearchParams() });
       const [shown] = response?.body as Array<Record<string, unknown>>;
       assert.deepEqual([shown?.['declared'], shown?.['writes']], [a.view.version, false], 'a process running the old definition is shown fenced');

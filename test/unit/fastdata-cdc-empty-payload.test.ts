@@ -68,7 +68,7 @@ describe('zero-length payload: through the ingest stage', () => {
         assert.equal(stored?.['__STATE__'], 'DELETED');
         assert.equal(stored?.['__internal__counterType'], 'timestamp');
         const updates = await driver.readOutput('pr_users.pr-update', { key: json<unknown>(), value: json<{ operation: { type: string } }>() });
-        assert.deepEqual(updates.map((u) => u.value.operation.type), ['INSERT', 'DELETE']);
+        assert.deepEqual(updates.map((u) => u.value?.operation.type), ['INSERT', 'DELETE']);
         assert.deepEqual(await driver.readOutput('db.public.users.dlq', { value: json<unknown>() }), [], 'nothing dead-lettered');
       } finally {
         await driver.close();

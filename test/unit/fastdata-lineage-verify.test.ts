@@ -91,9 +91,9 @@ describe('explain: the lineage of a view document', () => {
     }
   });
 
-  it('the read API answers /-/explain/<view>?<key fields>, 404 for an unknown view, 400 for a missing key field', async () => {
+  it('the read API answers /-/explain/<view>?<key fields> when asked to (explain: true), 404 for an unknown view, 400 for a missing key field', async () => {
     const driver = await seeded();
-    const api = await createReadApi({ topology: t, store: driver.store, logger: createLogger({ level: 'silent' }) });
+    const api = await createReadApi({ topology: t, store: driver.store, logger: createLogger({ level: 'silent' }), explain: true });
     try {
       const ok = await api.app.inject('/-/explain/sv_people?person_id=p1');
       assert.equal(ok.statusCode, 200, ok.body);
@@ -101,6 +101,12 @@ describe('explain: the lineage of a view document', () => {
       assert.deepEqual([body.document['name'], body.sources.length, (body.lineage['trigger'] as Row)['projection']], ['Name p1', 4, 'pr_pets']);
       assert.equal((await api.app.inject('/-/explain/sv_nothing?person_id=p1')).statusCode, 404);
       assert.equal((await api.app.inject('/-/explain/sv_people')).statusCode, 400);
+      const plain = await createReadApi({ topology: t, store: driver.store, logger: createLogger({ level: 'silent' }) });
+      try {
+        assert.equal((await plain.app.inject('/-/explain/sv_people?person_id=p1')).statusCode, 404, 'off by default: it shows whole documents');
+      } finally {
+        await plain.close();
+      }
     } finally {
       await api.close();
       await driver.close();

@@ -125,7 +125,7 @@ describe('patch fan-out', () => {
       assert.equal((await driver.readOutput('sv_customers.sv-trigger', serdes)).length, triggersBefore, 'no view re-aggregated');
       assert.equal(updateManyCount(store), 1, 'one bulk write holds both rules');
       const updates = (await driver.readOutput('sv_customers.sv-update', serdes)).slice(updatesBefore);
-      assert.deepEqual(updates.map((u) => [u.key['customer_id'], u.value?.['operationType']]).sort(), [['c1', 'UPDATE'], ['c2', 'UPDATE'], ['c3', 'UPDATE']]);
+      assert.deepEqual(updates.map((u) => [u.key?.['customer_id'], u.value?.['operationType']]).sort(), [['c1', 'UPDATE'], ['c2', 'UPDATE'], ['c3', 'UPDATE']]);
       assert.equal((updates[0]?.value?.['__internal__kafkaInfo'] as Row)['topic'], 'shop.products', 'the event names the CDC record behind the patch');
       const stored = await store.inner.collection('sv_customers').findOne({ customer_id: 'c2' });
       assert.equal((stored?.[PATCH_FIELD] as Row)['projection'], 'pr_products');

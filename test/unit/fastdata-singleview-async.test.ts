@@ -113,7 +113,7 @@ describe('async map', () => {
       assert.deepEqual(views.get('p2')?.['species'], []);
       assert.deepEqual(await errorTypes(store), []);
       const updates = await driver.readOutput(UPDATES, { key: json<Row>(), value: json<Row>() });
-      assert.deepEqual(updates.map((u) => u.value['operationType']), ['INSERT', 'INSERT']);
+      assert.deepEqual(updates.map((u) => u.value?.['operationType']), ['INSERT', 'INSERT']);
     } finally {
       await driver.close();
     }
@@ -140,8 +140,8 @@ describe('async map', () => {
         assert.deepEqual([...(await stored(store)).keys()], ['p2'], 'no key-only view for p1');
         assert.deepEqual(await errorTypes(store), [['UNKNOWN_ERROR', 'p1'], ['UNKNOWN_ERROR', 'p1']], 'first try and its one retry');
         const triggers = await driver.readOutput(TRIGGERS, { key: json<Row>(), value: json<SvTrigger>() });
-        assert.deepEqual(triggers.map((t) => t.value.retry?.attempts ?? 0), [0, 0, 1]);
-        assert.equal(triggers[2]?.value.retry?.lastError.message, 'enrichment service down');
+        assert.deepEqual(triggers.map((t) => t.value?.retry?.attempts ?? 0), [0, 0, 1]);
+        assert.equal(triggers[2]?.value?.retry?.lastError.message, 'enrichment service down');
         assert.equal(deadLetters(driver).length, 1);
         assert.equal(deadLetters(driver)[0]?.headers[DEAD_LETTER_HEADERS.code], 'TRB_PROCESS');
       } finally {
@@ -175,7 +175,7 @@ describe('async map', () => {
       await aggregate(driver, 'p1', 'p2', 'p3', 'p4');
       assert.equal(peak, 2);
       const updates = await driver.readOutput(UPDATES, { key: json<Row>(), value: json<Row>() });
-      assert.deepEqual(updates.map((u) => u.key['person_id']), ['p1', 'p2', 'p3', 'p4']);
+      assert.deepEqual(updates.map((u) => u.key?.['person_id']), ['p1', 'p2', 'p3', 'p4']);
     } finally {
       await driver.close();
     }
@@ -231,7 +231,7 @@ describe('single-view error kinds', () => {
       assert.deepEqual(await errorTypes(store), [['SINGLE_VIEW_AGGREGATION_MAX_TIME', 'p1'], ['SINGLE_VIEW_AGGREGATION_MAX_TIME', 'p1']]);
       assert.deepEqual(aborted, ['p1', 'p1']);
       const triggers = await driver.readOutput(TRIGGERS, { key: json<Row>(), value: json<SvTrigger>() });
-      assert.equal(triggers[2]?.value.retry?.lastError.type, 'SINGLE_VIEW_AGGREGATION_MAX_TIME');
+      assert.equal(triggers[2]?.value?.retry?.lastError.type, 'SINGLE_VIEW_AGGREGATION_MAX_TIME');
       assert.equal(deadLetters(driver).length, 1);
     } finally {
       await driver.close();

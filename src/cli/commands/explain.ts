@@ -2,43 +2,44 @@
  * `tributary explain <topology-file> <single-view> <key>`: why a view document looks as it does —
  * the document, every projection row that went into it with its source position (topic,
  * partition, offset, LSN or other counter) and when it was written, and the trigger that last
- * rebuilt it. Reads MongoDB only.
+ * rebuilt it. Reads the store only.
  */
-import { TributaryError } from '../../errors.js';
-import type { FastDataTopology } from '../../fastdata/fast-data.js';
 import { findView } from '../../fastdata/refresh/refresh-view.js';
 import { explainView, viewKeyFromText, type Explanation } from '../../fastdata/singleview/lineage.js';
 import { MongoDocumentStore } from '../../store/mongo/mongo-store.js';
-import { loadConfig, type ConfigSource } from '../config.js';
-import { loadTopology } from '../load-topology.js';
+import { usageError, type CommandSpec } from '../command.js';
+import { readMongo } from '../config/sections.js';
+import { GENERAL, MONGO } from '../config/settings.js';
+import type { SettingSource } from '../config/source.js';
+import { oneOf } from '../config/values.js';
+import { loadFastDataTopology } from './fast-data-file.js';
 
-export const explainHelp = `Usage: tributary explain <topology-file> <single-view> <key> [options]
-
-Shows one view document, each projection row that went into it (the rows its aggregation reads
+export const explainSpec: CommandSpec = {
+  name: 'explain',
+  summary: 'a view document, the projection rows in it with their source positions, its last trigger',
+  positionals: ['<topology-file>', '<single-view>', '<key>'],
+  description: `Shows one view document, each projection row that went into it (the rows its aggregation reads
 now) with the source record that last wrote the row — topic, partition, offset, ordering counter
 (Debezium LSN or ts_ms, GoldenGate pos, Kafka timestamp) — and when it was written, and the
 trigger that last rebuilt the view (from <view>-lineage).
 
 <key> is the view key as JSON ('{"customer_id":"c0001"}'), or the bare value when the key has one
-field (c0001).
+field (c0001).`,
+  sections: [
+    { title: 'Output', keys: ['format'], help: { format: 'text|json, default text' } },
+    { ...MONGO, note: `${MONGO.note ?? ''} MONGODB_URL is required.`.trim() },
+    GENERAL,
+  ],
+  footer: 'Exit codes: 0 shown, 1 failed, 2 bad configuration.',
+};
 
-Options:
-  --format text|json     default text
-  --mongo, --mongo-database, --config: as for "tributary run"
-
-Exit codes: 0 shown, 1 failed, 2 bad configuration.`;
-
-export async function explainCommand(file: string | undefined, viewName: string | undefined, keyText: string | undefined, flags: ConfigSource, env: ConfigSource, print: (line: string) => void): Promise<number> {
-  if (!file || !viewName || keyText === undefined) throw new TributaryError('TRB_CONFIG', `missing ${!file ? '<topology-file>' : !viewName ? '<single-view>' : '<key>'}\n\n${explainHelp}`);
-  const format = flags['format'] ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new TributaryError('TRB_CONFIG', `invalid --format=${JSON.stringify(format)}: expected text, json`);
-  const config = loadConfig(env, flags);
-  if (!config.mongoUrl) throw new TributaryError('TRB_CONFIG', `explain reads the view and its projections: set MONGODB_URL or --mongo\n\n${explainHelp}`);
-  const topology = await loadTopology(file);
-  if (!('fastData' in topology)) throw new TributaryError('TRB_CONFIG', `${file} is not a Fast Data topology (fastData(...))`);
-  const view = findView(topology as FastDataTopology, viewName);
+export async function explainCommand(file: string, viewName: string, keyText: string, source: SettingSource, print: (line: string) => void): Promise<number> {
+  const format = oneOf(source.get('format'), 'text', ['text', 'json'] as const);
+  const mongo = readMongo(source);
+  if (!mongo) throw usageError('explain', 'explain reads the view and its projections: set MONGODB_URL or --mongo');
+  const view = findView(await loadFastDataTopology(file, 'explain'), viewName);
   const key = viewKeyFromText(view, keyText);
-  const store = new MongoDocumentStore({ url: config.mongoUrl, database: config.mongoDatabase });
+  const store = new MongoDocumentStore({ url: mongo.url, database: mongo.database });
   try {
     await store.connect();
     const explanation = await explainView(view, key, store);

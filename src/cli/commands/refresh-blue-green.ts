@@ -6,67 +6,89 @@
  *   --promote   catch up, switch (one rename), emit sv-updates, record the definition as live
  *   --abandon   drop the shadow
  */
+import pino from 'pino';
 import { TributaryError } from '../../errors.js';
 import { abandonShadow, buildShadow, promoteShadow, type BuildReport, type PromoteReport } from '../../fastdata/refresh/blue-green.js';
 import type { ViewDifference } from '../../fastdata/refresh/view-diff.js';
 import type { FastDataTopology } from '../../fastdata/fast-data.js';
-import type { DocumentStore } from '../../store/types.js';
-import type { SchemaRegistryClient } from '../../stream/serdes/registry.js';
-import type { TransportProducer } from '../../stream/transport/types.js';
+import type { SingleView } from '../../fastdata/singleview/single-view.js';
+import { createLogger } from '../../ops/logger.js';
+import { MongoDocumentStore } from '../../store/mongo/mongo-store.js';
+import { confluentRegistry } from '../../stream/serdes/registry.js';
+import { kafkaTransport } from '../../stream/transport/kafka/kafka-transport.js';
+import type { RefreshConfig } from '../config.js';
+import type { Flags, SettingSource } from '../config/source.js';
+import { integer, oneOf } from '../config/values.js';
+import { kafkaTransportOptions } from '../kafka-client.js';
 
 export type BlueGreenAction = 'shadow' | 'promote' | 'abandon';
 
-export interface BlueGreenRun {
-  readonly action: BlueGreenAction;
-  readonly topology: FastDataTopology;
-  readonly view: string;
-  readonly store: DocumentStore;
-  readonly batchSize: number;
-  readonly rate: number;
+export interface BlueGreenSettings {
   readonly samples: number;
   readonly graceMs: number;
   readonly json: boolean;
-  readonly signal: AbortSignal;
-  /** Opened only by --promote, for the sv-updates of what the switch changed. */
-  readonly producer?: () => Promise<TransportProducer>;
-  readonly registry?: SchemaRegistryClient;
-  readonly print: (line: string) => void;
 }
 
 /** The chosen action, or undefined for a plain refresh; two of them is a configuration error. */
-export function blueGreenAction(flags: Readonly<Record<string, string | undefined>>): BlueGreenAction | undefined {
+export function blueGreenAction(flags: Flags): BlueGreenAction | undefined {
   const chosen = (['shadow', 'promote', 'abandon'] as const).filter((a) => flags[a] === 'true');
   if (chosen.length > 1) throw new TributaryError('TRB_CONFIG', `choose one of --shadow, --promote, --abandon (got ${chosen.map((a) => `--${a}`).join(' ')})`);
   return chosen[0];
 }
 
-export async function runBlueGreen(run: BlueGreenRun): Promise<number> {
-  const common = { topology: run.topology, view: run.view, store: run.store, batchSize: run.batchSize, ratePerSecond: run.rate, samples: run.samples, signal: run.signal };
-  if (run.action === 'abandon') {
-    const { dropped } = await abandonShadow(common);
-    run.print(run.json ? JSON.stringify({ view: run.view, dropped }) : dropped ? `dropped ${dropped}; the live view and its definition are unchanged` : `${run.view} had no shadow; nothing to drop`);
-    return 0;
-  }
-  if (run.action === 'shadow') {
-    const report = await buildShadow(common);
-    if (run.json) run.print(JSON.stringify(report));
-    else for (const line of shadowLines(report)) run.print(line);
-    return report.complete ? 0 : 130;
-  }
-  const producer = run.producer ? await run.producer() : undefined;
+export function blueGreenSettings(source: SettingSource): BlueGreenSettings {
+  return {
+    samples: integer(source.get('samples'), 3, { min: 0 }),
+    graceMs: integer(source.get('grace-ms'), 5000, { min: 0 }),
+    json: oneOf(source.get('format'), 'text', ['text', 'json'] as const) === 'json',
+  };
+}
+
+export async function blueGreenCommand(action: BlueGreenAction, settings: BlueGreenSettings, fast: FastDataTopology, view: SingleView, config: RefreshConfig, print: (line: string) => void): Promise<number> {
+  const logger = createLogger({ level: config.logLevel, redactor: config.redactor, destination: pino.destination(2) }); // stdout carries the report
+  const store = new MongoDocumentStore({ url: config.mongo.url, database: config.mongo.database });
+  // Kafka only for --promote, and only when the view sends sv-updates.
+  const transport = action === 'promote' && fast.fastData.topics.svUpdate(view) ? kafkaTransport(kafkaTransportOptions(config.kafka, { clientId: `${fast.name}-promote`, logger, producer: config.producer })) : undefined;
+  const abort = new AbortController();
+  const interrupt = () => abort.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  const common = { topology: fast, view: view.name, store, batchSize: config.batchSize, ratePerSecond: config.ratePerSecond, samples: settings.samples, signal: abort.signal };
   try {
-    const report = await promoteShadow({ ...common, graceMs: run.graceMs, ...(producer ? { producer } : {}), ...(run.registry ? { registry: run.registry } : {}) });
-    if (run.json) run.print(JSON.stringify(report));
-    else for (const line of promoteLines(report)) run.print(line);
-    return 0;
+    await store.connect();
+    if (action === 'abandon') {
+      const { dropped } = await abandonShadow(common);
+      print(settings.json ? JSON.stringify({ view: view.name, dropped }) : dropped ? `dropped ${dropped}; the live view and its definition are unchanged` : `${view.name} had no shadow; nothing to drop`);
+      return 0;
+    }
+    if (action === 'shadow') {
+      const report = await buildShadow(common);
+      if (settings.json) print(JSON.stringify(report));
+      else for (const line of shadowLines(report)) print(line);
+      return report.complete ? 0 : 130;
+    }
+    if (transport) await transport.connect();
+    const producer = transport ? await transport.producer({ idempotent: true }) : undefined;
+    try {
+      const registry = config.registry ? confluentRegistry({ url: config.registry.url, ...(config.registry.auth ? { auth: config.registry.auth } : {}) }) : undefined;
+      const report = await promoteShadow({ ...common, graceMs: settings.graceMs, ...(producer ? { producer } : {}), ...(registry ? { registry } : {}) });
+      if (settings.json) print(JSON.stringify(report));
+      else for (const line of promoteLines(report)) print(line);
+      return 0;
+    } finally {
+      await producer?.disconnect();
+    }
   } finally {
-    await producer?.disconnect();
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    await transport?.disconnect().catch(() => undefined);
+    await store.close().catch(() => undefined);
   }
 }
 
 export function shadowLines(r: BuildReport): string[] {
   const d = r.diff;
-  const lines = [
+  return [
     `shadow of ${r.view}: definition ${r.version} built into ${r.collection} (live definition: ${r.liveVersion ?? 'not recorded yet'})${r.complete ? '' : ' — INTERRUPTED, run --shadow again'}`,
     `  views built ${r.built}, re-aggregated after live changes ${r.caughtUp}, in ${(r.elapsedMs / 1000).toFixed(1)} s`,
     `  against the live view: ${d.changed} changed, ${d.added} added, ${d.removed} removed, ${d.unchanged} unchanged (live ${d.live}, shadow ${d.shadow})`,
@@ -75,7 +97,6 @@ export function shadowLines(r: BuildReport): string[] {
     ...(['changed', 'added', 'removed'] as const).flatMap((kind) => d.samples[kind].flatMap((s) => sampleLines(kind, s))),
     `next: --promote to switch readers and writers to it, or --abandon`,
   ];
-  return lines;
 }
 
 function sampleLines(kind: string, s: ViewDifference): string[] {

@@ -5,76 +5,71 @@
  * stage repairs it.
  */
 import pino from 'pino';
-import { TributaryError } from '../../errors.js';
-import type { FastDataTopology } from '../../fastdata/fast-data.js';
 import { findView } from '../../fastdata/refresh/refresh-view.js';
 import { retriggerDrifted, verifyViews, type VerifyReport } from '../../fastdata/refresh/verify-views.js';
 import { createLogger } from '../../ops/logger.js';
 import { MongoDocumentStore } from '../../store/mongo/mongo-store.js';
 import { confluentRegistry } from '../../stream/serdes/registry.js';
 import { kafkaTransport } from '../../stream/transport/kafka/kafka-transport.js';
-import { loadConfig, type ConfigSource } from '../config.js';
-import { loadTopology } from '../load-topology.js';
-import { kafkaSecurityOptions } from '../security-config.js';
+import { usageError, type CommandSpec } from '../command.js';
+import { readKafka, readLogLevel, readMongo, readProducerTuning, readRegistry } from '../config/sections.js';
+import { GENERAL, KAFKA_CONNECTION, MONGO, REGISTRY } from '../config/settings.js';
+import type { SettingSource } from '../config/source.js';
+import { bad, boolean, integer, oneOf } from '../config/values.js';
+import { kafkaTransportOptions } from '../kafka-client.js';
+import { loadFastDataTopology } from './fast-data-file.js';
 
-export const verifyHelp = `Usage: tributary verify <topology-file> <single-view> [options]
-
-Recomputes each view from the stored projections with the file's definition (the aggregate
+export const verifySpec: CommandSpec = {
+  name: 'verify',
+  summary: 'recompute views from the projections, report drifted ones (--retrigger repairs them)',
+  positionals: ['<topology-file>', '<single-view>'],
+  description: `Recomputes each view from the stored projections with the file's definition (the aggregate
 stage's own code) and compares it with the stored document. A view that differs is checked again
 after 2 s (the live stage may have been writing it); what still differs is reported: changed (with
-the fields), missing (should exist), extra (should not exist).
+the fields), missing (should exist), extra (should not exist).`,
+  sections: [
+    { title: 'Verify', keys: ['sample', 'seed', 'rate', 'batch-size', 'retrigger', 'format'], help: { rate: 'views recomputed per second at most, ≥ 0 (0 = no limit); default 500', 'batch-size': 'base documents per batch, ≥ 1; default 500', format: 'text|json, default text' } },
+    { ...KAFKA_CONNECTION, note: 'Kafka only with --retrigger.' },
+    REGISTRY,
+    { ...MONGO, note: `${MONGO.note ?? ''} MONGODB_URL is required.`.trim() },
+    GENERAL,
+  ],
+  footer: 'Exit codes: 0 no drift, 3 drift found (also with --retrigger), 1 failed, 2 bad configuration, 130 interrupted.',
+};
 
-Options:
-  --sample <f>           share of the views to check, 0 < f <= 1, default 1 (all)
-  --seed <text>          picks the sample (the same seed checks the same views), default random
-  --rate <n>             views recomputed per second at most, default 500 (0 = no limit)
-  --batch-size <n>       base documents per batch, default 500
-  --retrigger            send an sv-trigger per drifted view (the running aggregate stage rebuilds it)
-  --format text|json     default text
-  --kafka-brokers, --registry, --mongo, --mongo-database, --config, the security settings:
-  as for "tributary run" (Kafka only with --retrigger).
-
-Exit codes: 0 no drift, 3 drift found (also with --retrigger), 1 failed, 2 bad configuration,
-130 interrupted.`;
-
-function numberFlag(setting: string, value: string | undefined, fallback: number, check: (n: number) => boolean, accepted: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || !check(n)) throw new TributaryError('TRB_CONFIG', `invalid ${setting}=${JSON.stringify(value)}: expected ${accepted}`, { context: { setting, value } });
-  return n;
-}
-
-export async function verifyCommand(file: string | undefined, viewName: string | undefined, flags: ConfigSource, env: ConfigSource, print: (line: string) => void): Promise<number> {
-  if (!file || !viewName) throw new TributaryError('TRB_CONFIG', `missing ${file ? '<single-view>' : '<topology-file>'}\n\n${verifyHelp}`);
-  const format = flags['format'] ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new TributaryError('TRB_CONFIG', `invalid --format=${JSON.stringify(format)}: expected text, json`);
-  const config = loadConfig(env, flags);
-  const sample = numberFlag('--sample', flags['sample'], 1, (n) => n > 0 && n <= 1, 'a number in (0, 1]');
-  const rate = numberFlag('--rate', flags['rate'], 500, (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0');
-  const batchSize = numberFlag('--batch-size', flags['batch-size'], 500, (n) => Number.isInteger(n) && n >= 1, 'an integer ≥ 1');
-  if (!config.mongoUrl) throw new TributaryError('TRB_CONFIG', `verify reads the views and their projections: set MONGODB_URL or --mongo\n\n${verifyHelp}`);
-  const topology = await loadTopology(file);
-  if (!('fastData' in topology)) throw new TributaryError('TRB_CONFIG', `${file} is not a Fast Data topology (fastData(...))`);
-  const fast = topology as FastDataTopology;
+export async function verifyCommand(file: string, viewName: string, source: SettingSource, print: (line: string) => void): Promise<number> {
+  const format = oneOf(source.get('format'), 'text', ['text', 'json'] as const);
+  const [sampleSetting, sampleText] = source.get('sample');
+  const sample = sampleText === undefined ? 1 : Number(sampleText);
+  if (!(sample > 0 && sample <= 1)) bad(sampleSetting, sampleText ?? '', 'a number in (0, 1]');
+  const rate = integer(source.get('rate'), 500, { min: 0 });
+  const batchSize = integer(source.get('batch-size'), 500, { min: 1, max: 100_000 });
+  const retrigger = boolean(source.get('retrigger'), false);
+  const [, seed] = source.get('seed');
+  const mongo = readMongo(source);
+  if (!mongo) throw usageError('verify', 'verify reads the views and their projections: set MONGODB_URL or --mongo');
+  const kafka = retrigger ? readKafka(source) : undefined;
+  const registry = readRegistry(source);
+  const logLevel = readLogLevel(source, 'warn');
+  const fast = await loadFastDataTopology(file, 'verify');
   const view = findView(fast, viewName);
-  const store = new MongoDocumentStore({ url: config.mongoUrl, database: config.mongoDatabase });
+  const store = new MongoDocumentStore({ url: mongo.url, database: mongo.database });
   const abort = new AbortController();
   const interrupt = () => abort.abort();
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
   try {
     await store.connect();
-    const report = await verifyViews({ topology: fast, view: view.name, store, sample, ratePerSecond: rate, batchSize, signal: abort.signal, ...(flags['seed'] ? { seed: flags['seed'] } : {}) });
+    const report = await verifyViews({ topology: fast, view: view.name, store, sample, ratePerSecond: rate, batchSize, signal: abort.signal, ...(seed ? { seed } : {}) });
     let retriggered = 0;
-    if (flags['retrigger'] === 'true' && report.drifted > 0) {
-      const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, secrets: config.secrets, destination: pino.destination(2) }); // stdout carries the report
-      const transport = kafkaTransport({ brokers: config.kafkaBrokers, clientId: `${fast.name}-verify`, logger, ...kafkaSecurityOptions(config.kafkaSecurity) });
+    if (kafka && report.drifted > 0) {
+      const logger = createLogger({ level: logLevel, redactor: source.redactor, destination: pino.destination(2) }); // stdout carries the report
+      const transport = kafkaTransport(kafkaTransportOptions(kafka, { clientId: `${fast.name}-verify`, logger, producer: readProducerTuning(source) }));
       try {
         await transport.connect();
         const producer = await transport.producer({ idempotent: true });
         try {
-          const registry = config.registryUrl ? confluentRegistry({ url: config.registryUrl, ...(config.registryAuth ? { auth: config.registryAuth } : {}) }) : undefined;
-          retriggered = await retriggerDrifted(fast, view.name, report.drifts, producer, registry);
+          retriggered = await retriggerDrifted(fast, view.name, report.drifts, producer, registry ? confluentRegistry({ url: registry.url, ...(registry.auth ? { auth: registry.auth } : {}) }) : undefined);
         } finally {
           await producer.disconnect();
         }

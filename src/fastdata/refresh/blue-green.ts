@@ -24,7 +24,7 @@ import type { Row } from '../cdc/change-event.js';
 import { eventSerde } from '../events/event-serde.js';
 import type { FastDataTopology } from '../fast-data.js';
 import { keyString } from '../projection/metadata.js';
-import { storedByKey } from '../projection/write-projection.js';
+import { storedByKey } from '../stored-by-key.js';
 import { svUpdateOf, type OperationType } from '../singleview/events.js';
 import type { SingleView } from '../singleview/single-view.js';
 import { readDefinitions, saveDefinitions, type ViewDefinitions } from '../singleview/definitions.js';

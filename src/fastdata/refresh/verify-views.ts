@@ -20,7 +20,7 @@ import type { Row } from '../cdc/change-event.js';
 import { eventSerde } from '../events/event-serde.js';
 import type { FastDataTopology } from '../fast-data.js';
 import { isLive, keyString, STATE } from '../projection/metadata.js';
-import { storedByKey } from '../projection/write-projection.js';
+import { storedByKey } from '../stored-by-key.js';
 import { assemble } from '../singleview/assemble.js';
 import { readDefinitions } from '../singleview/definitions.js';
 import { SV_TRIGGER_HEADERS, type SvTrigger } from '../singleview/events.js';

@@ -10,7 +10,7 @@
 import type { DocumentStore } from '../../store/types.js';
 import type { Row } from '../cdc/change-event.js';
 import { isLive, keyString } from '../projection/metadata.js';
-import { storedByKey } from '../projection/write-projection.js';
+import { storedByKey } from '../stored-by-key.js';
 import { assemble } from '../singleview/assemble.js';
 import { viewKeyOf, type SingleView } from '../singleview/single-view.js';
 import { deleteOf, upsertOf } from '../singleview/view-writes.js';

@@ -179,7 +179,7 @@ export function patchWrite(patch: CompiledPatch, after: Row, stamp: { readonly i
 /** Applies the patches in one bulk write; returns the stamp ids (to find the patched views). */
 export async function applyPatches(view: SingleView, planned: ReadonlyArray<{ readonly patch: CompiledPatch; readonly after: Row }>, store: DocumentStore, at: Date): Promise<{ readonly ids: string[]; readonly result: BulkWriteResult | null }> {
   if (planned.length === 0) return { ids: [], result: null };
-  const ids = planned.map(() => randomUUID());
+  const ids: string[] = planned.map(() => randomUUID());
   const result = await store.collection(view.name).bulkWrite(planned.map((p, i) => patchWrite(p.patch, p.after, { id: ids[i] as string, at })));
   return { ids, result };
 }

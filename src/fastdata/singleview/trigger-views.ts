@@ -5,56 +5,56 @@
  *
  *   pr-update batch (any projection of the view)  --triggerViews(sv_customers)-->  sv-trigger records
  */
-import { mergeMap, toArray } from 'rxjs';
 import { TributaryError } from '../../errors.js';
-import { defineOperator, DROPPED, guarded, type Operator } from '../../stream/operators/define.js';
+import { defineBatchOperator } from '../../stream/operators/batch.js';
+import type { Operator } from '../../stream/operators/define.js';
 import { derive, type AnyRecord, type StreamRecord } from '../../stream/record.js';
 import type { Row } from '../cdc/change-event.js';
 import { KAFKA_INFO } from '../projection/metadata.js';
 import { readPrUpdate, type ReadPrUpdate } from '../projection/pr-update.js';
 import { SV_TRIGGER_HEADERS, type SvTrigger } from './events.js';
 import type { SingleView } from './single-view.js';
-import { affectedKeysWithCause } from './strategy.js';
 import { patchViews, type PatchEventOptions } from './patch-views.js';
+import { affectedKeysWithCause } from './strategy.js';
 
 export function triggerViews(view: SingleView, options: PatchEventOptions = {}): Operator<AnyRecord, StreamRecord<Row, SvTrigger>> {
-  return defineOperator({ name: 'triggerViews', kind: 'transform' }, (context) => (source) =>
-    source.pipe(
-      toArray(),
-      mergeMap(async (records) => {
-        const changes: Array<ReadPrUpdate & { record: AnyRecord }> = [];
-        for (const record of records) {
-          const change = guarded(context, record, 'TRB_DECODE', (r) => {
-            const c = readPrUpdate(r.value);
-            if (!c) throw new TributaryError('TRB_DECODE', `not a pr-update v1.0.0 or v2.0.0 event on ${r.topic}`);
-            return c;
-          });
-          if (change !== DROPPED) changes.push({ ...change, record });
-        }
-        if (changes.length === 0) return [];
-        if (!context.store) throw new TributaryError('TRB_CONFIG', `single view '${view.name}' needs a document store`);
-        // Patch rules first: what they cover is updated in place, the rest is re-aggregated (patch.ts).
-        const rest = view.patches.length > 0 ? await patchViews(view, changes, context, options, ingestionKafkaInfo) : changes;
-        const affected = await affectedKeysWithCause(view, rest, context.store);
-        // Triggers are de-duplicated per batch; each names the newest change of the batch that affects its key.
-        return affected.map(({ key, cause }) => {
-          const change = rest[cause] as (typeof changes)[number];
-          return derive(change.record, {
-            key,
-            value: {
-              type: 'aggregation',
-              singleViewName: view.name,
-              singleViewIdentifier: key,
-              change: { projectionName: change.projection, projectionIdentifier: (change.record.key as Row | null) ?? null, data: change.after ?? change.before },
-              __internal__kafkaInfo: ingestionKafkaInfo(change.record, change),
-            } satisfies SvTrigger,
-            headers: SV_TRIGGER_HEADERS,
-          });
+  // Patch rules write the view and its sv-updates from here (patch-views.ts).
+  const patches = view.patches.length > 0;
+  const svUpdateTopic = patches && view.options.svUpdate !== false ? (options.svUpdateTopic ?? null) : null;
+  return defineBatchOperator<AnyRecord, ReadPrUpdate, StreamRecord<Row, SvTrigger>>({
+    name: 'triggerViews',
+    needs: { store: true, registry: patches && options.events?.format === 'avro' },
+    writes: patches ? [{ kind: 'collection', name: view.name }, ...(svUpdateTopic ? [{ kind: 'topic', name: svUpdateTopic } as const] : [])] : [],
+    reads: view.projections.map((p) => p.name),
+    decode(record) {
+      const change = readPrUpdate(record.value);
+      if (!change) throw new TributaryError('TRB_DECODE', `not a pr-update v1.0.0 or v2.0.0 event on ${record.topic}`);
+      return change;
+    },
+    async work({ kept: allKept, items: allItems }, io) {
+      // Patch rules first: what they cover is updated in place, the rest is re-aggregated.
+      const left = patches ? await patchViews(view, allKept, allItems, io, { ...options, svUpdateTopic }, ingestionKafkaInfo) : null;
+      const kept = left ? left.map((i) => allKept[i] as AnyRecord) : allKept;
+      const items = left ? left.map((i) => allItems[i] as ReadPrUpdate) : allItems;
+      const affected = await affectedKeysWithCause(view, items, io.store);
+      // Triggers are de-duplicated per batch; each names the newest change of the batch that affects its key.
+      return affected.map(({ key, cause }) => {
+        const change = items[cause] as ReadPrUpdate;
+        const record = kept[cause] as AnyRecord;
+        return derive(record, {
+          key,
+          value: {
+            type: 'aggregation',
+            singleViewName: view.name,
+            singleViewIdentifier: key,
+            change: { projectionName: change.projection, projectionIdentifier: (record.key as Row | null) ?? null, data: change.after ?? change.before },
+            __internal__kafkaInfo: ingestionKafkaInfo(record, change),
+          } satisfies SvTrigger,
+          headers: SV_TRIGGER_HEADERS,
         });
-      }),
-      mergeMap((out) => out),
-    ),
-  );
+      });
+    },
+  });
 }
 
 /**
