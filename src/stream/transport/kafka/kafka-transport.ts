@@ -8,8 +8,13 @@ import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../../../ops/logger.js';
 import { kafkajsLogCreator, kafkajsLogLevel } from '../../../ops/logger.js';
 import type { OutgoingMessage, TopicPartitionOffset, Transport, TransactionalProducer, TransportAdmin, TransportProducer } from '../types.js';
+import { COMPRESSION_IDS, type Compression } from '../codecs.js';
+import { registerKafkajsCodecs } from './codecs.js';
 import { fromKafkaError, producerStateLost } from './errors.js';
 import { kafkaConsumer } from './kafka-consumer.js';
+
+// Reading a topic compressed with snappy, lz4 or zstd (any Java producer may write one) needs these.
+registerKafkajsCodecs();
 
 export interface KafkaTransportOptions {
   readonly brokers: readonly string[];
@@ -18,8 +23,8 @@ export interface KafkaTransportOptions {
   readonly sasl?: SASLOptions;
   readonly logger?: Logger;
   readonly connectionTimeoutMs?: number;
-  /** Producer compression: none (default) or gzip. */
-  readonly compression?: 'none' | 'gzip';
+  /** Producer compression (default none). Every codec is read whatever this says. */
+  readonly compression?: Compression;
   /**
    * Bytes (keys + values + headers) per produce request at most (default 800 000). A batch's
    * outputs are sent in as many sequential requests as needed: kafkajs puts a request's records
@@ -43,7 +48,7 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
   const adminClient = kafka.admin();
   const producers = new Set<Producer>();
   let connected: Promise<void> | undefined;
-  const compression = options.compression === 'gzip' ? 1 : 0;
+  const compression = COMPRESSION_IDS[options.compression ?? 'none'];
   const maxRequestBytes = options.maxRequestBytes ?? 800_000;
 
   // Hot path (once per batch, over every output record): one pass, no per-record spreads, so a
