@@ -9,6 +9,12 @@ export type { RunningTopology, RunOptions, StreamStatus } from './runtime/runner
 export { DEAD_LETTER_HEADERS } from './runtime/dead-letter.js';
 export { kafkaTransport } from './transport/kafka/kafka-transport.js';
 export type { KafkaTransportOptions } from './transport/kafka/kafka-transport.js';
+export { platformaticTransport } from './transport/platformatic/platformatic-transport.js';
+export type { PlatformaticTransportOptions } from './transport/platformatic/platformatic-transport.js';
+export { createKafkaTransport, parseKafkaClient, parseGroupProtocol, DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, GROUP_PROTOCOLS } from './transport/kafka-client.js';
+export type { KafkaClient, KafkaClientOptions, GroupProtocol } from './transport/kafka-client.js';
+export { COMPRESSIONS, parseCompression } from './transport/codecs.js';
+export type { Compression } from './transport/codecs.js';
 export { memoryTransport, MemoryBroker } from './transport/memory/memory-transport.js';
 export type * from './transport/types.js';
 export { stopOnSignals } from './runtime/lifecycle.js';
