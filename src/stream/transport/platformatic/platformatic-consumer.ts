@@ -4,19 +4,20 @@
  * static membership with `groupInstanceId`); the fetching is ours, so that it has the shape the
  * runtime needs, which the library's message stream (one object stream over every partition) lacks:
  *
- *   assigned partitions ─► one Fetch per leader (partitions not paused, not in flight)
+ *   assigned partitions ─► one Fetch per leader (partitions not paused, nothing prefetched)
  *        ─► per partition: a RawBatch ─► handlers.onBatch ─► commit ─► position = last + 1
  *
- * A partition is not fetched again while its batch is in flight, so batches of one partition run
- * one after another and a batch whose handler returns no commit (or throws) is fetched again from
- * the same offset. Fetches go over the idle message stream's own connections, so a long-poll never
+ * While a partition's batch is in flight its next batch is fetched (one, no more), so the fetch
+ * round trip overlaps the work. Batches of one partition still run one after another, and a batch
+ * whose handler returns no commit (or throws) drops what was fetched after it and is fetched again
+ * from its own first offset. Fetches go over the idle message stream's own connections, so a long-poll never
  * holds up heartbeats or commits. A revoked partition's in-flight batch finishes, but its offset is
  * not committed (the new owner re-reads it): the library hands revoked partitions back without
  * waiting for the application, so unlike kafkajs there is no drain before the next owner starts.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { Consumer, FetchIsolationLevels, type BaseOptions, type ClusterMetadata, type MessagesStream } from '@platformatic/kafka';
-import type { BatchControl, ConsumerHandlers, ConsumerOptions, Headers, RawMessage, TopicPartitions, TransportConsumer } from '../types.js';
+import type { BatchControl, ConsumerHandlers, ConsumerOptions, Headers, RawMessage, TopicPartitionOffset, TopicPartitions, TransportConsumer } from '../types.js';
 import { fromPlatformaticError, protocolErrorOf } from './errors.js';
 
 /** What the transport adds to the runtime's consumer options. */
@@ -27,16 +28,32 @@ export interface PlatformaticConsumerSettings {
   readonly groupInstanceId?: string;
 }
 
+interface Fetched {
+  readonly messages: RawMessage[];
+  readonly highWatermark: bigint;
+  readonly leaderEpoch: number;
+}
+
 interface PartitionState {
   readonly topic: string;
   readonly partition: number;
-  /** Next offset to fetch; undefined until read from the group's commits. */
+  /** Next offset to hand over (after the last accepted batch); undefined until read from the group's commits. */
   position?: bigint;
+  /** Next offset to fetch: past the prefetched batch, if any. */
+  fetchPosition?: bigint;
+  /** One batch fetched ahead while the previous one is processed (hides the fetch round trip). */
+  prefetched?: Fetched;
   inFlight: boolean;
   pausedByCaller: boolean;
   pausedByBatch: boolean;
   revoked: boolean;
+  /** The partition's commits, one after another (a batch does not wait for its own commit). */
+  commits: Promise<void>;
+  /** Offset of the last accepted batch (+1) whose commit failed, to commit again at stop. */
+  uncommitted?: { offset: string; leaderEpoch: number };
 }
+
+type FetchResponsePartition = Awaited<ReturnType<Consumer['fetch']>>['responses'][number]['partitions'][number];
 
 const key = (topic: string, partition: number) => `${topic}:${partition}`;
 
@@ -87,7 +104,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       for (const p of a.partitions) {
         const k = key(a.topic, p);
         if (partitions.has(k)) continue;
-        partitions.set(k, { topic: a.topic, partition: p, inFlight: false, pausedByCaller: pausedByCaller.has(k), pausedByBatch: false, revoked: false });
+        partitions.set(k, { topic: a.topic, partition: p, inFlight: false, pausedByCaller: pausedByCaller.has(k), pausedByBatch: false, revoked: false, commits: Promise.resolve() });
         added = true;
       }
     }
@@ -104,11 +121,48 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
     const ends = missing.length > 0 ? await consumer.listOffsets({ topics: [...new Set(missing.map((p) => p.topic))], timestamp: options.fromBeginning ?? true ? -2n : -1n }) : new Map<string, bigint[]>();
     for (const p of unknown) {
       const at = committed.get(p.topic)?.[p.partition] ?? -1n;
-      p.position = at >= 0n ? at : ends.get(p.topic)?.[p.partition] ?? 0n;
+      p.position = p.fetchPosition = at >= 0n ? at : ends.get(p.topic)?.[p.partition] ?? 0n;
     }
   };
 
-  const runBatch = async (state: PartitionState, messages: RawMessage[], highWatermark: bigint, leaderEpoch: number) => {
+  const paused = (p: PartitionState) => p.pausedByCaller || p.pausedByBatch;
+
+  /** Hands a prefetched batch to the handler when its partition is free, not paused and there is room. */
+  const handOver = (state: PartitionState) => {
+    const next = state.prefetched;
+    if (!next || state.inFlight || paused(state) || state.revoked || stopping || inFlight.size >= maxConcurrent) return;
+    state.prefetched = undefined;
+    state.inFlight = true;
+    const running = runBatch(state, next);
+    inFlight.add(running);
+    void running.finally(() => {
+      inFlight.delete(running);
+      for (const p of partitions.values()) handOver(p);
+      nudge();
+    });
+  };
+
+  /**
+   * Commits after the batch's work is durable, as the contract wants, but off the batch's path: the
+   * next batch of the partition starts while this commit travels (one round trip less per batch).
+   * Commits of a partition go out in order; a failed one is covered by the next (offsets are
+   * cumulative), and the last one is retried at stop.
+   */
+  const commitInOrder = (state: PartitionState, commit: TopicPartitionOffset, leaderEpoch: number) => {
+    state.commits = state.commits.then(async () => {
+      if (state.revoked) return;
+      const started = performance.now();
+      try {
+        await consumer.commit({ offsets: [{ topic: commit.topic, partition: commit.partition, offset: BigInt(commit.offset), leaderEpoch }] });
+        state.uncommitted = undefined;
+        handlers!.onCommitted?.(commit, (performance.now() - started) / 1000);
+      } catch {
+        state.uncommitted = { offset: commit.offset, leaderEpoch };
+      }
+    });
+  };
+
+  const runBatch = async (state: PartitionState, { messages, highWatermark, leaderEpoch }: Fetched) => {
     const control: BatchControl = {
       heartbeat: async () => undefined, // the library heartbeats on its own timer, whatever the batch does
       isRunning: () => !stopping && !state.revoked,
@@ -117,24 +171,55 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       },
       resume: () => {
         state.pausedByBatch = false;
-        nudge();
+        nudge(); // the prefetched batch waits for this one to finish
       },
     };
+    let accepted = false;
     try {
       const result = await handlers!.onBatch({ topic: state.topic, partition: state.partition, messages, highWatermark: highWatermark.toString() }, control);
       if (!result.commit) return;
-      if (!result.transactional && !state.revoked) {
-        const started = performance.now();
-        await consumer.commit({ offsets: [{ topic: result.commit.topic, partition: result.commit.partition, offset: BigInt(result.commit.offset), leaderEpoch }] });
-        handlers!.onCommitted?.(result.commit, (performance.now() - started) / 1000);
-      }
-      state.position = BigInt(messages.at(-1)!.offset) + 1n;
+      accepted = true;
+      if (!result.transactional && !state.revoked) commitInOrder(state, result.commit, leaderEpoch);
     } catch {
       // As kafkajs: the offset stays, the batch is fetched again (the runtime reports its own failures).
     } finally {
       state.inFlight = false;
-      nudge();
+      if (accepted) {
+        state.position = BigInt(messages.at(-1)!.offset) + 1n;
+      } else {
+        // Not accepted: what was fetched after it is dropped; fetching starts again at this batch.
+        state.prefetched = undefined;
+        state.fetchPosition = state.position;
+      }
     }
+  };
+
+  /** Turns one partition's fetch response into a prefetched batch (or steps over markers). */
+  const take = (state: PartitionState, from: bigint, part: FetchResponsePartition, leaderEpoch: number) => {
+    if (state.fetchPosition !== from || state.prefetched) return; // reset or filled meanwhile
+    if (part.errorCode !== 0) {
+      if (part.errorCode === 1) state.position = state.fetchPosition = undefined; // OFFSET_OUT_OF_RANGE: from the commit or the reset policy again
+      else consumer.clearMetadata();
+      return;
+    }
+    const messages: RawMessage[] = [];
+    let next = from;
+    for (const batch of part.records ?? []) {
+      next = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
+      if (batch.attributes & 0x20) continue; // control batch (transaction marker)
+      for (const record of batch.records) {
+        const offset = batch.firstOffset + BigInt(record.offsetDelta);
+        if (offset >= from) messages.push(toRaw(record, offset, batch.firstTimestamp));
+      }
+    }
+    if (next > from) state.fetchPosition = next;
+    if (messages.length === 0) {
+      // only markers or aborted records: nothing to hand over; the position moves past them once nothing is pending before
+      if (!state.inFlight && state.position === from) state.position = next;
+      return;
+    }
+    state.prefetched = { messages, highWatermark: part.highWatermark, leaderEpoch };
+    handOver(state);
   };
 
   const fetchOnce = async (metadata: ClusterMetadata, ready: PartitionState[]) => {
@@ -146,11 +231,13 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
     }
     await Promise.all([...byLeader].map(async ([node, list]) => {
       const topicIds = new Map<string, string>();
+      const requested = new Map<string, bigint>();
       const requests = new Map<string, Array<{ partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; lastFetchedEpoch: number }>>();
       for (const p of list) {
         const topic = metadata.topics.get(p.topic)!;
         topicIds.set(topic.id, p.topic);
-        const entry = { partition: p.partition, fetchOffset: p.position!, partitionMaxBytes: options.maxBytesPerPartition ?? 1_048_576, currentLeaderEpoch: -1, lastFetchedEpoch: -1 };
+        requested.set(key(p.topic, p.partition), p.fetchPosition!);
+        const entry = { partition: p.partition, fetchOffset: p.fetchPosition!, partitionMaxBytes: options.maxBytesPerPartition ?? 1_048_576, currentLeaderEpoch: -1, lastFetchedEpoch: -1 };
         requests.set(topic.id, [...(requests.get(topic.id) ?? []), entry]);
       }
       const response = await consumer.fetch({
@@ -166,34 +253,10 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
         const topic = topicIds.get(topicResponse.topicId);
         if (!topic) continue;
         for (const part of topicResponse.partitions) {
-          const state = partitions.get(key(topic, part.partitionIndex));
-          if (!state || state.inFlight || state.position === undefined) continue;
-          if (part.errorCode !== 0) {
-            if (part.errorCode === 1) state.position = undefined; // OFFSET_OUT_OF_RANGE: start again from the commit or the reset policy
-            else consumer.clearMetadata();
-            continue;
-          }
-          const from = state.position;
-          const messages: RawMessage[] = [];
-          let next = from;
-          for (const batch of part.records ?? []) {
-            next = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
-            if (batch.attributes & 0x20) continue; // control batch (transaction marker)
-            for (const record of batch.records) {
-              const offset = batch.firstOffset + BigInt(record.offsetDelta);
-              if (offset < from) continue;
-              messages.push(toRaw(record, offset, batch.firstTimestamp));
-            }
-          }
-          if (messages.length === 0) {
-            if (next > from) state.position = next; // only markers or aborted records: step over them
-            continue;
-          }
-          state.inFlight = true;
-          const leaderEpoch = metadata.topics.get(topic)?.partitions[part.partitionIndex]?.leaderEpoch ?? -1;
-          const running = runBatch(state, messages, part.highWatermark, leaderEpoch);
-          inFlight.add(running);
-          void running.finally(() => inFlight.delete(running));
+          const k = key(topic, part.partitionIndex);
+          const state = partitions.get(k);
+          const from = requested.get(k);
+          if (state && from !== undefined) take(state, from, part, metadata.topics.get(topic)?.partitions[part.partitionIndex]?.leaderEpoch ?? -1);
         }
       }
     }));
@@ -205,9 +268,8 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       const unknown = states.filter((p) => p.position === undefined && !p.inFlight);
       try {
         if (unknown.length > 0) await resolvePositions(unknown);
-        const ready = states.filter((p) => p.position !== undefined && !p.inFlight && !p.pausedByCaller && !p.pausedByBatch && !p.revoked);
-        const room = maxConcurrent - inFlight.size;
-        if (ready.length === 0 || room <= 0) {
+        const ready = states.filter((p) => p.fetchPosition !== undefined && !p.prefetched && !paused(p) && !p.revoked);
+        if (ready.length === 0) {
           await new Promise<void>((resolve) => {
             wake = resolve;
             setTimeout(resolve, 200).unref();
@@ -216,13 +278,12 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
           continue;
         }
         const metadata = await consumer.metadata({ topics: [...options.topics] });
-        await fetchOnce(metadata, ready.slice(0, room));
+        await fetchOnce(metadata, ready);
       } catch (error) {
         if (stopping) break;
         consumer.clearMetadata();
         const protocol = protocolErrorOf(error);
-        if (protocol === 'UNKNOWN_TOPIC_OR_PARTITION' || protocol === undefined) await delay(200);
-        else await delay(100);
+        await delay(protocol === undefined || protocol === 'UNKNOWN_TOPIC_OR_PARTITION' ? 200 : 100);
       }
     }
   };
@@ -263,7 +324,10 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
         for (const p of ps) {
           pausedByCaller.delete(key(topic, p));
           const state = partitions.get(key(topic, p));
-          if (state) state.pausedByCaller = false;
+          if (state) {
+            state.pausedByCaller = false;
+            handOver(state);
+          }
         }
       }
       nudge();
@@ -280,6 +344,11 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       nudge();
       await loop;
       await Promise.allSettled([...inFlight]);
+      await Promise.allSettled([...partitions.values()].map(async (p) => {
+        await p.commits;
+        if (p.uncommitted && !p.revoked) commitInOrder(p, { topic: p.topic, partition: p.partition, offset: p.uncommitted.offset }, p.uncommitted.leaderEpoch);
+        await p.commits;
+      }));
       // Closing ends the stream by letting it flow to its end: it may resume now.
       stream?.off('resume', keepIdle);
       await stream?.close().catch(() => undefined);
