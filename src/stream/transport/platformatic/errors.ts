@@ -49,10 +49,16 @@ export function fromPlatformaticError(error: unknown, message: string, fallback:
   return new TributaryError(code, text, { cause: error, retriable: !(type && PERMANENT.has(type)), context: type ? { kafkaError: type } : {} });
 }
 
-/** The broker lost or fenced this producer's idempotence/transaction state: only a new producer gets through. */
-const PRODUCER_STATE_LOST = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING', 'PRODUCER_FENCED']);
+/** The broker lost this idempotent producer's state: only a new producer gets through (as the kafkajs transport). */
+const PRODUCER_STATE_LOST = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
+/** For a transactional producer: state lost (re-initialise) versus fenced by a newer owner of the id (never re-initialise: it would fence that owner). */
+const TRANSACTION_STATE_LOST = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_ID_MAPPING']);
+const FENCED = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH']);
 
-export function producerStateLost(error: unknown): boolean {
+const isIn = (set: ReadonlySet<string>) => (error: unknown) => {
   const type = protocolErrorOf(error);
-  return type !== undefined && PRODUCER_STATE_LOST.has(type);
-}
+  return type !== undefined && set.has(type);
+};
+export const producerStateLost = isIn(PRODUCER_STATE_LOST);
+export const transactionStateLost = isIn(TRANSACTION_STATE_LOST);
+export const fencedProducer = isIn(FENCED);

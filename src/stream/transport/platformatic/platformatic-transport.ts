@@ -12,7 +12,7 @@ import { chunksOf } from '../kafka/kafka-transport.js';
 import { loadCodecs, type Compression } from '../codecs.js';
 import type { OutgoingMessage, TopicPartitionOffset, Transport, TransactionalProducer, TransportAdmin, TransportProducer } from '../types.js';
 import { patchPlatformaticCodecs } from './codecs.js';
-import { fromPlatformaticError, producerStateLost } from './errors.js';
+import { fencedProducer, fromPlatformaticError, producerStateLost, transactionStateLost } from './errors.js';
 import { closeClient, platformaticConsumer } from './platformatic-consumer.js';
 
 export interface PlatformaticTransportOptions {
@@ -146,10 +146,15 @@ export function platformaticTransport(options: PlatformaticTransportOptions): Tr
       } satisfies TransportProducer;
     },
     async transactionalProducer(transactionalId) {
-      let producer = newProducer({ transactionalId, maxInflights: 1 });
+      // InitProducerId must say "no producer yet" (-1/-1): the library's default (0/0) makes the broker
+      // answer PRODUCER_FENCED for any transactional id it has seen before (a restart, a new owner).
+      const open = () => newProducer({ transactionalId, maxInflights: 1, producerId: -1n, producerEpoch: -1 });
+      let producer = open();
       let previous: Promise<unknown> = Promise.resolve();
       const transact = async (messages: readonly OutgoingMessage[], groupId: string, offsets: readonly TopicPartitionOffset[]) => {
-        const tx = await producer.beginTransaction();
+        const tx = await producer.beginTransaction().catch((error: unknown) => {
+          throw fromPlatformaticError(error, `cannot begin a transaction (${transactionalId})`);
+        });
         try {
           for (const chunk of chunksOf(messages, maxRequestBytes)) await tx.send({ messages: toMessages(chunk) });
           // No group generation here (the consumer may live in another transport): the offsets are
@@ -167,12 +172,14 @@ export function platformaticTransport(options: PlatformaticTransportOptions): Tr
           await tx.commit();
         } catch (error) {
           await tx.abort().catch(() => undefined);
-          if (producerStateLost(error)) {
-            // Fenced by a newer producer with this id, or its state was lost: a new one re-initialises (and bumps the epoch).
+          if (transactionStateLost(error)) {
+            // The broker lost its state: a new producer re-initialises the id. (Not when fenced: see errors.ts.)
+            options.logger?.warn({ err: error, transactionalId }, 'transactional Kafka producer replaced: the broker lost its state; the batch is retried through a new producer');
             producers.delete(producer);
             await closeClient(producer, true);
-            producer = newProducer({ transactionalId, maxInflights: 1 });
+            producer = open();
           }
+          if (fencedProducer(error)) throw fromPlatformaticError(error, `transaction fenced: a newer producer with transactional id ${transactionalId} exists (another worker owns this partition now)`);
           throw fromPlatformaticError(error, 'transaction failed and was aborted');
         }
       };
