@@ -20,12 +20,15 @@ const PERMANENT = new Set([
   'INVALID_REQUIRED_ACKS',
 ]);
 
-/** The broker's error name somewhere in a (possibly aggregated) library error. */
+/**
+ * The broker's error name somewhere in a (possibly aggregated) library error. A retried operation
+ * aggregates one error per attempt: the last attempt's is the one that counts, so it is looked at first.
+ */
 export function protocolErrorOf(error: unknown, depth = 0): string | undefined {
   if (!error || typeof error !== 'object' || depth > 6) return undefined;
   const apiId = (error as { apiId?: unknown }).apiId;
   if (typeof apiId === 'string') return apiId;
-  for (const inner of (error as { errors?: unknown }).errors instanceof Array ? ((error as { errors: unknown[] }).errors) : []) {
+  for (const inner of (error as { errors?: unknown }).errors instanceof Array ? [...(error as { errors: unknown[] }).errors].reverse() : []) {
     const found = protocolErrorOf(inner, depth + 1);
     if (found) return found;
   }
