@@ -19,7 +19,9 @@
 import os from 'node:os';
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { createLogger, createMetrics, kafkaTransport, MongoDocumentStore, runTopology, type FastDataTopology } from '../src/index.js';
+import { createLogger, createMetrics } from '../src/ops/index.js';
+import { kafkaTransport, MongoDocumentStore, runTopology } from '../src/runtime.js';
+import type { FastDataTopology } from '../src/index.js';
 import { buildTopology, generateWorkload, TABLES, type CdcRecord, type TableName } from './lib/cdc-workload.js';
 import { createTopic, gc, mib, percentiles, positiveInt, rssSampler, sleep, streamsLag, writeResult, type Percentiles } from './lib/harness.js';
 

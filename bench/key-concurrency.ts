@@ -14,7 +14,9 @@
  */
 import os from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
-import { createLogger, createMetrics, json, kafkaTransport, mapAsync, runTopology, string, topology } from '../src/index.js';
+import { createLogger, createMetrics } from '../src/ops/index.js';
+import { json, mapAsync, string, topology } from '../src/index.js';
+import { kafkaTransport, runTopology } from '../src/runtime.js';
 import { createTopic, endOffsets, gc, mib, positiveInt, Probe, probed, rssSampler, sleep, sum, withTimeout, writeResult, type EndOffsets } from './lib/harness.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');

@@ -33,7 +33,8 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
 import { rawKafkajs, rawPlatformatic, type RawLoop } from './lib/raw-loops.js';
 import { createLogger, createMetrics } from '../src/ops/index.js';
-import { createKafkaTransport, runTopology, string, toTopic, topology, type KafkaClient, type Serde } from '../src/stream/index.js';
+import { createKafkaTransport, runTopology, type KafkaClient } from '../src/runtime.js';
+import { string, toTopic, topology, type Serde } from '../src/stream/index.js';
 import {
   assertCommitted,
   createTopic as createTopicWith,

@@ -25,7 +25,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
-import { createLogger, createReadApi, MongoDocumentStore } from '../src/index.js';
+import { createLogger } from '../src/ops/index.js';
+import { createReadApi } from '../src/serve/index.js';
+import { MongoDocumentStore } from '../src/runtime.js';
 import topology from '../topologies/customer-360.js';
 import { gitDescribe, packageVersion, positiveInt } from './lib/harness.js';
 

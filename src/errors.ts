@@ -48,6 +48,12 @@ export const ERROR_CODES = {
   TRB_VIEW_FILTER_TOO_BROAD: { retriable: false, summary: 'view filter on joined fields too broad' },
   /** An on-demand view cannot sort on joined fields (HTTP 400). */
   TRB_VIEW_SORT_UNSUPPORTED: { retriable: false, summary: 'view cannot sort on joined fields' },
+  /** A read request names a column the caller's `acl_read_columns` header hides, in a filter, sort or state selector (HTTP 400). */
+  TRB_COLUMN_HIDDEN: { retriable: false, summary: 'request names a hidden column' },
+  /** A paging cursor (`_after`) was not issued by this read API for this collection and sort, or was altered (HTTP 400). */
+  TRB_CURSOR_INVALID: { retriable: false, summary: 'invalid or foreign cursor' },
+  /** A read query ran past its time budget (`maxTimeMS`) in the store (HTTP 503); the same query will likely time out again. */
+  TRB_QUERY_TIMEOUT: { retriable: false, summary: 'read query exceeded its time budget' },
   /** No representation matches the request's Accept header (HTTP 406). */
   TRB_NOT_ACCEPTABLE: { retriable: false, summary: 'unsupported Accept' },
   /** A service refused our credentials (Kafka SASL, registry basic auth): retrying the same ones will not help. */
@@ -63,6 +69,12 @@ export interface TributaryErrorOptions {
   context?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Marks a TributaryError whichever copy of the package created it: a topology that resolves a second
+ * copy (a global CLI, a linked checkout) throws that copy's class, which `instanceof` would not know.
+ */
+const ERROR_BRAND = Symbol.for('tributary.error');
+
 export class TributaryError extends Error {
   override readonly name = 'TributaryError';
   readonly code: ErrorCode;
@@ -76,6 +88,10 @@ export class TributaryError extends Error {
     this.context = options.context ?? {};
   }
 
+  get [ERROR_BRAND](): true {
+    return true;
+  }
+
   toJSON(): { code: ErrorCode; message: string; retriable: boolean; context: Readonly<Record<string, unknown>> } {
     return { code: this.code, message: this.message, retriable: this.retriable, context: this.context };
   }
@@ -84,14 +100,15 @@ export class TributaryError extends Error {
 /**
  * Whether a record's failure is not the record's fault, so it must never be dead-lettered: a
  * transient fault (retriable: the batch is tried again) or a setup error (TRB_CONFIG, e.g. Avro with
- * no registry: the partition stops).
+ * no registry; TRB_TOPOLOGY, e.g. an operator writing where it did not declare: the partition stops).
  */
 export function failsTheBatch(error: unknown): error is TributaryError {
-  return isTributaryError(error) && (error.retriable || error.code === 'TRB_CONFIG');
+  return isTributaryError(error) && (error.retriable || error.code === 'TRB_CONFIG' || error.code === 'TRB_TOPOLOGY');
 }
 
+/** A TributaryError from any copy of the package (a brand check, not `instanceof`). */
 export function isTributaryError(error: unknown): error is TributaryError {
-  return error instanceof TributaryError;
+  return typeof error === 'object' && error !== null && (error as { [ERROR_BRAND]?: unknown })[ERROR_BRAND] === true;
 }
 
 /**
@@ -99,7 +116,7 @@ export function isTributaryError(error: unknown): error is TributaryError {
  * unchanged, so the innermost, most precise code wins.
  */
 export function toTributaryError(error: unknown, code: ErrorCode, message?: string, context?: Record<string, unknown>): TributaryError {
-  if (error instanceof TributaryError) return error;
+  if (isTributaryError(error)) return error;
   const text = message ?? (error instanceof Error ? error.message : String(error));
   return new TributaryError(code, text, { cause: error, ...(context ? { context } : {}) });
 }

@@ -1,16 +1,12 @@
 /**
- * Tributary's public API. Everything a user needs is exported from here (and the test driver from
- * `tributary/testing`); anything not exported is internal and may change.
+ * `tributary`: authoring. Everything a topology file needs — topologies, operators, serdes, and the
+ * Fast Data declarations (projections, single views, CDC adapters, casts, the config importer).
+ * Running them in your own process: `tributary/runtime`; what an operator embeds: `tributary/ops`
+ * (ops server, metrics, logs, dashboard) and `tributary/serve` (the read API); tests:
+ * `tributary/testing`. Anything not exported by one of these entries is internal and may change;
+ * test/unit/package-surface.test.ts pins the list.
  */
-export { ERROR_CODES, TributaryError, isTributaryError, toTributaryError } from './errors.js';
+export { ERROR_CODES, TributaryError, isTributaryError } from './errors.js';
 export type { ErrorCode, TributaryErrorOptions } from './errors.js';
 export * from './stream/index.js';
-export * from './store/index.js';
-export { createLogger, createMetrics, Metrics, startOpsServer } from './ops/index.js';
-export { createDashboard, graphSvg, topologyGraph } from './ops/dashboard/index.js';
-export type { Dashboard, DashboardOptions, DashboardSnapshot, TopologyGraph } from './ops/dashboard/index.js';
-export type { HealthReport, Logger, OpsServer, OpsServerOptions } from './ops/index.js';
 export * from './fastdata/index.js';
-export { importFastDataConfig, loadFastDataProject } from './fastdata/config-import/index.js';
-export type { CustomMappingFunction, IdentifierFunction, ImportedFastData, ImportedSingleViewConfig, ImportedViewOptions, ImportFastDataConfigOptions, LoadFastDataProjectOptions, ProjectionImportOptions } from './fastdata/config-import/index.js';
-export * from './serve/index.js';

@@ -17,7 +17,8 @@
  * sends them, or one `u` whose keys differ), ON DELETE / ON UPDATE CASCADE of lines, incremental
  * re-snapshots, duplicate deliveries and replays of old records (which must change nothing).
  */
-import { avro, json, string, type DocumentStore, type OutgoingMessage, type Projection, type Row, type SchemaRegistryClient, type Serde } from '../src/index.js';
+import { avro, json, string, type Projection, type Row, type SchemaRegistryClient, type Serde } from '../src/index.js';
+import type { DocumentStore, OutgoingMessage } from '../src/runtime.js';
 import type { TestDriver } from '../src/testing/index.js';
 import { customerSchemas, standardTopics, type Customer360, type SourceTopics } from './customer-360.js';
 

@@ -22,12 +22,12 @@ const schema = (file: string) => JSON.parse(readFileSync(new URL(`../schemas/${f
 export const customerSchemas = { key: schema('crm.public.customers-key.avsc'), value: schema('crm.public.customers-value.avsc') };
 
 /** The four CDC topics, by source table. */
-export interface SourceTopics {
+export type SourceTopics = {
   readonly customers: string;
   readonly orders: string;
   readonly orderLines: string;
   readonly preferences: string;
-}
+};
 
 export const standardTopics: SourceTopics = {
   customers: 'crm.public.customers',

@@ -5,7 +5,7 @@
  *   npx tributary describe topologies/orders-enricher.ts --format mermaid
  */
 import { readFileSync } from 'node:fs';
-import { avro, filter, json, mapValues, string, toTopic, topology, type AvroSchema } from '../src/index.js';
+import { avro, filter, hasValue, json, mapValues, string, toTopic, topology, type AvroSchema } from '../src/index.js';
 
 export interface Order {
   order_id: string;
@@ -22,7 +22,8 @@ const bigOrderSchema = JSON.parse(readFileSync(new URL('../schemas/shop.big-orde
 const t = topology('orders-enricher');
 
 t.stream('shop.orders', { key: string(), value: json<Order>(), errors: 'dead-letter', keyConcurrency: 1 }).pipe(
-  filter((r) => r.value !== null && r.value.total >= 100),
+  filter(hasValue), // tombstones decode to null
+  filter((r) => r.value.total >= 100),
   mapValues((order): BigOrder => ({ ...order, band: order.total >= 1000 ? 'HUGE' : 'LARGE' })),
   toTopic('shop.big-orders', { key: string(), value: avro<BigOrder>({ schema: bigOrderSchema }) }),
 );

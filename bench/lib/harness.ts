@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import type { Admin } from 'kafkajs';
-import type { TopicPartitionOffset, Transport } from '../../src/stream/index.js';
+import type { TopicPartitionOffset, Transport } from '../../src/runtime.js';
 
 export function positiveInt(name: string, fallback: number): number {
   const raw = process.env[name];

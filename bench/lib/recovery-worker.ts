@@ -8,7 +8,8 @@
  */
 import { TributaryError } from '../../src/errors.js';
 import { createLogger, createMetrics } from '../../src/ops/index.js';
-import { createKafkaTransport, parseGroupProtocol, parseKafkaClient, runTopology, stopOnSignals, toTopic, topology, type Serde } from '../../src/stream/index.js';
+import { createKafkaTransport, parseGroupProtocol, parseKafkaClient, runTopology, stopOnSignals } from '../../src/runtime.js';
+import { toTopic, topology, type Serde } from '../../src/stream/index.js';
 
 const env = (name: string) => {
   const value = process.env[name];

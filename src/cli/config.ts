@@ -1,171 +1,239 @@
 /**
- * All runtime configuration is read and validated here, from flags over environment variables
- * over defaults. A bad value stops the process before it connects anywhere, with a message that
- * names the setting, the value and what is accepted.
+ * All configuration of every command is read and validated here (and in config/*), from flags
+ * over environment variables over the config file over defaults, before anything connects. Each
+ * command asks for its own configuration (runConfig, serveConfig, …), which reads only the settings
+ * that command uses: a bad value names the setting, the value (secrets shown as ***) and what is
+ * accepted, and is a TRB_CONFIG error (exit code 2).
+ *
+ *   runConfig(new SettingSource(process.env, flags))
+ *     --> { kafka, registry?, mongo?, ops, logLevel, only?, startPaused, consumer, producer, redactor }
  */
-import { readFileSync } from 'node:fs';
-import { TributaryError } from '../errors.js';
-import { redactUrl } from '../ops/secrets.js';
-import { loadSecurity, type KafkaSecurity, type Pick, type SecurityConfig } from './security-config.js';
+import { Redactor } from '../ops/secrets.js';
+import { usageError } from './command.js';
+import {
+  readConsumerTuning,
+  readKafka,
+  readLogLevel,
+  readMongo,
+  readOps,
+  readProducerTuning,
+  readRegistry,
+  readToken,
+  type ConsumerTuning,
+  type KafkaSettings,
+  type LogLevel,
+  type MongoSettings,
+  type OpsSettings,
+  type ProducerTuning,
+  type RegistrySettings,
+} from './config/sections.js';
+import { SettingSource, type Env, type Flags } from './config/source.js';
+import { bad, bindHost, boolean, integer, list, oneOf, port } from './config/values.js';
 
-export interface RuntimeConfig {
-  readonly kafkaBrokers: readonly string[];
-  readonly registryUrl: string | undefined;
-  readonly mongoUrl: string | undefined;
-  readonly mongoDatabase: string;
-  readonly httpHost: string;
-  readonly httpPort: number;
-  readonly logLevel: string;
-  readonly controlToken: string | undefined;
+export { SettingSource } from './config/source.js';
+export type { Env, Flags } from './config/source.js';
+/** Environment variables or flags as plain values (the demo's parameters). */
+export type ConfigSource = Env;
+
+/** Where the configuration comes from: the environment, the parsed flags, and the Redactor collecting secrets. */
+export function configSource(env: Env, flags: Flags = {}, redactor: Redactor = new Redactor()): SettingSource {
+  return new SettingSource(env, flags, redactor);
+}
+
+export interface RunConfig {
+  readonly kafka: KafkaSettings;
+  readonly registry?: RegistrySettings;
+  readonly mongo?: MongoSettings;
+  readonly ops: OpsSettings;
+  readonly logLevel: LogLevel;
+  /** Only these streams or stages; undefined = all. */
+  readonly only?: readonly string[];
   /** Start every stream paused (Fast Data's initial-load semantic); resumed through the control API. */
   readonly startPaused: boolean;
-  /** Only these streams or stages; undefined = all. */
-  readonly only: readonly string[] | undefined;
-  /** Kafka SASL and TLS (security-config.ts). */
-  readonly kafkaSecurity: KafkaSecurity;
-  /** Registry basic auth (from SCHEMA_REGISTRY_USERNAME/_PASSWORD or the URL's userinfo, which `registryUrl` no longer carries). */
-  readonly registryAuth: SecurityConfig['registryAuth'];
-  /** Every secret value read (passwords, the control token): the logger scrubs them from every line. */
-  readonly secrets: readonly string[];
+  readonly consumer: ConsumerTuning;
+  readonly producer: ProducerTuning;
+  /** Every secret read: the logger, the error printer and the ops server redact with it. */
+  readonly redactor: Redactor;
 }
 
-export type ConfigSource = Readonly<Record<string, string | undefined>>;
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-function bad(setting: string, value: string, accepted: string): never {
-  throw new TributaryError('TRB_CONFIG', `invalid ${setting}=${JSON.stringify(value)}: expected ${accepted}`, { context: { setting, value, accepted } });
-}
-
-function brokers(setting: string, value: string): string[] {
-  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
-  if (list.length === 0) bad(setting, value, 'a comma-separated list of host:port');
-  for (const b of list) if (!/^[A-Za-z0-9._-]+:\d{1,5}$/.test(b)) bad(setting, value, 'a comma-separated list of host:port, e.g. 127.0.0.1:9092');
-  return list;
-}
-
-function url(setting: string, value: string | undefined, protocols: string[]): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    return bad(setting, value, `a URL (${protocols.join(' or ')})`);
-  }
-  if (!protocols.includes(parsed.protocol)) bad(setting, value, `a URL starting with ${protocols.join(' or ')}`);
-  return value;
-}
-
-function boolean(setting: string, value: string | undefined): boolean {
-  if (value === undefined || value === '') return false;
-  const v = value.toLowerCase();
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  return bad(setting, value, 'true or false');
-}
-
-function port(setting: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) bad(setting, value, 'an integer port from 0 to 65535');
-  return n;
-}
-
-/** The settings a config file may hold: its keys are the flags' names. */
-export const FILE_SETTINGS = [
-  'kafka-brokers', 'registry', 'mongo', 'mongo-database', 'http-host', 'http-port', 'log-level', 'paused', 'only',
-  'kafka-sasl-mechanism', 'kafka-sasl-username', 'kafka-sasl-password', 'kafka-sasl-password-file',
-  'kafka-tls', 'kafka-tls-ca-file', 'kafka-tls-cert-file', 'kafka-tls-key-file', 'kafka-tls-reject-unauthorized',
-  'registry-username', 'registry-password', 'registry-password-file',
-] as const;
-
-/**
- * An optional JSON config file (`--config <file>` or TRIBUTARY_CONFIG): an object whose keys are
- * flag names (FILE_SETTINGS) and values strings, numbers or booleans. Read before anything connects;
- * a missing file, bad JSON or an unknown key is a TRB_CONFIG error that names the file.
- */
-export function loadConfigFile(env: ConfigSource, flags: ConfigSource = {}): { file: string; values: Record<string, string> } | undefined {
-  const file = flags['config'] ?? env['TRIBUTARY_CONFIG'];
-  if (file === undefined || file === '') return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new TributaryError('TRB_CONFIG', `cannot read config file ${file}: ${(error as Error).message}`, { cause: error, context: { file } });
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) bad(`config file ${file}`, JSON.stringify(parsed), 'a JSON object');
-  const values: Record<string, string> = {};
-  for (const [key, value] of Object.entries(parsed)) {
-    if (!(FILE_SETTINGS as readonly string[]).includes(key)) bad(`${file}: "${key}"`, JSON.stringify(value), `one of the settings ${FILE_SETTINGS.join(', ')}`);
-    if (!['string', 'number', 'boolean'].includes(typeof value)) bad(`${file}: "${key}"`, JSON.stringify(value), 'a string, number or boolean');
-    values[key] = String(value);
-  }
-  return { file, values };
-}
-
-/** `flags` use the CLI's names (kebab-case); `env` the documented environment variables; then the config file; then defaults. */
-export function loadConfig(env: ConfigSource, flags: ConfigSource = {}): RuntimeConfig {
-  const fromFile = loadConfigFile(env, flags);
-  // An empty environment variable counts as unset (shells and CI templates export empty values).
-  const pick: Pick = (flag, variable) =>
-    flags[flag] !== undefined
-      ? [`--${flag}`, flags[flag]]
-      : (env[variable] ?? '') !== '' || fromFile?.values[flag] === undefined
-        ? [variable, env[variable] || undefined]
-        : [`${fromFile.file}: "${flag}"`, fromFile.values[flag]];
-
-  const [brokerSetting, brokerValue] = pick('kafka-brokers', 'KAFKA_BROKERS');
-  const [registrySetting, registryValue] = pick('registry', 'SCHEMA_REGISTRY_URL');
-  const [mongoSetting, mongoValue] = pick('mongo', 'MONGODB_URL');
-  const [dbSetting, dbValue] = pick('mongo-database', 'MONGODB_DATABASE');
-  const [hostSetting, hostValue] = pick('http-host', 'HTTP_HOST');
-  const [portSetting, portValue] = pick('http-port', 'HTTP_PORT');
-  const [levelSetting, levelValue] = pick('log-level', 'LOG_LEVEL');
-  const [pausedSetting, pausedValue] = pick('paused', 'TRIBUTARY_START_PAUSED');
-  const [onlySetting, onlyValue] = pick('only', 'TRIBUTARY_ONLY');
-  const only = onlyValue?.split(',').map((x) => x.trim()).filter(Boolean);
-  if (only !== undefined && only.length === 0) bad(onlySetting, onlyValue ?? '', 'a comma-separated list of stream names or stages');
-
-  const logLevel = (levelValue ?? 'info').toLowerCase();
-  if (!LOG_LEVELS.includes(logLevel)) bad(levelSetting, levelValue ?? '', LOG_LEVELS.join(', '));
-  const database = dbValue ?? 'tributary';
-  if (!/^[A-Za-z0-9_-]{1,63}$/.test(database)) bad(dbSetting, database, 'letters, digits, "_" or "-", at most 63 characters');
-  const httpHost = hostValue ?? '127.0.0.1';
-  if (!/^[A-Za-z0-9.:-]+$/.test(httpHost)) bad(hostSetting, httpHost, 'a host name or IP address');
-
-  const mongoUrl = url(mongoSetting, mongoValue, ['mongodb:', 'mongodb+srv:']);
-  const security = loadSecurity(pick, url(registrySetting, registryValue, ['http:', 'https:']), mongoUrl);
-  const controlToken = env.TRIBUTARY_CONTROL_TOKEN || undefined;
-
+/** `tributary run`. */
+export function runConfig(source: SettingSource): RunConfig {
+  const registry = readRegistry(source);
+  const mongo = readMongo(source);
+  const only = list(source.get('only'), 'stream names or stages');
   return {
-    kafkaBrokers: brokers(brokerSetting, brokerValue ?? '127.0.0.1:9092'),
-    registryUrl: security.registryUrl,
-    mongoUrl,
-    mongoDatabase: database,
-    httpHost,
-    httpPort: port(portSetting, portValue ?? '9464'),
-    logLevel,
-    controlToken,
-    startPaused: boolean(pausedSetting, pausedValue),
-    only,
-    kafkaSecurity: security.kafka,
-    registryAuth: security.registryAuth,
-    secrets: controlToken ? [...security.secrets, controlToken] : security.secrets,
+    kafka: readKafka(source),
+    ...(registry ? { registry } : {}),
+    ...(mongo ? { mongo } : {}),
+    ops: readOps(source),
+    logLevel: readLogLevel(source),
+    ...(only ? { only } : {}),
+    startPaused: boolean(source.get('paused'), false),
+    consumer: readConsumerTuning(source),
+    producer: readProducerTuning(source),
+    redactor: source.redactor,
   };
 }
 
-/** The configuration as `/status` shows it: every password, token and key left out. */
-export function redactedConfig(config: RuntimeConfig): Record<string, unknown> {
-  const { sasl, tls } = config.kafkaSecurity;
+/**
+ * The connection settings of `run`, flat (the demo's view): validated like runConfig's, with the
+ * addresses as strings.
+ */
+export function loadConfig(env: Env, flags: Flags = {}): RunConfig & { kafkaBrokers: readonly string[]; registryUrl: string | undefined; mongoUrl: string | undefined } {
+  const config = runConfig(configSource(env, flags));
+  return { ...config, kafkaBrokers: config.kafka.brokers, registryUrl: config.registry?.url, mongoUrl: config.mongo?.url };
+}
+
+export interface ServeConfig {
+  readonly mongo: MongoSettings;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: LogLevel;
+  readonly redactor: Redactor;
+}
+
+/** `tributary serve`: the document store and the read API's address; nothing of Kafka. */
+export function serveConfig(source: SettingSource): ServeConfig {
+  const host = bindHost(source.get('host'), '127.0.0.1');
+  const listenPort = port(source.get('port'), 3000);
+  const logLevel = readLogLevel(source);
+  const mongo = readMongo(source);
+  if (!mongo) throw usageError('serve', 'serve needs the document store: set MONGODB_URL or --mongo');
+  return { mongo, host, port: listenPort, logLevel, redactor: source.redactor };
+}
+
+export interface RefreshConfig {
+  readonly kafka: KafkaSettings;
+  readonly registry?: RegistrySettings;
+  readonly mongo: MongoSettings;
+  readonly producer: ProducerTuning;
+  readonly logLevel: LogLevel;
+  readonly batchSize: number;
+  readonly ratePerSecond: number;
+  readonly checkpoint?: string;
+  readonly restart: boolean;
+  readonly redactor: Redactor;
+}
+
+/** `tributary refresh`. Logs at warn unless LOG_LEVEL says otherwise: the progress bar is the output. */
+export function refreshConfig(source: SettingSource): RefreshConfig {
+  const kafka = readKafka(source);
+  const registry = readRegistry(source);
+  const mongo = readMongo(source);
+  const batchSize = integer(source.get('batch-size'), 500, { min: 1, max: 100_000 });
+  const ratePerSecond = integer(source.get('rate'), 1000, { min: 0 });
+  const [, checkpoint] = source.get('checkpoint');
+  if (!mongo) throw usageError('refresh', 'refresh reads the base projection: set MONGODB_URL or --mongo');
   return {
-    kafkaBrokers: config.kafkaBrokers,
+    kafka,
+    ...(registry ? { registry } : {}),
+    mongo,
+    producer: readProducerTuning(source),
+    logLevel: readLogLevel(source, 'warn'),
+    batchSize,
+    ratePerSecond,
+    ...(checkpoint !== undefined ? { checkpoint } : {}),
+    restart: boolean(source.get('restart'), false),
+    redactor: source.redactor,
+  };
+}
+
+export interface ClientConfig {
+  readonly url: URL;
+  /** The control token (pause/resume), else for status the ops token. */
+  readonly token?: string;
+}
+
+/** `tributary pause|resume|status`: the instance's ops server and the token to present. */
+export function clientConfig(source: SettingSource, command: 'pause' | 'resume' | 'status'): ClientConfig {
+  const [urlSetting, urlValue] = source.get('url');
+  let url: URL;
+  try {
+    url = new URL(urlValue ?? 'http://127.0.0.1:9464');
+  } catch {
+    return bad(urlSetting, urlValue ?? '', 'a URL such as http://127.0.0.1:9464');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') bad(urlSetting, urlValue ?? '', 'an http:// or https:// URL');
+  const [, token] = source.secret('token');
+  const opsToken = command === 'status' ? readToken(source, 'client-ops-token') : undefined;
+  const chosen = token ?? opsToken;
+  return { url, ...(chosen !== undefined ? { token: chosen } : {}) };
+}
+
+export const TOPICS_FORMATS = ['text', 'json'] as const;
+
+export interface TopicsConfig {
+  readonly kafka?: KafkaSettings;
+  readonly logLevel: LogLevel;
+  readonly create: boolean;
+  readonly partitions?: number;
+  readonly replicationFactor?: number;
+  readonly format: (typeof TOPICS_FORMATS)[number];
+  readonly only?: readonly string[];
+  readonly redactor: Redactor;
+}
+
+/** `tributary topics`; without a broker (`--offline`) nothing of Kafka is read. */
+export function topicsConfig(source: SettingSource): TopicsConfig {
+  const offline = boolean(source.get('offline'), false);
+  const create = boolean(source.get('create'), false);
+  if (offline && create) bad('--create', 'true', 'not with --offline (creating topics needs the broker)');
+  const partitions = integer(source.get('partitions'), undefined, { min: 1, max: 100_000 });
+  const replicationFactor = integer(source.get('replication-factor'), undefined, { min: 1, max: 100 });
+  const only = list(source.get('only'), 'stream names or stages');
+  return {
+    ...(offline ? {} : { kafka: readKafka(source) }),
+    logLevel: readLogLevel(source, 'warn'),
+    create,
+    ...(partitions !== undefined ? { partitions } : {}),
+    ...(replicationFactor !== undefined ? { replicationFactor } : {}),
+    format: oneOf(source.get('format'), 'text', TOPICS_FORMATS),
+    ...(only ? { only } : {}),
+    redactor: source.redactor,
+  };
+}
+
+export const DESCRIBE_FORMATS = ['text', 'mermaid', 'json', 'dot'] as const;
+
+/** `tributary describe`. */
+export function describeConfig(source: SettingSource): { format: (typeof DESCRIBE_FORMATS)[number] } {
+  return { format: oneOf(source.get('format'), 'text', DESCRIBE_FORMATS) };
+}
+
+/**
+ * `tributary infra`: the service addresses the config file or environment gives (the script leaves
+ * those services alone), as the variables the script reads.
+ */
+export function infraEnv(source: SettingSource): Record<string, string> {
+  const kafka = source.get('kafka-brokers')[1];
+  const registry = source.get('registry')[1];
+  const mongo = source.get('mongo')[1];
+  if (mongo !== undefined) readMongo(source); // validated, and its credentials registered
+  return {
+    ...(kafka !== undefined ? { KAFKA_BROKERS: readKafka(source).brokers.join(',') } : {}),
+    ...(registry !== undefined ? { SCHEMA_REGISTRY_URL: registry } : {}),
+    ...(mongo !== undefined ? { MONGODB_URL: mongo } : {}),
+  };
+}
+
+/** The configuration as `/status` shows it: passwords, tokens and keys left out, URLs redacted. */
+export function redactedConfig(config: RunConfig): Record<string, unknown> {
+  const { sasl, tls } = config.kafka.security;
+  const redact = (text: string) => config.redactor.redact(text);
+  return {
+    kafkaBrokers: config.kafka.brokers,
+    ...(config.kafka.clientId ? { kafkaClientId: config.kafka.clientId } : {}),
     ...(sasl ? { kafkaSasl: { mechanism: sasl.mechanism, username: sasl.username } } : {}),
     ...(tls ? { kafkaTls: { caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile, rejectUnauthorized: tls.rejectUnauthorized } } : {}),
-    registryUrl: config.registryUrl,
-    ...(config.registryAuth ? { registryUsername: config.registryAuth.username } : {}),
-    mongoUrl: config.mongoUrl === undefined ? undefined : redactUrl(config.mongoUrl),
-    mongoDatabase: config.mongoDatabase,
+    registryUrl: config.registry ? redact(config.registry.url) : undefined,
+    ...(config.registry?.auth ? { registryUsername: config.registry.auth.username } : {}),
+    mongoUrl: config.mongo ? redact(config.mongo.url) : undefined,
+    mongoDatabase: config.mongo?.database,
     startPaused: config.startPaused,
     only: config.only,
-    controlApi: config.controlToken ? 'enabled (bearer token)' : 'disabled (no TRIBUTARY_CONTROL_TOKEN)',
+    consumer: config.consumer,
+    producer: config.producer,
+    controlApi: config.ops.controlToken ? 'enabled (bearer token)' : 'disabled (no TRIBUTARY_CONTROL_TOKEN)',
+    readRoutes: config.ops.readToken ? 'token required (TRIBUTARY_OPS_TOKEN)' : 'open',
   };
 }

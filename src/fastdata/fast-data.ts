@@ -1,24 +1,28 @@
 /**
  * Turns projection and single-view declarations into one topology of three stages, each a set of
- * Kafka streams with their own consumer groups (run all in one process, or any subset with
- * `--only ingest,trigger,aggregate`):
+ * Kafka streams with their own consumer groups and `stage` (run all in one process, or any subset
+ * with `--only ingest,trigger,aggregate`):
  *
  *   INGEST     ingest:<projection>     CDC topic      → projection collection + <projection>.pr-update
  *   TRIGGER    trigger:<view>          pr-update topics of the view's projections → <view>.sv-trigger
  *   AGGREGATE  aggregate:<view>        <view>.sv-trigger → view collection + <view>.sv-update
  */
 import { json } from '../stream/serdes/json.js';
-import { anyEvent, eventSerde, type EventFormat } from './events/event-serde.js';
+import { anyEvent, EventSerdes, type EventFormat } from './events/event-serde.js';
 import { toTopic } from '../stream/operators/to-topic.js';
-import { topology, type Topology } from '../stream/topology.js';
+import { Topology } from '../stream/topology.js';
 import type { IndexSpec } from '../store/types.js';
 import { prUpdateTopic, projectionIndexes, sourceSerdes, type Projection } from './projection/projection.js';
+import type { PrUpdate } from './projection/pr-update.js';
 import { projectionMemory, writeProjection } from './projection/write-projection.js';
-import type { ProjectionMemory } from './projection/batch-memory.js';
 import { aggregateViews } from './singleview/aggregate-views.js';
 import { nodes } from './singleview/relations.js';
 import type { SingleView } from './singleview/single-view.js';
 import { triggerViews } from './singleview/trigger-views.js';
+
+/** The three Fast Data stages; each is the `stage` of its streams (`--only`, pause and resume name them). */
+export const FAST_DATA_STAGES = ['ingest', 'trigger', 'aggregate'] as const;
+export type FastDataStage = (typeof FAST_DATA_STAGES)[number];
 
 export interface FastDataOptions {
   /** Topology name: prefix of every consumer group. */
@@ -29,8 +33,6 @@ export interface FastDataOptions {
   readonly topicPrefix?: string;
   /** The `source` / portfolio origin written into events (default: the topology name). */
   readonly source?: string;
-  /** Different keys aggregated at once inside a partition of the trigger topic (default 1). */
-  readonly keyConcurrency?: number;
   /** Run the trigger stage (Kafka → Kafka) with one transaction per batch (default false). */
   readonly exactlyOnceTriggers?: boolean;
   /** Format of emitted pr-update and sv-trigger events (default 'json'; 'avro' needs a registry). Readers accept both. */
@@ -44,45 +46,62 @@ export interface FastDataOptions {
   readonly maxRecordBytes?: number;
 }
 
-export interface FastDataTopology extends Topology {
-  readonly fastData: {
-    readonly projections: ReadonlyArray<Projection<object>>;
-    readonly singleViews: ReadonlyArray<SingleView<object>>;
-    readonly topics: { prUpdate(p: Projection<object>): string; svTrigger(v: SingleView<object>): string; svUpdate(v: SingleView<object>): string };
-    /** Format of the events it emits (refresh writes its sv-triggers in the same one). */
-    readonly eventFormat: EventFormat;
-  };
+/** The topic names a Fast Data topology derives from its declarations. */
+export interface FastDataTopics {
+  prUpdate(p: Projection<object>): string;
+  svTrigger(v: SingleView<object>): string;
+  /** '' when the view emits no sv-update. */
+  svUpdate(v: SingleView<object>): string;
+}
+
+/** What a Fast Data topology was declared with, for the tools built on it (refresh, the read API). */
+export interface FastDataDeclarations {
+  readonly projections: ReadonlyArray<Projection<object>>;
+  readonly singleViews: ReadonlyArray<SingleView<object>>;
+  readonly topics: FastDataTopics;
+  /** Format of the events it emits (refresh writes its sv-triggers in the same one). */
+  readonly eventFormat: EventFormat;
+}
+
+/** A topology whose streams are the Fast Data stages of its projections and views. */
+export class FastDataTopology extends Topology {
+  constructor(
+    name: string,
+    readonly fastData: FastDataDeclarations,
+  ) {
+    super(name);
+  }
 }
 
 export function fastData(options: FastDataOptions): FastDataTopology {
   const prefix = options.topicPrefix ?? '';
   const source = options.source ?? options.name;
   const views = options.singleViews ?? [];
-  const t = topology(options.name);
-  const topics = {
-    prUpdate: (p: Projection<object>) => prUpdateTopic(p, prefix),
-    svTrigger: (v: SingleView<object>) => `${prefix}${v.name}.sv-trigger`,
-    svUpdate: (v: SingleView<object>) => v.options.svUpdate === false ? '' : (v.options.svUpdate?.topic ?? `${prefix}${v.name}.sv-update`),
+  const eventFormat = options.eventFormat ?? 'json';
+  const topics: FastDataTopics = {
+    prUpdate: (p) => prUpdateTopic(p, prefix),
+    svTrigger: (v) => `${prefix}${v.name}.sv-trigger`,
+    svUpdate: (v) => (v.options.svUpdate === false ? '' : (v.options.svUpdate?.topic ?? `${prefix}${v.name}.sv-update`)),
   };
+  const t = new FastDataTopology(options.name, { projections: options.projections, singleViews: views, topics, eventFormat });
+  // One serde per event kind and format for the whole topology: each reads its schema and registers it once.
+  const events = new EventSerdes(eventFormat);
 
   const memories = options.projections.map(projectionMemory);
   for (const [i, p] of options.projections.entries()) {
-    const serdes = sourceSerdes(p);
-    t.stream(p.options.source.topic, { ...serdes, name: `ingest:${p.name}`, maxRecordBytes: options.maxRecordBytes ?? 1_000_000 }).pipe(
-      writeProjection(p, { memory: memories[i] as ProjectionMemory }),
-      toTopic(topics.prUpdate(p), { key: json(), value: eventSerde(`pr-update-${p.options.prUpdate?.version ?? 'v2.0.0'}`, p.options.prUpdate?.format ?? options.eventFormat) }),
+    const prUpdate = events.of<PrUpdate>(`pr-update-${p.options.prUpdate?.version ?? 'v2.0.0'}`, p.options.prUpdate?.format ?? eventFormat);
+    t.stream(p.options.source.topic, { ...sourceSerdes(p), name: `ingest:${p.name}`, stage: 'ingest', maxRecordBytes: options.maxRecordBytes ?? 1_000_000 }).pipe(
+      writeProjection(p, { memory: memories[i] }),
+      toTopic(topics.prUpdate(p), { key: json(), value: prUpdate }),
     );
   }
   for (const view of views) {
-    t.stream(view.projections.map(topics.prUpdate), {
-      key: json(),
-      value: anyEvent(),
-      name: `trigger:${view.name}`,
-      exactlyOnce: options.exactlyOnceTriggers ?? false,
-    }).pipe(triggerViews(view), toTopic(topics.svTrigger(view), { key: json(), value: eventSerde('sv-trigger-v1.0.0', options.eventFormat) }));
-
-    t.stream(topics.svTrigger(view), { key: json(), value: anyEvent(), name: `aggregate:${view.name}`, keyConcurrency: options.keyConcurrency ?? 1 }).pipe(
-      aggregateViews(view, { triggerTopic: topics.svTrigger(view), svUpdateTopic: topics.svUpdate(view) || null, errorsCollection: `${view.name}-errors`, source, ...(options.eventFormat ? { eventFormat: options.eventFormat } : {}) }),
+    t.stream(view.projections.map(topics.prUpdate), { key: json(), value: anyEvent(), name: `trigger:${view.name}`, stage: 'trigger', exactlyOnce: options.exactlyOnceTriggers ?? false }).pipe(
+      triggerViews(view),
+      toTopic(topics.svTrigger(view), { key: json(), value: events.of('sv-trigger-v1.0.0') }),
+    );
+    t.stream(topics.svTrigger(view), { key: json(), value: anyEvent(), name: `aggregate:${view.name}`, stage: 'aggregate' }).pipe(
+      aggregateViews(view, { triggerTopic: topics.svTrigger(view), svUpdateTopic: topics.svUpdate(view) || null, errorsCollection: `${view.name}-errors`, source, events }),
     );
   }
 
@@ -95,8 +114,7 @@ export function fastData(options: FastDataOptions): FastDataTopology {
       await store.collection(v.name).createIndexes([{ name: 'sv_key_index', fields: Object.fromEntries(Object.keys(v.key).map((k) => [k, 1 as const])), unique: true }]);
     }
   });
-
-  return Object.assign(t, { fastData: { projections: options.projections, singleViews: views, topics, eventFormat: options.eventFormat ?? 'json' } });
+  return t;
 }
 
 /** One index per relation side, so strategy and aggregation lookups are index scans. */

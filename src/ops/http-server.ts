@@ -1,8 +1,15 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+/**
+ * The ops HTTP server: metrics, health, readiness, topology and the routes its owner adds (status,
+ * control, dashboard). Every body it sends — JSON, text, HTML and event streams — goes through one
+ * Redactor, so no error message or configuration value reaches a client unscrubbed. Access levels
+ * (open probes, read token, control token) are in ops-auth.ts.
+ */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TributaryError, isTributaryError } from '../errors.js';
+import { READ_CHALLENGE, authorized, tokenDigest } from './ops-auth.js';
+import { Redactor } from './secrets.js';
 
 /** Result of a liveness or readiness check: overall verdict plus one entry per named check. */
 export interface HealthReport {
@@ -30,7 +37,10 @@ export interface OpsRouteResponse {
 export interface OpsRoute {
   method: 'GET' | 'POST';
   path: string;
-  /** Require `Authorization: Bearer <controlToken>`. Anything that changes state should set this. */
+  /**
+   * Require the control token (`Authorization: Bearer <controlToken>`). Anything that changes state
+   * should set this. Routes without it are read routes: they need the read token when one is set.
+   */
   auth?: boolean;
   handler(request: OpsRouteRequest): Promise<OpsRouteResponse>;
 }
@@ -49,8 +59,16 @@ export interface OpsServerOptions {
   /** JSON description of the running topology. Without it `/topology` answers 404. */
   topology?: () => unknown;
   routes?: readonly OpsRoute[];
-  /** Bearer token for `auth: true` routes. Without it those routes are disabled (403). */
+  /** Bearer token for `auth: true` routes. Without it those routes are disabled (403). At least 16 characters. */
   controlToken?: string;
+  /**
+   * Bearer token for every other route except `/-/healthz` and `/-/ready` (metrics, topology, status,
+   * dashboard), e.g. when the server is bound beyond loopback; the control token is accepted too.
+   * Without it those routes are open. At least 16 characters.
+   */
+  readToken?: string;
+  /** Every body sent goes through it. Default: a Redactor without registered secrets (patterns only). */
+  redactor?: Redactor;
   /** Largest accepted request body in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
   /** Told about failures that became a 500, so they reach the log instead of vanishing. */
@@ -72,6 +90,8 @@ export const DEFAULT_OPS_HOST = '127.0.0.1';
 export const DEFAULT_OPS_PORT = 9464;
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const RESERVED_PATHS = new Set(['/metrics', '/-/healthz', '/-/ready', '/topology']);
+/** Open whatever the tokens: probes carry no credentials. */
+const PROBE_PATHS = new Set(['/-/healthz', '/-/ready']);
 
 interface JsonReply {
   status: number;
@@ -84,21 +104,27 @@ export async function startOpsServer(options: OpsServerOptions = {}): Promise<Op
   const host = options.host ?? DEFAULT_OPS_HOST;
   const port = options.port ?? DEFAULT_OPS_PORT;
   const routes = validateRoutes(options.routes ?? []);
-  const token = options.controlToken === undefined || options.controlToken === '' ? undefined : digest(options.controlToken);
+  const controlToken = tokenDigest('controlToken', options.controlToken);
+  const readToken = tokenDigest('readToken', options.readToken);
+  const redactor = options.redactor ?? new Redactor();
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const send = (res: ServerResponse, reply: JsonReply) => sendJson(res, reply, redactor);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
     const path = url.pathname;
     try {
+      if (readToken !== undefined && !PROBE_PATHS.has(path) && !authorized(req.headers.authorization, [readToken, controlToken])) {
+        return send(res, { status: 401, body: { error: 'unauthorized: this route needs the read token' }, headers: { 'www-authenticate': READ_CHALLENGE } });
+      }
       if (RESERVED_PATHS.has(path)) {
         if (method !== 'GET') return send(res, { status: 405, body: { error: 'method not allowed' }, headers: { allow: 'GET, HEAD' } });
         if (path === '/metrics') {
           if (options.metrics === undefined) return send(res, { status: 404, body: { error: 'metrics not enabled' } });
           const { contentType, body } = await options.metrics();
           res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
-          res.end(body);
+          res.end(redactor.redact(body));
           return;
         }
         if (path === '/-/healthz') return send(res, await healthReply(options.health));
@@ -114,8 +140,8 @@ export async function startOpsServer(options: OpsServerOptions = {}): Promise<Op
         return send(res, { status: 405, body: { error: 'method not allowed' }, headers: { allow } });
       }
       if (route.auth === true) {
-        if (token === undefined) return send(res, { status: 403, body: { error: 'control disabled: no token configured' } });
-        if (!authorized(req.headers.authorization, token)) {
+        if (controlToken === undefined) return send(res, { status: 403, body: { error: 'control disabled: no token configured' } });
+        if (!authorized(req.headers.authorization, [controlToken])) {
           return send(res, { status: 401, body: { error: 'unauthorized' }, headers: { 'www-authenticate': 'Bearer' } });
         }
       }
@@ -124,11 +150,11 @@ export async function startOpsServer(options: OpsServerOptions = {}): Promise<Op
       const reply = await route.handler({ body: body.value, query: url.searchParams });
       if (reply.stream) {
         res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-content-type-options': 'nosniff' });
-        return reply.stream(res, req);
+        return reply.stream(redactedWrites(res, redactor), req);
       }
       if (reply.contentType !== undefined) {
         res.writeHead(reply.status, { 'content-type': reply.contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
-        res.end(String(reply.body));
+        res.end(redactor.redact(String(reply.body)));
         return;
       }
       return send(res, reply);
@@ -201,15 +227,14 @@ async function healthReply(provider: OpsServerOptions['health']): Promise<JsonRe
   return { status: report.ok ? 200 : 503, body: { status: report.ok ? 'ok' : 'fail', checks: report.checks, reasons } };
 }
 
-/** Hashing both sides first gives equal-length buffers, so the comparison leaks neither content nor length. */
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-function authorized(header: string | undefined, token: Buffer): boolean {
-  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-  const presented = digest(match?.[1] ?? '');
-  return timingSafeEqual(presented, token) && match !== null;
+/** `res` whose text writes (and a last chunk given to end) go through the redactor: an event stream's frames are scrubbed like any body. */
+function redactedWrites(res: ServerResponse, redactor: Redactor): ServerResponse {
+  const scrub = (chunk: unknown): unknown => (typeof chunk === 'string' ? redactor.redact(chunk) : Buffer.isBuffer(chunk) ? redactor.redact(chunk.toString('utf8')) : chunk);
+  const write = res.write.bind(res) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.write = ((chunk: unknown, ...rest: unknown[]) => write(scrub(chunk), ...rest)) as ServerResponse['write'];
+  res.end = ((...args: unknown[]) => end(...(typeof args[0] === 'function' ? args : [scrub(args[0]), ...args.slice(1)]))) as ServerResponse['end'];
+  return res;
 }
 
 async function readJsonBody(req: IncomingMessage, limit: number): Promise<{ value: unknown } | { reply: JsonReply }> {
@@ -230,8 +255,8 @@ async function readJsonBody(req: IncomingMessage, limit: number): Promise<{ valu
   }
 }
 
-function send(res: ServerResponse, reply: JsonReply): void {
-  const payload = JSON.stringify(reply.body) ?? 'null';
+function sendJson(res: ServerResponse, reply: JsonReply, redactor: Redactor): void {
+  const payload = redactor.redact(JSON.stringify(reply.body) ?? 'null');
   res.writeHead(reply.status, {
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'no-store',

@@ -2,12 +2,15 @@ import pino from 'pino';
 import type { DestinationStream, Level, LevelWithSilent, Logger } from 'pino';
 import type { LogEntry, logCreator, logLevel } from 'kafkajs';
 import { TributaryError } from '../errors.js';
-import { secretScrubber } from './secrets.js';
+import { Redactor } from './secrets.js';
 
 export type { Logger } from 'pino';
 
 export interface LoggerOptions {
-  /** Minimum level. Default: `LOG_LEVEL` from the environment, else `info`. */
+  /**
+   * Minimum level. Default `info`. The logger reads no environment variable: the CLI's configuration
+   * module reads `LOG_LEVEL` with every other setting.
+   */
   level?: string;
   /** Written as `name` on every line. Default `tributary`. */
   name?: string;
@@ -20,6 +23,12 @@ export interface LoggerOptions {
    * messages and error stacks from libraries: redaction paths only catch fields we know the name of.
    */
   secrets?: readonly string[];
+  /**
+   * The redaction every line goes through (src/ops/secrets.ts): connection-string passwords and
+   * credential options, sensitive fields, and its registered secrets. Default: a Redactor of
+   * `secrets`. Pass the process's own so secrets registered later are scrubbed too.
+   */
+  redactor?: Redactor;
 }
 
 /**
@@ -39,15 +48,16 @@ const LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'd
 
 /** Creates the framework's structured JSON logger. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const level = parseLevel(options.level ?? process.env['LOG_LEVEL'] ?? 'info');
+  const level = parseLevel(options.level ?? 'info');
   const config = {
     level,
     name: options.name ?? 'tributary',
     redact: { paths: [...DEFAULT_REDACT_PATHS, ...(options.redact ?? [])], remove: true },
   };
   const destination = options.destination ?? pino.destination(1);
-  const scrub = secretScrubber(options.secrets ?? []);
-  return options.secrets?.length ? pino(config, { write: (line: string) => destination.write(scrub(line)) }) : pino(config, destination);
+  const redactor = (options.redactor ?? new Redactor()).add(...(options.secrets ?? []));
+  // Every line, not only those with a known secret: a URL with a password can come from anywhere.
+  return pino(config, { write: (line: string) => destination.write(redactor.redact(line)) });
 }
 
 /** A typo in LOG_LEVEL should stop startup with a clear message, not a pino stack trace. */

@@ -6,7 +6,8 @@
  *
  * Label values are always bounded: `stream` and `collection` come from the topology, `topic` and
  * `partition` from the assignment, `code` from the closed `ERROR_CODES` list and `decision` from
- * {@link ERROR_DECISIONS}. Never put record keys or free text into a label.
+ * the error policy's decisions (`ERROR_DECISIONS` in src/stream/policy.ts). Never put record keys
+ * or free text into a label.
  */
 
 /** Counter {stream, topic}: records consumed from a source topic and handed to the pipeline. */
@@ -35,7 +36,8 @@ export const CONSUMER_LAG = 'tributary_consumer_lag';
 
 /**
  * Counter {stream, code, decision}: failures seen by the error policy, by error code and by what
- * the policy decided to do about them (`fail`, `dead-letter`, `skip` or `retry`).
+ * the policy decided to do about them (`fail`, `dead-letter` or `skip`; `fail` also counts
+ * transient faults whose retries ran out).
  */
 export const ERRORS_TOTAL = 'tributary_errors_total';
 
@@ -65,10 +67,6 @@ export const SINGLE_VIEWS_TOTAL = 'tributary_single_views_total';
  * sv-trigger, which inherit their input's timestamp) to the acknowledged single-view write.
  */
 export const END_TO_END_LATENCY_SECONDS = 'tributary_end_to_end_latency_seconds';
-
-/** What the error policy decided for a failure; the `decision` label of {@link ERRORS_TOTAL}. */
-export const ERROR_DECISIONS = ['fail', 'dead-letter', 'skip', 'retry'] as const;
-export type ErrorDecision = (typeof ERROR_DECISIONS)[number];
 
 /** Bucket bounds for record counts per batch. */
 export const BATCH_SIZE_BUCKETS: readonly number[] = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000];

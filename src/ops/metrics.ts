@@ -3,10 +3,6 @@ import { TributaryError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import {
   ASSIGNED_PARTITIONS,
-  CDC_SKIPPED_TOTAL,
-  END_TO_END_LATENCY_SECONDS,
-  SINGLE_VIEWS_TOTAL,
-  STALE_EVENTS_TOTAL,
   BATCH_DURATION_SECONDS,
   BATCH_SIZE,
   COMMIT_DURATION_SECONDS,
@@ -21,7 +17,7 @@ import {
   RETRIES_TOTAL,
   STORE_WRITE_DURATION_SECONDS,
 } from './metric-names.js';
-import type { ErrorDecision, MetricDefinition, MetricLabelName, MetricName } from './metric-names.js';
+import type { MetricDefinition, MetricLabelName, MetricName } from './metric-names.js';
 
 export interface MetricsOptions {
   /** Also collect Node's default process metrics (CPU, memory, event loop, GC). Default `true`. */
@@ -35,6 +31,30 @@ export interface MetricsOptions {
 
 type Collector = Counter<string> | Gauge<string> | Histogram<string>;
 
+type NameOfType<T extends MetricDefinition['type']> = { [K in MetricName]: (typeof METRIC_DEFINITIONS)[K]['type'] extends T ? K : never }[MetricName];
+export type CounterName = NameOfType<'counter'>;
+export type HistogramName = NameOfType<'histogram'>;
+/** The labels a metric carries, all of them. */
+export type MetricLabels<N extends MetricName> = Record<MetricLabelName<N>, string | number>;
+
+/** One sample of the registry: a metric (or a histogram's `_bucket`/`_sum`/`_count`) with its labels. */
+export interface MetricSample {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string | number>>;
+  readonly value: number;
+}
+
+/** What an operator may count: the declared counters and histograms, nothing else. */
+export interface MetricsSink {
+  count<N extends CounterName>(name: N, labels: MetricLabels<N>, n?: number): void;
+  observe<N extends HistogramName>(name: N, labels: MetricLabels<N>, value: number): void;
+}
+
+/** What a reader of the numbers (the dashboard) needs: the registry's samples. */
+export interface MetricsSource {
+  series(): Promise<MetricSample[]>;
+}
+
 /** A metric that Node's default collector always registers; its presence means "already collected". */
 const DEFAULT_METRICS_MARKER = 'process_cpu_user_seconds_total';
 
@@ -43,7 +63,7 @@ const DEFAULT_METRICS_MARKER = 'process_cpu_user_seconds_total';
  * (`metrics.commit(stream, seconds)`) instead of assembling label objects, so label names and
  * metric names cannot drift apart from `metric-names.ts`.
  */
-export class Metrics {
+export class Metrics implements MetricsSink, MetricsSource {
   readonly registry: Registry;
   readonly #collectors = new Map<MetricName, Collector>();
 
@@ -99,8 +119,8 @@ export class Metrics {
     this.#gauge(CONSUMER_LAG).remove({ stream, topic, partition });
   }
 
-  /** Counts one failure and what the error policy decided to do with it. */
-  error(stream: string, code: ErrorCode, decision: ErrorDecision): void {
+  /** Counts one failure and what the error policy decided to do with it (a decision of src/stream/policy.ts). */
+  error(stream: string, code: ErrorCode, decision: string): void {
     this.#counter(ERRORS_TOTAL).inc({ stream, code, decision });
   }
 
@@ -124,24 +144,26 @@ export class Metrics {
     this.#gauge(ASSIGNED_PARTITIONS).set({ stream }, n);
   }
 
-  /** Counts CDC records that carried no row change. */
-  cdcSkipped(stream: string, reason: string, n = 1): void {
-    this.#counter(CDC_SKIPPED_TOTAL).inc({ stream, reason }, n);
+  /**
+   * Adds to a counter declared in metric-names.ts. For the layers with metrics of their own (Fast
+   * Data: skipped CDC records, stale events, single views), which get this through {@link MetricsSink}.
+   */
+  count<N extends CounterName>(name: N, labels: MetricLabels<N>, n = 1): void {
+    if (n !== 0) this.#counter(name).inc(labels, n);
   }
 
-  /** Counts events the replay guard did not apply. */
-  staleEvents(projection: string, n = 1): void {
-    if (n > 0) this.#counter(STALE_EVENTS_TOTAL).inc({ projection }, n);
+  /** Observes a value in a histogram declared in metric-names.ts. */
+  observe<N extends HistogramName>(name: N, labels: MetricLabels<N>, value: number): void {
+    this.#histogram(name).observe(labels, value);
   }
 
-  /** Counts single views written or deleted. */
-  singleViews(view: string, operation: 'INSERT' | 'UPDATE' | 'DELETE', n = 1): void {
-    if (n > 0) this.#counter(SINGLE_VIEWS_TOTAL).inc({ view, operation }, n);
-  }
-
-  /** Observes the delay from a CDC record to its single-view write. */
-  endToEnd(view: string, seconds: number): void {
-    this.#histogram(END_TO_END_LATENCY_SECONDS).observe({ view }, Math.max(0, seconds));
+  /** Every series of the registry, flattened (histograms as their `_bucket`, `_sum` and `_count` samples). */
+  async series(): Promise<MetricSample[]> {
+    const out: MetricSample[] = [];
+    for (const metric of await this.registry.getMetricsAsJSON()) {
+      for (const v of metric.values as Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>) out.push({ name: v.metricName ?? metric.name, labels: v.labels, value: v.value });
+    }
+    return out;
   }
 
   /** Everything in the registry in Prometheus text exposition format. */

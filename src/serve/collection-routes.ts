@@ -11,7 +11,8 @@ import type { QueryCapabilities } from './capabilities.js';
 import type { ReadExecutor } from './executor.js';
 import { EXPORT_CONTENT_TYPES, exportFormat, exportStream } from './export.js';
 import { INTERNAL_FIELDS, type Endpoint } from './model.js';
-import { encodeCursor } from './query/cursor.js';
+import { HIDDEN, routeSchema, type OpenApiOptions } from './openapi.js';
+import type { CursorCodec } from './query/cursor.js';
 import { parseParams, type ParamOptions, type QueryString, type ReadPlan, type RouteKind } from './query/params.js';
 import { documentSchema } from './schema.js';
 import type { Watermarks } from './watermark.js';
@@ -26,9 +27,10 @@ export interface RouteContext {
   readonly aclHeaders: AclHeaderNames;
   readonly executor: ReadExecutor;
   readonly capabilities: () => Promise<QueryCapabilities>;
-  readonly params: ParamOptions;
+  readonly params: ParamOptions & { readonly cursors: CursorCodec };
   readonly watermarks: Watermarks;
   readonly exportBatchSize: number;
+  readonly openapi: OpenApiOptions;
 }
 
 /** Route config read by the metrics hook (bounded label values: collection names and route kinds). */
@@ -37,11 +39,23 @@ export interface RouteLabels {
   readonly route: string;
 }
 
+declare module 'fastify' {
+  // The route config the read API sets (Fastify's way to type `config`).
+  interface FastifyContextConfig {
+    readonly collection?: string;
+    readonly route?: string;
+  }
+}
+
 const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 export function registerCollectionRoutes(app: FastifyInstance, endpoint: Endpoint, ctx: RouteContext): void {
   const ep = endpoint.path;
-  const labels = (route: string): { config: RouteLabels } => ({ config: { collection: endpoint.collection, route } });
+  const labels = (route: RouteKind | 'schema'): { config: RouteLabels; schema: ReturnType<typeof routeSchema> } => ({
+    config: { collection: endpoint.collection, route },
+    schema: routeSchema(endpoint, route, ctx.openapi),
+  });
+  const writes = { config: { collection: endpoint.collection, route: 'write' } satisfies RouteLabels, schema: HIDDEN };
   const plan = async (request: FastifyRequest, route: RouteKind): Promise<ReadPlan> => {
     const qs = request.query as QueryString;
     const header = (name: string) => {
@@ -60,16 +74,17 @@ export function registerCollectionRoutes(app: FastifyInstance, endpoint: Endpoin
       { ...ctx.params, ...(capabilities ? { capabilities } : {}) },
     );
   };
-  const watermark = async (reply: FastifyReply) => {
+  const watermark = async (reply: FastifyReply, p: ReadPlan) => {
+    if (!p.watermark) return;
     const value = await ctx.watermarks.get(endpoint.collection);
     if (value !== undefined) reply.header('x-tributary-watermark', value);
   };
 
   app.get(`${ep}/`, labels('list'), async (request, reply) => {
     const p = await plan(request, 'list');
-    const [docs] = await Promise.all([ctx.executor.find(endpoint.collection, p), watermark(reply)]);
+    const [docs] = await Promise.all([ctx.executor.find(endpoint.collection, p), watermark(reply, p)]);
     if (p.keyset && p.limit !== undefined && docs.length === p.limit) {
-      const cursor = encodeCursor(p.sort, docs[docs.length - 1] as Document);
+      const cursor = ctx.params.cursors.encode(endpoint.collection, p.sort, docs[docs.length - 1] as Document);
       reply.header('x-next-cursor', cursor);
       reply.header('link', `<${nextUrl(request.url, cursor)}>; rel="next"`);
     }
@@ -80,7 +95,7 @@ export function registerCollectionRoutes(app: FastifyInstance, endpoint: Endpoin
   app.get(`${ep}/count`, labels('count'), async (request, reply) => {
     const p = await plan(request, 'count');
     // _useEstimate ignores every filter, __STATE__ included, as in CRUD Service.
-    const [n] = await Promise.all([ctx.executor.count(endpoint.collection, p.useEstimate ? {} : p.filter), watermark(reply)]);
+    const [n] = await Promise.all([ctx.executor.count(endpoint.collection, p.useEstimate ? {} : p.filter), watermark(reply, p)]);
     reply.type('application/json');
     return JSON.stringify(n);
   });
@@ -89,14 +104,13 @@ export function registerCollectionRoutes(app: FastifyInstance, endpoint: Endpoin
     const format = exportFormat(request.headers.accept);
     if (format === undefined) throw new TributaryError('TRB_NOT_ACCEPTABLE', `export produces ${Object.values(EXPORT_CONTENT_TYPES).join(', ')}`, { context: { accept: request.headers.accept } });
     const p = await plan(request, 'export');
-    await watermark(reply);
+    await watermark(reply, p);
     const columns = p.fields ?? Object.keys(endpoint.fields).filter((f) => !f.startsWith('__internal__'));
     const abort = new AbortController();
     request.raw.once('close', () => abort.abort());
+    const body = await exportStream(ctx.executor, { collection: endpoint.collection, plan: p, format, columns, delimiter: p.csvDelimiter, batchSize: ctx.exportBatchSize, shape: shaper(p), signal: abort.signal });
     reply.type(EXPORT_CONTENT_TYPES[format]);
-    return reply.send(
-      exportStream(ctx.executor, { collection: endpoint.collection, plan: p, format, columns, delimiter: p.csvDelimiter, batchSize: ctx.exportBatchSize, shape: shaper(p), signal: abort.signal }),
-    );
+    return reply.send(body);
   });
 
   app.get(`${ep}/schema`, labels('schema'), async () => documentSchema(endpoint));
@@ -106,7 +120,7 @@ export function registerCollectionRoutes(app: FastifyInstance, endpoint: Endpoin
     const id = request.params.id;
     const idValue = /^[0-9a-fA-F]{24}$/.test(id) ? new ObjectId(id) : id;
     const filter = '_id' in p.filter ? { ...p.filter, $and: [...((p.filter['$and'] as unknown[]) ?? []), { _id: idValue }] } : { ...p.filter, _id: idValue };
-    const [docs] = await Promise.all([ctx.executor.find(endpoint.collection, { ...p, filter, limit: 1 }), watermark(reply)]);
+    const [docs] = await Promise.all([ctx.executor.find(endpoint.collection, { ...p, filter, limit: 1 }), watermark(reply, p)]);
     const doc = docs[0];
     if (!doc) throw new TributaryError('TRB_NOT_FOUND', 'not found', { context: { collection: endpoint.collection, id } });
     reply.type('application/json');
@@ -118,8 +132,8 @@ export function registerCollectionRoutes(app: FastifyInstance, endpoint: Endpoin
       context: { collection: endpoint.collection },
     });
   };
-  app.route({ method: [...WRITE_METHODS], url: `${ep}/`, ...labels('write'), handler: readOnly });
-  app.route({ method: [...WRITE_METHODS], url: `${ep}/*`, ...labels('write'), handler: readOnly });
+  app.route({ method: [...WRITE_METHODS], url: `${ep}/`, ...writes, handler: readOnly });
+  app.route({ method: [...WRITE_METHODS], url: `${ep}/*`, ...writes, handler: readOnly });
 }
 
 /**

@@ -41,35 +41,40 @@ export interface ExportRequest {
   readonly signal?: AbortSignal;
 }
 
-export function exportStream(executor: ReadExecutor, request: ExportRequest): Readable {
-  return Readable.from(exportChunks(executor, request), { objectMode: false });
+/**
+ * The export body. The first batch is read before this resolves, so a query the store refuses or
+ * times out (TRB_QUERY_TIMEOUT) is an error status, not a 200 whose body stops short; a failure of
+ * a later batch can only end the body early (as in CRUD Service).
+ */
+export async function exportStream(executor: ReadExecutor, request: ExportRequest): Promise<Readable> {
+  const limit = request.plan.limit ?? Number.POSITIVE_INFINITY;
+  const first = await executor.find(request.collection, { ...request.plan, limit: Math.min(request.batchSize, limit) });
+  return Readable.from(exportChunks(executor, request, first), { objectMode: false });
 }
 
-async function* exportChunks(executor: ReadExecutor, request: ExportRequest): AsyncGenerator<string> {
+async function* exportChunks(executor: ReadExecutor, request: ExportRequest, first: Document[]): AsyncGenerator<string> {
   const { plan, format } = request;
   let remaining = plan.limit ?? Number.POSITIVE_INFINITY;
-  let skip = plan.skip ?? 0;
-  let last: Document | undefined;
-  let first = true;
+  let batch = first;
+  let opened = false;
   if (format === 'json') yield '[';
   if (format === 'csv') yield `${request.columns.map((c) => csvCell(c, request.delimiter)).join(request.delimiter)}\r\n`;
-  while (remaining > 0 && request.signal?.aborted !== true) {
-    const filter = last === undefined ? plan.filter : { $and: [plan.filter, afterFilter(plan.sort, plan.sort.map(([f]) => valueAt(last as Document, f)))] };
-    const batch = await executor.find(request.collection, { ...plan, filter, skip, limit: Math.min(request.batchSize, remaining) });
-    skip = 0;
-    if (batch.length === 0) break;
-    last = batch[batch.length - 1];
+  while (batch.length > 0 && request.signal?.aborted !== true) {
     remaining -= batch.length;
     let chunk = '';
     for (const raw of batch) {
       const doc = request.shape(raw);
       if (format === 'ndjson') chunk += `${JSON.stringify(doc)}\n`;
-      else if (format === 'json') chunk += `${first ? '' : ','}${JSON.stringify(doc)}`;
+      else if (format === 'json') chunk += `${opened ? ',' : ''}${JSON.stringify(doc)}`;
       else chunk += `${request.columns.map((c) => csvCell(valueAt(doc, c), request.delimiter)).join(request.delimiter)}\r\n`;
-      first = false;
+      opened = true;
     }
     yield chunk;
-    if (batch.length < request.batchSize) break;
+    if (batch.length < request.batchSize || remaining <= 0) break;
+    // The next batch starts strictly after the last document in the sort order (keyset, as _after).
+    const last = batch[batch.length - 1] as Document;
+    const filter = { $and: [plan.filter, afterFilter(plan.sort, plan.sort.map(([f]) => valueAt(last, f)))] };
+    batch = await executor.find(request.collection, { ...plan, filter, skip: 0, limit: Math.min(request.batchSize, remaining) });
   }
   if (format === 'json') yield ']';
 }

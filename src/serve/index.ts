@@ -1,16 +1,14 @@
+/**
+ * `tributary/serve`: the read API an operator embeds — a read-only HTTP API (CRUD Service
+ * compatible) over a topology's projections and single views, and on-demand views joined at query
+ * time (docs/serve.md). Query parsing, planning and the OpenAPI document are internal.
+ */
 export { createReadApi } from './read-api.js';
 export type { ReadApi, ReadApiOptions } from './read-api.js';
-export { buildEndpoints, kebabCase } from './model.js';
-export type { Endpoint, EndpointOptions, ReadDeclarations, ServedField, ServedType } from './model.js';
-export { parseParams } from './query/params.js';
-export type { ParamOptions, QueryString, ReadHeaders, ReadPlan, RouteKind } from './query/params.js';
-export { parseAclRows, parseQ, FIELD_OPERATORS, LOGICAL_OPERATORS, REFUSED_OPERATORS } from './query/filter-q.js';
+export type { ReadDeclarations } from './model.js';
 export type { QueryLimits } from './query/filter-q.js';
-export { documentSchema, openApiDocument } from './schema.js';
 export { createServeMetrics } from './metrics.js';
 export type { ServeMetrics } from './metrics.js';
 export { view } from './views/view.js';
 export type { View, ViewOptions, ViewRow } from './views/view.js';
-export { compileViewPipeline, nativeEligible, nativeViewDefinition } from './views/native.js';
-export type { NativeViewDefinition, PipelineStage } from './views/native.js';
 export type { ViewMode } from './views/modes.js';

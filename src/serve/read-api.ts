@@ -18,8 +18,10 @@ import { capabilityProbe } from './capabilities.js';
 import { executorFor } from './executor.js';
 import { buildEndpoints, type Endpoint, type EndpointOptions, type ReadDeclarations } from './model.js';
 import { createServeMetrics, type ServeMetrics } from './metrics.js';
+import { DOCUMENTATION_PREFIX, helperSchema, registerOpenApi } from './openapi.js';
+import { cursorCodec } from './query/cursor.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './query/filter-q.js';
-import { documentSchema, openApiDocument } from './schema.js';
+import { documentSchema } from './schema.js';
 import { installViews, type ViewMode } from './views/modes.js';
 import { portableViewExecutor } from './views/portable.js';
 import type { View } from './views/view.js';
@@ -57,6 +59,20 @@ export interface ReadApiOptions extends EndpointOptions {
   readonly metrics?: ServeMetrics;
   /** OpenAPI `info.title` (default 'Tributary read API'). */
   readonly title?: string;
+  /**
+   * Key(s) signing the `_after` cursors (HMAC-SHA256), each at least 32 characters; the first
+   * signs, all verify (rotation). Default: env `SERVE_CURSOR_KEY`, else a random key of this
+   * process — then cursors do not survive a restart and one replica refuses another's (logged at start).
+   */
+  readonly cursorKey?: string | readonly string[];
+  /**
+   * Time budget of each store query in ms (MongoDB's `maxTimeMS`), for list, get, count, each
+   * export batch and every query of a view; past it the request answers 503 TRB_QUERY_TIMEOUT.
+   * 0 = none. Default: env `SERVE_MAX_TIME_MS`, else 5000.
+   */
+  readonly maxTimeMS?: number;
+  /** Where `SERVE_CURSOR_KEY` and `SERVE_MAX_TIME_MS` are read (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface ReadApi {
@@ -78,6 +94,12 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   TRB_READ_ONLY: 405,
   TRB_NOT_FOUND: 404,
   TRB_NOT_ACCEPTABLE: 406,
+  TRB_COLUMN_HIDDEN: 400,
+  TRB_CURSOR_INVALID: 400,
+  // 503, not 408: 408 says the client was too slow sending its request, and clients resend it at
+  // once; here the store ran out of the time budget, which a less loaded store or a narrower
+  // query avoids. The code tells it apart from a failing store (TRB_STORE_READ, also 503).
+  TRB_QUERY_TIMEOUT: 503,
   TRB_STORE_READ: 503,
   TRB_CONNECT: 503,
 };
@@ -90,11 +112,18 @@ export async function createReadApi(options: ReadApiOptions): Promise<ReadApi> {
   const endpoints = buildEndpoints(declarations, options);
   const logger = options.logger ?? createLogger({ name: 'tributary-serve' });
   const metrics = options.metrics ?? createServeMetrics();
+  const env = options.env ?? process.env;
+  const maxTimeMS = maxTimeOf(options.maxTimeMS, env['SERVE_MAX_TIME_MS']);
+  const cursorKeys = cursorKeysOf(options.cursorKey, env['SERVE_CURSOR_KEY']);
+  const cursors = cursorCodec(cursorKeys);
   const viewModes = await installViews(declarations.views ?? [], options.store, options.viewMode ?? 'auto', logger);
-  const executor = (declarations.views ?? []).filter((v) => viewModes[v.name] === 'portable').reduce((inner, v) => portableViewExecutor(v, inner), executorFor(options.store));
+  const executor = (declarations.views ?? []).filter((v) => viewModes[v.name] === 'portable').reduce((inner, v) => portableViewExecutor(v, inner), executorFor(options.store, { maxTimeMS }));
   const defaultLimit = options.defaultLimit ?? 25;
   const maxLimit = options.maxLimit ?? 200;
-  const params = { defaultLimit, maxLimit, limits: { ...DEFAULT_QUERY_LIMITS, ...options.queryLimits } };
+  const params = { defaultLimit, maxLimit, limits: { ...DEFAULT_QUERY_LIMITS, ...options.queryLimits }, cursors };
+  if (cursorKeys.length === 0) {
+    logger.warn('read API: no cursor key configured (cursorKey / SERVE_CURSOR_KEY): _after cursors are signed with a random key of this process, so they do not survive a restart and other replicas refuse them (400 TRB_CURSOR_INVALID)');
+  }
 
   // No per-request log lines: at read-API rates they would dominate the log; the metrics count requests.
   const app = Fastify({
@@ -106,7 +135,8 @@ export async function createReadApi(options: ReadApiOptions): Promise<ReadApi> {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isTributaryError(error)) {
       const status = STATUS[error.code] ?? 500;
-      if (status >= 500) request.log.error({ err: error, code: error.code }, 'read failed');
+      if (error.code === 'TRB_QUERY_TIMEOUT') request.log.warn({ code: error.code, url: request.url.split('?')[0] }, 'read query exceeded maxTimeMS');
+      else if (status >= 500) request.log.error({ err: error, code: error.code }, 'read failed');
       const context = error.context;
       if (error.code === 'TRB_READ_ONLY') reply.header('allow', 'GET, HEAD');
       return reply.status(status).send({
@@ -127,15 +157,18 @@ export async function createReadApi(options: ReadApiOptions): Promise<ReadApi> {
   );
   app.addHook('onResponse', async (request, reply) => {
     const config = request.routeOptions.config as Partial<RouteLabels>;
-    metrics.request(config.collection ?? '-', config.route ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    const route = config.route ?? (request.routeOptions.url?.startsWith(DOCUMENTATION_PREFIX) === true ? 'documentation' : 'unmatched');
+    metrics.request(config.collection ?? '-', route, reply.statusCode, reply.elapsedTime / 1000);
   });
 
   const aclHeaders = aclHeaderNames(options.aclHeaders);
-  const context = { aclHeaders, executor, capabilities: capabilityProbe(options.store), params, watermarks: watermarks(executor, options.watermarkTtlMs ?? 5000), exportBatchSize: options.exportBatchSize ?? 500 };
+  const openapi = { title: options.title ?? 'Tributary read API', version: '1', maxLimit, defaultLimit, maxTimeMS, aclHeaders };
+  await registerOpenApi(app, endpoints, openapi);
+  const context = { aclHeaders, executor, capabilities: capabilityProbe(options.store), params, watermarks: watermarks(executor, options.watermarkTtlMs ?? 5000), exportBatchSize: options.exportBatchSize ?? 500, openapi };
   for (const endpoint of endpoints) registerCollectionRoutes(app, endpoint, context);
 
-  const helper = (route: string) => ({ config: { collection: '-', route } satisfies RouteLabels });
-  app.get('/-/schemas', helper('schemas'), async (request, reply) => {
+  const helper = (route: string, summary: string, more: Parameters<typeof helperSchema>[1] = {}) => ({ config: { collection: '-', route } satisfies RouteLabels, schema: helperSchema(summary, more) });
+  app.get('/-/schemas', helper('schemas', 'JSON Schemas of every served collection ([{name, schema}]; NDJSON with Accept: application/x-ndjson)'), async (request, reply) => {
     const all = endpoints.map((e) => ({ name: e.collection, schema: documentSchema(e) }));
     if (/application\/(x-)?ndjson/.test(request.headers.accept ?? '')) {
       reply.type('application/x-ndjson');
@@ -143,8 +176,8 @@ export async function createReadApi(options: ReadApiOptions): Promise<ReadApi> {
     }
     return all;
   });
-  app.get('/-/healthz', helper('healthz'), async () => ({ status: 'OK' }));
-  app.get('/-/ready', helper('ready'), async (_request, reply) => {
+  app.get('/-/healthz', helper('healthz', 'Liveness'), async () => ({ status: 'OK' }));
+  app.get('/-/ready', helper('ready', 'Readiness: the store answers within 2 s', { readiness: true }), async (_request, reply) => {
     const probe = endpoints[0]?.collection;
     try {
       if (probe) await withTimeout(executor.find(probe, { filter: { _id: '__tributary_ready__' }, sort: [], limit: 1 }), 2000);
@@ -153,13 +186,10 @@ export async function createReadApi(options: ReadApiOptions): Promise<ReadApi> {
       return reply.status(503).send({ status: 'KO', checks: { store: { ok: false, detail: error instanceof Error ? error.message : String(error) } } });
     }
   });
-  app.get('/-/metrics', helper('metrics'), async (_request, reply) => {
+  app.get('/-/metrics', helper('metrics', 'Prometheus metrics', { contentType: 'text/plain' }), async (_request, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });
-  const openapi = openApiDocument(endpoints, { title: options.title ?? 'Tributary read API', version: '1', maxLimit, defaultLimit, aclHeaders });
-  app.get('/documentation/json', helper('documentation'), async () => openapi);
-
   await app.ready();
   return {
     app,
@@ -178,6 +208,21 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`store did not answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The configured time budget, else the environment's, else 5000 ms; a non-negative integer. */
+function maxTimeOf(configured: number | undefined, fromEnv: string | undefined): number {
+  const [value, setting] = configured !== undefined ? [configured, 'maxTimeMS'] : fromEnv !== undefined && fromEnv !== '' ? [/^\d+$/.test(fromEnv) ? Number(fromEnv) : Number.NaN, 'SERVE_MAX_TIME_MS'] : [5000, 'maxTimeMS'];
+  if (!Number.isInteger(value) || value < 0 || value > 2 ** 31 - 1) {
+    throw new TributaryError('TRB_CONFIG', `read API: ${setting} must be an integer number of milliseconds from 0 to ${2 ** 31 - 1}`, { context: { setting } });
+  }
+  return value;
+}
+
+/** The configured key(s), else the environment's; none → [] (a random process key). Never logged. */
+function cursorKeysOf(configured: string | readonly string[] | undefined, fromEnv: string | undefined): string[] {
+  if (configured !== undefined) return typeof configured === 'string' ? [configured] : [...configured];
+  return fromEnv !== undefined && fromEnv !== '' ? [fromEnv] : [];
 }
 
 /** CRUD Service's names unless configured; each must be an HTTP header name, and the two must differ. */

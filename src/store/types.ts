@@ -28,7 +28,15 @@ export interface IndexSpec {
   readonly unique?: boolean;
 }
 
-export interface FindOptions {
+export interface ReadOptions {
+  /**
+   * Server-side time budget of the read in ms (MongoDB's `maxTimeMS`); absent or 0 = none. A read
+   * past it fails with `TRB_QUERY_TIMEOUT` (not retriable: the same read would run as long again).
+   */
+  readonly maxTimeMS?: number;
+}
+
+export interface FindOptions extends ReadOptions {
   readonly projection?: Readonly<Record<string, 0 | 1>>;
   readonly sort?: Readonly<Record<string, 1 | -1>>;
   readonly limit?: number;
@@ -45,14 +53,34 @@ export interface Collection {
   bulkWrite(operations: readonly WriteOperation[]): Promise<BulkWriteResult>;
   find(filter: Filter, options?: FindOptions): Promise<Document[]>;
   findOne(filter: Filter): Promise<Document | null>;
-  count(filter?: Filter): Promise<number>;
+  count(filter?: Filter, options?: ReadOptions): Promise<number>;
   createIndexes(indexes: readonly IndexSpec[]): Promise<void>;
   drop(): Promise<void>;
 }
+
+/**
+ * What the server behind a store answers beyond the interface above. Readers that can use more
+ * (the read API) ask for it instead of checking a store's class or kind.
+ */
+export interface StoreCapabilities {
+  /** `find` evaluates any MongoDB filter, sort, skip and projection on the server; false: only the flat filters of `Filter`. */
+  readonly serverQueries: boolean;
+  /** `$elemMatch` with field conditions on embedded documents is answered correctly (FerretDB 1.x answers with nothing). */
+  readonly elemMatchOnDocuments: boolean;
+  /** `createView` installs `$lookup` views (MongoDB). */
+  readonly views: boolean;
+}
+
+/** What a store without `capabilities()` is taken to offer: flat filters, nothing more. */
+export const BASIC_CAPABILITIES: StoreCapabilities = { serverQueries: false, elemMatchOnDocuments: true, views: false };
 
 export interface DocumentStore {
   readonly kind: 'mongo' | 'memory';
   connect(): Promise<void>;
   collection(name: string): Collection;
   close(): Promise<void>;
+  /** What the server answers (may cost one round trip; callers cache it). Absent: {@link BASIC_CAPABILITIES}. */
+  capabilities?(): Promise<StoreCapabilities>;
+  /** Creates or redefines a read-only view over `viewOn` (only where `capabilities().views`). */
+  createView?(name: string, viewOn: string, pipeline: ReadonlyArray<Record<string, unknown>>): Promise<void>;
 }

@@ -1,21 +1,16 @@
-export { topology, Topology, Stream } from './topology.js';
-export type { ErrorDecision, ErrorPolicy, RecordFailure, RetryOptions, StreamDefinition, StreamOptions } from './topology.js';
+/**
+ * The stream layer's part of `tributary` (authoring): topologies, operators, serdes and the types
+ * that flow through them. Running a topology (runtime, transports, the registry client) is in
+ * src/runtime.ts (`tributary/runtime`).
+ */
+export { isTopology, topology } from './topology.js';
+export type { Branches, ErrorDecision, ErrorPolicy, RecordFailure, RetryOptions, Stream, StreamOptions, Topology } from './topology.js';
 export type { SubTopologyDescription, TopologyDescription } from './describe.js';
+export { hasValue } from './record.js';
 export type { KeyValue, RecordOrigin, StreamRecord } from './record.js';
-export * from './operators/index.js';
-export * from './serdes/index.js';
-export { runTopology } from './runtime/runner.js';
-export type { RunningTopology, RunOptions, StreamStatus } from './runtime/runner.js';
+export type { HeaderValue, Headers } from './transport/types.js';
 export { DEAD_LETTER_HEADERS } from './runtime/dead-letter.js';
-export { kafkaTransport } from './transport/kafka/kafka-transport.js';
-export type { KafkaTransportOptions } from './transport/kafka/kafka-transport.js';
-export { platformaticTransport } from './transport/platformatic/platformatic-transport.js';
-export type { PlatformaticTransportOptions } from './transport/platformatic/platformatic-transport.js';
-export { createKafkaTransport, parseKafkaClient, parseGroupProtocol, DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, GROUP_PROTOCOLS } from './transport/kafka-client.js';
-export type { KafkaClient, KafkaClientOptions, GroupProtocol } from './transport/kafka-client.js';
-export { COMPRESSIONS, parseCompression } from './transport/codecs.js';
-export type { Compression } from './transport/codecs.js';
-export { memoryTransport, MemoryBroker } from './transport/memory/memory-transport.js';
-export type * from './transport/types.js';
-export { stopOnSignals } from './runtime/lifecycle.js';
-export type { SignalOptions, Stoppable } from './runtime/lifecycle.js';
+export { defineOperator, filter, flatMap, map, mapAsync, mapValues, peek, toCollection, toTopic } from './operators/index.js';
+export type { Operator, OperatorContext, OperatorInfo, OperatorKind, ToCollectionOptions, ToTopicOptions } from './operators/index.js';
+export { avro, json, string } from './serdes/index.js';
+export type { AvroCodec, AvroSchema, AvroSerdeOptions, SchemaRegistryClient, Serde, SerdeContext, SerdeType } from './serdes/index.js';

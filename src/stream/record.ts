@@ -42,3 +42,13 @@ export function derive<K, V>(from: AnyRecord, next: KeyValue<K, V>): StreamRecor
 export function originOf(record: AnyRecord): RecordOrigin {
   return record[ORIGIN];
 }
+
+/**
+ * Whether a record carries a value: false for a tombstone (null bytes decode to null). As a type
+ * guard it narrows the value type, so `filter(hasValue)` lets the next operators read fields:
+ *
+ *   {value: null}, {value: {total: 5}}  --filter(hasValue)-->  {value: {total: 5}}
+ */
+export function hasValue<K, V>(record: StreamRecord<K, V>): record is StreamRecord<K, NonNullable<V>> {
+  return record.value !== null && record.value !== undefined;
+}

@@ -1,6 +1,9 @@
 /**
  * Runs a topology on the embedded broker, store and registry, with no network: pipe records in,
  * wait until every stream has committed everything, read output topics and inspect the store.
+ * With a virtual clock (`clock: virtualClock(t0)`) the run is deterministic in time: piped records
+ * carry the clock's time, documents and events are stamped with it, and a retry backoff waits until
+ * the test advances the clock (`driver.clock.advance(ms)`).
  *
  *   const driver = await TestDriver.start(t);
  *   await driver.pipeInput('shop.orders', [{ key: 'o-1', value: { total: 10 } }], { value: json() });
@@ -12,6 +15,7 @@ import { createLogger, type Logger } from '../ops/logger.js';
 import { createMetrics } from '../ops/metrics.js';
 import { MemoryDocumentStore } from '../store/memory/memory-store.js';
 import type { DocumentStore } from '../store/types.js';
+import { systemClock, type Clock } from '../stream/runtime/clock.js';
 import { runTopology, type RunningTopology } from '../stream/runtime/runner.js';
 import { memoryRegistry, type SchemaRegistryClient } from '../stream/serdes/registry.js';
 import type { Serde } from '../stream/serdes/types.js';
@@ -28,6 +32,8 @@ export interface TestDriverOptions {
   readonly broker?: MemoryBroker;
   /** Start with these streams paused (see RunOptions.startPaused); `driver.running.resume()` starts them. */
   readonly startPaused?: boolean | readonly string[];
+  /** The run's clock (default the wall clock); `virtualClock(t0)` makes time a test input. */
+  readonly clock?: Clock;
 }
 
 export interface InputRecord<K, V> {
@@ -35,6 +41,8 @@ export interface InputRecord<K, V> {
   readonly value: V;
   readonly headers?: Headers;
   readonly partition?: number;
+  /** Record timestamp (default: the driver's clock). */
+  readonly timestamp?: number;
 }
 
 export interface OutputRecord<K, V> {
@@ -52,6 +60,7 @@ export class TestDriver {
     readonly registry: SchemaRegistryClient,
     readonly store: DocumentStore,
     readonly running: RunningTopology,
+    readonly clock: Clock,
   ) {}
 
   static async start(topology: Topology, options: TestDriverOptions = {}): Promise<TestDriver> {
@@ -59,7 +68,9 @@ export class TestDriver {
     for (const [topic, n] of Object.entries(options.partitions ?? {})) broker.createTopic(topic, n);
     const registry = options.registry ?? memoryRegistry();
     const store = options.store ?? new MemoryDocumentStore();
+    const clock = options.clock ?? systemClock;
     const running = await runTopology(topology, {
+      clock,
       transport: memoryTransport(broker),
       registry,
       store,
@@ -67,7 +78,7 @@ export class TestDriver {
       logger: options.logger ?? createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
       ...(options.startPaused !== undefined ? { startPaused: options.startPaused } : {}),
     });
-    return new TestDriver(topology, broker, registry, store, running);
+    return new TestDriver(topology, broker, registry, store, running, clock);
   }
 
   async pipeInput<K, V>(topic: string, records: ReadonlyArray<InputRecord<K, V>>, serdes: { key?: Serde<K>; value: Serde<V> }): Promise<void> {
@@ -76,14 +87,14 @@ export class TestDriver {
     for (const r of records) {
       const key = serdes.key ? await serdes.key.serialize(r.key, { ...context, part: 'key' }) : r.key === null || r.key === undefined ? null : Buffer.from(typeof r.key === 'string' ? r.key : JSON.stringify(r.key));
       const value = await serdes.value.serialize(r.value, { ...context, part: 'value' });
-      messages.push({ topic, key, value, ...(r.headers ? { headers: r.headers } : {}), ...(r.partition !== undefined ? { partition: r.partition } : {}) });
+      messages.push({ topic, key, value, timestamp: r.timestamp ?? this.clock.now(), ...(r.headers ? { headers: r.headers } : {}), ...(r.partition !== undefined ? { partition: r.partition } : {}) });
     }
     this.broker.append(messages);
   }
 
   /** Raw bytes, for poison records. */
-  pipeRaw(topic: string, records: ReadonlyArray<{ key: Buffer | null; value: Buffer | null; headers?: Headers; partition?: number }>): void {
-    this.broker.append(records.map((r) => ({ topic, ...r })));
+  pipeRaw(topic: string, records: ReadonlyArray<{ key: Buffer | null; value: Buffer | null; headers?: Headers; partition?: number; timestamp?: number }>): void {
+    this.broker.append(records.map((r) => ({ topic, timestamp: this.clock.now(), ...r })));
   }
 
   async readOutput<K, V>(topic: string, serdes: { key?: Serde<K>; value: Serde<V> }): Promise<Array<OutputRecord<K, V>>> {

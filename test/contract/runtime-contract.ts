@@ -152,8 +152,8 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
             peeked++;
             partitionsSeen.add(r.partition);
           }),
-          filter((r) => r.value.seq % 5 !== 4),
-          map((r) => ({ key: r.key, value: { seq: r.value.seq, from: r.partition } })),
+          filter((r) => r.value!.seq % 5 !== 4),
+          map((r) => ({ key: r.key, value: { seq: r.value!.seq, from: r.partition } })),
           flatMap((r) => [
             { key: r.key, value: { ...r.value, copy: 1 } },
             { key: r.key, value: { ...r.value, copy: 2 } },
@@ -187,10 +187,16 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       const wave = (from: number) => Array.from({ length: 30 }, (_, i) => ({ topic: input, key: Buffer.from(`k${(from + i) % 7}`), value: jsonBytes({ n: from + i }) }));
       let processed = 0;
       const top = topology(uniqueName('rt-pause'));
-      top.stream(input, { key: string(), value: json<{ n: number }>(), name: 'ingest:numbers' }).pipe(
+      top.stream(input, { key: string(), value: json<{ n: number }>(), name: 'ingest:numbers', stage: 'ingest' }).pipe(
         peek(() => void processed++),
         toTopic(output, { key: string(), value: json<{ n: number }>() }),
       );
+      // A control stream on the same input that is never paused: once it has processed a wave, a
+      // running stream had every chance to process it too, so "nothing processed" is a real check.
+      let seenByControl = 0;
+      const control = topology(uniqueName('rt-pause-control'));
+      control.stream(input, { key: string(), value: json<{ n: number }>() }).pipe(peek(() => void seenByControl++));
+      await s.start(control);
       const { running } = await s.start(top);
       await s.env.produce(wave(0));
       await s.output(output, 30);
@@ -200,7 +206,8 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       assert.throws(() => running.pause('nothing'), (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG');
       const before = processed;
       await s.env.produce(wave(30));
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await waitFor('the control stream to process the second wave', () => seenByControl >= 60, { timeoutMs: 60_000, detail: () => seenByControl });
+      await s.committed(control.streams()[0]!.groupId, input);
       assert.equal(processed, before, 'nothing processed while paused');
       const [status] = running.status();
       assert.equal(status?.pausedByOperator, true);
@@ -218,9 +225,12 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       const copy = uniqueName('rt-pause-copy');
       await s.createTopics({ [copy]: 1 });
       second.stream(input, { key: string(), value: json<{ n: number }>() }).pipe(toTopic(copy, { key: string(), value: json<{ n: number }>() }));
-      const started = await s.start(second, s.env.transport(), { startPaused: true });
+      let seenBySecondControl = 0;
+      const secondControl = topology(uniqueName('rt-paused-start-control'));
+      secondControl.stream(input, { key: string(), value: json<{ n: number }>() }).pipe(peek(() => void seenBySecondControl++));
+      const [started] = await Promise.all([s.start(second, s.env.transport(), { startPaused: true }), s.start(secondControl)]);
       await waitFor('the paused stream to join its group', () => started.running.status()[0]?.state === 'running', { timeoutMs: 60_000 });
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await waitFor('a control stream started with it to process all 60 records', () => seenBySecondControl >= 60, { timeoutMs: 60_000, detail: () => seenBySecondControl });
       assert.equal((await s.env.read(copy)).length, 0, 'started paused: nothing processed');
       started.running.resume('*');
       assert.equal((await s.output(copy, 60)).length, 60);
@@ -251,7 +261,7 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
             maxKeysInFlight = Math.max(maxKeysInFlight, [...active.values()].filter((n) => n > 0).length);
             await sleep(Math.floor(Math.random() * 6));
             active.set(key, (active.get(key) ?? 1) - 1);
-            return { key: r.key, value: { seq: r.value.seq } };
+            return { key: r.key, value: { seq: r.value!.seq } };
           }),
           toTopic(output, { key: string(), value: json<{ seq: number }>() }),
         );
@@ -280,20 +290,23 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       );
     });
 
-    it('a stream writing Avro with no schema registry stops at its first record with TRB_CONFIG, dead-letters nothing and commits nothing', async (t) => {
+    it('a stream writing Avro, or writing to a store, with neither configured refuses to start with TRB_CONFIG naming the stream', async (t) => {
       const s = await setup(t, makeEnv);
       const input = uniqueName('rt-noreg-out-in');
       const out = uniqueName('rt-noreg-out');
-      await s.createTopics({ [input]: 1, [out]: 1, [`${input}.dlq`]: 1 });
-      await s.env.produce([{ topic: input, key: Buffer.from('k'), value: jsonBytes({ id: 'o-1', total: 1 }) }]);
-      const top = topology(uniqueName('rt-noreg-out'));
-      top.stream(input, { key: string(), value: json<Order>() }).pipe(toTopic(out, { key: string(), value: avro<Order>({ schema: ORDER_SCHEMA }) }));
-      const running = await runTopology(top, { transport: s.env.transport(), metrics: createMetrics({ defaultMetrics: false }), logger });
-      t.after(() => running.stop());
-      await waitFor('health turns red', () => !running.health().ok, { timeoutMs: 60_000 });
-      assert.match(running.health().checks[top.streams()[0]!.name]?.detail ?? '', /TRB_CONFIG/);
-      assert.deepEqual(await s.env.read(`${input}.dlq`), [], 'a setup error is not a dead letter');
-      assert.equal((await committedByPartition(s.env.admin, top.streams()[0]!.groupId, input)).get(0) ?? -1n, -1n, 'nothing committed');
+      await s.createTopics({ [input]: 1, [out]: 1 });
+      const avroOut = topology(uniqueName('rt-noreg-out'));
+      avroOut.stream(input, { key: string(), value: json<Order>(), name: 'avro-writer' }).pipe(toTopic(out, { key: string(), value: avro<Order>({ schema: ORDER_SCHEMA }) }));
+      await assert.rejects(
+        runTopology(avroOut, { transport: s.env.transport(), metrics: createMetrics({ defaultMetrics: false }), logger }),
+        (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG' && e.message.includes('avro-writer') && /SCHEMA_REGISTRY_URL/.test(e.message),
+      );
+      const storeWriter = topology(uniqueName('rt-nostore'));
+      storeWriter.stream(input, { key: string(), value: json<Order>(), name: 'store-writer' }).pipe(toCollection('orders', { filter: (r) => ({ id: r.value?.id }), document: (r) => ({ ...r.value }) }));
+      await assert.rejects(
+        runTopology(storeWriter, { transport: s.env.transport(), registry: s.env.registry, metrics: createMetrics({ defaultMetrics: false }), logger }),
+        (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG' && e.message.includes('store-writer') && /MONGODB_URL/.test(e.message),
+      );
     });
 
     it('undecodable records (malformed JSON; Avro with a wrong magic byte or unknown schema id) reach <topic>.dlq with their bytes and headers, and the stream goes on', async (t) => {
@@ -390,7 +403,7 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
         .stream(input, { key: string(), value: json<{ n: number }>(), errors: 'skip' })
         .pipe(
           map((r) => {
-            if (r.value.n === 99) throw new Error('cannot handle 99');
+            if (r.value!.n === 99) throw new Error('cannot handle 99');
             return { key: r.key, value: r.value };
           }),
           toTopic(out, { key: string(), value: json<{ n: number }>() }),
@@ -467,7 +480,7 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
               failures++;
               throw new TributaryError('TRB_STORE_WRITE', 'store briefly unavailable');
             }
-            return { key: r.key, value: { i: r.value.i, done: true } };
+            return { key: r.key, value: { i: r.value!.i, done: true } };
           }),
           toTopic(out, { key: string(), value: json<{ i: number; done: boolean }>() }),
         );
@@ -501,7 +514,7 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       const top = topology(uniqueName('rt-size'));
       top
         .stream(input, { name: 'sized', key: string(), value: json<{ pad: string; grow?: boolean }>(), maxRecordBytes: 500 })
-        .pipe(mapValues((v) => ({ pad: v.grow ? 'y'.repeat(2_000) : v.pad })), toTopic(out, { key: string(), value: json<{ pad: string }>() }));
+        .pipe(mapValues((v) => ({ pad: v!.grow ? 'y'.repeat(2_000) : v!.pad })), toTopic(out, { key: string(), value: json<{ pad: string }>() }));
       const { running } = await s.start(top, s.env.transport(), { maxMessageBytes: 1_000 });
       await s.committed(top.streams()[0]!.groupId, input);
       const outputs = await s.output(out, 2);
@@ -572,7 +585,7 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       top
         .stream(input, { key: string(), value: json<{ i: number }>(), exactlyOnce: true })
         .pipe(
-          mapValues((v) => ({ i: v.i, doubled: v.i * 2 })),
+          mapValues((v) => ({ i: v!.i, doubled: v!.i * 2 })),
           toTopic(out, { key: string(), value: json<{ i: number; doubled: number }>() }),
         );
       const { running, metrics } = await s.start(top);
@@ -591,10 +604,10 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       top
         .stream('shop.orders', { name: 'orders', key: string(), value: json<{ total: number }>(), keyConcurrency: 4, exactlyOnce: true })
         .pipe(
-          filter((r) => r.value.total > 0),
+          filter((r) => r.value!.total > 0),
           mapAsync(async (r) => ({ key: r.key, value: r.value })),
           toTopic('shop.big-orders', { key: string(), value: json<{ total: number }>() }),
-          toCollection('orders', { filter: (r) => ({ id: r.key }), document: (r) => ({ total: r.value.total }) }),
+          toCollection('orders', { filter: (r) => ({ id: r.key }), document: (r) => ({ total: r.value!.total }) }),
         );
       top.stream(['shop.customers', 'shop.addresses'], { name: 'people', key: string(), value: avro<{ id: string }>(), errors: 'skip' }).pipe(peek(() => undefined));
       top.stream('shop.payments', { key: string(), value: json<unknown>(), deadLetterTopic: 'shop.errors' }).pipe(mapValues((v) => v));

@@ -229,6 +229,15 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
       assert.equal(await c.count({ group: 'none' }), 0);
     });
 
+    it('a read with a time budget (maxTimeMS) answers as without one; 0 means no budget', async () => {
+      const c = fresh('max_time');
+      await c.bulkWrite(['a', 'b', 'c'].map((k, i) => upsert(k, { n: i })));
+      for (const maxTimeMS of [0, 5_000]) {
+        assert.deepEqual(await c.find({ n: { $gte: 1 } }, { ...NO_ID, sort: { k: 1 }, maxTimeMS }), [{ k: 'b', n: 1 }, { k: 'c', n: 2 }]);
+        assert.equal(await c.count({ n: { $gte: 1 } }, { maxTimeMS }), 2);
+      }
+    });
+
     it('keyset paging by generated ObjectId _id ($gt + sort + limit) visits every document once', async () => {
       const c = fresh('keyset');
       await c.bulkWrite(Array.from({ length: 23 }, (_, i) => upsert(`k${String(i).padStart(2, '0')}`, { n: i })));

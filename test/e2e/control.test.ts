@@ -18,7 +18,7 @@ describe('tributary control API', () => {
 
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const env = { ...process.env, LOG_LEVEL: 'warn', TRIBUTARY_CONTROL_TOKEN: 's3cret', E2E_INPUT: input, E2E_OUTPUT: output, E2E_NAME: uniqueName('e2e-ctl') };
+    const env = { ...process.env, LOG_LEVEL: 'warn', TRIBUTARY_CONTROL_TOKEN: 's3cret-control-token-0123', E2E_INPUT: input, E2E_OUTPUT: output, E2E_NAME: uniqueName('e2e-ctl') };
     const child = spawn(process.execPath, ['bin/tributary.js', 'run', 'test/e2e/fixtures/echo-topology.ts', '--http-port', String(port), '--paused'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -37,20 +37,20 @@ describe('tributary control API', () => {
       assert.match(refused.stdout, /401 unauthorized/);
       const wrong = cli(['resume', '*', '--url', url, '--token', 'nope']);
       assert.equal(wrong.status, 1);
-      const unknown = cli(['resume', 'nothing', '--url', url, '--token', 's3cret']);
+      const unknown = cli(['resume', 'nothing', '--url', url, '--token', 's3cret-control-token-0123']);
       assert.equal(unknown.status, 1);
       assert.match(unknown.stdout, /no stream matches 'nothing'/);
 
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       assert.equal(await topics.outputCount(), 0, 'nothing processed while started paused');
 
-      const resumed = cli(['resume', 'ingest', '--url', url, '--token', 's3cret']);
+      const resumed = cli(['resume', 'ingest', '--url', url, '--token', 's3cret-control-token-0123']);
       assert.equal(resumed.status, 0, resumed.stdout);
       assert.match(resumed.stdout, /resumed: ingest:echo/);
       await until('10 records in the output', async () => ((await topics.outputCount()) === 10 ? true : undefined));
       assert.match(cli(['status', '--url', url]).stdout, /ingest:echo\s+running\s/);
 
-      const paused = cli(['pause', '*', '--url', url, '--token', 's3cret']);
+      const paused = cli(['pause', '*', '--url', url, '--token', 's3cret-control-token-0123']);
       assert.equal(paused.status, 0, paused.stdout);
       assert.match(paused.stdout, /paused: ingest:echo/);
     } finally {

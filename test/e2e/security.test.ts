@@ -1,7 +1,9 @@
 /**
  * `tributary run` against the broker's SASL-over-TLS listener (scripts/infra), configured only
  * through the documented variables, with debug logging on: the records flow, `/status` shows who it
- * authenticated as, and the password and control token appear nowhere in its output or /status.
+ * authenticated as, and the SASL password, the registry password (in its URL), the control token
+ * and the ops token appear nowhere in its output nor in any ops route (/status, /topology,
+ * /metrics, /dashboard…), which need the ops token while the probes stay open.
  * A wrong password stops it at start with TRB_AUTH.
  */
 import { describe, it } from 'node:test';
@@ -22,6 +24,8 @@ describe('tributary run with Kafka SASL over TLS', () => {
 
     const password = required('KAFKA_TEST_PASSWORD');
     const token = 'control-token-0123456789';
+    const opsToken = 'ops-read-token-9876543210';
+    const registryPassword = 'registry-url-pw-2468';
     const port = await freePort();
     const env = {
       LOG_LEVEL: 'debug', // kafkajs logs its connection details at debug: the place a secret would leak
@@ -31,7 +35,9 @@ describe('tributary run with Kafka SASL over TLS', () => {
       KAFKA_SASL_USERNAME: required('KAFKA_TEST_USER'),
       KAFKA_SASL_PASSWORD: password,
       TRIBUTARY_CONTROL_TOKEN: token,
-      MONGODB_URL: '', // the echo topology has no store; the MongoDB URL's redaction is unit-tested
+      TRIBUTARY_OPS_TOKEN: opsToken,
+      SCHEMA_REGISTRY_URL: (process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7').replace('://', `://key:${registryPassword}@`),
+      MONGODB_URL: '', // the echo topology has no store; the MongoDB URL's redaction is unit-tested (cli-redaction.test.ts)
       E2E_INPUT: input,
       E2E_OUTPUT: output,
       E2E_NAME: uniqueName('e2e-sec'),
@@ -42,10 +48,18 @@ describe('tributary run with Kafka SASL over TLS', () => {
       await until('10 records in the output', async () => ((await topics.outputCount()) === 10 ? true : undefined), 90_000).catch((error: unknown) => {
         throw new Error(`${(error as Error).message}\n${run.output().slice(-3000)}`);
       });
-      status = await (await fetch(`http://127.0.0.1:${port}/status`)).text();
-      const config = (JSON.parse(status) as { config: Record<string, unknown> }).config;
+      const base = `http://127.0.0.1:${port}`;
+      assert.equal((await fetch(`${base}/status`)).status, 401, 'the read routes need the ops token');
+      assert.equal((await fetch(`${base}/-/healthz`)).status, 200, 'probes stay open');
+      const authorization = `Bearer ${opsToken}`;
+      status = await (await fetch(`${base}/status`, { headers: { authorization } })).text();
+      for (const path of ['/topology', '/metrics', '/dashboard', '/dashboard/snapshot', '/dashboard/graph.json', '/-/ready']) {
+        status += `\n${path}: ${await (await fetch(`${base}${path}`, { headers: { authorization } })).text()}`;
+      }
+      const config = (JSON.parse(status.split('\n')[0] as string) as { config: Record<string, unknown> }).config;
       assert.deepEqual(config['kafkaSasl'], { mechanism: 'scram-sha-512', username: required('KAFKA_TEST_USER') });
       assert.equal(config['controlApi'], 'enabled (bearer token)');
+      assert.equal(config['registryUsername'], 'key');
     } finally {
       run.child.kill('SIGTERM');
       const code = await run.exited;
@@ -54,7 +68,7 @@ describe('tributary run with Kafka SASL over TLS', () => {
     }
     const everything = run.output() + status;
     assert.ok(run.output().split('\n').length > 20, 'debug logging produced output to inspect');
-    for (const secret of [password, token]) assert.ok(!everything.includes(secret), `a secret leaked:\n${everything.split('\n').filter((l) => l.includes(secret)).join('\n')}`);
+    for (const secret of [password, token, opsToken, registryPassword]) assert.ok(!everything.includes(secret), `a secret leaked:\n${everything.split('\n').filter((l) => l.includes(secret)).join('\n')}`);
   });
 
   it('a wrong password stops it at start with TRB_AUTH and exit code 1, without printing the password', async () => {

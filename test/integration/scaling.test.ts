@@ -1,12 +1,15 @@
 /**
  * Scaling across processes: `tributary run` of customer-360 as real OS processes in one consumer
  * group per stream, 1 → 3 → 1 while CDC records keep arriving (one of the two leaving is SIGKILLed,
- * so its uncommitted batches are redelivered to the others). At the end the views equal the oracle,
- * the projections their source tables, and no key's history went backwards.
+ * so its uncommitted batches are redelivered to the others). Each step is read from the groups'
+ * state on the broker (describeGroups): with three workers every group of every stream has three
+ * members, each owning partitions; after scaling in, one member owns them all. At the end the views
+ * equal the oracle, the projections their source tables, and no key's history went backwards.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
 import { confluentRegistry } from '../../src/stream/serdes/registry.js';
@@ -14,6 +17,7 @@ import { kafkaTransport } from '../../src/stream/transport/kafka/kafka-transport
 import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { expectedProjections, generateHistory, liveProjections, produceHistory } from '../../topologies/customer-360.generator.js';
+import { waitFor } from '../contract/helpers.js';
 import { caughtUp } from './kafka-env.js';
 import { services, uniqueName } from './services.js';
 
@@ -36,6 +40,8 @@ describe('scaling customer-360 across processes', () => {
   // stays right: writes are conditional; docs/fastdata.md). Everything else has one writer per key,
   // which the order check below relies on. The oracle tests cover key changes as one update.
   const history = generateHistory({ seed: 1313, customers: CUSTOMERS, events: EVENTS, topics: t.sourceTopics, keyUpdates: false });
+  const kafka = new Kafka({ clientId: 'scale-groups', brokers: services.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
   const workers = new Set<ChildProcess>();
   const logs: string[] = [];
 
@@ -56,14 +62,42 @@ describe('scaling customer-360 across processes', () => {
   };
   const wave = (from: number, to: number) => Object.assign(history.slice(from, to), { topics: history.topics });
 
+  /** Per stream group: its state and, per member, how many partitions it was assigned (from describeGroups). */
+  const groups = async () => {
+    const { groups: described } = await admin.describeGroups(t.streams().map((s) => s.groupId));
+    return described.map((g) => ({
+      groupId: g.groupId,
+      state: g.state,
+      partitions: g.members.map((m) => {
+        const assignment = AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {};
+        return Object.values(assignment).reduce((n, list) => n + list.length, 0);
+      }),
+    }));
+  };
+  /** Waits until every stream group is stable with `members` members, each owning at least one partition, together all of them. */
+  const groupsSpread = (members: number, timeoutMs: number) => {
+    let last: Awaited<ReturnType<typeof groups>> = [];
+    return waitFor(
+      `every stream group stable with ${members} member(s), each owning partitions`,
+      async () => {
+        last = await groups();
+        return last.every((g) => g.state === 'Stable' && g.partitions.length === members && g.partitions.every((n) => n > 0) && g.partitions.reduce((a, b) => a + b, 0) === partitionsOf(g.groupId));
+      },
+      { timeoutMs, intervalMs: 250, detail: () => last },
+    );
+  };
+  const partitionsOf = (groupId: string) => 6 * (t.streams().find((s) => s.groupId === groupId)?.topics.length ?? 0);
+
   before(async () => {
     await control.connect();
+    await admin.connect();
     await control.admin.createTopics(t.allTopics.map((topic) => ({ topic, partitions: 6 })));
   });
 
   after(async () => {
     for (const w of [...workers]) await stopWorker(w, 'SIGKILL');
     await control.disconnect();
+    await admin.disconnect();
     await store.close().catch(() => undefined);
     const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
     try {
@@ -88,11 +122,14 @@ describe('scaling customer-360 across processes', () => {
     const b = startWorker('b');
     const c = startWorker('c');
     await produceHistory(producer, registry, wave(third, 2 * third));
-    await sleep(6_000); // long enough for the group to rebalance onto three members and work
+    // Scaled out: every group of every stream spread over the three workers (b and c own partitions).
+    await groupsSpread(3, DEADLINE_MS - (Date.now() - started));
     // Scale in: one crashes (its uncommitted batches go to the others), one leaves cleanly.
     await stopWorker(b, 'SIGKILL');
     assert.equal(await stopWorker(c, 'SIGTERM'), 0, `a SIGTERMed worker drains, commits and exits 0\n${logs.join('')}`);
     await produceHistory(producer, registry, wave(2 * third, history.length));
+    // Scaled in: once the killed member's session has expired, a owns every partition of every group.
+    await groupsSpread(1, DEADLINE_MS - (Date.now() - started));
 
     await caughtUp(control, t.streams(), {
       deadlineMs: DEADLINE_MS - (Date.now() - started),

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { loadConfig } from '../../src/cli/config.js';
-import { kafkaSecurityOptions } from '../../src/cli/security-config.js';
+import { kafkaSecurityOptions } from '../../src/cli/config/security.js';
 import { isTributaryError } from '../../src/errors.js';
 import { confluentRegistry } from '../../src/stream/serdes/registry.js';
 import { kafkaTransport } from '../../src/stream/transport/kafka/kafka-transport.js';
@@ -27,7 +27,7 @@ const password = () => required('KAFKA_TEST_PASSWORD');
 /** Produces 5 records and reads them back through a transport built from `env` as `tributary run` builds it. */
 async function roundTrip(env: Record<string, string>): Promise<string[]> {
   const config = loadConfig(env);
-  const transport = kafkaTransport({ brokers: config.kafkaBrokers, connectionTimeoutMs: 5_000, ...kafkaSecurityOptions(config.kafkaSecurity) });
+  const transport = kafkaTransport({ brokers: config.kafkaBrokers, connectionTimeoutMs: 5_000, ...kafkaSecurityOptions(config.kafka.security) });
   const topic = uniqueName('sec');
   await transport.connect();
   try {
@@ -71,7 +71,7 @@ describe('Kafka SASL and TLS (real broker)', () => {
 
   it('a wrong password is TRB_AUTH, not retriable, and its message does not carry the password', async () => {
     const config = loadConfig({ KAFKA_BROKERS: required('KAFKA_TEST_SASL_BROKERS'), KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: user(), KAFKA_SASL_PASSWORD: 'wrong-password-123' });
-    const transport = kafkaTransport({ brokers: config.kafkaBrokers, connectionTimeoutMs: 5_000, ...kafkaSecurityOptions(config.kafkaSecurity) });
+    const transport = kafkaTransport({ brokers: config.kafkaBrokers, connectionTimeoutMs: 5_000, ...kafkaSecurityOptions(config.kafka.security) });
     await assert.rejects(transport.connect(), (error: unknown) => {
       assert.ok(isTributaryError(error), String(error));
       assert.equal(error.code, 'TRB_AUTH');
@@ -84,7 +84,7 @@ describe('Kafka SASL and TLS (real broker)', () => {
 
   it('TLS without the CA is refused (the self-signed certificate is not trusted by default)', async () => {
     const config = loadConfig({ KAFKA_BROKERS: required('KAFKA_TEST_SASL_SSL_BROKERS'), KAFKA_TLS: 'true', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: user(), KAFKA_SASL_PASSWORD: password() });
-    const transport = kafkaTransport({ brokers: config.kafkaBrokers, connectionTimeoutMs: 3_000, ...kafkaSecurityOptions(config.kafkaSecurity) });
+    const transport = kafkaTransport({ brokers: config.kafkaBrokers, connectionTimeoutMs: 3_000, ...kafkaSecurityOptions(config.kafka.security) });
     await assert.rejects(transport.connect(), (error: unknown) => isTributaryError(error) && error.code === 'TRB_CONNECT' && /certificate/i.test(error.message));
     await transport.disconnect();
   });
@@ -122,14 +122,14 @@ describe('schema registry basic auth (real registry behind an auth proxy)', () =
       const schema = { type: 'record' as const, name: 'Sec', fields: [{ name: 'id', type: 'string' as const }] };
       const subject = uniqueName('sec-subject');
       const viaEnv = loadConfig({ SCHEMA_REGISTRY_URL: proxy.url, SCHEMA_REGISTRY_USERNAME: 'reg-key', SCHEMA_REGISTRY_PASSWORD: 'reg-s3cret' });
-      const registry = confluentRegistry({ url: viaEnv.registryUrl!, ...(viaEnv.registryAuth ? { auth: viaEnv.registryAuth } : {}) });
+      const registry = confluentRegistry({ url: viaEnv.registryUrl!, ...(viaEnv.registry?.auth ? { auth: viaEnv.registry?.auth } : {}) });
       const id = await registry.register(subject, schema);
       const codec = await registry.codec(id);
       assert.deepEqual({ ...(codec.fromBuffer(codec.toBuffer({ id: 'x' })) as object) }, { id: 'x' });
 
       const viaUrl = loadConfig({ SCHEMA_REGISTRY_URL: proxy.url.replace('http://', 'http://reg-key:reg-s3cret@') });
       assert.equal(viaUrl.registryUrl, proxy.url);
-      const fromUrl = confluentRegistry({ url: viaUrl.registryUrl!, ...(viaUrl.registryAuth ? { auth: viaUrl.registryAuth } : {}) });
+      const fromUrl = confluentRegistry({ url: viaUrl.registryUrl!, ...(viaUrl.registry?.auth ? { auth: viaUrl.registry?.auth } : {}) });
       assert.equal(await fromUrl.latestId(subject), id);
 
       const wrong = confluentRegistry({ url: proxy.url, auth: { username: 'reg-key', password: 'nope-nope' } });

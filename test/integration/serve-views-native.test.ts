@@ -11,7 +11,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MongoDocumentStore, compileViewPipeline, createReadApi, nativeViewDefinition, type PipelineStage } from '../../src/index.js';
+import { MongoDocumentStore } from '../../src/runtime.js';
+import { compileViewPipeline, nativeViewDefinition, type PipelineStage } from '../../src/serve/views/native.js';
+import { createReadApi } from '../../src/serve/index.js';
 import { isTributaryError } from '../../src/errors.js';
 import { createLogger } from '../../src/ops/logger.js';
 import topology from '../../topologies/customer-360.js';

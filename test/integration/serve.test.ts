@@ -1,18 +1,27 @@
 /**
- * The read API against the real MongoDB-wire store (FerretDB 1.24 in CI, MongoDB when MONGODB_URL
- * points at one): the golden requests, and keyset paging while writes run concurrently.
+ * The read API against the real MongoDB-wire store (whatever MONGODB_URL points at: DocumentDB,
+ * FerretDB or MongoDB): the golden requests, hidden columns and signed cursors, the time budget
+ * enforced by the server, and keyset paging while writes run concurrently.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MongoDocumentStore, createReadApi, type ReadApi } from '../../src/index.js';
+import { MongoClient } from 'mongodb';
+import { MongoDocumentStore } from '../../src/runtime.js';
+import { createReadApi, type ReadApi } from '../../src/serve/index.js';
 import { createLogger } from '../../src/ops/logger.js';
 import topology from '../../topologies/customer-360.js';
 import { seed, seedOrders } from '../fixtures/serve/data.js';
 import { goldenRequests } from '../fixtures/serve/golden.js';
+import { checkCursors, hiddenColumnRequests, type Inject } from '../fixtures/serve/hidden-columns.js';
 import { allViews, viewRequests } from '../fixtures/serve/views.js';
 import { services, uniqueName } from './services.js';
 
 const logger = createLogger({ level: 'silent' });
+const KEY = 'an-integration-cursor-key-of-32-characters';
+const injector = (api: ReadApi): Inject => async (url, headers = {}) => {
+  const r = await api.app.inject({ url, headers });
+  return { status: r.statusCode, headers: r.headers, body: r.body };
+};
 
 function storeFor(database: string): MongoDocumentStore {
   return new MongoDocumentStore({ url: services.mongoUrl, database, clientOptions: { serverSelectionTimeoutMS: 10_000 } });
@@ -20,28 +29,53 @@ function storeFor(database: string): MongoDocumentStore {
 
 describe('read API on the MongoDB-wire store', () => {
   const store = storeFor(uniqueName('serve').replace(/-/g, '_'));
+  // The fixtures' view requests pin the portable path (its refusals included), on any store; `auto`
+  // serves views natively where the store runs $lookup views (MongoDB, DocumentDB): the hidden-column
+  // requests run there too (native vs portable bodies: serve-views-native.test.ts).
   let api: ReadApi;
+  let auto: ReadApi;
   before(async () => {
     await store.connect();
     await seed(store);
     await seedOrders(store);
-    api = await createReadApi({ topology, views: allViews, store, logger });
+    api = await createReadApi({ topology, views: allViews, store, logger, cursorKey: KEY, viewMode: 'portable' });
+    auto = await createReadApi({ topology, views: allViews, store, logger, cursorKey: KEY, viewMode: 'auto' });
   });
   after(async () => {
     await api.close();
+    await auto.close();
     for (const name of ['pr_customers', 'sv_customers', 'pr_orders']) await store.collection(name).drop();
     await store.close();
   });
 
-  for (const golden of [...goldenRequests, ...viewRequests]) {
-    it(golden.name, async () => {
+  const cases = [...[...goldenRequests, ...viewRequests, ...hiddenColumnRequests].map((golden) => ({ golden, served: () => api, label: '' })), ...hiddenColumnRequests.map((golden) => ({ golden, served: () => auto, label: ' (viewMode auto)' }))];
+  for (const { golden, served, label } of cases) {
+    it(`${golden.name}${label}`, async () => {
       const ferret = (await store.writeLimits()).server === 'ferretdb';
       const expected = ferret && golden.ferretdb ? golden.ferretdb : golden;
-      const r = await api.app.inject({ method: golden.method ?? 'GET', url: golden.url, headers: golden.headers ?? {} });
+      const r = await served().app.inject({ method: golden.method ?? 'GET', url: golden.url, headers: golden.headers ?? {} });
       assert.equal(r.statusCode, expected.status, r.body);
       expected.check?.({ status: r.statusCode, headers: r.headers, body: r.body });
     });
   }
+
+  it('viewMode auto served what the store allows', async () => {
+    const native = (await store.writeLimits()).server === 'mongodb';
+    assert.equal(auto.viewModes['orders_with_customer'], native ? 'native' : 'portable');
+    assert.equal(auto.viewModes['customers_with_orders'], 'portable', 'a view with map is always portable');
+  });
+
+  it('cursors on the real store: signed, bound, refused when altered; a replica with the same key continues, another key refuses', async () => {
+    const replica = await createReadApi({ topology, views: allViews, store, logger, env: { SERVE_CURSOR_KEY: KEY }, viewMode: 'portable' });
+    const restarted = await createReadApi({ topology, views: allViews, store, logger, env: {}, viewMode: 'portable' });
+    try {
+      await checkCursors(injector(api), { inject: injector(replica), sameKey: true });
+      await checkCursors(injector(api), { inject: injector(restarted), sameKey: false });
+    } finally {
+      await replica.close();
+      await restarted.close();
+    }
+  });
 
   it('ACL headers on the real store: GET /:id of a collection and a view, configured header names', async () => {
     const custom = await createReadApi({ topology, views: allViews, store, logger, aclHeaders: { rows: 'x-acl-rows', readColumns: 'x-acl-read-columns' } });
@@ -109,6 +143,44 @@ describe('read API on the MongoDB-wire store', () => {
     assert.equal(seen.length, n, `pages ${pages}, concurrent write rounds ${writes}`);
     assert.equal(new Set(seen).size, n);
     assert.ok(writes > 0, 'writes ran during the walk');
+  });
+});
+
+describe('read API time budget (maxTimeMS) enforced by the real store', () => {
+  const database = uniqueName('serve_budget').replace(/-/g, '_');
+  const store = storeFor(database);
+  const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
+  before(async () => {
+    await store.connect();
+    await client.connect();
+    // 20 000 customers: a scan of them all (the regex below matches none) takes the server well over
+    // the 1 ms budget given below (about 18 ms on DocumentDB here); a backtracking engine works
+    // harder still on these names.
+    const now = new Date();
+    const docs = Array.from({ length: 20_000 }, (_, i) => ({ customer_id: `b${i}`, name: 'a'.repeat(20), tier: 'gold', __STATE__: 'PUBLIC', createdAt: now, updatedAt: now }));
+    for (let i = 0; i < docs.length; i += 5_000) await client.db(database).collection('pr_customers').insertMany(docs.slice(i, i + 5_000));
+  });
+  after(async () => {
+    await client.db(database).dropDatabase();
+    await client.close();
+    await store.close();
+  });
+
+  it('a query past its budget is stopped by the server and answers 503 TRB_QUERY_TIMEOUT (list, count, export); the store reports TRB_QUERY_TIMEOUT', async () => {
+    const expensive = encodeURIComponent(JSON.stringify({ name: { $regex: '^(a|a)*b$' } }));
+    const api = await createReadApi({ topology, store, logger, cursorKey: KEY, maxTimeMS: 1 });
+    try {
+      for (const url of [`/pr-customers/?_q=${expensive}`, `/pr-customers/count?_q=${expensive}`, `/pr-customers/export?_q=${expensive}`]) {
+        const r = await api.app.inject(url);
+        assert.equal(r.statusCode, 503, `${url}: ${r.body}`);
+        assert.equal((JSON.parse(r.body) as { code: string }).code, 'TRB_QUERY_TIMEOUT', url);
+      }
+    } finally {
+      await api.close();
+    }
+    const failure = await store.collection('pr_customers').count({ name: { $regex: '^(a|a)*b$' } }, { maxTimeMS: 1 }).then(() => undefined, (e: unknown) => e);
+    assert.ok(failure instanceof Error && 'code' in failure && failure.code === 'TRB_QUERY_TIMEOUT', String(failure));
+    assert.equal(await store.collection('pr_customers').count({ customer_id: 'b7' }, { maxTimeMS: 60_000 }), 1, 'a budget that suffices changes nothing');
   });
 });
 

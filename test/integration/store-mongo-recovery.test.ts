@@ -77,7 +77,8 @@ describe('mongo store: recovery from a client that stopped monitoring', () => {
   before(async () => {
     const port = await proxy.listen();
     store = new MongoDocumentStore({
-      url: `mongodb://127.0.0.1:${port}/?directConnection=true`,
+      // the real server's URL (its credentials and options) with the proxy as its one host
+      url: services.mongoUrl.replace(/^(mongodb:\/\/(?:[^@/]*@)?)[^/?]+/, (_, scheme: string) => `${scheme}127.0.0.1:${port}`),
       database,
       // no deadline on a handshake (so the blackholed one hangs for good); selection gives up fast
       clientOptions: { serverSelectionTimeoutMS: 1_500, connectTimeoutMS: 0, heartbeatFrequencyMS: 500 },
@@ -126,7 +127,8 @@ describe('mongo store: recovery from a client that stopped monitoring', () => {
   it('gives up on a driver call that never answers (operationTimeoutMs), replaces the client, and the retry goes through', { timeout: 60_000 }, async () => {
     const port = await proxy.listen();
     const frozen = new MongoDocumentStore({
-      url: `mongodb://127.0.0.1:${port}/?directConnection=true`,
+      // the real server's URL (its credentials and options) with the proxy as its one host
+      url: services.mongoUrl.replace(/^(mongodb:\/\/(?:[^@/]*@)?)[^/?]+/, (_, scheme: string) => `${scheme}127.0.0.1:${port}`),
       database,
       clientOptions: { serverSelectionTimeoutMS: 5_000, socketTimeoutMS: 0 }, // no socket timeout: only the deadline can end the call
       operationTimeoutMs: 1_000,

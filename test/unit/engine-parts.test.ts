@@ -1,15 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { lastValueFrom, from, toArray } from 'rxjs';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig } from '../../src/cli/config.js';
 import { backoffMs } from '../../src/stream/runtime/retry.js';
 import { murmur2, partitionFor } from '../../src/stream/transport/memory/murmur2.js';
 import { mapAsync, topology, json, string, toTopic, filter, toCollection } from '../../src/index.js';
 import { ORIGIN, type StreamRecord } from '../../src/stream/record.js';
-import { TributaryError } from '../../src/errors.js';
 
 describe('murmur2 partitioner', () => {
   it('matches the Java client on its published test vectors', () => {
@@ -43,60 +38,6 @@ describe('retry backoff', () => {
   });
 });
 
-describe('configuration', () => {
-  it('defaults to loopback services and validates every value', () => {
-    const c = loadConfig({});
-    assert.deepEqual(c.kafkaBrokers, ['127.0.0.1:9092']);
-    assert.equal(c.httpHost, '127.0.0.1');
-    assert.equal(c.httpPort, 9464);
-    assert.equal(loadConfig({ HTTP_PORT: '1' }, { 'http-port': '0' }).httpPort, 0, 'flags win over the environment');
-    const cases: Array<[Record<string, string>, RegExp]> = [
-      [{ KAFKA_BROKERS: 'kafka' }, /KAFKA_BROKERS="kafka": expected a comma-separated list of host:port/],
-      [{ SCHEMA_REGISTRY_URL: 'ftp://x' }, /SCHEMA_REGISTRY_URL="ftp:\/\/x": expected a URL starting with http: or https:/],
-      [{ MONGODB_URL: 'nope' }, /MONGODB_URL="nope": expected a URL/],
-      [{ HTTP_PORT: '70000' }, /HTTP_PORT="70000": expected an integer port from 0 to 65535/],
-      [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL="loud": expected fatal, error, warn, info, debug, trace, silent/],
-    ];
-    for (const [env, message] of cases) {
-      assert.throws(() => loadConfig(env), (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG' && message.test(e.message));
-    }
-  });
-});
-
-describe('configuration file', () => {
-  const write = (content: string): string => {
-    const file = join(mkdtempSync(join(tmpdir(), 'trb-config-')), 'tributary.json');
-    writeFileSync(file, content);
-    return file;
-  };
-
-  it('fills settings by flag name, under the environment and the flags', () => {
-    const file = write(JSON.stringify({ 'kafka-brokers': 'k1:9092,k2:9092', 'http-port': 9000, paused: true, only: 'ingest, trigger', 'log-level': 'warn' }));
-    const c = loadConfig({ TRIBUTARY_CONFIG: file, LOG_LEVEL: 'error' }, { 'http-port': '9100' });
-    assert.deepEqual(c.kafkaBrokers, ['k1:9092', 'k2:9092']);
-    assert.equal(c.httpPort, 9100, 'a flag wins over the file');
-    assert.equal(c.logLevel, 'error', 'the environment wins over the file');
-    assert.equal(c.startPaused, true);
-    assert.deepEqual(c.only, ['ingest', 'trigger']);
-    assert.equal(loadConfig({}, { config: file }).httpPort, 9000, '--config works like TRIBUTARY_CONFIG');
-  });
-
-  it('names the file, the key, the value and what is accepted', () => {
-    const cases: Array<[string, RegExp]> = [
-      [JSON.stringify({ 'http-port': 'ninety' }), /tributary\.json: "http-port"="ninety": expected an integer port/],
-      [JSON.stringify({ kafka: 'x' }), /tributary\.json: "kafka"="\\"x\\"": expected one of the settings kafka-brokers, registry/],
-      [JSON.stringify({ mongo: { url: 'x' } }), /"mongo".*expected a string, number or boolean/],
-      [JSON.stringify(['a']), /expected a JSON object/],
-      ['{ not json', /cannot read config file .*tributary\.json/],
-    ];
-    for (const [content, message] of cases) {
-      const file = write(content);
-      assert.throws(() => loadConfig({ TRIBUTARY_CONFIG: file }), (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG' && message.test(e.message), content);
-    }
-    assert.throws(() => loadConfig({}, { config: '/nonexistent/tributary.json' }), /cannot read config file \/nonexistent\/tributary\.json/);
-  });
-});
-
 const rec = (key: string, value: number): StreamRecord<string, number> => {
   const origin = { topic: 't', partition: 0, offset: String(value), timestamp: 0, rawKey: null, rawValue: null, headers: {} };
   return { topic: 't', partition: 0, offset: String(value), timestamp: 0, key, value, headers: {}, [ORIGIN]: origin };
@@ -113,7 +54,7 @@ describe('mapAsync', () => {
       inFlight--;
       return { key: r.key, value: r.value };
     });
-    const context = { stream: 's', keyConcurrency: 3, reject: () => undefined, emit: () => undefined, observeStoreWrite: () => undefined };
+    const context = { stream: 's', keyConcurrency: 3, reject: () => undefined, emit: () => undefined, now: () => 0, observeStoreWrite: () => undefined };
     const input = Array.from({ length: 60 }, (_, i) => rec(`k${i % 4}`, i));
     const out = await lastValueFrom(from(input).pipe(op.build(context), toArray()));
     assert.equal(out.length, 60);
@@ -153,7 +94,7 @@ describe('topology', () => {
     const t = topology('d');
     t.stream(['a', 'b'], { key: string(), value: json<{ id: string }>(), name: 'ab' }).pipe(
       toTopic('out', { value: json<{ id: string }>() }),
-      toCollection('docs', { filter: (r) => ({ id: r.value.id }), document: (r) => r.value }),
+      toCollection('docs', { filter: (r) => ({ id: r.value!.id }), document: (r) => r.value! }),
     );
     t.stream('c', { key: string(), value: json<number>(), errors: 'skip' });
     const d = t.describe().toJSON();

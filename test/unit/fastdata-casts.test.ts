@@ -172,6 +172,54 @@ describe('Debezium decoders', () => {
     assert.throws(() => debeziumDecimal(1.5), (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG');
   });
 
+  // -29293.56 with scale 2 is the unscaled integer -2929356: bytes d3 4d 34, base64 '0000' (digits only).
+  const NEGATIVE = { value: '-29293.56', bytes: Buffer.from([0xd3, 0x4d, 0x34]), base64: '0000' };
+
+  it('decimals in precise mode (the default): bytes and base64, negatives, base64 made of digits', () => {
+    assert.equal(NEGATIVE.bytes.toString('base64'), NEGATIVE.base64);
+    for (const mode of ['precise', 'auto'] as const) {
+      const d2 = debeziumDecimal(2, { mode });
+      assert.equal(d2(NEGATIVE.base64), NEGATIVE.value, mode);
+      assert.equal(d2(NEGATIVE.bytes), NEGATIVE.value, mode);
+      assert.equal(d2({ scale: 2, value: NEGATIVE.base64 }), NEGATIVE.value, mode);
+      assert.equal(d2('/w=='), '-0.01', mode);
+      assert.equal(d2('gA=='), '-1.28', mode);
+      assert.equal(d2('1234'), '-26588.24', mode); // d7 6d f8: digits that are base64 are base64
+    }
+    assert.equal(debeziumDecimal(2)(NEGATIVE.base64), NEGATIVE.value);
+    const precise = debeziumDecimal(2, { mode: 'precise' });
+    assert.equal(precise('12.34'), undefined);
+    assert.equal(precise(12.34), undefined);
+  });
+
+  it('decimals in string mode: decimal text only, as written', () => {
+    const d = debeziumDecimal(2, { mode: 'string' });
+    assert.equal(d(NEGATIVE.value), NEGATIVE.value);
+    assert.equal(d('1234'), '1234');
+    assert.equal(d('0000'), '0000');
+    assert.equal(d('+7.5'), '+7.5');
+    assert.equal(d(NEGATIVE.base64 + '='), undefined);
+    assert.equal(d('NaN'), undefined);
+    assert.equal(d(-29293.56), undefined);
+    assert.equal(d(NEGATIVE.bytes), undefined);
+    // auto mode reads text that is not base64 as text
+    assert.equal(debeziumDecimal(2)(NEGATIVE.value), NEGATIVE.value);
+    assert.equal(debeziumDecimal(0)('-5'), '-5');
+    assert.equal(debeziumDecimal(0)('123'), '123');
+  });
+
+  it('decimals in double mode: numbers with the declared scale', () => {
+    const d = debeziumDecimal(2, { mode: 'double' });
+    assert.equal(d(-29293.56), NEGATIVE.value);
+    assert.equal(d(-0.5), '-0.50');
+    assert.equal(d(12.3), '12.30');
+    assert.equal(d(Number.NEGATIVE_INFINITY), undefined);
+    assert.equal(d(NEGATIVE.value), undefined);
+    assert.equal(d(NEGATIVE.base64), undefined);
+    assert.equal(debeziumDecimal(2)(-29293.56), NEGATIVE.value);
+    assert.throws(() => debeziumDecimal(2, { mode: 'exact' as never }), (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG' && /mode must be one of auto, precise, string, double/.test(e.message));
+  });
+
   it('dates, micro timestamps and JSON strings', () => {
     assert.equal(epochDaysToDate(7441)?.toISOString(), '1990-05-17T00:00:00.000Z');
     assert.equal(epochDaysToDate('7441')?.toISOString().slice(0, 10), '1990-05-17');

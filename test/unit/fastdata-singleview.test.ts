@@ -276,8 +276,8 @@ describe('triggerViews', () => {
         },
         __internal__kafkaInfo: info(102),
       });
-      assert.deepEqual((out[1]?.value['change'] as Row)['data'], { order_id: 'o3', line_no: 1, sku: 'new-103', __STATE__: 'PUBLIC' }, 'c2 names its own cause');
-      assert.deepEqual(out[1]?.value['__internal__kafkaInfo'], info(103));
+      assert.deepEqual((out[1]?.value?.['change'] as Row)['data'], { order_id: 'o3', line_no: 1, sku: 'new-103', __STATE__: 'PUBLIC' }, 'c2 names its own cause');
+      assert.deepEqual(out[1]?.value?.['__internal__kafkaInfo'], info(103));
 
       // pr-update v2.0.0: the ingestion kafkaInfo comes from the projection document.
       await driver.pipeInput(
@@ -300,7 +300,7 @@ describe('triggerViews', () => {
       await driver.idle();
       const moved = (await readJson(driver, TRIGGERS)).slice(2);
       assert.deepEqual(moved.map((r) => r.key), [{ customer_id: 'c1' }, { customer_id: 'c3' }], 'a moved order triggers its old and its new customer');
-      assert.deepEqual(moved[0]?.value['__internal__kafkaInfo'], info(7));
+      assert.deepEqual(moved[0]?.value?.['__internal__kafkaInfo'], info(7));
       assert.deepEqual((moved[0]?.value['change'] as Row)['projectionIdentifier'], { order_id: 'o1' });
     } finally {
       await driver.close();
@@ -332,8 +332,8 @@ describe('triggerViews', () => {
       const triggers = await readJson(driver, TRIGGERS);
       const moved = triggers.slice(-2);
       assert.deepEqual(moved.map((r) => r.key), [{ customer_id: 'a' }, { customer_id: 'b' }]);
-      for (const r of moved) assert.deepEqual(r.value['__internal__kafkaInfo'], { topic: 'crm.orders', partition: 0, offset: '1', timestamp: (r.value['__internal__kafkaInfo'] as Row)['timestamp'], key: { order_id: 'o1' } });
-      assert.deepEqual(svUpdates.at(-1)?.value['__internal__kafkaInfo'], moved.at(-1)?.value['__internal__kafkaInfo']);
+      for (const r of moved) assert.deepEqual(r.value?.['__internal__kafkaInfo'], { topic: 'crm.orders', partition: 0, offset: '1', timestamp: (r.value?.['__internal__kafkaInfo'] as Row)['timestamp'], key: { order_id: 'o1' } });
+      assert.deepEqual(svUpdates.at(-1)?.value?.['__internal__kafkaInfo'], moved.at(-1)?.value?.['__internal__kafkaInfo']);
     } finally {
       await driver.close();
     }
@@ -583,7 +583,7 @@ describe('aggregateViews: deletes, validation and errors', () => {
       await aggregate(driver, 'c1', 'c2', 'nobody');
       assert.deepEqual([...(await views(store)).keys()], []);
       const updates = await readJson(driver, UPDATES);
-      assert.deepEqual(updates.map((u) => [u.key, u.value['operationType']]), [
+      assert.deepEqual(updates.map((u) => [u.key, u.value?.['operationType']]), [
         [{ customer_id: 'c1' }, 'INSERT'],
         [{ customer_id: 'c2' }, 'INSERT'],
         [{ customer_id: 'c1' }, 'DELETE'],
@@ -622,7 +622,7 @@ describe('aggregateViews: deletes, validation and errors', () => {
         updaterId: 'tributary',
         __STATE__: 'PUBLIC',
       });
-      assert.deepEqual((await readJson(driver, UPDATES)).map((u) => u.value['operationType']), ['INSERT', 'DELETE']);
+      assert.deepEqual((await readJson(driver, UPDATES)).map((u) => u.value?.['operationType']), ['INSERT', 'DELETE']);
     } finally {
       await driver.close();
     }
@@ -680,7 +680,7 @@ describe('aggregateViews: upsert and delete strategies', () => {
         assert.deepEqual(view?.['createdAt'], EARLIER, 'createdAt of a live view is kept');
         assert.deepEqual(view?.['updatedAt'], NOW);
         const [update] = await readJson(driver, UPDATES);
-        assert.equal(update?.value['operationType'], 'UPDATE');
+        assert.equal(update?.value?.['operationType'], 'UPDATE');
         assert.equal((update?.value['after'] as Row)['note'], upsert === 'update' ? 'kept by update' : undefined, 'sv-update after is the view as now stored');
       } finally {
         await driver.close();
@@ -702,7 +702,7 @@ describe('aggregateViews: upsert and delete strategies', () => {
           assert.equal(view?.['name'], 'Old');
           assert.deepEqual(view?.['updatedAt'], NOW);
         }
-        assert.deepEqual((await readJson(driver, UPDATES)).map((u) => u.value['operationType']), ['DELETE']);
+        assert.deepEqual((await readJson(driver, UPDATES)).map((u) => u.value?.['operationType']), ['DELETE']);
         await aggregate(driver, 'c1');
         assert.equal((await readJson(driver, UPDATES)).length, 1, 'a view already deleted is not deleted again');
       } finally {
@@ -757,7 +757,7 @@ describe('sv-update events', () => {
 
   it('v1.0.0 with beforeAfter: adds before and after', async () => {
     const out = await lifecycle(customerView({ svUpdate: { beforeAfter: true } }));
-    assert.deepEqual(out.map((r) => [r.value['operationType'], r.value['before'], r.value['after']]), [
+    assert.deepEqual(out.map((r) => [r.value?.['operationType'], r.value?.['before'], r.value?.['after']]), [
       ['INSERT', null, viewDoc('Ann')],
       ['UPDATE', viewDoc('Ann'), viewDoc('Anna')],
       ['DELETE', viewDoc('Anna'), null],

@@ -4,6 +4,7 @@ import { createMetrics } from '../../src/ops/metrics.js';
 import { startOpsServer } from '../../src/ops/http-server.js';
 import type { HealthReport, OpsServer, OpsServerOptions } from '../../src/ops/http-server.js';
 import { TributaryError } from '../../src/errors.js';
+import { Redactor } from '../../src/ops/secrets.js';
 
 const started: OpsServer[] = [];
 after(async () => {
@@ -125,7 +126,7 @@ describe('ops HTTP server', () => {
 
     it('requires the bearer token on auth routes', async () => {
       const errors: unknown[] = [];
-      const server = await start({ routes, controlToken: 's3cret-token', onError: (error) => errors.push(error) });
+      const server = await start({ routes, controlToken: 's3cret-token-0123456789', onError: (error) => errors.push(error) });
       const url = `${server.url}/control/pause?stream=orders`;
       const init = { method: 'POST', body: JSON.stringify({ partitions: [1] }) };
 
@@ -133,7 +134,7 @@ describe('ops HTTP server', () => {
       assert.equal(missing.status, 401);
       assert.deepEqual(await json(missing), { error: 'unauthorized' });
 
-      const wrong = await fetch(url, { ...init, headers: { authorization: 'Bearer s3cret-tokeX' } });
+      const wrong = await fetch(url, { ...init, headers: { authorization: 'Bearer s3cret-token-0123456789X' } });
       assert.equal(wrong.status, 401);
       assert.deepEqual(await json(wrong), { error: 'unauthorized' });
 
@@ -142,12 +143,12 @@ describe('ops HTTP server', () => {
       await wrongScheme.body?.cancel();
       assert.equal(calls.length, 0);
 
-      const right = await fetch(url, { ...init, headers: { authorization: 'Bearer s3cret-token' } });
+      const right = await fetch(url, { ...init, headers: { authorization: 'Bearer s3cret-token-0123456789' } });
       assert.equal(right.status, 200);
       assert.deepEqual(await json(right), { paused: true });
       assert.deepEqual(calls, [{ body: { partitions: [1] }, stream: 'orders' }]);
 
-      const badJson = await fetch(url, { method: 'POST', body: '{nope', headers: { authorization: 'Bearer s3cret-token' } });
+      const badJson = await fetch(url, { method: 'POST', body: '{nope', headers: { authorization: 'Bearer s3cret-token-0123456789' } });
       assert.equal(badJson.status, 400);
       await badJson.body?.cancel();
 
@@ -174,6 +175,77 @@ describe('ops HTTP server', () => {
     it('rejects duplicate and reserved route paths at start', async () => {
       await assert.rejects(startOpsServer({ port: 0, routes: [routes[1]!, routes[1]!] }), { code: 'TRB_CONFIG' });
       await assert.rejects(startOpsServer({ port: 0, routes: [{ ...routes[1]!, path: '/metrics' }] }), { code: 'TRB_CONFIG' });
+    });
+  });
+
+  describe('read token and redaction', () => {
+    const READ = 'read-token-0123456789abcdef';
+    const CONTROL = 'control-token-0123456789abc';
+    const SECRET = 'planted-s3cret-value';
+    const routes: OpsServerOptions['routes'] = [
+      { method: 'GET', path: '/status', handler: async () => ({ status: 200, body: { mongo: `mongodb://app:${SECRET}@h1:27017,h2:27017/x`, note: `saw ${SECRET}` } }) },
+      { method: 'GET', path: '/page', handler: async () => ({ status: 200, body: `<p>tlsCertificateKeyFilePassword=${SECRET}</p>`, contentType: 'text/html' }) },
+      { method: 'GET', path: '/events', handler: async () => ({ status: 200, body: null, stream: (res) => res.end(`data: {"error":"auth failed for ${SECRET}"}\n\n`) }) },
+      { method: 'GET', path: '/broken', handler: async () => { throw new TributaryError('TRB_STORE_WRITE', `cannot write with mongodb://u:${SECRET}@db/x`); } },
+      { method: 'POST', path: '/control/pause', auth: true, handler: async () => ({ status: 200, body: { paused: [] } }) },
+    ];
+    const options = (extra: OpsServerOptions = {}): OpsServerOptions => ({
+      routes,
+      redactor: new Redactor([SECRET]),
+      metrics: async () => ({ contentType: 'text/plain', body: `# HELP x ${SECRET}\nx 1\n` }),
+      topology: () => ({ lastError: `SASL refused ${SECRET}` }),
+      health: () => { throw new Error(`probe saw ${SECRET}`); },
+      ...extra,
+    });
+
+    it('asks for the read token on every route but the probes, and takes the control token or Basic auth too', async () => {
+      const server = await start(options({ readToken: READ, controlToken: CONTROL }));
+      for (const path of ['/metrics', '/topology', '/status', '/page', '/events', '/nope']) {
+        const refused = await fetch(`${server.url}${path}`);
+        assert.equal(refused.status, 401, path);
+        assert.match(refused.headers.get('www-authenticate') ?? '', /Bearer.*Basic/);
+        await refused.body?.cancel();
+        const wrong = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${READ}x` } });
+        assert.equal(wrong.status, 401, path);
+        await wrong.body?.cancel();
+      }
+      for (const path of ['/-/healthz', '/-/ready']) {
+        const probe = await fetch(`${server.url}${path}`);
+        assert.equal(probe.status, 503, `${path} open to probes (its provider fails)`);
+        await probe.body?.cancel();
+      }
+      const basic = `Basic ${Buffer.from(`anyone:${READ}`).toString('base64')}`;
+      for (const authorization of [`Bearer ${READ}`, `Bearer ${CONTROL}`, basic]) {
+        const ok = await fetch(`${server.url}/status`, { headers: { authorization } });
+        assert.equal(ok.status, 200, authorization);
+        await ok.body?.cancel();
+      }
+      const readCannotControl = await fetch(`${server.url}/control/pause`, { method: 'POST', headers: { authorization: `Bearer ${READ}` } });
+      assert.equal(readCannotControl.status, 401);
+      await readCannotControl.body?.cancel();
+      const control = await fetch(`${server.url}/control/pause`, { method: 'POST', headers: { authorization: `Bearer ${CONTROL}` } });
+      assert.equal(control.status, 200);
+      await control.body?.cancel();
+    });
+
+    it('refuses tokens shorter than 16 characters or with spaces', async () => {
+      await assert.rejects(startOpsServer({ port: 0, controlToken: 's3cret' }), (e: Error & { code?: string }) => e.code === 'TRB_CONFIG' && /controlToken: expected at least 16 characters/.test(e.message) && !e.message.includes('s3cret'));
+      await assert.rejects(startOpsServer({ port: 0, readToken: 'has a space in it, long' }), { code: 'TRB_CONFIG' });
+    });
+
+    it('scrubs every body it sends: JSON, text, HTML, event streams, metrics, errors and health reasons', async () => {
+      const server = await start(options());
+      const bodies: string[] = [];
+      for (const path of ['/metrics', '/topology', '/status', '/page', '/events', '/broken', '/-/healthz', '/-/ready']) {
+        const response = await fetch(`${server.url}${path}`);
+        bodies.push(`${path} ${response.status} ${await response.text()}`);
+      }
+      const all = bodies.join('\n');
+      assert.ok(!all.includes(SECRET), all);
+      assert.match(all, /mongodb:\/\/app:\*\*\*@h1:27017,h2:27017\/x/);
+      assert.match(all, /tlsCertificateKeyFilePassword=\*\*\*/);
+      assert.match(all, /\/broken 500 \{"error":"cannot write with mongodb:\/\/u:\*\*\*@db\/x","code":"TRB_STORE_WRITE"\}/);
+      assert.match(all, /\/-\/healthz 503 .*probe saw \*\*\*/);
     });
   });
 

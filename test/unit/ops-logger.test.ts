@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import kafkajs from 'kafkajs';
 import type { LogEntry, logLevel } from 'kafkajs';
 import { createLogger, kafkajsLogCreator, kafkajsLogLevel } from '../../src/ops/logger.js';
+import { Redactor } from '../../src/ops/secrets.js';
 
 /** A pino destination that keeps every line, parsed. */
 function capture(): { lines: Array<Record<string, unknown>>; write(line: string): void } {
@@ -35,19 +36,30 @@ describe('createLogger', () => {
     assert.equal(out.lines[0]!['stream'], 'orders');
   });
 
-  it('takes the level from LOG_LEVEL, else info, and rejects unknown levels', () => {
+  it('defaults to info whatever LOG_LEVEL says (the CLI configuration reads it), and rejects unknown levels', () => {
     const saved = process.env['LOG_LEVEL'];
     try {
       process.env['LOG_LEVEL'] = 'DEBUG';
-      assert.equal(createLogger({ destination: capture() }).level, 'debug');
-      delete process.env['LOG_LEVEL'];
       assert.equal(createLogger({ destination: capture() }).level, 'info');
+      assert.equal(createLogger({ destination: capture(), level: 'DEBUG' }).level, 'debug');
       assert.equal(createLogger({ destination: capture() }).bindings()['name'], 'tributary');
       assert.throws(() => createLogger({ destination: capture(), level: 'verbose' }), { code: 'TRB_CONFIG' });
     } finally {
       if (saved === undefined) delete process.env['LOG_LEVEL'];
       else process.env['LOG_LEVEL'] = saved;
     }
+  });
+
+  it('redacts credentials in connection strings and registered secrets from every line, also secrets registered later', () => {
+    const out = capture();
+    const redactor = new Redactor();
+    const logger = createLogger({ destination: out, level: 'info', redactor });
+    logger.info({ url: 'mongodb://app:pw-in-url@h1:27017,h2:27017/x?authSource=admin&tlsCertificateKeyFilePassword=kf-pass' }, 'connecting');
+    redactor.add('registered-later');
+    logger.warn({ err: new Error('broker said registered-later is wrong') }, 'failed');
+    const text = JSON.stringify(out.lines);
+    assert.ok(!/pw-in-url|kf-pass|registered-later/.test(text), text);
+    assert.equal(out.lines[0]!['url'], 'mongodb://app:***@h1:27017,h2:27017/x?authSource=admin&tlsCertificateKeyFilePassword=***');
   });
 
   it('removes secrets', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MemoryDocumentStore, createReadApi, type ReadApi } from '../../src/index.js';
+import { MemoryDocumentStore } from '../../src/testing/index.js';
+import { createReadApi, type ReadApi } from '../../src/serve/index.js';
 import { createLogger } from '../../src/ops/logger.js';
 import topology from '../../topologies/customer-360.js';
 import { seed } from '../fixtures/serve/data.js';

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemoryDocumentStore, createReadApi, type DocumentStore, type ReadApi } from '../../src/index.js';
+import { MemoryDocumentStore } from '../../src/testing/index.js';
+import { createReadApi, type ReadApi } from '../../src/serve/index.js';
+import type { DocumentStore } from '../../src/runtime.js';
 import { createLogger } from '../../src/ops/logger.js';
 import topology from '../../topologies/customer-360.js';
 

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ObjectId } from 'mongodb';
-import { buildEndpoints, parseParams, parseQ, type Endpoint } from '../../src/index.js';
-import { afterFilter, decodeCursor, encodeCursor } from '../../src/serve/query/cursor.js';
-import { compileMatcher } from '../../src/serve/query/match.js';
+import { buildEndpoints, type Endpoint } from '../../src/serve/model.js';
+import { parseParams } from '../../src/serve/query/params.js';
+import { parseQ } from '../../src/serve/query/filter-q.js';
+import { afterFilter, cursorCodec } from '../../src/serve/query/cursor.js';
+import { compileMatcher } from '../../src/store/memory/match.js';
 import { csvCell, exportFormat } from '../../src/serve/export.js';
 import topology from '../../topologies/customer-360.js';
 
@@ -79,8 +81,9 @@ describe('serve: keyset cursor', () => {
     const id = new ObjectId();
     const at = new Date('2026-01-01T00:00:00Z');
     const sort = [['updatedAt', -1], ['_id', 1]] as const;
-    const cursor = encodeCursor(sort, { updatedAt: at, _id: id });
-    const values = decodeCursor(cursor, sort);
+    const codec = cursorCodec(['k'.repeat(32)]);
+    const cursor = codec.encode('pr_customers', sort, { updatedAt: at, _id: id });
+    const values = codec.decode('pr_customers', cursor, sort);
     assert.deepEqual(values, [at, id]);
     assert.deepEqual(afterFilter(sort, values), { $or: [{ updatedAt: { $lt: at } }, { updatedAt: at, _id: { $gt: id } }] });
     assert.deepEqual(afterFilter([['tier', 1], ['_id', 1]], [null, id]), { $or: [{ tier: { $ne: null } }, { tier: null, _id: { $gt: id } }] });

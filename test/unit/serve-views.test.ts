@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MemoryDocumentStore, createReadApi, hasMany, view, type DocumentStore, type ReadApi } from '../../src/index.js';
+import { MemoryDocumentStore } from '../../src/testing/index.js';
+import { createReadApi, view, type ReadApi } from '../../src/serve/index.js';
+import { hasMany } from '../../src/index.js';
+import type { DocumentStore } from '../../src/runtime.js';
 import { createLogger } from '../../src/ops/logger.js';
 import topology from '../../topologies/customer-360.js';
 import { seed, seedOrders } from '../fixtures/serve/data.js';

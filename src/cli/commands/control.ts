@@ -9,37 +9,48 @@
 import { TributaryError, isTributaryError } from '../../errors.js';
 import type { OpsRoute } from '../../ops/http-server.js';
 import type { RunningTopology, StreamStatus } from '../../stream/runtime/runner.js';
-import type { ConfigSource } from '../config.js';
+import type { CommandSpec } from '../command.js';
+import { clientConfig } from '../config.js';
+import type { OptionSection } from '../config/settings.js';
+import type { SettingSource } from '../config/source.js';
 
 export const PAUSE_PATH = '/control/pause';
 export const RESUME_PATH = '/control/resume';
 export const STATUS_PATH = '/status';
 
-const clientOptions = `Options:
-  --url <url>       TRIBUTARY_URL            the instance's ops server, default http://127.0.0.1:9464
-  --token <token>   TRIBUTARY_CONTROL_TOKEN  bearer token the instance was started with (pause/resume)`;
+const CLIENT: OptionSection = { title: 'Options', keys: ['url', 'token', 'client-ops-token', 'config'] };
+const EXIT_CODES = 'Exit codes: 0 done, 1 refused by the instance or unreachable, 2 bad configuration.';
 
-export const pauseHelp = `Usage: tributary pause <target> [options]
-
-Pauses the streams <target> names on a running instance: a stream name (e.g. ingest:pr_customers),
+export const pauseSpec: CommandSpec = {
+  name: 'pause',
+  summary: 'pause a stage or stream of a running instance (its control API)',
+  positionals: ['<target>'],
+  description: `Pauses the streams <target> names on a running instance: a stream name (e.g. ingest:pr_customers),
 a stage (ingest, trigger, aggregate) or '*'. Their partitions stop fetching at once (a batch already
 fetched is held, unprocessed); a batch in flight finishes and commits; offsets stay. A pause outlives
-rebalances. Undo with "tributary resume <target>".
+rebalances. Undo with "tributary resume <target>".`,
+  sections: [{ ...CLIENT, keys: ['url', 'token', 'config'] }],
+  footer: EXIT_CODES,
+};
 
-${clientOptions}`;
+export const resumeSpec: CommandSpec = {
+  name: 'resume',
+  summary: 'resume streams paused by pause or by run --paused',
+  positionals: ['<target>'],
+  description: 'Resumes streams paused by "tributary pause" or by starting with --paused. Same targets as pause.',
+  sections: [{ ...CLIENT, keys: ['url', 'token', 'config'] }],
+  footer: EXIT_CODES,
+};
 
-export const resumeHelp = `Usage: tributary resume <target> [options]
-
-Resumes streams paused by "tributary pause" or by starting with --paused. Same targets as pause.
-
-${clientOptions}`;
-
-export const statusHelp = `Usage: tributary status [options]
-
-Prints each stream of a running instance: state, assigned and paused partitions, whether an
-operator paused it, and its last error.
-
-${clientOptions}`;
+export const statusSpec: CommandSpec = {
+  name: 'status',
+  summary: 'streams, partitions and pauses of a running instance',
+  positionals: [],
+  description: `Prints each stream of a running instance: state, assigned and paused partitions, whether an
+operator paused it, and its last error.`,
+  sections: [{ ...CLIENT, help: { token: 'a token the instance accepts for /status: its control token or its ops token' } }],
+  footer: EXIT_CODES,
+};
 
 /**
  * The control routes `tributary run` serves; `running()` is undefined until the topology has
@@ -67,15 +78,8 @@ export function controlRoutes(running: () => RunningTopology | undefined, config
 }
 
 /** Runs one client command; returns the exit code. */
-export async function controlCommand(command: 'pause' | 'resume' | 'status', target: string | undefined, flags: ConfigSource, env: ConfigSource, print: (line: string) => void): Promise<number> {
-  const base = flags['url'] ?? env['TRIBUTARY_URL'] ?? 'http://127.0.0.1:9464';
-  try {
-    new URL(base);
-  } catch {
-    throw new TributaryError('TRB_CONFIG', `invalid ${flags['url'] ? '--url' : 'TRIBUTARY_URL'}=${JSON.stringify(base)}: expected a URL such as http://127.0.0.1:9464`);
-  }
-  const token = flags['token'] ?? env['TRIBUTARY_CONTROL_TOKEN'];
-  if (command !== 'status' && !target) throw new TributaryError('TRB_CONFIG', `missing <target>\n\n${command === 'pause' ? pauseHelp : resumeHelp}`);
+export async function controlCommand(command: 'pause' | 'resume' | 'status', target: string | undefined, source: SettingSource, print: (line: string) => void): Promise<number> {
+  const { url: base, token } = clientConfig(source, command);
   const url = new URL(command === 'status' ? STATUS_PATH : command === 'pause' ? PAUSE_PATH : RESUME_PATH, base);
   let response: Response;
   try {

@@ -6,13 +6,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { TributaryError } from '../../errors.js';
 import { createLogger } from '../../ops/logger.js';
 import { createMetrics, type Metrics } from '../../ops/metrics.js';
 import type { Row } from '../../fastdata/cdc/change-event.js';
+import type { FastDataTopology } from '../../fastdata/fast-data.js';
+import type { SingleView } from '../../fastdata/singleview/single-view.js';
 import { MongoDocumentStore } from '../../store/mongo/mongo-store.js';
 import type { DocumentStore } from '../../store/types.js';
 import { runTopology } from '../../stream/runtime/runner.js';
@@ -21,8 +23,38 @@ import { kafkaTransport } from '../../stream/transport/kafka/kafka-transport.js'
 import type { OutgoingMessage, Transport } from '../../stream/transport/types.js';
 import { computeViews, storedViews } from '../../testing/oracle.js';
 import { TestDriver } from '../../testing/test-driver.js';
-import type { Customer360 } from '../../../topologies/customer-360.js';
 import { loadConfig, type ConfigSource } from '../config.js';
+
+/** A Fast Data topology as the demo runs it: its source topics, every topic it uses, the view it shows. */
+export interface DemoTopology extends FastDataTopology {
+  readonly sourceTopics: Readonly<Record<string, string>>;
+  readonly allTopics: readonly string[];
+  readonly view: SingleView;
+}
+
+/** CDC records in the order the sources wrote them. */
+export type DemoHistory = ReadonlyArray<{ readonly topic: string; readonly key: unknown; readonly value: unknown }>;
+
+/**
+ * What the demo runs, handed to it by the CLI (the example lives in topologies/, the command
+ * imports none): a topology, a seeded CDC history for it, and what the sources hold at the end.
+ */
+export interface DemoExample<T extends DemoTopology = DemoTopology, H extends DemoHistory = DemoHistory> {
+  readonly name: string;
+  /** The topology's file, for the next steps printed at the end. */
+  readonly file: string;
+  /** The standard topology, or (`run` given) one on topics and groups of its own. */
+  topology(run?: { readonly id: string }): T;
+  history(t: T, options: { readonly seed: number; readonly customers: number; readonly events: number; readonly keyUpdates?: boolean }): H;
+  produce(producer: { send(messages: readonly OutgoingMessage[]): Promise<void> }, registry: SchemaRegistryClient, history: H): Promise<void>;
+  /** What each projection must hold once the history is applied (live documents, declared fields). */
+  expectedProjections(history: H): Record<string, Row[]>;
+  /** What each projection holds, in the same shape. */
+  liveProjections(t: T, store: DocumentStore): Promise<Record<string, Row[]>>;
+  /** A few views worth printing, different from one another. */
+  sample(views: readonly Row[]): Row[];
+  show(view: Row): string[];
+}
 
 export const demoHelp = `Usage: tributary demo [options]
 
@@ -30,8 +62,9 @@ Runs the example topology topologies/customer-360.ts end to end. A seeded genera
 history of four source tables into it: CRM customers (Debezium, Avro through the schema registry),
 orders and order lines (Debezium JSON), marketing preferences (GoldenGate JSON), with inserts,
 updates, deletes, foreign-key moves, key changes, snapshots, duplicate and replayed deliveries.
-The demo prints a few sv_customers views and a summary, then checks the views against the oracle
-(recomputed from the projections) and the projections against the generated source tables.
+The demo prints a few sv_customers views and a summary, checks the views against the oracle
+(recomputed from the projections) and the projections against the generated source tables, and
+ends with the next steps.
 
 By default everything runs on the embedded engine (in-memory broker, schema registry and store:
 nothing to install, no network). With --real, --kafka, --registry or --mongo it runs on real
@@ -51,6 +84,8 @@ Options:
 
 /** The generator's seed: the same history on every run, so the demo's numbers are reproducible. */
 export const DEMO_SEED = 360;
+/** The package root from this file: src/cli/commands in a checkout, dist/src/cli/commands once built. */
+const PACKAGE_ROOT = import.meta.url.includes('/dist/src/') ? '../../../../' : '../../../';
 const LOCAL = { registry: 'http://127.0.0.1:8081/apis/ccompat/v7', mongo: 'mongodb://127.0.0.1:27017/?directConnection=true' };
 
 interface Engine {
@@ -71,40 +106,41 @@ function count(flags: ConfigSource, name: string, fallback: number, max: number)
   return n;
 }
 
-export async function demoCommand(flags: ConfigSource, print: (line: string) => void, env: ConfigSource = process.env): Promise<void> {
+export async function demoCommand<T extends DemoTopology, H extends DemoHistory>(
+  flags: ConfigSource,
+  print: (line: string) => void,
+  example: DemoExample<T, H>,
+  env: ConfigSource = process.env,
+): Promise<void> {
   if (flags.cdc !== undefined) return cdcDemo();
   const events = count(flags, 'events', 20_000, 5_000_000);
   const customers = count(flags, 'customers', 500, 1_000_000);
-  const real = flags.real !== undefined || [flags.kafka, flags['kafka-brokers'], flags.registry, flags.mongo].some((f) => f !== undefined);
+  const real = flags.real !== undefined || [flags.kafka, flags['kafka-brokers'], flags.registry, flags.mongo, flags.config].some((f) => f !== undefined);
   // Validated before anything connects; environment variables only with --real.
-  const config = loadConfig(flags.real !== undefined ? env : {}, { 'kafka-brokers': flags.kafka ?? flags['kafka-brokers'], registry: flags.registry, mongo: flags.mongo });
-  // Loaded here, not at start-up: the other commands need neither the example nor its generator.
-  const { customer360 } = await import('../../../topologies/customer-360.js');
-  const { expectedProjections, generateHistory, liveProjections, produceHistory } = await import('../../../topologies/customer-360.generator.js');
+  const config = loadConfig(flags.real !== undefined ? env : {}, { 'kafka-brokers': flags.kafka ?? flags['kafka-brokers'], registry: flags.registry, mongo: flags.mongo, config: flags.config });
   const run = `demo${Date.now().toString(36)}`;
-  const t = real ? customer360({ topicPrefix: `${run}.`, name: `customer-360-${run}` }) : customer360();
+  const t = real ? example.topology({ id: run }) : example.topology();
   // On real services the store may be FerretDB 1.x, whose conditional updates are not atomic: key
   // changes sent as one update (two writers of one key) could then race (docs/infra.md).
-  const history = generateHistory({ seed: DEMO_SEED, customers, events, topics: t.sourceTopics, ...(real ? { keyUpdates: false } : {}) });
+  const history = example.history(t, { seed: DEMO_SEED, customers, events, ...(real ? { keyUpdates: false } : {}) });
 
   const engine = real
     ? await realEngine(t, { brokers: config.kafkaBrokers, registry: config.registryUrl ?? LOCAL.registry, mongo: config.mongoUrl ?? LOCAL.mongo, database: run.replace(/[^A-Za-z0-9_]/g, '_') })
     : await embeddedEngine(t);
   try {
-    print(`customer-360 on ${engine.label}`);
+    print(`${example.name} on ${engine.label}`);
     const bySource = Object.entries(t.sourceTopics).map(([table, topic]) => `${table} ${history.filter((r) => r.topic === topic).length}`);
     print(`${history.length} CDC records generated (seed ${DEMO_SEED}, ${customers} customers at snapshot): ${bySource.join(', ')}`);
     const started = performance.now();
-    await produceHistory({ send: (m) => engine.send(m) }, engine.registry, history);
+    await example.produce({ send: (m) => engine.send(m) }, engine.registry, history);
     await engine.settle(real ? 600_000 : 900_000);
     const seconds = (performance.now() - started) / 1000;
 
-    const views = await storedViews(t.customerView, engine.store);
-    const oracle = await computeViews(t.customerView, engine.store);
-    const projections = await liveProjections(t, engine.store);
-    const sample = [...views.values()].filter((v) => Array.isArray(v['orders']) && v['orders'].length > 0).slice(0, 3);
-    print(`\nSome views of sv_customers:`);
-    for (const v of sample) for (const line of showView(v)) print(`  ${line}`);
+    const views = await storedViews(t.view, engine.store);
+    const oracle = await computeViews(t.view, engine.store);
+    const projections = await example.liveProjections(t, engine.store);
+    print(`\nSome views of ${t.view.name}:`);
+    for (const v of example.sample([...views.values()])) for (const line of example.show(v)) print(`  ${line}`);
     const deadLetters = await total(engine.metrics, 'tributary_dead_letters_total');
     const rows = Object.entries(projections).map(([name, docs]) => `${name} ${docs.length}`);
     print(
@@ -112,17 +148,34 @@ export async function demoCommand(flags: ConfigSource, print: (line: string) => 
         `${seconds.toFixed(2)} s (${Math.round(history.length / seconds).toLocaleString('en-US')} events/s on ${real ? 'real services' : 'the embedded engine'})`,
     );
     const viewsOk = isDeepStrictEqual(Object.fromEntries(views), Object.fromEntries(oracle));
-    const projectionsOk = isDeepStrictEqual(projections, expectedProjections(history.truth));
+    const projectionsOk = isDeepStrictEqual(projections, example.expectedProjections(history));
     const differing = [...new Set([...views.keys(), ...oracle.keys()])].filter((k) => !isDeepStrictEqual(views.get(k), oracle.get(k)));
     print(viewsOk ? `Check: views match the oracle (${views.size} of ${oracle.size})` : `Check: views DIFFER from the oracle: ${differing.length} of ${oracle.size}, e.g. ${differing.slice(0, 3).join(' ')}`);
     print(projectionsOk ? 'Check: projections match the source tables' : 'Check: projections DIFFER from the source tables');
     if (!viewsOk || !projectionsOk) throw new TributaryError('TRB_PROCESS', 'the demo did not build what the sources hold (see the checks above)');
+    for (const line of nextSteps(example, real)) print(line);
   } finally {
     await engine.stop();
   }
 }
 
-async function embeddedEngine(t: Customer360): Promise<Engine> {
+/** Where to go from here, with paths that work from the current directory (a clone or a project that installed the package). */
+function nextSteps(example: { readonly file: string }, real: boolean): string[] {
+  const here = (path: string) => relative(process.cwd(), path) || '.';
+  const tutorial = here(fileURLToPath(new URL(`${PACKAGE_ROOT}docs/tutorial.md`, import.meta.url)));
+  const file = here(example.file);
+  const steps: Array<[string, string]> = [
+    [`npx tributary describe ${file} --format mermaid`, 'the topology that built these views, as a graph'],
+    real
+      ? [`npx tributary serve ${file} --mongo <url> --mongo-database <the database above>`, 'read the views over HTTP']
+      : ['npx tributary demo --real', 'the same on Kafka, a schema registry and MongoDB (see --help)'],
+    [tutorial, 'build your own: a bookstore from nothing, tested on the embedded engine, then on Kafka'],
+  ];
+  const width = Math.max(...steps.map(([command]) => command.length));
+  return ['', 'Next steps:', ...steps.map(([command, what]) => `  ${command.padEnd(width)}   ${what}`)];
+}
+
+async function embeddedEngine(t: DemoTopology): Promise<Engine> {
   const driver = await TestDriver.start(t, { partitions: Object.fromEntries(t.allTopics.map((topic) => [topic, 3])) });
   return {
     label: 'the embedded engine (in-memory broker, schema registry and store; 3 partitions per topic)',
@@ -135,7 +188,7 @@ async function embeddedEngine(t: Customer360): Promise<Engine> {
   };
 }
 
-async function realEngine(t: Customer360, at: { brokers: readonly string[]; registry: string; mongo: string; database: string }): Promise<Engine> {
+async function realEngine(t: DemoTopology, at: { brokers: readonly string[]; registry: string; mongo: string; database: string }): Promise<Engine> {
   const control = kafkaTransport({ brokers: at.brokers, clientId: 'tributary-demo' });
   await control.connect();
   await control.admin.createTopics(t.allTopics.map((topic) => ({ topic, partitions: 3 })));
@@ -146,7 +199,7 @@ async function realEngine(t: Customer360, at: { brokers: readonly string[]; regi
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   const running = await runTopology(t, { transport: kafkaTransport({ brokers: at.brokers, clientId: t.name, logger }), registry, store, metrics, logger, consumer: { maxWaitMs: 100 } });
   return {
-    label: `Kafka ${at.brokers.join(',')} (topics ${t.sourceTopics.customers.split('.')[0]}.*), registry ${at.registry}, database ${at.database}`,
+    label: `Kafka ${at.brokers.join(',')} (topics ${String(Object.values(t.sourceTopics)[0]).split('.')[0]}.*), registry ${at.registry}, database ${at.database}`,
     store,
     registry,
     metrics,
@@ -170,7 +223,7 @@ async function realEngine(t: Customer360, at: { brokers: readonly string[]; regi
 }
 
 /** Records not yet committed, over every stream's group and topics. */
-async function pending(control: Transport, t: Customer360): Promise<number> {
+async function pending(control: Transport, t: DemoTopology): Promise<number> {
   let behind = 0;
   for (const s of t.streams()) {
     for (const topic of s.topics) {
@@ -189,21 +242,9 @@ async function total(metrics: Metrics, name: string): Promise<number> {
   return (metric?.values ?? []).reduce((n, v) => n + v.value, 0);
 }
 
-/** A view in a few lines: the customer, then up to three orders with up to four lines each. */
-function showView(v: Row): string[] {
-  const orders = v['orders'] as Array<{ order_id: string; status: string; total: number; lines: Array<{ sku: string; quantity: number }> }>;
-  const channels = (v['channels'] as string[]).join(',') || 'none';
-  const head = `${String(v['customer_id'])}  ${String(v['name'])} <${String(v['email'] ?? 'no email')}>  ${String(v['tier'])}  spent ${String(v['total_spent'])}  channels ${channels}  email opt-in ${v['email_opt_in'] ? 'yes' : 'no'}`;
-  const shown = orders.slice(0, 3).map((o) => {
-    const lines = o.lines.slice(0, 4).map((l) => `${l.sku}×${l.quantity}`).join(' ') + (o.lines.length > 4 ? ` +${o.lines.length - 4}` : '');
-    return `  ${o.order_id}  ${o.status.padEnd(9)} ${o.total.toFixed(2).padStart(8)}  ${lines || '(no lines)'}`;
-  });
-  return [head, ...shown, ...(orders.length > 3 ? [`  … ${orders.length - 3} more order${orders.length > 4 ? 's' : ''}`] : [])];
-}
-
 /** The real-CDC demo lives with its SQL under scripts/services/cdc: start the services, then run it with their addresses. */
 function cdcDemo(): void {
-  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const root = fileURLToPath(new URL(PACKAGE_ROOT, import.meta.url));
   const infra = join(root, 'scripts', 'infra');
   if (!existsSync(infra)) throw new TributaryError('TRB_CONFIG', '--cdc needs the Tributary repository (scripts/infra and scripts/services/cdc)');
   const up = spawnSync('bash', [infra, 'up', '--cdc'], { stdio: 'inherit' });

@@ -1,19 +1,21 @@
-import { TributaryError } from '../../errors.js';
-import { graphDot, topologyGraph } from '../../ops/dashboard/index.js';
+/** `tributary describe <topology-file>`: the topology as text, Mermaid, JSON or Graphviz DOT. */
+import { graphDot, topologyGraph } from '../../dashboard/index.js';
+import type { CommandSpec } from '../command.js';
+import { describeConfig, DESCRIBE_FORMATS } from '../config.js';
+import type { SettingSource } from '../config/source.js';
 import { loadTopology } from '../load-topology.js';
 
-export const describeHelp = `Usage: tributary describe <topology-file> [--format text|mermaid|json]
+export const describeSpec: CommandSpec = {
+  name: 'describe',
+  summary: 'print a topology as text, Mermaid, JSON or Graphviz DOT',
+  positionals: ['<topology-file>'],
+  description: `Prints the topology: its sub-topologies (one consumer group each), sources with their serdes,
+operators, sinks and dead-letter topics. Connects to nothing.`,
+  sections: [{ title: 'Options', keys: ['format', 'config'], help: { format: `${DESCRIBE_FORMATS.join('|')}, default text; dot is Graphviz (dot -Tsvg)`, config: 'JSON config file (its "format" key)' } }],
+};
 
-Prints the topology: its sub-topologies (one consumer group each), sources with their serdes,
-operators, sinks and dead-letter topics.
-
-Options:
-  --format text|mermaid|json|dot   output format (default text); dot is Graphviz (dot -Tsvg)`;
-
-export async function describeCommand(file: string | undefined, format = 'text'): Promise<string> {
-  if (!file) throw new TributaryError('TRB_CONFIG', `missing <topology-file>\n\n${describeHelp}`);
-  const formats = ['text', 'mermaid', 'json', 'dot'];
-  if (!formats.includes(format)) throw new TributaryError('TRB_CONFIG', `invalid --format=${JSON.stringify(format)}: expected ${formats.join(', ')}`);
+export async function describeCommand(file: string, source: SettingSource): Promise<string> {
+  const { format } = describeConfig(source);
   const description = (await loadTopology(file)).describe();
   if (format === 'mermaid') return description.toMermaid();
   if (format === 'json') return JSON.stringify(description.toJSON(), null, 2);

@@ -1,19 +1,40 @@
+/**
+ * `tributary infra up|down|status|restart|clean|env [service...]`: runs scripts/infra (the local
+ * services without Docker). A service whose address the configuration gives (flag file, or
+ * KAFKA_BROKERS, SCHEMA_REGISTRY_URL, MONGODB_URL) is external: the script leaves it alone.
+ */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TributaryError } from '../../errors.js';
+import type { CommandSpec } from '../command.js';
+import { infraEnv } from '../config.js';
+import type { SettingSource } from '../config/source.js';
 
-export const infraHelp = `Usage: tributary infra up|down|status|restart|clean [kafka|registry|mongo ...]
+const ACTIONS = ['up', 'down', 'status', 'restart', 'clean', 'env'];
 
-Starts, stops or reports the real services used by the tests and benchmarks, without Docker:
-Apache Kafka (127.0.0.1:9092), Apicurio Registry (127.0.0.1:8081) and FerretDB (127.0.0.1:27017).
-A service whose address is set in KAFKA_BROKERS, SCHEMA_REGISTRY_URL or MONGODB_URL is left alone.
-See docs/infra.md.`;
+export const infraSpec: CommandSpec = {
+  name: 'infra',
+  summary: 'start/stop/report the local Kafka, registry and MongoDB-wire store',
+  positionals: ['up|down|status|restart|clean|env', 'service...'],
+  optional: ['service...'],
+  description: `Starts, stops or reports the real services used by the tests and benchmarks, without Docker:
+Apache Kafka (127.0.0.1:9092), Apicurio Registry (127.0.0.1:8081) and the MongoDB-wire store
+(127.0.0.1:27017); services: kafka, registry, postgres, mongo, connect. "env" prints their
+addresses as shell exports. A service whose address is set (KAFKA_BROKERS, SCHEMA_REGISTRY_URL,
+MONGODB_URL, or the config file's kafka-brokers, registry, mongo) is left alone. See docs/infra.md.`,
+  sections: [{ title: 'Options', keys: ['cdc', 'config'], help: { cdc: 'also Kafka Connect with Debezium and the CDC source database', config: 'JSON config file: its kafka-brokers, registry and mongo mark those services external' } }],
+};
 
-export function infraCommand(args: readonly string[]): number {
-  const commands = ['up', 'down', 'status', 'restart', 'clean', 'env'];
-  if (!args[0] || !commands.includes(args[0])) {
-    throw new TributaryError('TRB_CONFIG', `invalid infra command ${JSON.stringify(args[0] ?? '')}: expected ${commands.join(', ')}\n\n${infraHelp}`);
+export function infraCommand(args: readonly string[], source: SettingSource): number {
+  const [action, ...services] = args;
+  if (action === undefined || !ACTIONS.includes(action)) {
+    throw new TributaryError('TRB_CONFIG', `invalid infra command ${JSON.stringify(action ?? '')}: expected ${ACTIONS.join(', ')}`);
   }
   const script = fileURLToPath(new URL('../../../scripts/infra', import.meta.url));
-  return spawnSync('bash', [script, ...args], { stdio: 'inherit' }).status ?? 1;
+  // The installed package ships no scripts: the services are built from a clone of the repository.
+  if (!existsSync(script)) throw new TributaryError('TRB_CONFIG', 'tributary infra needs a clone of the Tributary repository (scripts/infra); see docs/infra.md');
+  const flags = source.flags['cdc'] === 'true' ? ['--cdc'] : [];
+  const env = { ...process.env, ...infraEnv(source) };
+  return spawnSync('bash', [script, action, ...flags, ...services], { stdio: 'inherit', env }).status ?? 1;
 }

@@ -13,37 +13,32 @@ import { createLogger } from '../../ops/logger.js';
 import { MongoDocumentStore } from '../../store/mongo/mongo-store.js';
 import { confluentRegistry } from '../../stream/serdes/registry.js';
 import { kafkaTransport } from '../../stream/transport/kafka/kafka-transport.js';
-import { loadConfig, type ConfigSource } from '../config.js';
+import type { CommandSpec } from '../command.js';
+import { refreshConfig } from '../config.js';
+import { GENERAL, KAFKA_CONNECTION, MONGO, PRODUCER_TUNING, REGISTRY } from '../config/settings.js';
+import type { SettingSource } from '../config/source.js';
+import { kafkaTransportOptions } from '../kafka-client.js';
 import { loadTopology } from '../load-topology.js';
-import { kafkaSecurityOptions } from '../security-config.js';
 
-export const refreshHelp = `Usage: tributary refresh <topology-file> <single-view> [options]
-
-Full refresh: sends one sv-trigger per document of the view's base projection (deleted ones too,
+export const refreshSpec: CommandSpec = {
+  name: 'refresh',
+  summary: 'rebuild every view of a single view (batched, rate-limited, resumable)',
+  positionals: ['<topology-file>', '<single-view>'],
+  description: `Full refresh: sends one sv-trigger per document of the view's base projection (deleted ones too,
 so views that should not exist are removed), in _id order, to <view>.sv-trigger. The topology's
 aggregate stage ("tributary run", or --only aggregate) rebuilds each view as for a live change.
 Progress is checkpointed after Kafka acknowledges each batch: run the same command again after an
-interruption (Ctrl-C, a crash) and it continues from there.
-
-Options:
-  --batch-size <n>       documents read and triggered per batch, default 500
-  --rate <n>             triggers per second at most, default 1000 (0 = no limit); live triggers
-                         share the topic, so an unbounded refresh delays them
-  --checkpoint <file>    default .tributary/refresh-<topology>-<view>.json
-  --restart              ignore an existing checkpoint and start from the first document
-  --kafka-brokers, --registry, --mongo, --mongo-database, --config, the security settings and
-  their environment variables: as for "tributary run" (see "tributary run --help").
-
-Exit codes: 0 done, 1 failed, 2 bad configuration, 130 interrupted (checkpoint kept).`;
-
-function positiveInteger(setting: string, value: string | undefined, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) {
-    throw new TributaryError('TRB_CONFIG', `invalid ${setting}=${JSON.stringify(value)}: expected an integer ${allowZero ? '≥ 0' : '≥ 1'}`, { context: { setting, value } });
-  }
-  return n;
-}
+interruption (Ctrl-C, a crash) and it continues from there.`,
+  sections: [
+    { title: 'Refresh', keys: ['batch-size', 'rate', 'checkpoint', 'restart'] },
+    { ...KAFKA_CONNECTION, help: { 'kafka-client-id': 'client id the brokers see; default <topology>-refresh' } },
+    REGISTRY,
+    { ...MONGO, note: `${MONGO.note ?? ''} MONGODB_URL is required.`.trim() },
+    PRODUCER_TUNING,
+    { ...GENERAL, help: { 'log-level': 'fatal|error|warn|info|debug|trace|silent, default warn (the progress is the output)' } },
+  ],
+  footer: 'Exit codes: 0 done, 1 failed, 2 bad configuration, 130 interrupted (checkpoint kept).',
+};
 
 /** One line of progress: a bar on a terminal (redrawn in place), plain lines otherwise. */
 export function progressLine(p: RefreshProgress, width = 30): string {
@@ -55,21 +50,18 @@ export function progressLine(p: RefreshProgress, width = 30): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.sent}/${p.total} ${(fraction * 100).toFixed(1)}% ${Math.round(rate)}/s${eta}`;
 }
 
-export async function refreshCommand(file: string | undefined, viewName: string | undefined, flags: ConfigSource, env: ConfigSource, print: (line: string) => void): Promise<number> {
-  if (!file || !viewName) throw new TributaryError('TRB_CONFIG', `missing ${file ? '<single-view>' : '<topology-file>'}\n\n${refreshHelp}`);
-  const config = loadConfig(env, flags); // validated before anything connects
-  const batchSize = positiveInteger('--batch-size', flags['batch-size'], 500);
-  const rate = positiveInteger('--rate', flags['rate'], 1000, true);
-  if (!config.mongoUrl) throw new TributaryError('TRB_CONFIG', `refresh reads the base projection: set MONGODB_URL or --mongo\n\n${refreshHelp}`);
+export async function refreshCommand(file: string, viewName: string, source: SettingSource, print: (line: string) => void): Promise<number> {
+  const config = refreshConfig(source); // validated before anything connects
   const topology = await loadTopology(file);
   if (!('fastData' in topology)) throw new TributaryError('TRB_CONFIG', `${file} is not a Fast Data topology (fastData(...)): refresh rebuilds single views`);
   const fast = topology as FastDataTopology;
   const view = findView(fast, viewName);
-  const checkpoint = fileCheckpoint(resolve(flags['checkpoint'] ?? `.tributary/refresh-${fast.name}-${view.name}.json`.replace(/[^A-Za-z0-9._/-]/g, '_')));
+  const checkpoint = fileCheckpoint(resolve(config.checkpoint ?? `.tributary/refresh-${fast.name}-${view.name}.json`.replace(/[^A-Za-z0-9._/-]/g, '_')));
+  const { batchSize, ratePerSecond: rate } = config;
 
-  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, secrets: config.secrets });
-  const transport = kafkaTransport({ brokers: config.kafkaBrokers, clientId: `${fast.name}-refresh`, logger, ...kafkaSecurityOptions(config.kafkaSecurity) });
-  const store = new MongoDocumentStore({ url: config.mongoUrl, database: config.mongoDatabase });
+  const logger = createLogger({ level: config.logLevel, redactor: config.redactor });
+  const transport = kafkaTransport(kafkaTransportOptions(config.kafka, { clientId: `${fast.name}-refresh`, logger, producer: config.producer }));
+  const store = new MongoDocumentStore({ url: config.mongo.url, database: config.mongo.database });
   const abort = new AbortController();
   const interrupt = () => abort.abort();
   process.once('SIGINT', interrupt);
@@ -100,10 +92,10 @@ export async function refreshCommand(file: string | undefined, viewName: string 
         batchSize,
         ratePerSecond: rate,
         checkpoint,
-        restart: flags['restart'] === 'true',
+        restart: config.restart,
         signal: abort.signal,
         onProgress,
-        ...(config.registryUrl ? { registry: confluentRegistry({ url: config.registryUrl, ...(config.registryAuth ? { auth: config.registryAuth } : {}) }) } : {}),
+        ...(config.registry ? { registry: confluentRegistry({ url: config.registry.url, ...(config.registry.auth ? { auth: config.registry.auth } : {}) }) } : {}),
       });
       if (tty) process.stdout.write('\n');
       const seconds = (result.elapsedMs / 1000).toFixed(1);

@@ -1,87 +1,115 @@
+/**
+ * `tributary run <topology-file>`: the topology against Kafka (and the registry and MongoDB when
+ * configured) until SIGTERM/SIGINT, with the ops server (metrics, health, status, dashboard,
+ * control). Before each start attempt the brokers are asked for the topics the streams read: a
+ * missing one stops the start at once, naming it and the command that creates it, instead of
+ * kafkajs retrying "This server does not host this topic-partition" for ever.
+ */
 import { TributaryError } from '../../errors.js';
-import { createLogger } from '../../ops/logger.js';
-import { createMetrics } from '../../ops/metrics.js';
-import { startOpsServer } from '../../ops/http-server.js';
+import { createLogger, type Logger } from '../../ops/logger.js';
+import { createMetrics, type Metrics } from '../../ops/metrics.js';
+import { startOpsServer, type OpsServer } from '../../ops/http-server.js';
+import { isLoopbackHost } from '../../ops/ops-auth.js';
 import { MongoDocumentStore } from '../../store/mongo/mongo-store.js';
 import { stopOnSignals } from '../../stream/runtime/lifecycle.js';
 import { runTopology, type RunningTopology } from '../../stream/runtime/runner.js';
 import { confluentRegistry } from '../../stream/serdes/registry.js';
-import { kafkaTransport } from '../../stream/transport/kafka/kafka-transport.js';
-import { loadConfig, redactedConfig, type ConfigSource } from '../config.js';
-import { kafkaSecurityOptions } from '../security-config.js';
+import { kafkaTransport, type KafkaTransportOptions } from '../../stream/transport/kafka/kafka-transport.js';
+import type { Topology } from '../../stream/topology.js';
+import { createDashboard, type Dashboard } from '../../dashboard/index.js';
+import type { CommandSpec } from '../command.js';
+import { redactedConfig, runConfig, type RunConfig } from '../config.js';
+import { GENERAL, KAFKA_CONNECTION, MONGO, REGISTRY, TUNING } from '../config/settings.js';
+import type { SettingSource } from '../config/source.js';
+import { kafkaTransportOptions } from '../kafka-client.js';
 import { loadTopology } from '../load-topology.js';
-import { createDashboard } from '../../ops/dashboard/index.js';
+import { inspectTopics } from '../topic-admin.js';
+import { topicPlan, topicsRead } from '../topic-plan.js';
 import { controlRoutes } from './control.js';
 
-export const runHelp = `Usage: tributary run <topology-file> [options]
-
-Runs the topology against Kafka (and the schema registry and MongoDB when configured) until
+export const runSpec: CommandSpec = {
+  name: 'run',
+  summary: 'run a topology against Kafka (+ registry, MongoDB)',
+  positionals: ['<topology-file>'],
+  description: `Runs the topology against Kafka (and the schema registry and MongoDB when configured) until
 SIGTERM/SIGINT: the first signal drains in-flight batches, commits and exits 0; a second exits now.
-A start that fails on something transient (TRB_CONNECT: a broker or database not up yet, or
-restarting) is retried with growing pauses for up to 2 minutes; anything else exits 1 at once.
-Serves /metrics, /-/healthz, /-/ready, /topology, /status and the live /dashboard on the ops HTTP server, and the control
-API (POST /control/pause and /control/resume with {"target": "<stream|stage|*>"}; bearer token
-TRIBUTARY_CONTROL_TOKEN, disabled without one): see "tributary pause --help".
+Every topic the streams read must exist ("tributary topics <file> --create" creates them); a
+missing one stops the start with exit code 2. A start that fails on something transient
+(TRB_CONNECT: a broker or database not up yet, or restarting) is retried with growing pauses for
+up to 2 minutes; anything else exits at once. The ops server serves /metrics, /-/healthz,
+/-/ready, /topology, /status, the live /dashboard, and the control API (POST /control/pause and
+/control/resume with {"target": "<stream|stage|*>"}; see "tributary pause --help").`,
+  sections: [
+    { title: 'Run', keys: ['only', 'paused'] },
+    { title: 'Ops server', keys: ['http-host', 'http-port', 'control-token', 'ops-token'], note: 'Bound beyond loopback (e.g. 0.0.0.0 for Kubernetes probes), set TRIBUTARY_OPS_TOKEN: the read routes show topics, streams and errors.' },
+    KAFKA_CONNECTION,
+    REGISTRY,
+    MONGO,
+    TUNING,
+    GENERAL,
+  ],
+  footer: 'Exit codes: 0 stopped by a signal after draining, 1 failed, 2 bad configuration or missing topics.',
+};
 
-Options (each also an environment variable):
-  --config <file.json>      TRIBUTARY_CONFIG     settings below by flag name, e.g. {"kafka-brokers": "...", "paused": true};
-                            flags win over environment variables, which win over the file
-  --only <a,b>              TRIBUTARY_ONLY       run only these streams or stages (ingest, trigger, aggregate, or a stream name)
-  --paused                  TRIBUTARY_START_PAUSED=true  start with every stream paused (initial load); resume via the control API
-  --kafka-brokers <list>    KAFKA_BROKERS        default 127.0.0.1:9092
-  --registry <url>          SCHEMA_REGISTRY_URL  Confluent-compatible registry (needed for avro())
-  --mongo <url>             MONGODB_URL          document store (needed for toCollection())
-  --mongo-database <name>   MONGODB_DATABASE     default tributary
-  --http-host <host>        HTTP_HOST            default 127.0.0.1
-  --http-port <port>        HTTP_PORT            default 9464 (0 = any free port)
-  --log-level <level>       LOG_LEVEL            fatal|error|warn|info|debug|trace|silent, default info
+/**
+ * The ops server of `run`: metrics, probes, topology, status (with the configuration, redacted),
+ * control and dashboard routes, the tokens, and the process's Redactor over every body.
+ */
+export async function startRunOpsServer(options: { config: RunConfig; topology: Topology; metrics: Metrics; logger: Logger; running: () => RunningTopology | undefined }): Promise<{ server: OpsServer; dashboard: Dashboard }> {
+  const { config, topology, metrics, logger, running } = options;
+  const notStarted = { ok: false, checks: { topology: { ok: false, detail: 'starting' } } };
+  const dashboard = createDashboard(topology, running);
+  try {
+    const server = await startOpsServer({
+      host: config.ops.host,
+      port: config.ops.port,
+      metrics: async () => ({ contentType: metrics.contentType, body: await metrics.text() }),
+      health: () => running()?.health() ?? { ok: true, checks: {} },
+      readiness: () => running()?.readiness() ?? notStarted,
+      topology: () => ({ ...topology.describe().toJSON(), status: running()?.status() ?? [] }),
+      ...(config.ops.controlToken ? { controlToken: config.ops.controlToken } : {}),
+      ...(config.ops.readToken ? { readToken: config.ops.readToken } : {}),
+      redactor: config.redactor,
+      onError: (error, request) => logger.error({ err: error, ...request }, 'ops server request failed'),
+      routes: [...controlRoutes(running, () => redactedConfig(config)), ...dashboard.routes],
+    });
+    return { server, dashboard };
+  } catch (error) {
+    dashboard.close();
+    throw error;
+  }
+}
 
-Security (passwords only from the environment, a *_FILE or the config file, never a flag):
-  --kafka-sasl-mechanism <m>         KAFKA_SASL_MECHANISM       plain | scram-sha-256 | scram-sha-512
-  --kafka-sasl-username <user>       KAFKA_SASL_USERNAME
-                                     KAFKA_SASL_PASSWORD        or KAFKA_SASL_PASSWORD_FILE / --kafka-sasl-password-file <file>
-  --kafka-tls                        KAFKA_TLS=true             TLS to the brokers (implied by any file below)
-  --kafka-tls-ca-file <pem>          KAFKA_TLS_CA_FILE          CA certificate(s) to trust, default the system store
-  --kafka-tls-cert-file <pem>        KAFKA_TLS_CERT_FILE        client certificate (mutual TLS), with:
-  --kafka-tls-key-file <pem>         KAFKA_TLS_KEY_FILE         its private key
-  --kafka-tls-reject-unauthorized <b> KAFKA_TLS_REJECT_UNAUTHORIZED  default true
-  --registry-username <user>         SCHEMA_REGISTRY_USERNAME   registry basic auth (or user:password@ in the URL)
-                                     SCHEMA_REGISTRY_PASSWORD   or SCHEMA_REGISTRY_PASSWORD_FILE / --registry-password-file <file>
-  MongoDB credentials go in the URL (mongodb://user:password@host/...). Secrets never appear in
-  logs (scrubbed from every line), /status or describe.`;
+/** How long `run` keeps retrying a start that fails on something transient (a broker or database not up yet, or restarting). */
+const START_TIMEOUT_MS = 120_000;
 
-export async function runCommand(file: string | undefined, flags: ConfigSource, env: ConfigSource): Promise<void> {
-  if (!file) throw new TributaryError('TRB_CONFIG', `missing <topology-file>\n\n${runHelp}`);
-  const config = loadConfig(env, flags); // validated before anything connects
+export async function runCommand(file: string, source: SettingSource): Promise<void> {
+  const config = runConfig(source); // validated before anything connects
   const topology = await loadTopology(file);
-  const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
+  const logger = createLogger({ level: config.logLevel, redactor: config.redactor });
   const metrics = createMetrics();
-  const only = config.only;
+  if (!isLoopbackHost(config.ops.host) && !config.ops.readToken) {
+    logger.warn({ host: config.ops.host }, 'the ops server is bound beyond loopback without TRIBUTARY_OPS_TOKEN: /metrics, /topology, /status and /dashboard are open to anyone who reaches it');
+  }
   // The ops server starts first, so /-/ready answers 503 while the streams join their groups.
   const live: { running?: RunningTopology } = {};
-  const notStarted = { ok: false, checks: { topology: { ok: false, detail: 'starting' } } };
-  const dashboard = createDashboard(topology, () => live.running);
-  const server = await startOpsServer({
-    host: config.httpHost,
-    port: config.httpPort,
-    metrics: async () => ({ contentType: metrics.contentType, body: await metrics.text() }),
-    health: () => live.running?.health() ?? { ok: true, checks: {} },
-    readiness: () => live.running?.readiness() ?? notStarted,
-    topology: () => ({ ...topology.describe().toJSON(), status: live.running?.status() ?? [] }),
-    ...(config.controlToken ? { controlToken: config.controlToken } : {}),
-    routes: [...controlRoutes(() => live.running, () => redactedConfig(config)), ...dashboard.routes],
-  });
+  const { server, dashboard } = await startRunOpsServer({ config, topology, metrics, logger, running: () => live.running });
+  const transportOptions = (): KafkaTransportOptions => kafkaTransportOptions(config.kafka, { clientId: topology.name, logger, producer: config.producer });
   // Each attempt gets fresh clients: a failed start has closed the previous ones.
-  const attempt = () =>
-    runTopology(topology, {
-      transport: kafkaTransport({ brokers: config.kafkaBrokers, clientId: topology.name, logger, ...kafkaSecurityOptions(config.kafkaSecurity) }),
+  const attempt = async (n: number) => {
+    await checkTopics(topology, file, config, transportOptions(), n === 1 ? logger : undefined);
+    return runTopology(topology, {
+      transport: kafkaTransport(transportOptions()),
       metrics,
       logger,
-      ...(config.registryUrl ? { registry: confluentRegistry({ url: config.registryUrl, ...(config.registryAuth ? { auth: config.registryAuth } : {}) }) } : {}),
-      ...(config.mongoUrl ? { store: new MongoDocumentStore({ url: config.mongoUrl, database: config.mongoDatabase, onClientReplaced: (cause) => logger.warn({ err: cause }, 'MongoDB client replaced (no server for a whole server-selection timeout, a call past operationTimeoutMs, or the client closed under the store); the next try uses a fresh client') }) } : {}),
-      ...(only ? { only } : {}),
+      ...(config.registry ? { registry: confluentRegistry({ url: config.registry.url, ...(config.registry.auth ? { auth: config.registry.auth } : {}) }) } : {}),
+      ...(config.mongo ? { store: new MongoDocumentStore({ url: config.mongo.url, database: config.mongo.database, onClientReplaced: (cause) => logger.warn({ err: cause }, 'MongoDB client replaced (no server for a whole server-selection timeout, a call past operationTimeoutMs, or the client closed under the store); the next try uses a fresh client') }) } : {}),
+      ...(config.only ? { only: config.only } : {}),
       ...(config.startPaused ? { startPaused: true } : {}),
+      ...(Object.keys(config.consumer).length ? { consumer: config.consumer } : {}),
+      ...(config.producer.maxMessageBytes !== undefined ? { maxMessageBytes: config.producer.maxMessageBytes } : {}),
     });
+  };
   const cancelled = { value: false };
   const starting = startWithRetries(attempt, { logger, deadlineMs: START_TIMEOUT_MS, cancelled });
   // Handlers go in before the streams have all joined: a SIGTERM during start-up (a scale-in right
@@ -99,22 +127,40 @@ export async function runCommand(file: string | undefined, flags: ConfigSource, 
   logger.info({ url: server.url }, 'ops server listening');
 }
 
-/** How long `run` keeps retrying a start that fails on something transient (a broker or database not up yet, or restarting). */
-const START_TIMEOUT_MS = 120_000;
+/**
+ * Refuses to start while a topic the selected streams read is missing (TRB_CONFIG, naming each
+ * and "tributary topics … --create"); warns (with `logger`) about missing topics they only write,
+ * which work only where the brokers create topics on first write.
+ */
+async function checkTopics(topology: Topology, file: string, config: RunConfig, options: KafkaTransportOptions, logger: Logger | undefined): Promise<void> {
+  const description = topology.describe().toJSON();
+  const plan = topicPlan(description, config.only);
+  const states = await inspectTopics(options, plan.map((t) => t.topic));
+  const stages = new Map(description.subTopologies.map((s) => [s.name, s.stage]));
+  const read = new Set(topicsRead(plan, stages, config.only).map((t) => t.topic));
+  const missing = plan.filter((t) => states.get(t.topic) === undefined);
+  const missingRead = missing.filter((t) => read.has(t.topic));
+  const create = `tributary topics ${file}${config.only ? ` --only ${config.only.join(',')}` : ''} --create`;
+  if (missingRead.length > 0) {
+    const list = missingRead.map((t) => `${t.topic} (${t.role}, read by ${t.readBy.join(', ')})`).join('; ');
+    throw new TributaryError('TRB_CONFIG', `${missingRead.length} topic${missingRead.length > 1 ? 's' : ''} the streams read ${missingRead.length > 1 ? 'are' : 'is'} missing on the brokers: ${list}. Create them with: ${create}`, {
+      context: { missing: missingRead.map((t) => t.topic) },
+    });
+  }
+  const missingWritten = missing.filter((t) => !read.has(t.topic)).map((t) => t.topic);
+  if (missingWritten.length > 0) logger?.warn({ topics: missingWritten }, `topics written but missing: they work only if the brokers create topics on first write; else create them with: ${create}`);
+}
 
 /**
  * Starts the topology, retrying while the failure is transient (TRB_CONNECT: a broker restarting
  * during a deploy, a database not up yet) with a growing pause, up to `deadlineMs`. Anything not
- * retriable (refused credentials, a bad topology) fails at once.
+ * retriable (refused credentials, a missing topic, a bad topology) fails at once.
  */
-async function startWithRetries(
-  attempt: () => Promise<RunningTopology>,
-  options: { logger: ReturnType<typeof createLogger>; deadlineMs: number; cancelled: { value: boolean } },
-): Promise<RunningTopology> {
+async function startWithRetries(attempt: (n: number) => Promise<RunningTopology>, options: { logger: Logger; deadlineMs: number; cancelled: { value: boolean } }): Promise<RunningTopology> {
   const deadline = Date.now() + options.deadlineMs;
   for (let n = 1; ; n++) {
     try {
-      return await attempt();
+      return await attempt(n);
     } catch (error) {
       const retriable = error instanceof TributaryError && error.retriable;
       if (!retriable || options.cancelled.value || Date.now() > deadline) throw error;

@@ -33,8 +33,16 @@ const FILES: Record<EventKind, string> = {
   'sv-update-v2.0.0': 'sv-update-v2.avsc',
 };
 
+const schemas = new Map<EventKind, AvroSchema>();
+
+/** The Avro schema of an event kind, read from schemas/ once per process. */
 export function eventSchema(kind: EventKind): AvroSchema {
-  return JSON.parse(readFileSync(new URL(`../../../schemas/${FILES[kind]}`, import.meta.url), 'utf8')) as AvroSchema;
+  let schema = schemas.get(kind);
+  if (!schema) {
+    schema = JSON.parse(readFileSync(new URL(`../../../schemas/${FILES[kind]}`, import.meta.url), 'utf8')) as AvroSchema;
+    schemas.set(kind, schema);
+  }
+  return schema;
 }
 
 type Obj = Record<string, unknown>;
@@ -54,19 +62,40 @@ function fromAvroShape(value: Obj): Obj {
   return out;
 }
 
-/** Writes `kind` in `format`; reads either format. */
+/**
+ * Writes `kind` in `format`; reads either format. Build one per topology and kind (see
+ * {@link EventSerdes}): an Avro serde registers its schema once per instance.
+ */
 export function eventSerde<T extends object = Obj>(kind: EventKind, format: EventFormat = 'json'): Serde<T> {
   const jsonSerde = json<Obj>();
   const avroSerde = avro<Obj>({ schema: eventSchema(kind) });
   return {
     name: format === 'avro' ? `avro(${kind})` : `json(${kind})`,
+    needsRegistry: format === 'avro',
     deserialize: async (bytes, context) => (await readEvent(bytes, context, jsonSerde, avroSerde)) as T,
     serialize: (value, context) => (format === 'avro' ? avroSerde.serialize(toAvroShape(kind, value as Obj), context) : jsonSerde.serialize(value as Obj, context)),
   };
 }
 
+/** The event serdes of one topology, each built on first use and then shared by every stage that writes that kind. */
+export class EventSerdes {
+  readonly #built = new Map<string, Serde<Obj>>();
+  constructor(readonly format: EventFormat = 'json') {}
+
+  /** The serde writing `kind` in `format` (default: the topology's). */
+  of<T extends object = Obj>(kind: EventKind, format: EventFormat = this.format): Serde<T> {
+    const id = `${kind}/${format}`;
+    let serde = this.#built.get(id);
+    if (!serde) {
+      serde = eventSerde(kind, format);
+      this.#built.set(id, serde);
+    }
+    return serde as Serde<T>;
+  }
+}
+
 /** Reads any Tributary event in JSON or Avro (for streams that consume several kinds or producers). */
-export function anyEvent(): Serde<Obj> {
+export function anyEvent(): Serde<Obj | null> {
   const jsonSerde = json<Obj>();
   const avroSerde = avro<Obj>();
   return {
@@ -76,7 +105,7 @@ export function anyEvent(): Serde<Obj> {
   };
 }
 
-async function readEvent(bytes: Buffer | null, context: Parameters<Serde<Obj>['deserialize']>[1], jsonSerde: Serde<Obj>, avroSerde: Serde<Obj>): Promise<Obj> {
-  if (bytes !== null && bytes.length > 0 && bytes[0] === 0) return fromAvroShape(await avroSerde.deserialize(bytes, context));
+async function readEvent(bytes: Buffer | null, context: Parameters<Serde<Obj>['deserialize']>[1], jsonSerde: Serde<Obj | null>, avroSerde: Serde<Obj | null>): Promise<Obj | null> {
+  if (bytes !== null && bytes.length > 0 && bytes[0] === 0) return fromAvroShape((await avroSerde.deserialize(bytes, context)) as Obj);
   return jsonSerde.deserialize(bytes, context);
 }

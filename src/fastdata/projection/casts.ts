@@ -10,7 +10,7 @@
  *
  * The Debezium helpers decode the connector's default JSON encodings (see docs on CDC, §5.3):
  *
- *   debeziumDecimal(2)('BNI=')                       --> '12.34'
+ *   debeziumDecimal(2)('BNI=')                       --> '12.34'   (precise mode: base64 bytes)
  *   debeziumDecimal(0)({ scale: 5, value: 'BMsv' }) --> '3.14159'   (VariableScaleDecimal)
  *   epochDaysToDate(7441)                            --> Date 1990-05-17T00:00:00Z
  *   microTimestampToDate(1767323045123456)           --> Date 2026-01-02T03:04:05.123Z
@@ -171,24 +171,48 @@ function decodeDecimal(value: unknown, scale: number): string | undefined {
   return decimalFromBytes(Buffer.from(value, 'base64'), scale);
 }
 
+/** The connector's `decimal.handling.mode`, or 'auto' to accept the inputs of all three. */
+export type DebeziumDecimalMode = 'auto' | 'precise' | 'string' | 'double';
+
+export interface DebeziumDecimalOptions {
+  /**
+   * 'auto' (default): whatever the value looks like (see `debeziumDecimal`). 'precise': base64,
+   * bytes or a VariableScaleDecimal struct only. 'string': decimal text only. 'double': numbers only.
+   */
+  readonly mode?: DebeziumDecimalMode;
+}
+
+const MODES: readonly DebeziumDecimalMode[] = ['auto', 'precise', 'string', 'double'];
+
 /**
- * A Debezium decimal column --> its exact decimal string. Accepts:
- *   base64 or bytes (precise mode, `scale` from the schema)   'BNI=' --> '12.34'
- *   a VariableScaleDecimal struct (its own scale wins)        { scale: 5, value: 'BMsv' } --> '3.14159'
- *   a decimal string (decimal.handling.mode=string)           '12.34' --> '12.34'
- *   a number (double mode, or decimal.format=NUMERIC)         12.3 --> '12.30'
- * A string made only of digits is read as a decimal string, not as base64.
+ * A Debezium decimal column --> its exact decimal string, or undefined (stored as null) for
+ * anything else. What each mode accepts:
+ *   'precise'  base64 or bytes of the unscaled two's-complement integer, `scale` from the schema
+ *                'BNI=' --> '12.34', '0000' --> '-29293.56'
+ *              a VariableScaleDecimal struct (its own scale wins)   { scale: 5, value: 'BMsv' } --> '3.14159'
+ *   'string'   decimal text, returned as written                    '-29293.56' --> '-29293.56'
+ *   'double'   a number, written with `scale` decimals              -29293.56 --> '-29293.56'
+ *   'auto'     all of the above. A string that is valid base64 is read as base64 (precise is
+ *              Debezium's default), so digit-only text whose length is a multiple of 4 ('1234')
+ *              is ambiguous: name the mode when the connector uses decimal.handling.mode=string.
  */
-export function debeziumDecimal(scale: number): (value: unknown) => string | undefined {
+export function debeziumDecimal(scale: number, options: DebeziumDecimalOptions = {}): (value: unknown) => string | undefined {
   if (!Number.isInteger(scale) || scale < 0) throw new TributaryError('TRB_CONFIG', `debeziumDecimal: scale must be an integer >= 0, got ${scale}`);
+  const mode = options.mode ?? 'auto';
+  if (!MODES.includes(mode)) throw new TributaryError('TRB_CONFIG', `debeziumDecimal: mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+  const precise = mode === 'auto' || mode === 'precise';
   return (value) => {
-    if (typeof value === 'number') return Number.isFinite(value) ? value.toFixed(scale) : undefined;
-    if (typeof value === 'string' && DECIMAL_TEXT.test(value)) return value;
+    if (typeof value === 'number') return mode === 'auto' || mode === 'double' ? (Number.isFinite(value) ? value.toFixed(scale) : undefined) : undefined;
+    if (mode === 'string') return typeof value === 'string' && DECIMAL_TEXT.test(value) ? value : undefined;
+    if (!precise) return undefined;
     if (isPlainObject(value) && 'scale' in value && 'value' in value) {
       const own = value['scale'];
       return typeof own === 'number' && Number.isInteger(own) && own >= 0 ? decodeDecimal(value['value'], own) : undefined;
     }
-    return decodeDecimal(value, scale);
+    // Base64 before decimal text: '0000' is the precise encoding of -29293.56, not the number 0.
+    const decoded = decodeDecimal(value, scale);
+    if (decoded !== undefined || mode === 'precise') return decoded;
+    return typeof value === 'string' && DECIMAL_TEXT.test(value) ? value : undefined;
   };
 }
 

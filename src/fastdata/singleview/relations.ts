@@ -7,8 +7,11 @@
  *   }
  *
  * `on` maps a field of the included (target) projection to a field of its parent, as the ER
- * schema's `condition` does. The same declaration drives aggregation (parent → children) and the
- * strategy (changed child → parents → base), so the two can never disagree.
+ * schema's `condition` does. Both sides are checked: the keys against the target's fields when
+ * `hasOne`/`hasMany` is called, the values against the parent's fields when `singleView()` sees the
+ * tree (`CheckedIncludes` at compile time, `singleView()` again at run time). The same declaration
+ * drives aggregation (parent → children) and the strategy (changed child → parents → base), so the
+ * two can never disagree.
  */
 import type { Projection } from '../projection/projection.js';
 import type { RecordState } from '../projection/metadata.js';
@@ -22,11 +25,14 @@ export interface RelationOptions<I extends Includes> {
   readonly onStates?: readonly RecordState[];
 }
 
-export interface Relation<C extends Cardinality = Cardinality, D extends object = object, I extends Includes = Includes> {
+/** A join condition: target field → parent field. */
+export type JoinOn = Readonly<Record<string, string>>;
+
+export interface Relation<C extends Cardinality = Cardinality, D extends object = object, I extends Includes = Includes, On extends JoinOn = JoinOn> {
   readonly cardinality: C;
   readonly target: Projection<D>;
-  /** target field → parent field */
-  readonly on: Readonly<Record<string, string>>;
+  /** target field → parent field (the field names as literal types, so the parent side can be checked) */
+  readonly on: On;
   readonly include: I;
   readonly onStates: readonly RecordState[];
 }
@@ -36,39 +42,58 @@ export interface Includes extends Record<string, Relation<Cardinality, object, I
 
 type DocOf<P> = P extends Projection<infer D> ? D : never;
 
+/** The join fields written in `on`, without the `undefined` of the optional keys. */
+type JoinOf<On> = { readonly [K in keyof On]-?: Exclude<On[K], undefined> & string };
+
 // `NoInfer` on the results of hasOne / hasMany: written inline in `include`, the call is typed by
 // its context (`Includes`), and inferring `I` from there gave nested includes an index signature,
 // so a misspelt field of an included document type-checked. `I` comes from `options.include` only.
+// `const On` keeps the parent-side field names as literals for `CheckedIncludes`.
 
 /** One related document (or null) per parent. */
-export function hasOne<P extends Projection<object>, I extends Includes = Record<never, never>>(
+export function hasOne<P extends Projection<object>, const On extends Partial<Record<keyof DocOf<P> & string, string>>, I extends Includes = Record<never, never>>(
   target: P,
-  on: Partial<Record<keyof DocOf<P> & string, string>>,
+  on: On,
   options: RelationOptions<I> = {},
-): Relation<'one', DocOf<P>, NoInfer<I>> {
+): Relation<'one', DocOf<P>, NoInfer<I>, JoinOf<On>> {
   return relation('one', target, on, options);
 }
 
 /** Every related document per parent, as an array ordered by the target's primary key. */
-export function hasMany<P extends Projection<object>, I extends Includes = Record<never, never>>(
+export function hasMany<P extends Projection<object>, const On extends Partial<Record<keyof DocOf<P> & string, string>>, I extends Includes = Record<never, never>>(
   target: P,
-  on: Partial<Record<keyof DocOf<P> & string, string>>,
+  on: On,
   options: RelationOptions<I> = {},
-): Relation<'many', DocOf<P>, NoInfer<I>> {
+): Relation<'many', DocOf<P>, NoInfer<I>, JoinOf<On>> {
   return relation('many', target, on, options);
 }
 
-function relation<C extends Cardinality, D extends object, I extends Includes>(
+/** Field names of a document type; any name when the type does not list its fields (`object`, `Row`). */
+type FieldOf<Doc> = string extends keyof Doc ? string : [keyof Doc] extends [never] ? string : keyof Doc & string;
+
+/**
+ * `I` with every join's parent-side field required to be a field of its parent (`Parent` for the
+ * top level, each relation's target below it). `singleView()` intersects its `include` with it, so
+ * `hasOne(authors, { author_id: 'autor_id' })` under a base without `autor_id` does not compile:
+ * "Type '"autor_id"' is not assignable to type '"author_id" | "title" | ...'".
+ */
+export type CheckedIncludes<Parent, I> = {
+  readonly [K in keyof I]: I[K] extends Relation<infer C, infer D, infer Nested, infer On>
+    ? Relation<C, D, CheckedIncludes<D, Nested> & Includes, { readonly [F in keyof On]: On[F] extends FieldOf<Parent> ? On[F] : FieldOf<Parent> }>
+    : I[K];
+};
+
+function relation<C extends Cardinality, D extends object, I extends Includes, On extends JoinOn>(
   cardinality: C,
   target: Projection<object>,
   on: Partial<Record<string, string>>,
   options: RelationOptions<I>,
-): Relation<C, D, I> {
+): Relation<C, D, I, On> {
   const pairs = Object.entries(on).filter((e): e is [string, string] => typeof e[1] === 'string');
   return {
     cardinality,
     target: target as Projection<D>,
-    on: Object.fromEntries(pairs),
+    on: Object.fromEntries(pairs) as On,
     include: options.include ?? ({} as I),
     onStates: options.onStates ?? ['PUBLIC'],
   };

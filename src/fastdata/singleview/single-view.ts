@@ -12,7 +12,7 @@ import { TributaryError } from '../../errors.js';
 import type { Row } from '../cdc/change-event.js';
 import type { Projection } from '../projection/projection.js';
 import type { RecordState } from '../projection/metadata.js';
-import { nodes, relationTree, type Includes, type RelationNode, type ResolvedIncludes } from './relations.js';
+import { nodes, relationTree, type CheckedIncludes, type Includes, type RelationNode, type ResolvedIncludes } from './relations.js';
 
 export type MapInput<B extends object, I extends Includes> = { readonly base: B } & ResolvedIncludes<I>;
 
@@ -73,17 +73,39 @@ export interface SingleView<SV extends object = object> {
   readonly __view?: SV;
 }
 
-export function singleView<B extends object, I extends Includes, SV extends object>(options: SingleViewOptions<B, I, SV>): SingleView<SV> {
+/** `include` is checked against the base: every join's parent-side field must be a field of its parent. */
+export function singleView<B extends object, I extends Includes, SV extends object>(
+  options: SingleViewOptions<B, I, SV> & { readonly include: NoInfer<CheckedIncludes<B, I>> },
+): SingleView<SV> {
   if (!/^[A-Za-z0-9_-]+$/.test(options.name)) throw new TributaryError('TRB_TOPOLOGY', `single view name '${options.name}' may only use letters, digits, '_' and '-'`);
   const tree = relationTree(options.base as Projection<object>, options.include);
-  for (const node of nodes(tree)) {
-    if (node.relation && Object.keys(node.relation.on).length === 0) {
-      throw new TributaryError('TRB_TOPOLOGY', `relation '${node.path.join('.')}' of single view '${options.name}' has no join condition`);
-    }
-  }
+  for (const node of nodes(tree)) checkJoin(options.name, node);
   const key = options.key ?? Object.fromEntries(options.base.primaryKey.map((k) => [k, k]));
   const projections = [...new Map(nodes(tree).map((n) => [n.projection.name, n.projection])).values()];
   return { kind: 'single-view', name: options.name, options: options as unknown as ViewDefinition, tree, key, projections };
+}
+
+/**
+ * A relation's join names a field of each side. Checked here as well as by the types: a relation
+ * built from strings (an imported configuration, a widened variable) gets the same message.
+ */
+function checkJoin(view: string, node: RelationNode): void {
+  const { relation, parent } = node;
+  if (!relation || !parent) return;
+  const where = `relation '${node.path.join('.')}' of single view '${view}'`;
+  if (Object.keys(relation.on).length === 0) throw new TributaryError('TRB_TOPOLOGY', `${where} has no join condition`);
+  const fieldsOf = (p: Projection<object>) => Object.keys(p.options.fields);
+  for (const [targetField, parentField] of Object.entries(relation.on)) {
+    for (const [side, projection, name] of [['target', relation.target, targetField], ['parent', parent.projection, parentField]] as const) {
+      const fields = fieldsOf(projection);
+      if (!fields.includes(name)) {
+        throw new TributaryError(
+          'TRB_TOPOLOGY',
+          `${where} joins ${targetField} = ${parentField}, but '${name}' is not a field of ${projection.name} (its ${side} side; fields: ${fields.join(', ')})`,
+        );
+      }
+    }
+  }
 }
 
 /** The view key of a base document, or null when a key field is missing. */

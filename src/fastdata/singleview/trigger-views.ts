@@ -5,9 +5,9 @@
  *
  *   pr-update batch (any projection of the view)  --triggerViews(sv_customers)-->  sv-trigger records
  */
-import { mergeMap, toArray } from 'rxjs';
 import { TributaryError } from '../../errors.js';
-import { defineOperator, DROPPED, guarded, type Operator } from '../../stream/operators/define.js';
+import { defineBatchOperator } from '../../stream/operators/batch.js';
+import type { Operator } from '../../stream/operators/define.js';
 import { derive, type AnyRecord, type StreamRecord } from '../../stream/record.js';
 import type { Row } from '../cdc/change-event.js';
 import { KAFKA_INFO } from '../projection/metadata.js';
@@ -17,41 +17,36 @@ import type { SingleView } from './single-view.js';
 import { affectedKeysWithCause } from './strategy.js';
 
 export function triggerViews(view: SingleView): Operator<AnyRecord, StreamRecord<Row, SvTrigger>> {
-  return defineOperator({ name: 'triggerViews', kind: 'transform' }, (context) => (source) =>
-    source.pipe(
-      toArray(),
-      mergeMap(async (records) => {
-        const changes: Array<ReadPrUpdate & { record: AnyRecord }> = [];
-        for (const record of records) {
-          const change = guarded(context, record, 'TRB_DECODE', (r) => {
-            const c = readPrUpdate(r.value);
-            if (!c) throw new TributaryError('TRB_DECODE', `not a pr-update v1.0.0 or v2.0.0 event on ${r.topic}`);
-            return c;
-          });
-          if (change !== DROPPED) changes.push({ ...change, record });
-        }
-        if (changes.length === 0) return [];
-        if (!context.store) throw new TributaryError('TRB_CONFIG', `single view '${view.name}' needs a document store`);
-        const affected = await affectedKeysWithCause(view, changes, context.store);
-        // Triggers are de-duplicated per batch; each names the newest change of the batch that affects its key.
-        return affected.map(({ key, cause }) => {
-          const change = changes[cause] as (typeof changes)[number];
-          return derive(change.record, {
-            key,
-            value: {
-              type: 'aggregation',
-              singleViewName: view.name,
-              singleViewIdentifier: key,
-              change: { projectionName: change.projection, projectionIdentifier: (change.record.key as Row | null) ?? null, data: change.after ?? change.before },
-              __internal__kafkaInfo: ingestionKafkaInfo(change.record, change),
-            } satisfies SvTrigger,
-            headers: SV_TRIGGER_HEADERS,
-          });
+  return defineBatchOperator<AnyRecord, ReadPrUpdate, StreamRecord<Row, SvTrigger>>({
+    name: 'triggerViews',
+    needs: { store: true },
+    writes: [],
+    reads: view.projections.map((p) => p.name),
+    decode(record) {
+      const change = readPrUpdate(record.value);
+      if (!change) throw new TributaryError('TRB_DECODE', `not a pr-update v1.0.0 or v2.0.0 event on ${record.topic}`);
+      return change;
+    },
+    async work({ kept, items }, io) {
+      const affected = await affectedKeysWithCause(view, items, io.store);
+      // Triggers are de-duplicated per batch; each names the newest change of the batch that affects its key.
+      return affected.map(({ key, cause }) => {
+        const change = items[cause] as ReadPrUpdate;
+        const record = kept[cause] as AnyRecord;
+        return derive(record, {
+          key,
+          value: {
+            type: 'aggregation',
+            singleViewName: view.name,
+            singleViewIdentifier: key,
+            change: { projectionName: change.projection, projectionIdentifier: (record.key as Row | null) ?? null, data: change.after ?? change.before },
+            __internal__kafkaInfo: ingestionKafkaInfo(record, change),
+          } satisfies SvTrigger,
+          headers: SV_TRIGGER_HEADERS,
         });
-      }),
-      mergeMap((out) => out),
-    ),
-  );
+      });
+    },
+  });
 }
 
 /**

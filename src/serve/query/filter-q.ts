@@ -9,6 +9,8 @@ import { TributaryError } from '../../errors.js';
 import { FULL_CAPABILITIES, type QueryCapabilities } from '../capabilities.js';
 import { fieldOf, type Endpoint, type ServedField } from '../model.js';
 import { castJsonValue, queryError } from './cast.js';
+import { hiddenColumn, type ReadableColumns } from './columns.js';
+import { repetitionProblem } from './regex-cost.js';
 
 export const LOGICAL_OPERATORS = ['$and', '$or', '$nor'] as const;
 export const FIELD_OPERATORS = ['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$all', '$exists', '$regex', '$options', '$elemMatch', '$size'] as const;
@@ -37,7 +39,7 @@ function isObject(value: unknown): value is Json {
 }
 
 /** `_q` text (JSON, or base64 of JSON) → a validated, cast MongoDB filter. */
-export function parseQ(text: string, endpoint: Endpoint, options: { base64?: boolean; limits?: QueryLimits; capabilities?: QueryCapabilities } = {}): Json {
+export function parseQ(text: string, endpoint: Endpoint, options: { base64?: boolean; limits?: QueryLimits; capabilities?: QueryCapabilities; columns?: ReadableColumns } = {}): Json {
   const limits = options.limits ?? DEFAULT_QUERY_LIMITS;
   if (Buffer.byteLength(text) > limits.maxBytes) throw queryError(`_q is larger than ${limits.maxBytes} bytes`, '_q');
   const decoded = options.base64 === true ? Buffer.from(text, 'base64').toString('utf8') : text;
@@ -54,7 +56,7 @@ export function parseQ(text: string, endpoint: Endpoint, options: { base64?: boo
     if (parsed === undefined) throw queryError('_q must be a JSON object (or base64 of one with json-query-params-encoding: base64)', '_q');
   }
   if (!isObject(parsed)) throw queryError('_q must be a JSON object', '_q');
-  return new QValidator(endpoint, limits, options.capabilities ?? FULL_CAPABILITIES).filter(parsed, '_q', 1);
+  return new QValidator(endpoint, limits, options.capabilities ?? FULL_CAPABILITIES, options.columns).filter(parsed, '_q', 1);
 }
 
 /**
@@ -81,14 +83,27 @@ export function parseAclRows(text: string, endpoint: Endpoint, options: { limits
   });
 }
 
+/**
+ * Validates one filter. With `columns` (the caller's acl_read_columns), every document path a
+ * condition reads must be readable: `{"customer.tier": …}` needs `customer` or `customer.tier`
+ * listed; `$elemMatch` with field conditions reads each `<field>.<sub>`; any other condition reads
+ * the whole field (an equality on `customer` compares its hidden parts too).
+ */
+/** `$elemMatch` over the element's fields (`{status: 'paid'}`), not operators on the element itself (`{$gt: 3}`). */
+function hasFieldConditions(operand: unknown): boolean {
+  return isObject(operand) && !Object.keys(operand).every((k) => k.startsWith('$') && !LOGICAL_OPERATORS.includes(k as (typeof LOGICAL_OPERATORS)[number]));
+}
+
 class QValidator {
   constructor(
     readonly endpoint: Endpoint,
     readonly limits: QueryLimits,
     readonly capabilities: QueryCapabilities,
+    readonly columns?: ReadableColumns,
   ) {}
 
-  filter(node: Json, path: string, depth: number): Json {
+  /** `prefix`: the document path of the array whose elements an `$elemMatch` filter describes. */
+  filter(node: Json, path: string, depth: number, prefix = ''): Json {
     this.#depth(depth, path);
     const out: Json = {};
     for (const [key, value] of Object.entries(node)) {
@@ -98,32 +113,38 @@ class QValidator {
         if (!Array.isArray(value) || value.length === 0) throw queryError(`${here} must be a non-empty array of filters`, here);
         out[key] = value.map((item, i) => {
           if (!isObject(item)) throw queryError(`${here}[${i}] must be an object`, `${here}[${i}]`);
-          return this.filter(item, `${here}[${i}]`, depth + 2);
+          return this.filter(item, `${here}[${i}]`, depth + 2, prefix);
         });
         continue;
       }
       const target = fieldOf(this.endpoint, key);
       if (target === null) throw queryError(`unknown field '${key}' at ${here}`, here, Object.keys(this.endpoint.fields));
       const field = target.nested ? undefined : target.field;
-      out[key] = this.condition(value, field, here, depth + 1);
+      out[key] = this.condition(value, field, here, depth + 1, prefix === '' ? key : `${prefix}.${key}`);
     }
     return out;
   }
 
-  condition(value: unknown, field: ServedField | undefined, path: string, depth: number): unknown {
-    if (!isObject(value) || !Object.keys(value).some((k) => k.startsWith('$'))) return this.literal(value, field, path, depth);
+  /** `document`: the document path the condition applies to (for the readable-columns check). */
+  condition(value: unknown, field: ServedField | undefined, path: string, depth: number, document: string): unknown {
+    if (!isObject(value) || !Object.keys(value).some((k) => k.startsWith('$'))) {
+      this.#readable(document, path);
+      return this.literal(value, field, path, depth);
+    }
     this.#depth(depth, path);
+    // Only `$elemMatch` over the elements' fields reads sub-fields (checked one by one); the rest read the field.
+    if (Object.entries(value).some(([op, operand]) => !(op === '$elemMatch' && hasFieldConditions(operand)))) this.#readable(document, path);
     const out: Json = {};
     for (const [op, operand] of Object.entries(value)) {
       const here = `${path}.${op}`;
       if (!op.startsWith('$')) throw queryError(`${path} mixes operators and field names`, here, FIELD_OPERATORS);
-      out[op] = this.operator(op, operand, field, here, depth + 1);
+      out[op] = this.operator(op, operand, field, here, depth + 1, document);
     }
     if ('$options' in out && !('$regex' in out)) throw queryError(`${path}.$options needs $regex`, `${path}.$options`);
     return out;
   }
 
-  operator(op: string, operand: unknown, field: ServedField | undefined, path: string, depth: number): unknown {
+  operator(op: string, operand: unknown, field: ServedField | undefined, path: string, depth: number, document: string): unknown {
     switch (op) {
       case '$eq':
       case '$ne':
@@ -157,6 +178,11 @@ class QValidator {
         } catch {
           throw queryError(`${path} is not a valid regular expression`, path);
         }
+        // Both as written and as the `x` flag reads it (whitespace and # comments ignored).
+        const problem = repetitionProblem(operand) ?? repetitionProblem(operand.replace(/#[^\n]*|\s+/g, ''));
+        if (problem !== undefined) {
+          throw queryError(`${path} uses ${problem}, whose matching time can grow exponentially; rewrite the pattern without them (e.g. [a-z,]* instead of ([a-z]+,)*)`, path);
+        }
         return operand;
       }
       case '$options':
@@ -168,14 +194,13 @@ class QValidator {
       case '$elemMatch': {
         if (!isObject(operand)) throw queryError(`${path} must be an object`, path);
         // Inside $elemMatch: either operators on the element, or a filter over the element's fields (uncast).
-        const operatorsOnly = Object.keys(operand).every((k) => k.startsWith('$') && !LOGICAL_OPERATORS.includes(k as (typeof LOGICAL_OPERATORS)[number]));
-        if (operatorsOnly) return this.condition(operand, undefined, path, depth);
+        if (!hasFieldConditions(operand)) return this.condition(operand, undefined, path, depth, document);
         if (!this.capabilities.elemMatchOnDocuments) {
           throw new TributaryError('TRB_QUERY_UNSUPPORTED', `${path} with field conditions is not supported by this store (FerretDB); filter a dotted path instead, e.g. {"orders.status": "paid"}`, {
             context: { path },
           });
         }
-        return new QValidator({ ...this.endpoint, strict: false, fields: {} }, this.limits, this.capabilities).filter(operand, path, depth);
+        return new QValidator({ ...this.endpoint, strict: false, fields: {} }, this.limits, this.capabilities, this.columns).filter(operand, path, depth, document);
       }
       default:
         throw this.#refusal(op, path, FIELD_OPERATORS);
@@ -195,6 +220,10 @@ class QValidator {
       return out;
     }
     return castJsonValue(value, field, path);
+  }
+
+  #readable(document: string, path: string): void {
+    if (this.columns && !this.columns.permits(document)) throw hiddenColumn(document, path, this.columns);
   }
 
   #topOperator(key: string, path: string): void {

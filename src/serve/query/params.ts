@@ -6,10 +6,12 @@
  *     --> filter { __STATE__: {$in: [PUBLIC, DRAFT]}, tier: 'gold', $and: [{ total: {$gt: 10} }] },
  *         projection { name: 1, total: 1 }, sort [[total, -1], [_id, 1]], limit 10
  */
+import { TributaryError } from '../../errors.js';
 import { FULL_CAPABILITIES, type QueryCapabilities } from '../capabilities.js';
 import { fieldOf, type Endpoint } from '../model.js';
 import { castTextValue, queryError } from './cast.js';
-import { afterFilter, decodeCursor, type SortSpec } from './cursor.js';
+import { hiddenColumn, readableColumns, type ReadableColumns } from './columns.js';
+import { afterFilter, cursorCodec, type CursorCodec, type SortSpec } from './cursor.js';
 import { DEFAULT_QUERY_LIMITS, parseAclRows, parseQ, type QueryLimits } from './filter-q.js';
 
 export type QueryString = Readonly<Record<string, string | string[] | undefined>>;
@@ -18,8 +20,8 @@ export const STATES = ['PUBLIC', 'DRAFT', 'TRASH', 'DELETED'] as const;
 
 export type RouteKind = 'list' | 'get' | 'count' | 'export';
 
-/** Parameters each route accepts (besides field filters). */
-const ROUTE_PARAMS: Record<RouteKind, readonly string[]> = {
+/** Parameters each route accepts (besides field filters); the OpenAPI document lists the same. */
+export const ROUTE_PARAMS: Record<RouteKind, readonly string[]> = {
   list: ['_q', '_p', '_s', '_l', '_sk', '_st', '_after'],
   get: ['_q', '_p', '_st'],
   count: ['_q', '_st', '_useEstimate'],
@@ -33,9 +35,13 @@ export interface ParamOptions {
   readonly maxLimit: number;
   readonly limits: QueryLimits;
   readonly capabilities?: QueryCapabilities;
+  /** Checks `_after` (default: a codec with a random key of this process). */
+  readonly cursors?: CursorCodec;
 }
 
 export const DEFAULT_PARAM_OPTIONS: ParamOptions = { defaultLimit: 25, maxLimit: 200, limits: DEFAULT_QUERY_LIMITS, capabilities: FULL_CAPABILITIES };
+
+let processCursors: CursorCodec | undefined;
 
 export interface ReadPlan {
   readonly filter: Record<string, unknown>;
@@ -50,6 +56,12 @@ export interface ReadPlan {
   readonly keyset: boolean;
   readonly useEstimate: boolean;
   readonly csvDelimiter: string;
+  /**
+   * Whether the response may carry `X-Tributary-Watermark`, the newest `updatedAt` of the whole
+   * collection: not when `acl_rows` narrows the rows (it would date documents the caller cannot
+   * see) nor when `updatedAt` is a hidden column.
+   */
+  readonly watermark: boolean;
 }
 
 function single(qs: QueryString, name: string): string | undefined {
@@ -84,10 +96,16 @@ export interface ReadHeaders {
 export function parseParams(endpoint: Endpoint, route: RouteKind, qs: QueryString, headers: ReadHeaders, options: ParamOptions = DEFAULT_PARAM_OPTIONS): ReadPlan {
   const allowed = ROUTE_PARAMS[route];
   const terms: Record<string, unknown>[] = [];
+  const columns = readableColumns(endpoint, headers.aclReadColumns, headers.aclNames?.readColumns ?? 'acl_read_columns');
+  const readable = (path: string, at: string) => {
+    if (columns && !columns.permits(path)) throw hiddenColumn(path, at, columns);
+  };
 
   const states = (single(qs, '_st') ?? 'PUBLIC').split(',').map((s) => s.trim());
   for (const s of states) if (!STATES.includes(s as (typeof STATES)[number])) throw queryError(`querystring/_st must list states among ${STATES.join(',')}`, '_st', STATES);
   const unique = [...new Set(states)];
+  // `_st` filters `__STATE__`: beyond the default (PUBLIC, which every caller may assume) it reads that column.
+  if (unique.length !== 1 || unique[0] !== 'PUBLIC') readable('__STATE__', '_st');
   // One state → equality, so MongoDB uses the state index (CRUD Service issue #58).
   terms.push({ __STATE__: unique.length === 1 ? unique[0] : { $in: unique } });
 
@@ -99,17 +117,20 @@ export function parseParams(endpoint: Endpoint, route: RouteKind, qs: QueryStrin
     if (target === null) {
       throw queryError(`querystring must NOT have additional properties: '${key}'`, key, [...allowed, ...Object.keys(endpoint.fields).filter((f) => !f.startsWith('__'))]);
     }
+    readable(key, key);
     const values = Array.isArray(raw) ? raw : [raw];
     const cast = values.map((v) => castTextValue(v, target.nested ? undefined : target.field, key));
     terms.push({ [key]: cast.length === 1 ? cast[0] : { $all: cast } });
   }
 
   const q = single(qs, '_q');
-  if (q !== undefined && q !== '') terms.push(parseQ(q, endpoint, { base64: headers.base64 === true, limits: options.limits, capabilities: options.capabilities ?? FULL_CAPABILITIES }));
+  if (q !== undefined && q !== '') terms.push(parseQ(q, endpoint, { base64: headers.base64 === true, limits: options.limits, capabilities: options.capabilities ?? FULL_CAPABILITIES, ...(columns ? { columns } : {}) }));
 
-  if (headers.aclRows !== undefined && headers.aclRows !== '') terms.push(...parseAclRows(headers.aclRows, endpoint, { limits: options.limits, capabilities: options.capabilities ?? FULL_CAPABILITIES, name: headers.aclNames?.rows ?? 'acl_rows' }));
+  // acl_rows is the gateway's own row filter: it may name columns the caller cannot read (a tenant id).
+  const aclRows = headers.aclRows !== undefined && headers.aclRows !== '';
+  if (aclRows) terms.push(...parseAclRows(headers.aclRows as string, endpoint, { limits: options.limits, capabilities: options.capabilities ?? FULL_CAPABILITIES, name: headers.aclNames?.rows ?? 'acl_rows' }));
 
-  const fields = aclColumns(endpoint, parseFieldList(endpoint, single(qs, '_p'), '_p'), headers.aclReadColumns, headers.aclNames?.readColumns ?? 'acl_read_columns');
+  const fields = projected(parseFieldList(endpoint, single(qs, '_p'), '_p'), columns);
   const sortText = single(qs, '_s');
   const after = single(qs, '_after');
   const skip = integer(single(qs, '_sk'), '_sk', 0);
@@ -117,12 +138,13 @@ export function parseParams(endpoint: Endpoint, route: RouteKind, qs: QueryStrin
   let sort: SortSpec = [];
   if (sortText !== undefined || after !== undefined || route === 'export') {
     sort = parseSort(endpoint, sortText ?? '');
+    for (const [f] of sort) readable(f, '_s');
     // `_id` is unique and immutable: appended, it makes every order total, so cursors never tie.
     if (!sort.some(([f]) => f === '_id')) sort = [...sort, ['_id', 1]];
   }
   if (after !== undefined) {
     if (skip !== undefined) throw queryError('_after and _sk cannot be combined (a cursor already says where to start)', '_after');
-    if (after !== '') terms.push(afterFilter(sort, decodeCursor(after, sort)));
+    if (after !== '') terms.push(afterFilter(sort, (options.cursors ?? (processCursors ??= cursorCodec())).decode(endpoint.collection, after, sort)));
   }
 
   const limitMax = route === 'export' ? undefined : options.maxLimit;
@@ -154,6 +176,9 @@ export function parseParams(endpoint: Endpoint, route: RouteKind, qs: QueryStrin
 
   const useEstimate = single(qs, '_useEstimate');
   if (useEstimate !== undefined && useEstimate !== 'true' && useEstimate !== 'false') throw queryError('querystring/_useEstimate must be boolean', '_useEstimate');
+  if (useEstimate === 'true' && aclRows) {
+    throw new TributaryError('TRB_QUERY_UNSUPPORTED', `_useEstimate counts every document, so it cannot honour ${headers.aclNames?.rows ?? 'acl_rows'}; count without it`, { context: { path: '_useEstimate' } });
+  }
 
   return {
     filter: combine(terms),
@@ -165,33 +190,18 @@ export function parseParams(endpoint: Endpoint, route: RouteKind, qs: QueryStrin
     keyset,
     useEstimate: useEstimate === 'true',
     csvDelimiter: exportDelimiter,
+    watermark: !aclRows && (columns === undefined || columns.permits('updatedAt')),
   };
 }
 
 /**
- * `_p` limited to `acl_read_columns`: without `_p`, the allowed columns; with both, their
- * intersection (a field is allowed when it or a parent path is listed). Fields the collection does
- * not have are ignored: the gateway's list may cover several collections.
+ * `_p` limited to the readable columns, as CRUD Service does: without `_p`, the readable columns;
+ * with both, their intersection (a field is allowed when it or a parent path is listed). With no
+ * readable field left, only `_id` comes back.
  */
-function aclColumns(endpoint: Endpoint, fields: string[] | undefined, header: string | undefined, name: string): string[] | undefined {
-  if (header === undefined) return fields;
-  let listed: string[];
-  if (header.trim().startsWith('[')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(header);
-    } catch {
-      throw queryError(`${name} must be comma-separated field names or a JSON array of them`, name);
-    }
-    if (!Array.isArray(parsed) || !parsed.every((f) => typeof f === 'string')) throw queryError(`${name} must be a JSON array of field names`, name);
-    listed = parsed as string[];
-  } else {
-    listed = header.split(',');
-  }
-  const allowed = listed.map((f) => f.trim()).filter((f) => f !== '' && fieldOf(endpoint, f) !== null);
-  const permitted = (f: string) => allowed.some((a) => f === a || f.startsWith(`${a}.`));
-  // Always something to project: with no permitted field left, only `_id` comes back (as in CRUD Service).
-  const result = fields === undefined ? allowed : fields.filter(permitted);
+function projected(fields: string[] | undefined, columns: ReadableColumns | undefined): string[] | undefined {
+  if (columns === undefined) return fields;
+  const result = fields === undefined ? [...columns.listed] : fields.filter((f) => columns.permits(f));
   return result.length > 0 ? result : ['_id'];
 }
 

@@ -14,7 +14,6 @@
  */
 import type { Logger } from 'pino';
 import { TributaryError } from '../../errors.js';
-import { MongoDocumentStore } from '../../store/mongo/mongo-store.js';
 import type { DocumentStore } from '../../store/types.js';
 import { nativeEligible, nativeViewDefinition } from './native.js';
 import type { View } from './view.js';
@@ -23,7 +22,8 @@ export type ViewMode = 'native' | 'portable';
 
 export async function installViews(views: readonly View[], store: DocumentStore, mode: 'auto' | 'portable' | 'native', logger: Logger): Promise<Record<string, ViewMode>> {
   if (views.length === 0) return {};
-  const mongo = mode !== 'portable' && store instanceof MongoDocumentStore && (await store.writeLimits()).server === 'mongodb';
+  const createView = store.createView?.bind(store);
+  const mongo = mode !== 'portable' && createView !== undefined && store.capabilities !== undefined && (await store.capabilities()).views;
   if (mode === 'native' && !mongo) throw new TributaryError('TRB_CONFIG', 'viewMode "native" needs MongoDB: FerretDB and the memory store have no $lookup views');
   const modes: Record<string, ViewMode> = {};
   for (const v of views) {
@@ -39,7 +39,7 @@ export async function installViews(views: readonly View[], store: DocumentStore,
       }
     }
     try {
-      await (store as MongoDocumentStore).createView(definition.name, definition.viewOn, definition.pipeline);
+      await (createView as NonNullable<typeof createView>)(definition.name, definition.viewOn, definition.pipeline);
       modes[v.name] = 'native';
     } catch (error) {
       if (mode === 'native') throw error;

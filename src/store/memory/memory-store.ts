@@ -10,7 +10,7 @@
  * place): it is sized for tests and demos, not for production volumes.
  */
 import { TributaryError } from '../../errors.js';
-import type { BulkWriteResult, Collection, Document, DocumentStore, Filter, FindOptions, IndexSpec, WriteOperation } from '../types.js';
+import { BASIC_CAPABILITIES, type BulkWriteResult, type Collection, type Document, type DocumentStore, type Filter, type FindOptions, type IndexSpec, type ReadOptions, type StoreCapabilities, type WriteOperation } from '../types.js';
 import { CollectionIndexes, type DocId } from './indexes.js';
 import { compileFilter, compileProjection, compileSort, type Matcher } from './query.js';
 import { insertedDocument, refused, replacementDocument, updatedDocument } from './update.js';
@@ -23,17 +23,35 @@ interface CollectionState {
   nextId: DocId;
 }
 
-/** The stored documents `filter` matches, in insertion order: candidates from an index if one applies, else a scan. */
-function* matching(state: CollectionState, filter: Filter, matches: Matcher): Generator<[DocId, PlainObject]> {
+/**
+ * The stored documents `filter` matches, in insertion order: candidates from an index if one
+ * applies, else a scan. With a time budget (`maxTimeMS`, as MongoDB's) the clock is read before
+ * each document: a scan past it stops with TRB_QUERY_TIMEOUT (one document's match is not cut short).
+ */
+function* matching(state: CollectionState, filter: Filter, matches: Matcher, maxTimeMS?: number): Generator<[DocId, PlainObject]> {
+  const overdue = timeBudget(maxTimeMS);
   const ids = state.indexes.candidates(filter, state.documents.size);
   if (ids === undefined) {
-    for (const entry of state.documents) if (matches(entry[1])) yield entry;
+    for (const entry of state.documents) {
+      overdue();
+      if (matches(entry[1])) yield entry;
+    }
     return;
   }
   for (const id of ids) {
+    overdue();
     const document = state.documents.get(id);
     if (document !== undefined && matches(document)) yield [id, document];
   }
+}
+
+/** A check that throws TRB_QUERY_TIMEOUT once `maxTimeMS` has passed since it was made (0 or absent: never). */
+function timeBudget(maxTimeMS: number | undefined): () => void {
+  if (maxTimeMS === undefined || maxTimeMS === 0) return () => undefined;
+  const deadline = performance.now() + maxTimeMS;
+  return () => {
+    if (performance.now() > deadline) throw new TributaryError('TRB_QUERY_TIMEOUT', `read exceeded its time budget of ${maxTimeMS} ms (maxTimeMS)`, { context: { maxTimeMS } });
+  };
 }
 
 function first<T>(items: Iterator<T>): T | undefined {
@@ -46,10 +64,10 @@ function sameIndex(a: IndexSpec, b: IndexSpec): boolean {
 }
 
 function checkOptions(options: FindOptions): void {
-  for (const key of ['skip', 'limit'] as const) {
+  for (const key of ['skip', 'limit', 'maxTimeMS'] as const) {
     const value = options[key];
     if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
-      throw new TributaryError('TRB_CONFIG', `find option ${key} must be a non-negative integer, got ${String(value)}`, { context: { [key]: value } });
+      throw new TributaryError('TRB_CONFIG', `read option ${key} must be a non-negative integer, got ${String(value)}`, { context: { [key]: value } });
     }
   }
 }
@@ -136,7 +154,7 @@ class MemoryCollection implements Collection {
     checkOptions(options);
     const project = options.projection === undefined ? cloneDocument : compileProjection(options.projection);
     const compare = options.sort === undefined ? undefined : compileSort(options.sort);
-    let found = [...matching(this.owner.state(false), filter, matches)].map(([, document]) => document);
+    let found = [...matching(this.owner.state(false), filter, matches, options.maxTimeMS)].map(([, document]) => document);
     if (compare !== undefined) found = [...found].sort(compare); // stable: ties keep insertion order
     const skip = options.skip ?? 0;
     const end = options.limit === undefined || options.limit === 0 ? undefined : skip + options.limit; // limit 0 means none, as in MongoDB
@@ -149,10 +167,11 @@ class MemoryCollection implements Collection {
     return found === undefined ? null : cloneDocument(found[1]);
   }
 
-  async count(filter: Filter = {}): Promise<number> {
+  async count(filter: Filter = {}, options: ReadOptions = {}): Promise<number> {
     const matches = compileFilter(filter);
+    checkOptions(options);
     let n = 0;
-    for (const _match of matching(this.owner.state(false), filter, matches)) n += 1;
+    for (const _match of matching(this.owner.state(false), filter, matches, options.maxTimeMS)) n += 1;
     return n;
   }
 
@@ -192,6 +211,11 @@ export class MemoryDocumentStore implements DocumentStore {
 
   /** Nothing to reach. */
   async connect(): Promise<void> {}
+
+  /** Flat filters only (query.ts), no views. */
+  async capabilities(): Promise<StoreCapabilities> {
+    return BASIC_CAPABILITIES;
+  }
 
   collection(name: string): Collection {
     if (typeof name !== 'string' || name === '' || name.includes('$') || name.includes('\0')) {

@@ -1,32 +1,23 @@
 /**
  * Filters, projections and sorts of the embedded store. They follow MongoDB's semantics for the
  * subset the framework uses, and refuse (TRB_CONFIG, naming the operator) anything outside it:
- * silently ignoring an unknown operator would match documents MongoDB would not.
+ * silently ignoring an unknown operator would match documents MongoDB would not. Filters are
+ * evaluated by the one matcher (match.ts) the read API uses too.
  */
 import { TributaryError } from '../../errors.js';
 import type { Document, Filter, FindOptions } from '../types.js';
-import { ObjectId } from 'mongodb';
-import { MISSING, canonicalKey, cloneDocument, cloneValue, compareValues, isPlainObject, resolvePath, type PlainObject, type Resolved } from './values.js';
+import { compileMatcher, isOperatorObject, type Matcher } from './match.js';
+import { MISSING, cloneDocument, cloneValue, compareValues, isPlainObject, resolvePath, type PlainObject } from './values.js';
 
-const SUPPORTED_OPERATORS = ['$eq', '$ne', '$in', '$exists', '$gt', '$gte', '$lt', '$lte'];
-
-export type Matcher = (document: Document) => boolean;
-type ValuesTest = (values: readonly Resolved[]) => boolean;
+export type { Matcher } from './match.js';
 
 function configError(message: string, context: Record<string, unknown> = {}): TributaryError {
   return new TributaryError('TRB_CONFIG', message, { context });
 }
 
+/** The pipeline's flat filters (match.ts, vocabulary 'pipeline'): anything else is refused, naming it. */
 export function compileFilter(filter: Filter): Matcher {
-  if (!isPlainObject(filter)) throw configError('a filter must be a plain object');
-  const predicates: Matcher[] = [];
-  for (const [field, condition] of Object.entries(filter)) {
-    if (field.startsWith('$')) {
-      throw configError(`filter operator "${field}" is not supported by the memory store (field conditions with ${SUPPORTED_OPERATORS.join(', ')} only)`, { operator: field });
-    }
-    predicates.push(compileCondition(field, condition));
-  }
-  return (document) => predicates.every((predicate) => predicate(document));
+  return compileMatcher(filter, 'pipeline');
 }
 
 /** The fields of a filter that an upsert copies into the document it inserts: plain equalities and `$eq`. */
@@ -38,96 +29,6 @@ export function equalityFields(filter: Filter): [string, unknown][] {
     else if (Object.hasOwn(condition, '$eq')) fields.push([field, condition['$eq']]);
   }
   return fields;
-}
-
-function isOperatorObject(field: string, condition: unknown): condition is PlainObject {
-  if (!isPlainObject(condition)) return false;
-  const keys = Object.keys(condition);
-  const operators = keys.filter((key) => key.startsWith('$'));
-  if (operators.length === 0) return false;
-  if (operators.length !== keys.length) throw configError(`the condition on "${field}" mixes operators and field names`, { field });
-  return true;
-}
-
-function checkLiteral(field: string, value: unknown): void {
-  if (value instanceof RegExp) throw configError(`regular expressions ($regex, on "${field}") are not supported by the memory store`, { field, operator: '$regex' });
-}
-
-function compileCondition(field: string, condition: unknown): Matcher {
-  if (!isOperatorObject(field, condition)) {
-    checkLiteral(field, condition);
-    const keys = new Set([canonicalKey(condition)]);
-    return (document) => inKeys(resolvePath(document, field), keys);
-  }
-  const tests = Object.entries(condition).map(([operator, operand]) => compileOperator(field, operator, operand));
-  return (document) => {
-    const values = resolvePath(document, field);
-    return tests.every((test) => test(values));
-  };
-}
-
-/**
- * MongoDB equality against any of the targets, given as canonical keys (computed once per query,
- * not per document): a value matches if it equals a target or is an array containing one; null
- * also matches a missing field.
- */
-function inKeys(values: readonly Resolved[], keys: ReadonlySet<string>): boolean {
-  return values.some((value) => keys.has(canonicalKey(value)) || (Array.isArray(value) && value.some((element) => keys.has(canonicalKey(element)))));
-}
-
-type ComparableClass = 'number' | 'string' | 'date' | 'objectId';
-
-function comparableClass(value: unknown): ComparableClass | undefined {
-  if (typeof value === 'number') return 'number';
-  if (typeof value === 'string') return 'string';
-  if (value instanceof Date) return 'date';
-  // Keyset paging by `_id` (refresh, export) compares ObjectIds, which order by their bytes.
-  if (value instanceof ObjectId) return 'objectId';
-  return undefined;
-}
-
-const RANGE_TESTS: Record<string, (order: number) => boolean> = {
-  $gt: (order) => order > 0,
-  $gte: (order) => order >= 0,
-  $lt: (order) => order < 0,
-  $lte: (order) => order <= 0,
-};
-
-function compileOperator(field: string, operator: string, operand: unknown): ValuesTest {
-  switch (operator) {
-    case '$eq': {
-      checkLiteral(field, operand);
-      const keys = new Set([canonicalKey(operand)]);
-      return (values) => inKeys(values, keys);
-    }
-    case '$ne': {
-      checkLiteral(field, operand);
-      const keys = new Set([canonicalKey(operand)]);
-      return (values) => !inKeys(values, keys);
-    }
-    case '$in': {
-      if (!Array.isArray(operand)) throw configError(`$in on "${field}" needs an array`, { field, operator });
-      for (const candidate of operand) checkLiteral(field, candidate);
-      const keys = new Set(operand.map(canonicalKey));
-      return (values) => inKeys(values, keys);
-    }
-    case '$exists':
-      return (values) => values.some((value) => value !== MISSING) === Boolean(operand);
-    case '$gt':
-    case '$gte':
-    case '$lt':
-    case '$lte': {
-      const kind = comparableClass(operand);
-      const accept = RANGE_TESTS[operator];
-      if (kind === undefined || accept === undefined) {
-        throw configError(`${operator} on "${field}" needs a number, string, Date or ObjectId in the memory store`, { field, operator });
-      }
-      // Type bracketing, as in MongoDB: { $gt: 5 } never matches a string; arrays match by element.
-      return (values) => values.flatMap((value) => (Array.isArray(value) ? value : [value])).some((value) => comparableClass(value) === kind && accept(compareValues(value, operand)));
-    }
-    default:
-      throw configError(`filter operator "${operator}" (on "${field}") is not supported by the memory store; supported: ${SUPPORTED_OPERATORS.join(', ')}`, { field, operator });
-  }
 }
 
 type PathTree = Map<string, PathTree | true>;

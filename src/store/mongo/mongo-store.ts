@@ -16,6 +16,7 @@
  */
 import {
   MongoClient,
+  MongoServerError,
   type AnyBulkWriteOperation,
   type Collection as DriverCollection,
   type Document as DriverDocument,
@@ -24,7 +25,7 @@ import {
   type MongoClientOptions,
 } from 'mongodb';
 import { TributaryError, type ErrorCode } from '../../errors.js';
-import type { BulkWriteResult, Collection, Document, DocumentStore, Filter, FindOptions, IndexSpec, WriteOperation } from '../types.js';
+import type { BulkWriteResult, Collection, Document, DocumentStore, Filter, FindOptions, IndexSpec, ReadOptions, StoreCapabilities, WriteOperation } from '../types.js';
 import { clientIsUnusable, isNamespaceNotFound, storeError, withDeadline } from './errors.js';
 
 export { classifyMongoError } from './errors.js';
@@ -151,6 +152,8 @@ class MongoCollection implements Collection {
     try {
       return await this.#store.deadline(work(this.#store.driver(client, this.name)));
     } catch (error) {
+      // MaxTimeMSExpired: the read's own budget ran out (ReadOptions.maxTimeMS), not the store failing.
+      if (error instanceof MongoServerError && error.code === 50) throw new TributaryError('TRB_QUERY_TIMEOUT', `${what}: ${error.message}`, { cause: error, context });
       throw this.#store.fail(code, what, error, context, client);
     }
   }
@@ -161,6 +164,7 @@ class MongoCollection implements Collection {
     if (options.sort !== undefined) driverOptions.sort = { ...options.sort };
     if (options.skip !== undefined) driverOptions.skip = options.skip;
     if (options.limit !== undefined) driverOptions.limit = options.limit;
+    if (options.maxTimeMS !== undefined) driverOptions.maxTimeMS = options.maxTimeMS;
     return this.#call('TRB_STORE_READ', `find on "${this.name}" failed`, (driver) => driver.find(filter, driverOptions).toArray());
   }
 
@@ -168,8 +172,9 @@ class MongoCollection implements Collection {
     return this.#call('TRB_STORE_READ', `findOne on "${this.name}" failed`, (driver) => driver.findOne(filter));
   }
 
-  count(filter: Filter = {}): Promise<number> {
-    return this.#call('TRB_STORE_READ', `count on "${this.name}" failed`, (driver) => driver.countDocuments(filter));
+  count(filter: Filter = {}, options: ReadOptions = {}): Promise<number> {
+    const driverOptions = options.maxTimeMS === undefined ? {} : { maxTimeMS: options.maxTimeMS };
+    return this.#call('TRB_STORE_READ', `count on "${this.name}" failed`, (driver) => driver.countDocuments(filter, driverOptions));
   }
 
   async createIndexes(indexes: readonly IndexSpec[]): Promise<void> {
@@ -281,7 +286,7 @@ export class MongoDocumentStore implements DocumentStore {
 
   /**
    * Creates (or redefines) a read-only MongoDB view `name` over `viewOn` with an aggregation
-   * pipeline. MongoDB only: FerretDB 1.x has no views (the read API checks `writeLimits().server`).
+   * pipeline. MongoDB only: FerretDB 1.x has no views (the read API checks `capabilities().views`).
    */
   async createView(name: string, viewOn: string, pipeline: ReadonlyArray<Record<string, unknown>>): Promise<void> {
     const db = this.#client.db(this.#database);
@@ -294,6 +299,12 @@ export class MongoDocumentStore implements DocumentStore {
       if (error instanceof TributaryError) throw error;
       throw storeError('TRB_STORE_WRITE', `could not create view '${name}'`, error, { collection: name });
     }
+  }
+
+  /** MongoDB and FerretDB evaluate every query on the server; FerretDB 1.x lacks views and answers `$elemMatch` on documents wrongly. */
+  async capabilities(): Promise<StoreCapabilities> {
+    const { server } = await this.writeLimits();
+    return { serverQueries: true, elemMatchOnDocuments: server !== 'ferretdb', views: server === 'mongodb' };
   }
 
   /** Which server this is (MongoDB or FerretDB), asked once; a failed attempt is asked again next time. */

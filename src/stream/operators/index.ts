@@ -1,5 +1,7 @@
-export { defineOperator, isOperator, standaloneContext } from './define.js';
-export type { Operator, OperatorContext, OperatorInfo, OperatorKind } from './define.js';
+export { defineOperator, isOperator, operatorInfo, standaloneContext } from './define.js';
+export type { Operator, OperatorContext, OperatorInfo, OperatorKind, OperatorNeeds, OperatorOutput } from './define.js';
+export { defineBatchOperator } from './batch.js';
+export type { BatchIO, BatchOperatorSpec, DecodedBatch } from './batch.js';
 export { filter } from './filter.js';
 export { flatMap } from './flat-map.js';
 export { map } from './map.js';

@@ -1,8 +1,7 @@
-import { mergeMap, toArray } from 'rxjs';
-import { TributaryError } from '../../errors.js';
 import type { Document, Filter, WriteOperation } from '../../store/types.js';
 import type { AnyRecord } from '../record.js';
-import { defineOperator, DROPPED, guarded, type Operator } from './define.js';
+import { defineBatchOperator } from './batch.js';
+import type { Operator } from './define.js';
 
 export interface ToCollectionOptions<R> {
   /** Identifies the stored document of a record (usually its primary key). */
@@ -20,32 +19,21 @@ export interface ToCollectionOptions<R> {
  *                                  ~~> one bulkWrite: upsert/replace or delete per distinct filter
  */
 export function toCollection<R extends AnyRecord>(collection: string, options: ToCollectionOptions<R>): Operator<R, R> {
-  return defineOperator({ name: 'toCollection', kind: 'sink', target: collection, targetKind: 'collection' }, (context) => (source) =>
-    source.pipe(
-      toArray(),
-      mergeMap(async (records) => {
-        const store = context.store;
-        if (!store) throw new TributaryError('TRB_CONFIG', `toCollection('${collection}') needs a document store (set MONGODB_URL or pass store)`);
-        const latest = new Map<string, WriteOperation>();
-        const kept: R[] = [];
-        for (const record of records) {
-          const op = guarded(context, record, 'TRB_PROCESS', (r): WriteOperation => {
-            const filter = options.filter(r);
-            const document = options.document(r);
-            return document === null ? { kind: 'delete', filter } : { kind: 'replace', filter, document: { ...document, ...filter } };
-          });
-          if (op === DROPPED) continue;
-          latest.set(JSON.stringify(op.filter), op);
-          kept.push(record);
-        }
-        if (latest.size > 0) {
-          const started = performance.now();
-          await store.collection(collection).bulkWrite([...latest.values()]);
-          context.observeStoreWrite(collection, (performance.now() - started) / 1000);
-        }
-        return kept;
-      }),
-      mergeMap((records) => records),
-    ),
-  );
+  return defineBatchOperator<R, WriteOperation, R>({
+    name: 'toCollection',
+    needs: { store: true },
+    writes: [{ kind: 'collection', name: collection }],
+    decodeCode: 'TRB_PROCESS',
+    decode(record) {
+      const filter = options.filter(record);
+      const document = options.document(record);
+      return document === null ? { kind: 'delete', filter } : { kind: 'replace', filter, document: { ...document, ...filter } };
+    },
+    async work({ kept, items }, io) {
+      const latest = new Map<string, WriteOperation>();
+      for (const op of items) latest.set(JSON.stringify(op.filter), op);
+      await io.write(collection, [...latest.values()]);
+      return kept;
+    },
+  });
 }

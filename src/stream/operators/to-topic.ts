@@ -20,7 +20,8 @@ export interface ToTopicOptions<K, V> {
  *                                     ~~> topic shop.big-orders: key b'"o-1"', value b'{"total":10}'
  */
 export function toTopic<K, V>(topic: string, options: ToTopicOptions<K, V>): Operator<StreamRecord<K, V>, StreamRecord<K, V>> {
-  return defineOperator({ name: 'toTopic', kind: 'sink', target: topic, targetKind: 'topic' }, (context) => {
+  const needsRegistry = options.value.needsRegistry === true || options.key?.needsRegistry === true;
+  return defineOperator({ name: 'toTopic', kind: 'sink', writes: [{ kind: 'topic', name: topic }], needs: { registry: needsRegistry } }, (context) => {
     const keyContext: SerdeContext = { topic, part: 'key', ...(context.registry ? { registry: context.registry } : {}) };
     const valueContext: SerdeContext = { topic, part: 'value', ...(context.registry ? { registry: context.registry } : {}) };
     const emit = (r: StreamRecord<K, V>, key: Buffer | null, value: Buffer | null): StreamRecord<K, V> => {

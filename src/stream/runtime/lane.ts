@@ -82,7 +82,7 @@ async function attempts(batch: RawBatch, control: BatchControl, deps: LaneDeps, 
       deps.metrics.retry(name, failure.code);
       deps.onRetry(failure, attempt, delay);
       setPaused(true);
-      await sleepWhile(delay, () => !control.isRunning(), () => control.heartbeat());
+      await sleepWhile(delay, () => !control.isRunning(), () => control.heartbeat(), deps.clock);
     }
   }
 }

@@ -3,20 +3,25 @@
  * batch as a finite Observable, and collect what must be produced (sink outputs and dead letters).
  * Nothing is produced or committed here; the lane does that once this resolves.
  */
-import { from, ignoreElements, lastValueFrom, type OperatorFunction } from 'rxjs';
+import { ignoreElements, lastValueFrom } from 'rxjs';
 import { TributaryError, failsTheBatch, toTributaryError, type ErrorCode } from '../../errors.js';
 import type { Metrics } from '../../ops/metrics.js';
 import type { DocumentStore } from '../../store/types.js';
+import type { StreamDefinition } from '../definition.js';
 import { isOperator, isPromiseLike, type OperatorContext } from '../operators/define.js';
+import { decide, type ErrorDecision } from '../policy.js';
 import { ORIGIN, originOf, type AnyRecord, type RecordOrigin } from '../record.js';
 import type { SchemaRegistryClient } from '../serdes/registry.js';
 import type { SerdeContext } from '../serdes/types.js';
-import type { ErrorDecision, StreamDefinition } from '../topology.js';
 import type { OutgoingMessage, RawBatch } from '../transport/types.js';
+import type { Clock } from './clock.js';
 import { deadLetter } from './dead-letter.js';
+import { pipeline } from './pipeline.js';
+import { underPolicy } from './plain-operator.js';
 
 export interface BatchDeps {
   readonly definition: StreamDefinition;
+  readonly clock: Clock;
   readonly registry?: SchemaRegistryClient;
   readonly store?: DocumentStore;
   readonly metrics: Metrics;
@@ -42,7 +47,7 @@ export async function runBatch(batch: RawBatch, deps: BatchDeps): Promise<Outgoi
 
   const reject = (origin: RecordOrigin, error: unknown, code: ErrorCode): void => {
     const failure = toTributaryError(error, code);
-    const decision = decide(definition, failure, origin);
+    const decision = decide(definition.errors, { stream: definition.name, code: failure.code, error: failure, origin });
     metrics.error(definition.name, failure.code, decision);
     deps.onDecision(decision, failure, origin);
     if (decision === 'fail') throw new RecordFailedError(failure, origin);
@@ -66,6 +71,7 @@ export async function runBatch(batch: RawBatch, deps: BatchDeps): Promise<Outgoi
       }
       outputs.push(message);
     },
+    now: () => deps.clock.now(),
     observeStoreWrite: (collection, seconds) => metrics.storeWrite(definition.name, collection, seconds),
     metrics,
   };
@@ -103,17 +109,8 @@ export async function runBatch(batch: RawBatch, deps: BatchDeps): Promise<Outgoi
     }
   }
 
-  const operators = definition.operators.map((op) => (isOperator(op) ? op.build(context) : op)) as Array<OperatorFunction<unknown, unknown>>;
-  const pipeline = operators.reduce<ReturnType<typeof from<AnyRecord[]>>>((source, op) => source.pipe(op as OperatorFunction<AnyRecord, AnyRecord>), from(records));
-  await lastValueFrom(pipeline.pipe(ignoreElements()), { defaultValue: undefined });
+  // Tributary operators apply the policy per record themselves; plain RxJS operators get it from underPolicy.
+  const run = pipeline(definition, records, context, (op) => (isOperator(op) ? op.build(context) : underPolicy(op, context)));
+  await lastValueFrom(run.pipe(ignoreElements()), { defaultValue: undefined });
   return outputs;
-}
-
-function decide(definition: StreamDefinition, failure: TributaryError, origin: RecordOrigin): ErrorDecision {
-  if (typeof definition.errors !== 'function') return definition.errors;
-  try {
-    return definition.errors({ stream: definition.name, code: failure.code, error: failure, origin });
-  } catch {
-    return 'fail'; // a handler that throws has not decided; failing is the only safe answer
-  }
 }

@@ -21,9 +21,10 @@ function registryOf(context: SerdeContext): SchemaRegistryClient {
 /**
  * Avro in the Confluent wire format: byte 0 = magic 0, bytes 1-4 = schema id (big endian), then
  * the Avro binary body. Reading resolves any id through the registry (cached); a wrong magic byte or
- * truncated frame is `TRB_DECODE`, an unknown id `TRB_SCHEMA`.
+ * truncated frame is `TRB_DECODE`, an unknown id `TRB_SCHEMA`. A tombstone decodes to `null`, which
+ * the type admits.
  */
-export function avro<T>(options: AvroSerdeOptions = {}): Serde<T> {
+export function avro<T>(options: AvroSerdeOptions = {}): Serde<T | null> {
   const writerIds = new Map<string, Promise<number>>();
 
   function writerId(context: SerdeContext): Promise<number> {
@@ -42,7 +43,7 @@ export function avro<T>(options: AvroSerdeOptions = {}): Serde<T> {
     name: 'avro',
     needsRegistry: true,
     async deserialize(bytes, context) {
-      if (bytes === null) return null as T;
+      if (bytes === null) return null;
       const where = { topic: context.topic, part: context.part };
       if (bytes.length < 5 || bytes.readUInt8(0) !== MAGIC) {
         throw new TributaryError('TRB_DECODE', `not Confluent-framed Avro in ${context.part} of ${context.topic} (magic byte ${bytes.length ? bytes.readUInt8(0) : 'missing'})`, { context: where });

@@ -8,13 +8,14 @@ export interface JsonSerdeOptions {
 
 /**
  * JSON with a declared type. The type is a promise the producer makes, not a check: validate in an
- * operator if the source is untrusted. Malformed bytes fail with `TRB_DECODE`.
+ * operator if the source is untrusted. Malformed bytes fail with `TRB_DECODE`. The type admits
+ * `null`: a tombstone (and an empty key) decodes to null, so `filter(hasValue)` before reading fields.
  */
-export function json<T>(): Serde<T> {
+export function json<T>(): Serde<T | null> {
   return {
     name: 'json',
     deserialize(bytes, context) {
-      if (bytes === null || bytes.length === 0) return null as T;
+      if (bytes === null || bytes.length === 0) return null;
       try {
         return JSON.parse(bytes.toString('utf8')) as T;
       } catch (error) {

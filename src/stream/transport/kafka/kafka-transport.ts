@@ -3,7 +3,7 @@
  * offset of a batch is committed only after the handler says its work is durable. Producers are
  * idempotent and wait for all in-sync replicas (acks=all).
  */
-import { Kafka, logLevel as kafkaLogLevel, type KafkaConfig, type Message, type Producer, type SASLOptions, type TopicMessages } from 'kafkajs';
+import { Kafka, logLevel as kafkaLogLevel, type ISocketFactory, type KafkaConfig, type Message, type Producer, type SASLOptions, type TopicMessages } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../../../ops/logger.js';
 import { kafkajsLogCreator, kafkajsLogLevel } from '../../../ops/logger.js';
@@ -23,6 +23,8 @@ export interface KafkaTransportOptions {
   readonly sasl?: SASLOptions;
   readonly logger?: Logger;
   readonly connectionTimeoutMs?: number;
+  /** How sockets are opened (kafkajs `socketFactory`); the CLI's maps IPv6 seed brokers (src/cli/kafka-client.ts). */
+  readonly socketFactory?: ISocketFactory;
   /** Producer compression (default none). Every codec is read whatever this says. */
   readonly compression?: Compression;
   /**
@@ -42,6 +44,7 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
     connectionTimeout: options.connectionTimeoutMs ?? 10_000,
     ...(options.ssl !== undefined ? { ssl: options.ssl } : {}),
     ...(options.sasl ? { sasl: options.sasl } : {}),
+    ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
     ...(options.logger ? { logCreator: kafkajsLogCreator(options.logger), logLevel: kafkajsLogLevel(options.logger) } : { logLevel: kafkaLogLevel.NOTHING }),
   };
   const kafka = new Kafka(config);

@@ -6,7 +6,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { createDashboard, startOpsServer, type DashboardSnapshot } from '../../src/index.js';
+import { createDashboard, type DashboardSnapshot } from '../../src/dashboard/index.js';
+import { startOpsServer } from '../../src/ops/index.js';
 import { TestDriver } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { generateHistory, pipeHistory } from '../../topologies/customer-360.generator.js';
@@ -20,8 +21,13 @@ async function getJson<T>(url: string): Promise<T> {
   return (await r.json()) as T;
 }
 
-/** Reads an SSE stream until `done(events)` holds; returns the events seen. */
-function readEvents(url: string, done: (events: Array<{ event: string; data: unknown }>) => boolean, timeoutMs = 10_000): Promise<Array<{ event: string; data: unknown }>> {
+/** Reads an SSE stream until `done(events)` holds; returns the events seen. `onEvent` hears each one as it arrives. */
+function readEvents(
+  url: string,
+  done: (events: Array<{ event: string; data: unknown }>) => boolean,
+  onEvent: (event: { event: string; data: unknown }) => void = () => undefined,
+  timeoutMs = 10_000,
+): Promise<Array<{ event: string; data: unknown }>> {
   return new Promise((resolve, reject) => {
     const events: Array<{ event: string; data: unknown }> = [];
     let buffer = '';
@@ -36,7 +42,10 @@ function readEvents(url: string, done: (events: Array<{ event: string; data: unk
           buffer = buffer.slice(end + 2);
           const event = /^event: (.*)$/m.exec(block)?.[1];
           const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data) as unknown });
+          if (event && data) {
+            events.push({ event, data: JSON.parse(data) as unknown });
+            onEvent(events.at(-1) as { event: string; data: unknown });
+          }
         }
         if (done(events)) {
           req.destroy();
@@ -86,8 +95,11 @@ describe('dashboard feed', () => {
       assert.deepEqual((await getJson<DashboardSnapshot>(`${server.url}/dashboard/snapshot`)).streams.map((s) => s.name).sort(), snapshot.streams.map((s) => s.name).sort());
 
       // SSE: topology and a tick on connect; a state change when a stage is paused; lag grows while it is.
-      const events = readEvents(`${server.url}/dashboard/events`, (list) => list.some((e) => e.event === 'state' && (e.data as { to: string }).to === 'paused'));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The pause comes once the stream is connected (its first event), so the state change cannot be missed.
+      let connected!: () => void;
+      const isConnected = new Promise<void>((resolve) => (connected = resolve));
+      const events = readEvents(`${server.url}/dashboard/events`, (list) => list.some((e) => e.event === 'state' && (e.data as { to: string }).to === 'paused'), () => connected());
+      await isConnected;
       driver.running.pause('ingest');
       const seen = await events;
       assert.equal(seen[0]?.event, 'topology');
@@ -96,7 +108,8 @@ describe('dashboard feed', () => {
       const paused = (await dashboard.tick()) as DashboardSnapshot;
       assert.ok(paused.totalLag > 0, 'lag grows while ingest is paused');
       assert.equal(paused.lag[0]?.lag, Math.max(...paused.lag.map((l) => l.lag)), 'worst first');
-      assert.ok(paused.streams.filter((s) => s.name.startsWith('ingest:')).every((s) => s.state === 'paused'));
+      const ingest = new Set(t.streams().filter((s) => s.stage === 'ingest').map((s) => s.name));
+      assert.ok(ingest.size === 4 && paused.streams.filter((s) => ingest.has(s.name)).every((s) => s.state === 'paused'));
       driver.running.resume('ingest');
       await driver.idle(30_000);
       assert.equal(((await dashboard.tick()) as DashboardSnapshot).totalLag, 0, 'drained after resume');

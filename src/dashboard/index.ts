@@ -1,7 +1,7 @@
 export { createDashboard } from './routes.js';
-export type { Dashboard, DashboardOptions } from './routes.js';
+export type { Dashboard, DashboardOptions, DashboardTopology } from './routes.js';
 export { topologyGraph } from './graph.js';
 export type { EdgeKind, GraphEdge, GraphNode, NodeKind, TopologyGraph } from './graph.js';
-export type { CollectionSnapshot, DashboardSnapshot, LagRow, NodeState, StreamSnapshot } from './sampler.js';
+export type { CollectionSnapshot, DashboardEngine, DashboardSnapshot, LagRow, NodeState, StreamSnapshot } from './sampler.js';
 export { graphSvg } from './svg.js';
 export { graphDot } from './dot.js';

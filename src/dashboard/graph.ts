@@ -5,7 +5,7 @@
  *
  *   describe().toJSON()  --topologyGraph-->  { nodes: [{ id: 'topic:crm.customers', kind: 'topic', x, y }, …], edges: [{ from, to, kind }] }
  */
-import type { SubTopologyDescription } from '../../stream/describe.js';
+import type { SubTopologyDescription } from '../stream/describe.js';
 
 export type NodeKind = 'topic' | 'stream' | 'collection' | 'dlq';
 export type EdgeKind = 'consume' | 'produce' | 'write' | 'dead-letter';
@@ -54,7 +54,7 @@ export function topologyGraph(description: { name: string; subTopologies: readon
     return id;
   };
   for (const s of description.subTopologies) {
-    const stream = add('stream', s.name, s.name.includes(':') ? (s.name.split(':')[0] as string) : '');
+    const stream = add('stream', s.name, s.stage);
     for (const src of s.sources) {
       const topic = add('topic', src.topic);
       edges.push({ id: `${topic}->${stream}`, from: topic, to: stream, kind: 'consume', stream: s.name, target: src.topic });

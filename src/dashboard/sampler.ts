@@ -7,8 +7,9 @@
  *
  *   tick(t-5 s) + tick(t)  --snapshot-->  { streams: [{ name, state, recordsInPerSec, … }], edges: { id: perSec }, lag: [...] }
  */
-import type { PartitionLag, RunningTopology, StreamStatus } from '../../stream/runtime/runner.js';
-import { BATCH_DURATION_SECONDS, DEAD_LETTERS_TOTAL, END_TO_END_LATENCY_SECONDS, ERRORS_TOTAL, RECORDS_IN_TOTAL, RECORDS_OUT_TOTAL, STORE_WRITE_DURATION_SECONDS } from '../metric-names.js';
+import type { MetricsSource } from '../ops/metrics.js';
+import type { PartitionLag, StreamStatus } from '../stream/runtime/controls.js';
+import { BATCH_DURATION_SECONDS, DEAD_LETTERS_TOTAL, END_TO_END_LATENCY_SECONDS, ERRORS_TOTAL, RECORDS_IN_TOTAL, RECORDS_OUT_TOTAL, STORE_WRITE_DURATION_SECONDS } from '../ops/metric-names.js';
 import type { GraphEdge, TopologyGraph } from './graph.js';
 
 export type NodeState = 'running' | 'paused' | 'rebalancing' | 'failing' | 'stopped';
@@ -58,6 +59,13 @@ export interface DashboardSnapshot {
   readonly totalLag: number;
 }
 
+/** What the sampler reads each tick from the running engine. */
+export interface DashboardEngine {
+  readonly metrics: MetricsSource;
+  status(): StreamStatus[];
+  lag(): Promise<PartitionLag[]>;
+}
+
 export interface SamplerOptions {
   /** Ticks kept (default 900: 15 minutes at one a second). */
   readonly capacity?: number;
@@ -65,7 +73,7 @@ export interface SamplerOptions {
   readonly rateWindow?: number;
 }
 
-const key = (metric: string, labels: Record<string, string | number>) => `${metric}|${Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',')}`;
+const key = (metric: string, labels: Readonly<Record<string, string | number>>) => `${metric}|${Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',')}`;
 
 export class DashboardSampler {
   readonly #ticks: Tick[] = [];
@@ -76,7 +84,7 @@ export class DashboardSampler {
 
   constructor(
     readonly graph: TopologyGraph,
-    private readonly running: () => RunningTopology | undefined,
+    private readonly running: () => DashboardEngine | undefined,
     options: SamplerOptions = {},
   ) {
     this.#capacity = options.capacity ?? 900;
@@ -88,9 +96,7 @@ export class DashboardSampler {
     const running = this.running();
     if (!running) return undefined;
     const series = new Map<string, number>();
-    for (const metric of await running.metrics.registry.getMetricsAsJSON()) {
-      for (const v of metric.values as Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>) series.set(key(v.metricName ?? metric.name, v.labels), v.value);
-    }
+    for (const sample of await running.metrics.series()) series.set(key(sample.name, sample.labels), sample.value);
     const lag = await running.lag().catch(() => this.#ticks.at(-1)?.lag ?? []);
     const previous = this.#ticks.at(-1);
     for (const [k, v] of series) {

@@ -8,13 +8,12 @@
  *   GET /dashboard/graph.svg | graph.mmd | graph.json | graph.dot   the topology graph as SVG, Mermaid, JSON, DOT
  */
 import type { ServerResponse } from 'node:http';
-import type { RunningTopology } from '../../stream/runtime/runner.js';
-import type { Topology } from '../../stream/topology.js';
-import type { OpsRoute } from '../http-server.js';
+import type { OpsRoute } from '../ops/http-server.js';
+import type { TopologyDescription } from '../stream/describe.js';
 import { graphDot } from './dot.js';
 import { topologyGraph, type TopologyGraph } from './graph.js';
 import { dashboardPage } from './page.js';
-import { DashboardSampler, type DashboardSnapshot, type SamplerOptions } from './sampler.js';
+import { DashboardSampler, type DashboardEngine, type DashboardSnapshot, type SamplerOptions } from './sampler.js';
 import { graphSvg } from './svg.js';
 
 export interface DashboardOptions extends SamplerOptions {
@@ -31,7 +30,18 @@ export interface Dashboard {
   close(): void;
 }
 
-export function createDashboard(topology: Topology, running: () => RunningTopology | undefined, options: DashboardOptions = {}): Dashboard {
+/** What the page draws: the topology's name and description (a `Topology` is one). */
+export interface DashboardTopology {
+  readonly name: string;
+  describe(): TopologyDescription;
+}
+
+/**
+ * The dashboard is handed what it shows and reaches into nothing else: the topology's description,
+ * and the running engine (status, broker lag, metric samples; a `RunningTopology` is one), or
+ * undefined while it starts.
+ */
+export function createDashboard(topology: DashboardTopology, running: () => DashboardEngine | undefined, options: DashboardOptions = {}): Dashboard {
   const description = topology.describe();
   const graph = topologyGraph(description.toJSON());
   const sampler = new DashboardSampler(graph, running, options);

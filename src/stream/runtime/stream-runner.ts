@@ -1,0 +1,135 @@
+/**
+ * One stream of a running topology: its consumer group member, the state the controls and the
+ * health checks read (joined, retrying partitions, failure, operator pause), and the handlers that
+ * turn the consumer's events into lane runs, metrics and log lines.
+ *
+ *   consumer batch  --onBatch-->  (held while paused by the operator)  --processLane-->  { commit }
+ */
+import { TributaryError } from '../../errors.js';
+import type { Logger } from '../../ops/logger.js';
+import type { Metrics } from '../../ops/metrics.js';
+import type { DocumentStore } from '../../store/types.js';
+import type { StreamDefinition } from '../definition.js';
+import type { SchemaRegistryClient } from '../serdes/registry.js';
+import type { ConsumerOptions, RawBatch, TransactionalProducer, Transport, TransportConsumer, TransportProducer } from '../transport/types.js';
+import type { Clock } from './clock.js';
+import { processLane, type LaneDeps } from './lane.js';
+import { sleepWhile } from './retry.js';
+
+export interface StreamState {
+  readonly definition: StreamDefinition;
+  readonly consumer: TransportConsumer;
+  joined: boolean;
+  /** `topic:partition` of the partitions a lane keeps paused while it retries a transient fault. */
+  readonly retrying: Set<string>;
+  failed?: TributaryError;
+  lastError?: { code: string; message: string; at: string };
+  readonly highWatermarks: Map<string, bigint>;
+  stopped: boolean;
+  pausedByOperator: boolean;
+}
+
+/** What every stream of one run shares. */
+export interface RunResources {
+  readonly transport: Transport;
+  readonly producer: TransportProducer;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly registry?: SchemaRegistryClient;
+  readonly store?: DocumentStore;
+  readonly maxMessageBytes: number;
+  readonly clock: Clock;
+  readonly consumer?: Partial<Omit<ConsumerOptions, 'groupId' | 'topics' | 'fromBeginning'>>;
+  /** One transactional producer per exactly-once partition, opened on first use. */
+  transactional(id: string): Promise<TransactionalProducer>;
+}
+
+const tp = (topic: string, partition: number) => `${topic}:${partition}`;
+
+/** Joins the stream's consumer group and starts processing; resolves once the consumer runs. */
+export async function startStream(definition: StreamDefinition, run: RunResources, startPaused: boolean, states: StreamState[]): Promise<StreamState> {
+  const consumer = run.transport.consumer({ ...run.consumer, groupId: definition.groupId, topics: definition.topics, fromBeginning: definition.fromBeginning });
+  const state: StreamState = { definition, consumer, joined: false, retrying: new Set(), highWatermarks: new Map(), stopped: false, pausedByOperator: startPaused };
+  states.push(state); // before run(): a start that fails later still stops this consumer
+  const { metrics } = run;
+  const log = run.logger.child({ stream: definition.name });
+  const remember = (error: TributaryError) => {
+    state.lastError = { code: error.code, message: error.message, at: new Date().toISOString() };
+  };
+
+  await consumer.run({
+    onAssigned(assignment) {
+      state.joined = true;
+      // A pause outlives rebalances: newly assigned partitions start paused too.
+      if (state.pausedByOperator && assignment.some((a) => a.partitions.length > 0)) consumer.pause(assignment);
+      metrics.assignedPartitions(definition.name, assignment.reduce((n, a) => n + a.partitions.length, 0));
+      log.info({ assignment }, 'partitions assigned');
+    },
+    onRevoked(assignment) {
+      for (const { topic, partitions } of assignment) for (const p of partitions) metrics.clearLag(definition.name, topic, p);
+    },
+    onCommitted(offset, seconds) {
+      metrics.commit(definition.name, seconds);
+      const high = state.highWatermarks.get(tp(offset.topic, offset.partition));
+      if (high !== undefined) metrics.lag(definition.name, offset.topic, offset.partition, Number(high - BigInt(offset.offset)));
+    },
+    onCrash(error) {
+      state.failed = new TributaryError('TRB_CONNECT', `consumer crashed: ${error.message}`, { cause: error, retriable: false });
+      remember(state.failed);
+      log.error({ err: error }, 'consumer crashed');
+    },
+    async onBatch(batch, control) {
+      if (state.pausedByOperator) {
+        // Fetched before the pause reached the consumer: hold it, unprocessed and uncommitted.
+        control.pause();
+        while (state.pausedByOperator && control.isRunning()) await sleepWhile(3_000, () => !state.pausedByOperator || !control.isRunning(), () => control.heartbeat());
+        if (!control.isRunning()) return { commit: null };
+        control.resume();
+      }
+      const started = performance.now();
+      state.highWatermarks.set(tp(batch.topic, batch.partition), BigInt(batch.highWatermark));
+      metrics.recordsIn(definition.name, batch.topic, batch.messages.length);
+      const result = await processLane(batch, control, laneDeps(state, run, batch, log, remember));
+      metrics.batch(definition.name, batch.messages.length, (performance.now() - started) / 1000);
+      return result;
+    },
+  });
+  return state;
+}
+
+/** What a lane needs for one batch of this stream, and how its events land in state, metrics and logs. */
+function laneDeps(state: StreamState, run: RunResources, batch: RawBatch, log: Logger, remember: (error: TributaryError) => void): LaneDeps {
+  const { definition, consumer } = state;
+  return {
+    definition,
+    clock: run.clock,
+    metrics: run.metrics,
+    producer: run.producer,
+    maxMessageBytes: run.maxMessageBytes,
+    ...(run.registry ? { registry: run.registry } : {}),
+    ...(run.store ? { store: run.store } : {}),
+    ...(definition.exactlyOnce ? { transactional: (topic: string, partition: number) => run.transactional(`${definition.groupId}.${topic}.${partition}`) } : {}),
+    onDecision(decision, error, origin) {
+      remember(error);
+      const fields = { decision, code: error.code, topic: origin.topic, partition: origin.partition, offset: origin.offset };
+      if (decision === 'skip') log.warn(fields, `record skipped: ${error.message}`);
+      else if (decision === 'dead-letter') log.warn(fields, `record dead-lettered: ${error.message}`);
+      else log.error(fields, `record failed the stream: ${error.message}`);
+    },
+    onRetry(error, attempt, delayMs) {
+      remember(error);
+      log.warn({ code: error.code, attempt, delayMs, topic: batch.topic, partition: batch.partition }, `transient failure, retrying: ${error.message}`);
+    },
+    onFatal(error) {
+      state.failed = error;
+      remember(error);
+      log.error({ code: error.code, topic: batch.topic, partition: batch.partition }, `partition stopped: ${error.message}`);
+    },
+    onPaused(paused) {
+      const key = tp(batch.topic, batch.partition);
+      if (paused) state.retrying.add(key);
+      else state.retrying.delete(key);
+      run.metrics.pausedPartitions(definition.name, consumer.paused().reduce((n, a) => n + a.partitions.length, 0));
+    },
+  };
+}
