@@ -74,7 +74,10 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
 
   const admin: TransportAdmin = {
     async createTopics(topics) {
-      await adminClient.createTopics({ topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions })), waitForLeaders: true });
+      await adminClient.createTopics({
+        topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions, ...(t.config ? { configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })) } : {}) })),
+        waitForLeaders: true,
+      });
     },
     async topicOffsets(topic) {
       const offsets = await adminClient.fetchTopicOffsets(topic);

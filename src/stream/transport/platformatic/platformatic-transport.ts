@@ -78,7 +78,11 @@ export function platformaticTransport(options: PlatformaticTransportOptions): Tr
 
   const adminApi: TransportAdmin = {
     async createTopics(topics) {
-      for (const t of topics) await admin.createTopics({ topics: [t.topic], partitions: t.partitions, replicas: -1 });
+      const existing = new Set(await admin.listTopics());
+      for (const t of topics) {
+        if (existing.has(t.topic)) continue;
+        await admin.createTopics({ topics: [t.topic], partitions: t.partitions, replicas: -1, ...(t.config ? { configs: Object.entries(t.config).map(([name, value]) => ({ name, value })) } : {}) });
+      }
       await admin.metadata({ topics: topics.map((t) => t.topic), forceUpdate: true });
     },
     async topicOffsets(topic) {
