@@ -67,7 +67,7 @@ export const SETTINGS = {
   'consumer-session-timeout-ms': s({ key: 'consumer-session-timeout-ms', env: 'KAFKA_CONSUMER_SESSION_TIMEOUT_MS', flag: false, help: 'group session timeout; default 30000' }),
   'consumer-heartbeat-interval-ms': s({ key: 'consumer-heartbeat-interval-ms', env: 'KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS', flag: false, help: 'group heartbeat, below the session timeout; default 3000' }),
   'consumer-partitions-concurrently': s({ key: 'consumer-partitions-concurrently', env: 'KAFKA_CONSUMER_PARTITIONS_CONCURRENTLY', flag: false, help: 'partition batches processed at once per stream; default 64' }),
-  'producer-compression': s({ key: 'producer-compression', env: 'KAFKA_PRODUCER_COMPRESSION', flag: false, help: 'compression of produced batches; default none' }),
+  'producer-compression': s({ key: 'producer-compression', env: 'KAFKA_PRODUCER_COMPRESSION', flag: false, help: 'compression of produced batches: none, gzip, snappy, lz4, zstd; default none' }),
   'producer-max-request-bytes': s({ key: 'producer-max-request-bytes', env: 'KAFKA_PRODUCER_MAX_REQUEST_BYTES', flag: false, help: 'bytes per produce request at most (a batch\'s outputs are split); default 800000' }),
   'producer-max-message-bytes': s({ key: 'producer-max-message-bytes', env: 'KAFKA_PRODUCER_MAX_MESSAGE_BYTES', flag: false, help: 'largest record a sink may produce (keep under the broker\'s message.max.bytes); default 1000000' }),
 
@@ -87,6 +87,9 @@ export const SETTINGS = {
   create: s({ key: 'create', boolean: true, file: false, help: 'create the missing topics' }),
   partitions: s({ key: 'partitions', env: 'TRIBUTARY_TOPIC_PARTITIONS', arg: '<n>', help: 'partitions of each topic created, ≥ 1; default the broker\'s num.partitions' }),
   'replication-factor': s({ key: 'replication-factor', env: 'TRIBUTARY_TOPIC_REPLICATION_FACTOR', arg: '<n>', help: 'replicas of each topic created, ≥ 1; default the broker\'s default.replication.factor' }),
+  limit: s({ key: 'limit', arg: '<n>', file: false, help: 'at most this many dead letters, the oldest first' }),
+  codes: s({ key: 'codes', arg: '<a,b>', file: false, help: 'only dead letters with these error codes (e.g. TRB_DECODE)' }),
+  offsets: s({ key: 'offsets', arg: '<p:o,…>', file: false, help: 'only these dead letters, as partition:offset' }),
   offline: s({ key: 'offline', boolean: true, file: false, help: 'list the topics from the topology alone, without asking a broker' }),
 
   events: s({ key: 'events', arg: '<n>', file: false, help: 'CDC records to generate (default 20000)' }),
