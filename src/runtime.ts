@@ -20,6 +20,9 @@ export { createKafkaTransport, parseKafkaClient, parseGroupProtocol, DEFAULT_KAF
 export type { KafkaClient, KafkaClientOptions, GroupProtocol } from './stream/transport/kafka-client.js';
 export { COMPRESSIONS, parseCompression } from './stream/transport/codecs.js';
 export type { Compression } from './stream/transport/codecs.js';
+export { controlTopic } from './stream/control/control-topic.js';
+export type { ControlTopicOptions } from './stream/control/control-topic.js';
+export type { DesiredStateEntry, DesiredStateSource } from './stream/runtime/desired-state.js';
 export type { OutgoingMessage, PartitionOffsets, TopicPartitionOffset, Transport, TransportAdmin, TransportConsumer, TransportProducer } from './stream/transport/types.js';
 export { confluentRegistry } from './stream/serdes/registry.js';
 export type { ConfluentRegistryOptions } from './stream/serdes/registry.js';
