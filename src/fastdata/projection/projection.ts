@@ -36,6 +36,12 @@ export interface PrUpdateOptions {
   readonly format?: 'json' | 'avro';
 }
 
+/**
+ * Default `versionCacheSize`: keys per source partition. Bounded so a worker's memory stays flat
+ * under any backlog (a cached entry is the key's whole stored document).
+ */
+export const DEFAULT_VERSION_CACHE_SIZE = 2_000;
+
 export interface ProjectionOptions<F extends Record<string, FieldSpec<unknown>>> {
   readonly name: string;
   readonly source: ProjectionSource;
@@ -50,8 +56,10 @@ export interface ProjectionOptions<F extends Record<string, FieldSpec<unknown>>>
   readonly indexes?: readonly IndexSpec[];
   /**
    * Keys per source partition whose stored version the ingest stage keeps in memory, so a batch
-   * reads only the keys it has not seen (default 0: off, every batch reads its keys — opt in, see
-   * docs/fastdata.md for why it is not on by default yet). Always off with `deleteMode: 'hard'`.
+   * reads only the keys it has not seen (default {@link DEFAULT_VERSION_CACHE_SIZE}; 0 = off, every
+   * batch reads its keys). A stale entry costs one retried batch, never a wrong write: every write
+   * is conditional on the version it was planned from (docs/fastdata.md). Always off with
+   * `deleteMode: 'hard'` (a conditional delete that matches nothing is silent).
    */
   readonly versionCacheSize?: number;
 }
