@@ -39,9 +39,11 @@ const SURFACE: Record<keyof typeof ENTRIES, { values: string; types: string }> =
     types: 'Clock InputRecord OutputRecord TestDriverOptions VirtualClock',
   },
   './runtime': {
-    values: 'MongoDocumentStore confluentRegistry fileCheckpoint kafkaTransport memoryCheckpoint refreshSingleView runTopology stopOnSignals',
-    types: `BulkWriteResult Clock Collection ConfluentRegistryOptions Document DocumentStore Filter FindOptions IndexSpec KafkaTransportOptions
-      MongoDocumentStoreOptions OutgoingMessage PartitionOffsets RefreshCheckpoint RefreshOptions RefreshPosition RefreshProgress RefreshResult
+    values: `COMPRESSIONS DEFAULT_KAFKA_CLIENT GROUP_PROTOCOLS KAFKA_CLIENTS MongoDocumentStore confluentRegistry controlTopic createKafkaTransport fileCheckpoint kafkaTransport
+      memoryCheckpoint parseCompression parseGroupProtocol parseKafkaClient platformaticTransport refreshSingleView runTopology stopOnSignals`,
+    types: `BulkWriteResult Clock Collection Compression ConfluentRegistryOptions ControlTopicOptions DesiredStateEntry DesiredStateSource Document DocumentStore Filter
+      FindOptions GroupProtocol IndexSpec KafkaClient KafkaClientOptions KafkaTransportOptions
+      MongoDocumentStoreOptions OutgoingMessage PartitionOffsets PlatformaticTransportOptions RefreshCheckpoint RefreshOptions RefreshPosition RefreshProgress RefreshResult
       RunOptions RunningTopology SignalOptions Stoppable StreamStatus TopicPartitionOffset Transport TransportAdmin TransportConsumer
       TransportProducer WriteOperation`,
   },
