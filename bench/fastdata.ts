@@ -16,11 +16,11 @@
  *   npm run bench -- fastdata      (node --expose-gc --import tsx bench/fastdata.ts)
  *
  * Both sides of a pair read the same records from the same topics (fresh consumer groups) into a
- * fresh database, with the same store limits: commands of at most 16 writes and at most 3 write
- * commands in flight (what MongoDocumentStore does on FerretDB, whose handler keeps a backend
- * connection per statement until the command ends; see docs/infra.md). The raw side consumes 3
- * partitions at once for the same reason. Rate = records / (first batch → last commit), the end
- * confirmed against the broker's committed offsets.
+ * fresh database, with the same store limits: by default none (one bulk write per batch, as
+ * MongoDocumentStore does on DocumentDB); BENCH_OPS_PER_COMMAND / BENCH_WRITES_IN_FLIGHT set both
+ * sides' (16 / 3 were FerretDB 1.24's, docs/benchmarks.md history). The raw side consumes
+ * BENCH_RAW_PARTITIONS_AT_ONCE partitions at once (64, the Kafka transport's default). Rate =
+ * records / (first batch → last commit), the end confirmed against the broker's committed offsets.
  * Each pair alternates per round; the best round of each side goes into the summary block
  * (bench/lib/result-format.ts), where the report divides Tributary's ingest by the *stronger* of the
  * two raw ingest loops and judges the targets of issue #16 item 4 (ingest ≥ 0.8 × the raw ceiling,
@@ -30,7 +30,8 @@
  * the store's cost is gone: raw = the same three $in reads and one bulk write per 100 customers by hand.
  *
  * Env: BENCH_EVENTS (20000), BENCH_CUSTOMERS (500: 500 customers, 1500 orders, 3000 lines),
- * BENCH_ROUNDS (1), BENCH_FETCH_BYTES (65536 per partition, both sides), KAFKA_BROKERS, MONGODB_URL.
+ * BENCH_ROUNDS (1), BENCH_FETCH_BYTES (65536 per partition, both sides), BENCH_OPS_PER_COMMAND,
+ * BENCH_WRITES_IN_FLIGHT (unset: no limit), BENCH_RAW_PARTITIONS_AT_ONCE (64), KAFKA_BROKERS, MONGODB_URL.
  */
 import { Kafka, logLevel, type Admin, type Consumer, type Message } from 'kafkajs';
 import { MongoClient, type AnyBulkWriteOperation, type Db, type Document } from 'mongodb';
@@ -51,8 +52,11 @@ const ROUNDS = positiveInt('BENCH_ROUNDS', 1);
 const PARTITIONS = 6;
 /** Per-partition fetch size, both sides: ~140 records per batch, so each partition sees many batches (a steady stream, not one bulk load). */
 const FETCH_BYTES = positiveInt('BENCH_FETCH_BYTES', 65_536);
-const OPS_PER_COMMAND = 16;
-const RAW_PARTITIONS_AT_ONCE = 3;
+/** Store limits for both sides; undefined = none (the store's default on DocumentDB). */
+const optionalInt = (name: string) => (process.env[name] ? positiveInt(name, 1) : undefined);
+const OPS_PER_COMMAND = optionalInt('BENCH_OPS_PER_COMMAND');
+const WRITES_IN_FLIGHT = optionalInt('BENCH_WRITES_IN_FLIGHT');
+const RAW_PARTITIONS_AT_ONCE = positiveInt('BENCH_RAW_PARTITIONS_AT_ONCE', 64);
 const PHASE_TIMEOUT_MS = 600_000;
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 const sourceTopic = (table: TableName) => `bench.fastdata.${RUN}.${table}`;
@@ -108,15 +112,16 @@ async function rawConsumer(groupId: string, topics: string[], probe: Probe, hand
   return () => consumer.disconnect();
 }
 
-/** bulkWrite in commands of OPS_PER_COMMAND, at most 3 in flight over the whole process (as the store does on FerretDB). */
+/** bulkWrite in commands of OPS_PER_COMMAND, at most WRITES_IN_FLIGHT in flight over the whole process (the same limits as the store's, when set). */
 let inFlight = 0;
 const waiting: Array<() => void> = [];
 async function bulkWrite(db: Db, collection: string, ops: AnyBulkWriteOperation[]): Promise<void> {
-  for (let i = 0; i < ops.length; i += OPS_PER_COMMAND) {
-    if (inFlight >= 3) await new Promise<void>((resolve) => waiting.push(resolve));
+  const size = OPS_PER_COMMAND ?? Math.max(1, ops.length);
+  for (let i = 0; i < ops.length; i += size) {
+    if (inFlight >= (WRITES_IN_FLIGHT ?? Number.POSITIVE_INFINITY)) await new Promise<void>((resolve) => waiting.push(resolve));
     else inFlight++;
     try {
-      await db.collection(collection).bulkWrite(ops.slice(i, i + OPS_PER_COMMAND), { ordered: true });
+      await db.collection(collection).bulkWrite(ops.slice(i, i + size), { ordered: true });
     } finally {
       const next = waiting.shift();
       if (next) next();
@@ -147,7 +152,8 @@ async function rawIngest(client: MongoClient, round: number, ends: EndOffsets, c
 }
 
 async function tributaryStage(t: FastDataTopology, stage: 'ingest' | 'aggregate', database: string, round: number, ends: EndOffsets): Promise<PhaseResult> {
-  const store = new MongoDocumentStore({ url: MONGODB_URL, database, maxOperationsPerCommand: OPS_PER_COMMAND, maxConcurrentWrites: 3 });
+  const limits = { ...(OPS_PER_COMMAND ? { maxOperationsPerCommand: OPS_PER_COMMAND } : {}), ...(WRITES_IN_FLIGHT ? { maxConcurrentWrites: WRITES_IN_FLIGHT } : {}) };
+  const store = new MongoDocumentStore({ url: MONGODB_URL, database, ...limits });
   await store.connect();
   const phase = stage === 'ingest' ? 'tributary-ingest' : 'tributary-views';
   try {
@@ -301,7 +307,7 @@ function summaryBlock(best: { ingest: Pair; ingestVsCompactedRaw: Pair; views: P
 async function main(): Promise<void> {
   const admin: Admin = kafka.admin();
   await admin.connect();
-  const client = new MongoClient(MONGODB_URL, { maxPoolSize: 4 });
+  const client = new MongoClient(MONGODB_URL);
   await client.connect();
   const created: string[] = [];
   const databases: string[] = [];
@@ -360,8 +366,8 @@ async function main(): Promise<void> {
       partitions: PARTITIONS,
       rounds: ROUNDS,
       fetchBytesPerPartition: FETCH_BYTES,
-      opsPerCommand: OPS_PER_COMMAND,
-      writeCommandsInFlight: 3,
+      opsPerCommand: OPS_PER_COMMAND ?? null,
+      writeCommandsInFlight: WRITES_IN_FLIGHT ?? null,
       rawPartitionsAtOnce: RAW_PARTITIONS_AT_ONCE,
       kafkajs: packageVersion('kafkajs'),
       mongodb: packageVersion('mongodb'),
