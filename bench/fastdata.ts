@@ -16,11 +16,9 @@
  *   npm run bench -- fastdata      (node --expose-gc --import tsx bench/fastdata.ts)
  *
  * Both sides of a pair read the same records from the same topics (fresh consumer groups) into a
- * fresh database, with the same store limits: by default none (one bulk write per batch, as
- * MongoDocumentStore does on DocumentDB); BENCH_OPS_PER_COMMAND / BENCH_WRITES_IN_FLIGHT set both
- * sides' (16 / 3 were FerretDB 1.24's, docs/benchmarks.md history). The raw side consumes
- * BENCH_RAW_PARTITIONS_AT_ONCE partitions at once (64, the Kafka transport's default). Rate =
- * records / (first batch → last commit), the end confirmed against the broker's committed offsets.
+ * fresh database: one bulkWrite per partition batch, every partition at once, no write limits (the
+ * store's defaults; FerretDB 1.24's caps are in docs/benchmarks.md history). Rate = records /
+ * (first batch → last commit), the end confirmed against the broker's committed offsets.
  * Each pair alternates per round; the best round of each side goes into the summary block
  * (bench/lib/result-format.ts), where the report divides Tributary's ingest by the *stronger* of the
  * two raw ingest loops and judges the targets of issue #16 item 4 (ingest ≥ 0.8 × the raw ceiling,
@@ -30,8 +28,7 @@
  * the store's cost is gone: raw = the same three $in reads and one bulk write per 100 customers by hand.
  *
  * Env: BENCH_EVENTS (20000), BENCH_CUSTOMERS (500: 500 customers, 1500 orders, 3000 lines),
- * BENCH_ROUNDS (1), BENCH_FETCH_BYTES (65536 per partition, both sides), BENCH_OPS_PER_COMMAND,
- * BENCH_WRITES_IN_FLIGHT (unset: no limit), BENCH_RAW_PARTITIONS_AT_ONCE (64), KAFKA_BROKERS, MONGODB_URL.
+ * BENCH_ROUNDS (1), BENCH_FETCH_BYTES (65536 per partition, both sides), KAFKA_BROKERS, MONGODB_URL.
  */
 import { Kafka, logLevel, type Admin, type Consumer, type Message } from 'kafkajs';
 import { MongoClient, type AnyBulkWriteOperation, type Db, type Document } from 'mongodb';
@@ -52,11 +49,6 @@ const ROUNDS = positiveInt('BENCH_ROUNDS', 1);
 const PARTITIONS = 6;
 /** Per-partition fetch size, both sides: ~140 records per batch, so each partition sees many batches (a steady stream, not one bulk load). */
 const FETCH_BYTES = positiveInt('BENCH_FETCH_BYTES', 65_536);
-/** Store limits for both sides; undefined = none (the store's default on DocumentDB). */
-const optionalInt = (name: string) => (process.env[name] ? positiveInt(name, 1) : undefined);
-const OPS_PER_COMMAND = optionalInt('BENCH_OPS_PER_COMMAND');
-const WRITES_IN_FLIGHT = optionalInt('BENCH_WRITES_IN_FLIGHT');
-const RAW_PARTITIONS_AT_ONCE = positiveInt('BENCH_RAW_PARTITIONS_AT_ONCE', 64);
 const PHASE_TIMEOUT_MS = 600_000;
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 const sourceTopic = (table: TableName) => `bench.fastdata.${RUN}.${table}`;
@@ -100,7 +92,7 @@ async function rawConsumer(groupId: string, topics: string[], probe: Probe, hand
   await consumer.subscribe({ topics, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
-    partitionsConsumedConcurrently: RAW_PARTITIONS_AT_ONCE,
+    partitionsConsumedConcurrently: PARTITIONS * TABLES.length,
     eachBatch: async ({ batch }) => {
       probe.batch();
       await handle(batch.topic, batch.messages);
@@ -112,22 +104,9 @@ async function rawConsumer(groupId: string, topics: string[], probe: Probe, hand
   return () => consumer.disconnect();
 }
 
-/** bulkWrite in commands of OPS_PER_COMMAND, at most WRITES_IN_FLIGHT in flight over the whole process (the same limits as the store's, when set). */
-let inFlight = 0;
-const waiting: Array<() => void> = [];
+/** One ordered bulkWrite of the batch (what the store does). */
 async function bulkWrite(db: Db, collection: string, ops: AnyBulkWriteOperation[]): Promise<void> {
-  const size = OPS_PER_COMMAND ?? Math.max(1, ops.length);
-  for (let i = 0; i < ops.length; i += size) {
-    if (inFlight >= (WRITES_IN_FLIGHT ?? Number.POSITIVE_INFINITY)) await new Promise<void>((resolve) => waiting.push(resolve));
-    else inFlight++;
-    try {
-      await db.collection(collection).bulkWrite(ops.slice(i, i + size), { ordered: true });
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else inFlight--;
-    }
-  }
+  if (ops.length > 0) await db.collection(collection).bulkWrite(ops, { ordered: true });
 }
 
 /** `compacted`: only the last record of each key in a batch is written (what a careful hand-written consumer does). */
@@ -152,8 +131,7 @@ async function rawIngest(client: MongoClient, round: number, ends: EndOffsets, c
 }
 
 async function tributaryStage(t: FastDataTopology, stage: 'ingest' | 'aggregate', database: string, round: number, ends: EndOffsets): Promise<PhaseResult> {
-  const limits = { ...(OPS_PER_COMMAND ? { maxOperationsPerCommand: OPS_PER_COMMAND } : {}), ...(WRITES_IN_FLIGHT ? { maxConcurrentWrites: WRITES_IN_FLIGHT } : {}) };
-  const store = new MongoDocumentStore({ url: MONGODB_URL, database, ...limits });
+  const store = new MongoDocumentStore({ url: MONGODB_URL, database });
   await store.connect();
   const phase = stage === 'ingest' ? 'tributary-ingest' : 'tributary-views';
   try {
@@ -366,9 +344,7 @@ async function main(): Promise<void> {
       partitions: PARTITIONS,
       rounds: ROUNDS,
       fetchBytesPerPartition: FETCH_BYTES,
-      opsPerCommand: OPS_PER_COMMAND ?? null,
-      writeCommandsInFlight: WRITES_IN_FLIGHT ?? null,
-      rawPartitionsAtOnce: RAW_PARTITIONS_AT_ONCE,
+      rawPartitionsAtOnce: PARTITIONS * TABLES.length,
       kafkajs: packageVersion('kafkajs'),
       mongodb: packageVersion('mongodb'),
     };

@@ -7,7 +7,6 @@ import { ObjectId } from 'mongodb';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TributaryError } from '../errors.js';
 import type { Document } from '../store/types.js';
-import type { QueryCapabilities } from './capabilities.js';
 import type { ReadExecutor } from './executor.js';
 import { EXPORT_CONTENT_TYPES, exportFormat, exportStream } from './export.js';
 import { INTERNAL_FIELDS, type Endpoint } from './model.js';
@@ -26,7 +25,6 @@ export interface AclHeaderNames {
 export interface RouteContext {
   readonly aclHeaders: AclHeaderNames;
   readonly executor: ReadExecutor;
-  readonly capabilities: () => Promise<QueryCapabilities>;
   readonly params: ParamOptions & { readonly cursors: CursorCodec };
   readonly watermarks: Watermarks;
   readonly exportBatchSize: number;
@@ -64,14 +62,12 @@ export function registerCollectionRoutes(app: FastifyInstance, endpoint: Endpoin
     };
     const aclRows = header(ctx.aclHeaders.rows);
     const aclReadColumns = header(ctx.aclHeaders.readColumns);
-    // Only a filter can need a capability: other requests never wait for the probe.
-    const capabilities = qs['_q'] === undefined && aclRows === undefined ? undefined : await ctx.capabilities();
     return parseParams(
       endpoint,
       route,
       qs,
       { base64: request.headers['json-query-params-encoding'] === 'base64', aclNames: ctx.aclHeaders, ...(aclRows !== undefined ? { aclRows } : {}), ...(aclReadColumns !== undefined ? { aclReadColumns } : {}) },
-      { ...ctx.params, ...(capabilities ? { capabilities } : {}) },
+      ctx.params,
     );
   };
   const watermark = async (reply: FastifyReply, p: ReadPlan) => {

@@ -14,7 +14,6 @@ import type { SingleView } from '../fastdata/singleview/single-view.js';
 import { createLogger } from '../ops/logger.js';
 import type { DocumentStore } from '../store/types.js';
 import { registerCollectionRoutes, type AclHeaderNames, type RouteLabels } from './collection-routes.js';
-import { capabilityProbe } from './capabilities.js';
 import { executorFor } from './executor.js';
 import { buildEndpoints, type Endpoint, type EndpointOptions, type ReadDeclarations } from './model.js';
 import { createServeMetrics, type ServeMetrics } from './metrics.js';
@@ -164,7 +163,7 @@ export async function createReadApi(options: ReadApiOptions): Promise<ReadApi> {
   const aclHeaders = aclHeaderNames(options.aclHeaders);
   const openapi = { title: options.title ?? 'Tributary read API', version: '1', maxLimit, defaultLimit, maxTimeMS, aclHeaders };
   await registerOpenApi(app, endpoints, openapi);
-  const context = { aclHeaders, executor, capabilities: capabilityProbe(options.store), params, watermarks: watermarks(executor, options.watermarkTtlMs ?? 5000), exportBatchSize: options.exportBatchSize ?? 500, openapi };
+  const context = { aclHeaders, executor, params, watermarks: watermarks(executor, options.watermarkTtlMs ?? 5000), exportBatchSize: options.exportBatchSize ?? 500, openapi };
   for (const endpoint of endpoints) registerCollectionRoutes(app, endpoint, context);
 
   const helper = (route: string, summary: string, more: Parameters<typeof helperSchema>[1] = {}) => ({ config: { collection: '-', route } satisfies RouteLabels, schema: helperSchema(summary, more) });

@@ -65,14 +65,12 @@ export interface Collection {
 export interface StoreCapabilities {
   /** `find` evaluates any MongoDB filter, sort, skip and projection on the server; false: only the flat filters of `Filter`. */
   readonly serverQueries: boolean;
-  /** `$elemMatch` with field conditions on embedded documents is answered correctly (FerretDB 1.x answers with nothing). */
-  readonly elemMatchOnDocuments: boolean;
   /** `createView` installs `$lookup` views (MongoDB). */
   readonly views: boolean;
 }
 
 /** What a store without `capabilities()` is taken to offer: flat filters, nothing more. */
-export const BASIC_CAPABILITIES: StoreCapabilities = { serverQueries: false, elemMatchOnDocuments: true, views: false };
+export const BASIC_CAPABILITIES: StoreCapabilities = { serverQueries: false, views: false };
 
 export interface DocumentStore {
   readonly kind: 'mongo' | 'memory';

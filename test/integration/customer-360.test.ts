@@ -1,7 +1,7 @@
 /**
  * customer-360 end to end on the real services: one long generated history produced to Kafka (Avro
  * customers through the schema registry), all three stages running on their own consumer groups,
- * projections and views in MongoDB/FerretDB. Once every group has committed everything, the views
+ * projections and views in the document store (DocumentDB in CI). Once every group has committed everything, the views
  * must equal the oracle and every projection its source table.
  *
  * Topics, groups and the database are unique per run (a fresh `customer360({ topicPrefix })`), so
@@ -33,12 +33,9 @@ describe('customer-360 on Kafka, the schema registry and MongoDB', () => {
   const store = new MongoDocumentStore({ url: services.mongoUrl, database, clientOptions: { serverSelectionTimeoutMS: 10_000 } });
   const registry = confluentRegistry({ url: services.registryUrl });
   const control = kafkaTransport({ brokers: services.kafkaBrokers, clientId: 'c360-control' });
-  // Key changes sent as one update are left out here: they make two partitions write the old key,
-  // which is safe only where a conditional update is atomic. FerretDB 1.x evaluates the filter on a
-  // read and then updates by _id (internal/handler/common/update.go), so two writers can both pass
-  // and the older one land last (seen: 2 runs in 15). MongoDB and the memory store are atomic; the
-  // oracle property test covers key changes as one update there.
-  const history = generateHistory({ seed: 360, customers: CUSTOMERS, events: EVENTS, topics: t.sourceTopics, keyUpdates: false });
+  // The history includes primary-key changes sent as one update: two partitions then write the old
+  // key, and the version-guarded writes must settle it (the store applies them atomically).
+  const history = generateHistory({ seed: 360, customers: CUSTOMERS, events: EVENTS, topics: t.sourceTopics });
   let running: RunningTopology | undefined;
 
   before(async () => {

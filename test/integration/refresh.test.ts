@@ -72,7 +72,7 @@ describe('tributary refresh on Kafka and MongoDB', () => {
       consumer: { maxWaitMs: 100 },
     });
     const producer = await control.producer();
-    await produceHistory(producer, registry, generateHistory({ seed: 77, customers: 80, events: 900, topics: t.sourceTopics, keyUpdates: false }));
+    await produceHistory(producer, registry, generateHistory({ seed: 77, customers: 80, events: 900, topics: t.sourceTopics }));
     await producer.disconnect();
     await whenCaughtUp(180_000);
     const oracle = Object.fromEntries(await computeViews(t.customerView, store));

@@ -1,5 +1,5 @@
 /**
- * The mongo store against the real server (FerretDB here, MongoDB where MONGODB_URL points at one):
+ * The mongo store against the real server (DocumentDB in CI, MongoDB where MONGODB_URL points at one):
  * the shared contract, plus what only a server can show — driver errors kept as `cause`, failures
  * to reach it classified as retriable, and the places where FerretDB and MongoDB answer differently.
  */
@@ -54,16 +54,8 @@ async function failure(promise: Promise<unknown>): Promise<TributaryError> {
 describe('MongoDocumentStore on the real server', () => {
   const database = databaseName('store_mongo');
   const store = openStore(database);
-  let isFerret = false;
-
   before(async () => {
     await store.connect();
-    const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
-    try {
-      isFerret = 'ferretdbVersion' in (await client.db('admin').command({ buildInfo: 1 }));
-    } finally {
-      await client.close();
-    }
   });
   after(async () => {
     await store.close();
@@ -82,7 +74,7 @@ describe('MongoDocumentStore on the real server', () => {
     assert.ok((await c.findOne({ k: 'a' }))?.['_id'] instanceof ObjectId, 'find returns _id as the server stores it');
   });
 
-  it('writes a bulk of 300 replaces over existing documents, four at once (one such command stalls FerretDB 1.24)', async () => {
+  it('writes a bulk of 300 replaces over existing documents, four at once', async () => {
     const c = store.collection('large_bulk');
     await c.createIndexes([{ name: 'pk', fields: { k: 1 }, unique: true }]);
     const replaces = (v: number, from: number) => Array.from({ length: 300 }, (_, i) => ({ kind: 'replace' as const, filter: { k: `${from}-${i}` }, document: { k: `${from}-${i}`, v } }));
@@ -90,7 +82,6 @@ describe('MongoDocumentStore on the real server', () => {
     const results = await Promise.all([0, 1, 2, 3].map((from) => c.bulkWrite(replaces(2, from))));
     assert.deepEqual(results.map((r) => r.matched), [300, 300, 300, 300]);
     assert.equal(await c.count({ v: 2 }), 1200);
-    assert.equal((await store.writeLimits()).server, isFerret ? 'ferretdb' : 'mongodb');
   });
 
   it('classifies an unreachable server as retriable: TRB_CONNECT on connect, TRB_STORE_READ/WRITE on use', async () => {
@@ -131,18 +122,13 @@ describe('MongoDocumentStore on the real server', () => {
     assert.deepEqual([error.code, error.retriable], ['TRB_STORE_READ', false]);
   });
 
-  it('pins where FerretDB 1.24 and MongoDB differ (why the contract does not assert these)', async () => {
+  it("keeps MongoDB's semantics the contract does not assert (an identical replace modifies nothing; $unset of an array element leaves null)", async () => {
     const c = store.collection('differences');
     await c.bulkWrite([{ kind: 'replace', filter: { k: 'a' }, document: { k: 'a', list: [1, 2, 3] } }]);
     const identical = await c.bulkWrite([{ kind: 'replace', filter: { k: 'a' }, document: { k: 'a', list: [1, 2, 3] } }]);
     await c.bulkWrite([{ kind: 'upsert', filter: { k: 'a' }, set: {}, unset: ['list.1'] }]);
     const list = (await c.findOne({ k: 'a' }))?.['list'];
-    if (isFerret) {
-      assert.equal(identical.modified, 1, 'FerretDB counts a replace with an identical document as modified');
-      assert.deepEqual(list, [1, 3], 'FerretDB removes an $unset array element');
-    } else {
-      assert.equal(identical.modified, 0);
-      assert.deepEqual(list, [1, null, 3], 'MongoDB sets an $unset array element to null');
-    }
+    assert.equal(identical.modified, 0);
+    assert.deepEqual(list, [1, null, 3], 'MongoDB sets an $unset array element to null');
   });
 });

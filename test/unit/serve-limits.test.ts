@@ -50,7 +50,7 @@ function recordingStore(answers: Record<string, Document[]>, fail?: TributaryErr
     drop: async () => undefined,
   });
   // a server-side query engine: the plan (sort included) is sent to the store as it is
-  const capabilities = async () => ({ serverQueries: true, elemMatchOnDocuments: true, views: false });
+  const capabilities = async () => ({ serverQueries: true, views: false });
   return { kind: 'mongo', calls, connect: async () => undefined, close: async () => undefined, collection, capabilities };
 }
 

@@ -115,15 +115,12 @@ describe('the compiled pipeline means what the portable path answers (in-process
   }
 });
 
-/** A MongoDocumentStore that says it is MongoDB and records what the read API installs (no server). */
+/** A MongoDocumentStore that records what the read API installs (no server). */
 class RecordingMongo extends MongoDocumentStore {
   readonly views: Array<{ name: string; viewOn: string; pipeline: readonly PipelineStage[] }> = [];
   readonly indexes: Array<{ collection: string; index: IndexSpec }> = [];
   constructor(readonly refuse = false) {
     super({ url: 'mongodb://127.0.0.1:1/', database: 'unused' });
-  }
-  override writeLimits(): ReturnType<MongoDocumentStore['writeLimits']> {
-    return Promise.resolve({ server: 'mongodb' } as Awaited<ReturnType<MongoDocumentStore['writeLimits']>>);
   }
   override async createView(name: string, viewOn: string, pipeline: readonly PipelineStage[]): Promise<void> {
     if (this.refuse) throw new TributaryError('TRB_STORE_WRITE', `could not create view '${name}'`);

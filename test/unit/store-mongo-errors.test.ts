@@ -51,6 +51,15 @@ describe('classifyMongoError', () => {
     assert.equal(retriable(new WaitQueueTimeout('timed out waiting for a connection')), true);
   });
 
+  it('retries socket failures the driver did not wrap (issue #16: `write ECONNRESET` stopped a partition), also as a cause', () => {
+    const reset = Object.assign(new Error('write ECONNRESET'), { code: 'ECONNRESET', syscall: 'write' });
+    assert.equal(retriable(reset), true);
+    for (const code of ['ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'EAI_AGAIN']) assert.equal(retriable(Object.assign(new Error(code), { code })), true, code);
+    assert.equal(retriable(new Error('wrapped', { cause: reset })), true, 'found in the cause chain');
+    assert.equal(retriable(Object.assign(new Error('no such file'), { code: 'ENOENT' })), false, 'other system errors stay permanent');
+    assert.equal(retriable(new TypeError('bad argument')), false);
+  });
+
   it('retries "not primary", shutdown, interruption and time-limit codes, and anything labelled retryable', () => {
     for (const code of [10107, 13435, 13436, 189, 91, 11600, 11602, 50, 262, 6, 7, 89, 9001, 112]) {
       assert.equal(retriable(serverError(code)), true, `code ${code}`);
@@ -100,14 +109,14 @@ describe('classifyMongoError', () => {
     assert.equal(retriable(new OperationDeadlineError('no answer from the driver in 1000 ms')), true);
   });
 
-  it('retries unknown server codes (the TRB_STORE_* default), including FerretDB internal errors', () => {
+  it('retries unknown server codes (the TRB_STORE_* default), including backend failures reported as code 1', () => {
     assert.equal(retriable(serverError(1, 'database is locked')), true);
     assert.equal(retriable(serverError(424242)), true);
   });
 });
 
 describe('MongoDocumentStore construction', () => {
-  it('refuses database names that MongoDB or FerretDB would not accept, without I/O', () => {
+  it('refuses database names MongoDB would not accept, and bad write limits, without I/O', () => {
     for (const database of ['', 'a.b', 'a b', 'a/b', 'x'.repeat(64)]) {
       assert.throws(() => new MongoDocumentStore({ url: 'mongodb://127.0.0.1:27017', database }), (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG', database);
     }
@@ -117,6 +126,11 @@ describe('MongoDocumentStore construction', () => {
       assert.throws(() => new MongoDocumentStore({ url: 'mongodb://127.0.0.1:27017', database: 'ok_1', operationTimeoutMs }), (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG', String(operationTimeoutMs));
     }
     assert.equal(new MongoDocumentStore({ url: 'mongodb://127.0.0.1:27017', database: 'ok_1', operationTimeoutMs: 0 }).kind, 'mongo', '0 = no deadline');
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      for (const option of ['maxOperationsPerCommand', 'maxConcurrentWrites'] as const) {
+        assert.throws(() => new MongoDocumentStore({ url: 'mongodb://127.0.0.1:27017', database: 'ok_1', [option]: bad }), (e: unknown) => e instanceof TributaryError && e.code === 'TRB_CONFIG', `${option}=${bad}`);
+      }
+    }
   });
 
   it('a store closed by its owner fails later operations permanently and keeps its client (no reconnect behind its back)', async () => {

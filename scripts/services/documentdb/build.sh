@@ -34,7 +34,7 @@ log() { printf '[documentdb-build] %s\n' "$*" >&2; }
 die() { printf '[documentdb-build] error: %s\n' "$*" >&2; exit 1; }
 
 # Build-time libraries, and the run-time libraries of PostGIS (DocumentDB's extension pulls it in).
-APT_LIBS=(gcc make cmake pkg-config libpcre2-dev libintelrdfpmath-dev libicu-dev libkrb5-dev libssl-dev
+APT_LIBS=(gcc make cmake pkg-config patch libpcre2-dev libintelrdfpmath-dev libicu-dev libkrb5-dev libssl-dev
   libpq-dev libxml2 libgdal32 libgeos-c1v5 libjson-c5 libproj25 libprotobuf-c1 libsfcgal1 openssl)
 # Unpacked into the private tree, never installed.
 PG_DEBS=("postgresql-$PG_MAJOR" "postgresql-client-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" libpq-dev
@@ -140,11 +140,15 @@ for x in pg_documentdb_core pg_documentdb; do
 done
 
 # ---- the gateway (crates from crates.io; about 2 minutes on 2 cores) ----
-# Cached on its own, keyed by DocumentDB's version only: a change to the extensions' recipe above
-# does not rebuild it.
-GW_CACHE="$(dirname "$OUT")/documentdb-gateway-${DOCUMENTDB_TAG#v}"
+# Cached on its own, keyed by DocumentDB's version and our patch: a change to the extensions' recipe
+# above does not rebuild it. The patch (ours): v0.106 binds a new listener for every connection it
+# accepts, so connections arriving in between are reset (`connect ECONNRESET` under a burst of
+# clients, issue #16); the patched gateway keeps one listener.
+GW_PATCH="$HERE/gateway-one-listener.patch"
+GW_CACHE="$(dirname "$OUT")/documentdb-gateway-${DOCUMENTDB_TAG#v}-$(sha256sum "$GW_PATCH" | cut -c1-8)"
 if [ ! -x "$GW_CACHE/documentdb_gateway" ]; then
-  log "pg_documentdb_gw (cargo build --release --locked)"
+  log "pg_documentdb_gw (with $(basename "$GW_PATCH"); cargo build --release --locked)"
+  patch -d "$WORK/src/documentdb/pg_documentdb_gw" -p1 --quiet <"$GW_PATCH" || die "could not apply $GW_PATCH"
   CARGO_TARGET_DIR="$WORK/gw-target" cargo build --release --locked \
     --manifest-path "$WORK/src/documentdb/pg_documentdb_gw/Cargo.toml" >"$WORK/gateway.log" 2>&1 \
     || { tail -30 "$WORK/gateway.log" >&2; die "gateway build failed"; }

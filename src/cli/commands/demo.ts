@@ -77,7 +77,7 @@ Options:
                       (each defaults to the local service of "tributary infra up")
   --kafka <brokers>   Kafka bootstrap servers (implies real services)
   --registry <url>    Confluent-compatible schema registry (implies real services)
-  --mongo <url>       MongoDB or FerretDB (implies real services)
+  --mongo <url>       MongoDB or DocumentDB (implies real services)
   --cdc               real CDC instead of the generator: starts PostgreSQL, Kafka Connect and Debezium
                       (scripts/infra up --cdc), applies a scripted SQL workload and prints each affected
                       view with its commit-to-view delay (scripts/services/cdc/demo.ts; needs the repository)`;
@@ -120,9 +120,7 @@ export async function demoCommand<T extends DemoTopology, H extends DemoHistory>
   const config = loadConfig(flags.real !== undefined ? env : {}, { 'kafka-brokers': flags.kafka ?? flags['kafka-brokers'], registry: flags.registry, mongo: flags.mongo, config: flags.config });
   const run = `demo${Date.now().toString(36)}`;
   const t = real ? example.topology({ id: run }) : example.topology();
-  // On real services the store may be FerretDB 1.x, whose conditional updates are not atomic: key
-  // changes sent as one update (two writers of one key) could then race (docs/infra.md).
-  const history = example.history(t, { seed: DEMO_SEED, customers, events, ...(real ? { keyUpdates: false } : {}) });
+  const history = example.history(t, { seed: DEMO_SEED, customers, events });
 
   const engine = real
     ? await realEngine(t, { brokers: config.kafkaBrokers, registry: config.registryUrl ?? LOCAL.registry, mongo: config.mongoUrl ?? LOCAL.mongo, database: run.replace(/[^A-Za-z0-9_]/g, '_') })

@@ -4,10 +4,10 @@
  *
  * - `VersionCache`: the version of each key this instance last wrote or read. Records of a key
  *   normally arrive on one partition, owned by one instance, so the next batch of that partition
- *   can plan from the cache instead of reading the store (on FerretDB that read decodes the whole
- *   collection: docs/benchmarks.md). A stale entry is harmless: every write is conditional on the
- *   version it was planned from (`versionFilter`), so a write planned from a stale version
- *   conflicts, the batch fails retriably, its keys are forgotten and re-read. Hard deletes are the
+ *   can plan from the cache instead of reading the store. A stale entry is harmless: every write
+ *   is conditional on the version it was planned from (`versionFilter`, applied atomically by the
+ *   server: test/integration/projection-concurrency.test.ts), so a write planned from a stale
+ *   version conflicts, the batch fails retriably, its keys are forgotten and re-read. Hard deletes are the
  *   exception (a conditional delete that matches nothing is silent), so projections with
  *   `deleteMode: 'hard'` do not use the cache.
  * - `BatchBeforeImages`: the before image of each key at the first attempt of a batch. An attempt

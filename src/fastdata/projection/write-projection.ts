@@ -17,7 +17,7 @@ import { keyedChanges } from './keyed-changes.js';
 import { keyString } from './metadata.js';
 import { planBatch, type KeyedChange } from './plan-batch.js';
 import { prUpdateOf, type PrUpdate } from './pr-update.js';
-import type { Projection } from './projection.js';
+import { DEFAULT_VERSION_CACHE_SIZE, type Projection } from './projection.js';
 
 export interface WriteProjectionOptions {
   readonly now?: () => Date;
@@ -29,7 +29,7 @@ export interface WriteProjectionOptions {
 
 /** The memory a projection's ingest stage should use (its version cache is off for hard deletes). */
 export function projectionMemory(p: Projection<object>): ProjectionMemory {
-  return new ProjectionMemory(p.options.deleteMode === 'hard' ? 0 : (p.options.versionCacheSize ?? 0));
+  return new ProjectionMemory(p.options.deleteMode === 'hard' ? 0 : (p.options.versionCacheSize ?? DEFAULT_VERSION_CACHE_SIZE));
 }
 
 export function writeProjection(p: Projection<object>, options: WriteProjectionOptions = {}): Operator<AnyRecord, StreamRecord<Row, PrUpdate>> {

@@ -6,7 +6,6 @@
  * model (`$expr`), and can never make the server do unbounded work.
  */
 import { TributaryError } from '../../errors.js';
-import { FULL_CAPABILITIES, type QueryCapabilities } from '../capabilities.js';
 import { fieldOf, type Endpoint, type ServedField } from '../model.js';
 import { castJsonValue, queryError } from './cast.js';
 import { hiddenColumn, type ReadableColumns } from './columns.js';
@@ -39,7 +38,7 @@ function isObject(value: unknown): value is Json {
 }
 
 /** `_q` text (JSON, or base64 of JSON) → a validated, cast MongoDB filter. */
-export function parseQ(text: string, endpoint: Endpoint, options: { base64?: boolean; limits?: QueryLimits; capabilities?: QueryCapabilities; columns?: ReadableColumns } = {}): Json {
+export function parseQ(text: string, endpoint: Endpoint, options: { base64?: boolean; limits?: QueryLimits; columns?: ReadableColumns } = {}): Json {
   const limits = options.limits ?? DEFAULT_QUERY_LIMITS;
   if (Buffer.byteLength(text) > limits.maxBytes) throw queryError(`_q is larger than ${limits.maxBytes} bytes`, '_q');
   const decoded = options.base64 === true ? Buffer.from(text, 'base64').toString('utf8') : text;
@@ -56,7 +55,7 @@ export function parseQ(text: string, endpoint: Endpoint, options: { base64?: boo
     if (parsed === undefined) throw queryError('_q must be a JSON object (or base64 of one with json-query-params-encoding: base64)', '_q');
   }
   if (!isObject(parsed)) throw queryError('_q must be a JSON object', '_q');
-  return new QValidator(endpoint, limits, options.capabilities ?? FULL_CAPABILITIES, options.columns).filter(parsed, '_q', 1);
+  return new QValidator(endpoint, limits, options.columns).filter(parsed, '_q', 1);
 }
 
 /**
@@ -64,7 +63,7 @@ export function parseQ(text: string, endpoint: Endpoint, options: { base64?: boo
  * like `_q` (allowed operators, known fields, depth and size limits), errors naming the header
  * (`name`, default `acl_rows`: the configured header name).
  */
-export function parseAclRows(text: string, endpoint: Endpoint, options: { limits?: QueryLimits; capabilities?: QueryCapabilities; name?: string } = {}): Json[] {
+export function parseAclRows(text: string, endpoint: Endpoint, options: { limits?: QueryLimits; name?: string } = {}): Json[] {
   const limits = options.limits ?? DEFAULT_QUERY_LIMITS;
   const name = options.name ?? 'acl_rows';
   if (Buffer.byteLength(text) > limits.maxBytes) throw queryError(`${name} is larger than ${limits.maxBytes} bytes`, name);
@@ -75,7 +74,7 @@ export function parseAclRows(text: string, endpoint: Endpoint, options: { limits
     throw queryError(`${name} must be a JSON filter or an array of filters`, name);
   }
   const list = Array.isArray(parsed) ? parsed : [parsed];
-  const validator = new QValidator(endpoint, limits, options.capabilities ?? FULL_CAPABILITIES);
+  const validator = new QValidator(endpoint, limits);
   return list.map((filter, i) => {
     const path = Array.isArray(parsed) ? `${name}[${i}]` : name;
     if (!isObject(filter)) throw queryError(`${path} must be a JSON object`, path);
@@ -98,7 +97,6 @@ class QValidator {
   constructor(
     readonly endpoint: Endpoint,
     readonly limits: QueryLimits,
-    readonly capabilities: QueryCapabilities,
     readonly columns?: ReadableColumns,
   ) {}
 
@@ -195,12 +193,7 @@ class QValidator {
         if (!isObject(operand)) throw queryError(`${path} must be an object`, path);
         // Inside $elemMatch: either operators on the element, or a filter over the element's fields (uncast).
         if (!hasFieldConditions(operand)) return this.condition(operand, undefined, path, depth, document);
-        if (!this.capabilities.elemMatchOnDocuments) {
-          throw new TributaryError('TRB_QUERY_UNSUPPORTED', `${path} with field conditions is not supported by this store (FerretDB); filter a dotted path instead, e.g. {"orders.status": "paid"}`, {
-            context: { path },
-          });
-        }
-        return new QValidator({ ...this.endpoint, strict: false, fields: {} }, this.limits, this.capabilities, this.columns).filter(operand, path, depth, document);
+        return new QValidator({ ...this.endpoint, strict: false, fields: {} }, this.limits, this.columns).filter(operand, path, depth, document);
       }
       default:
         throw this.#refusal(op, path, FIELD_OPERATORS);

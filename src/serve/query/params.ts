@@ -7,7 +7,6 @@
  *         projection { name: 1, total: 1 }, sort [[total, -1], [_id, 1]], limit 10
  */
 import { TributaryError } from '../../errors.js';
-import { FULL_CAPABILITIES, type QueryCapabilities } from '../capabilities.js';
 import { fieldOf, type Endpoint } from '../model.js';
 import { castTextValue, queryError } from './cast.js';
 import { hiddenColumn, readableColumns, type ReadableColumns } from './columns.js';
@@ -34,12 +33,11 @@ export interface ParamOptions {
   /** Largest `_l` (default 200); above → 400, as CRUD Service's code does. */
   readonly maxLimit: number;
   readonly limits: QueryLimits;
-  readonly capabilities?: QueryCapabilities;
   /** Checks `_after` (default: a codec with a random key of this process). */
   readonly cursors?: CursorCodec;
 }
 
-export const DEFAULT_PARAM_OPTIONS: ParamOptions = { defaultLimit: 25, maxLimit: 200, limits: DEFAULT_QUERY_LIMITS, capabilities: FULL_CAPABILITIES };
+export const DEFAULT_PARAM_OPTIONS: ParamOptions = { defaultLimit: 25, maxLimit: 200, limits: DEFAULT_QUERY_LIMITS };
 
 let processCursors: CursorCodec | undefined;
 
@@ -124,11 +122,11 @@ export function parseParams(endpoint: Endpoint, route: RouteKind, qs: QueryStrin
   }
 
   const q = single(qs, '_q');
-  if (q !== undefined && q !== '') terms.push(parseQ(q, endpoint, { base64: headers.base64 === true, limits: options.limits, capabilities: options.capabilities ?? FULL_CAPABILITIES, ...(columns ? { columns } : {}) }));
+  if (q !== undefined && q !== '') terms.push(parseQ(q, endpoint, { base64: headers.base64 === true, limits: options.limits, ...(columns ? { columns } : {}) }));
 
   // acl_rows is the gateway's own row filter: it may name columns the caller cannot read (a tenant id).
   const aclRows = headers.aclRows !== undefined && headers.aclRows !== '';
-  if (aclRows) terms.push(...parseAclRows(headers.aclRows as string, endpoint, { limits: options.limits, capabilities: options.capabilities ?? FULL_CAPABILITIES, name: headers.aclNames?.rows ?? 'acl_rows' }));
+  if (aclRows) terms.push(...parseAclRows(headers.aclRows as string, endpoint, { limits: options.limits, name: headers.aclNames?.rows ?? 'acl_rows' }));
 
   const fields = projected(parseFieldList(endpoint, single(qs, '_p'), '_p'), columns);
   const sortText = single(qs, '_s');

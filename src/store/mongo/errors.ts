@@ -48,12 +48,30 @@ const PERMANENT_CODES = new Set([
   100, // UnsatisfiableWriteConcern
   115, // CommandNotSupported
   121, // DocumentValidationFailure
-  238, // NotImplemented (FerretDB)
+  238, // NotImplemented
   10334, // BSONObjectTooLarge
   17419, // document grew over the size limit
   17420, // document grew over the size limit (replace)
   31254, // projection mixes inclusion and exclusion
 ]);
+
+/**
+ * Node's socket and DNS failures. The driver wraps most of them in MongoNetworkError, but not all:
+ * a reset while a pooled connection is being written to can surface as the socket's own
+ * `write ECONNRESET` (seen under load on the DocumentDB gateway, when it dropped connections above
+ * PostgreSQL's max_connections), and an unwrapped error was judged permanent and stopped the
+ * partition. A reset connection says nothing about the request: retry it.
+ */
+const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN', 'ENOTCONN']);
+
+/** Whether `error`, or an error in its `cause` chain, is a socket or DNS failure. */
+function isNetworkFailure(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
+  }
+  return false;
+}
 
 const RETRYABLE_LABELS = ['RetryableWriteError', 'TransientTransactionError', 'ResetPool', 'RetryableError', 'SystemOverloadedError'];
 
@@ -71,12 +89,13 @@ function serverCodes(error: MongoServerError): number[] {
  * the document and updates it). Permanent: PERMANENT_CODES, and errors raised in the client before
  * anything is sent (invalid arguments, closed client, BSON that cannot be serialised or is too
  * large). Any other server code is retriable, the default of TRB_STORE_WRITE/READ: a wrong
- * "retriable" costs a bounded retry budget, a wrong "permanent" loses a write. That includes code 1,
- * which FerretDB reports for backend failures (a busy SQLite database, a PostgreSQL error).
+ * "retriable" costs a bounded retry budget, a wrong "permanent" loses a write. Socket failures the
+ * driver did not wrap (`isNetworkFailure`) are retriable too.
  */
 export function classifyMongoError(error: unknown): { retriable: boolean } {
   if (error instanceof OperationDeadlineError) return { retriable: true };
   if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError || error instanceof MongoOperationTimeoutError) return { retriable: true };
+  if (isNetworkFailure(error)) return { retriable: true };
   if (error instanceof MongoError && error.name === 'MongoWaitQueueTimeoutError') return { retriable: true };
   if (error instanceof MongoError && RETRYABLE_LABELS.some((label) => error.hasErrorLabel(label))) return { retriable: true };
   if (error instanceof MongoServerError) return { retriable: !serverCodes(error).some((code) => PERMANENT_CODES.has(code)) };

@@ -1,18 +1,11 @@
 /**
- * The document store on the MongoDB driver (v7), for MongoDB and for FerretDB 1.x (docs/infra.md).
+ * The document store on the MongoDB driver (v7), for MongoDB and for DocumentDB (the engine under
+ * FerretDB 2 and Cosmos DB vCore, which CI runs: docs/infra.md).
  *
- * Every `bulkWrite` is ONE ordered driver bulkWrite. Nothing reads per-statement results: FerretDB
- * 1.24 ignores `ordered: false` for updates, fails a batch at its first error with misnumbered (or
- * no) `writeErrors`, and numbers `upsertedIds` by upsert count. Callers therefore treat a failed
- * batch as "some prefix may have applied" and retry all of it, which is safe because every
+ * Every `bulkWrite` is one ordered driver bulkWrite (split into commands of at most
+ * `maxOperationsPerCommand` when that is set). Nothing reads per-statement results: a failed batch
+ * is "some prefix may have applied", and callers retry all of it, which is safe because every
  * operation is an idempotent upsert, replace or delete.
- *
- * On FerretDB 1.x a bulk write is also split into commands of at most `maxOperationsPerCommand`
- * operations, and at most `maxConcurrentWrites` commands run at once: FerretDB keeps one backend
- * connection open per update/delete statement until its whole command ends (a `defer` inside a
- * loop in its handler), so one large command, or a few mid-sized ones at once, exhaust its
- * connection pool and the server stalls for good. Splitting keeps the "some prefix applied"
- * contract (the commands are ordered and sequential).
  */
 import {
   MongoClient,
@@ -36,9 +29,9 @@ export interface MongoDocumentStoreOptions {
   readonly database: string;
   /** Driver options; `socketTimeoutMS` defaults to 60 000 so a stalled server fails (retriably) instead of hanging. */
   readonly clientOptions?: MongoClientOptions;
-  /** Most write operations in one command. Default: 16 on FerretDB, no limit on MongoDB (the driver splits at 100 000). */
+  /** Most write operations in one command. Default: no limit (the driver splits at 100 000). */
   readonly maxOperationsPerCommand?: number;
-  /** Most write commands in flight at once. Default: 3 on FerretDB, no limit on MongoDB. */
+  /** Most write commands of this store in flight at once. Default: no limit. */
   readonly maxConcurrentWrites?: number;
   /**
    * Called when the store gives up on its driver client and makes a fresh one (after a
@@ -55,9 +48,8 @@ export interface MongoDocumentStoreOptions {
   readonly operationTimeoutMs?: number;
 }
 
-/** What the server needs from a writer, found out once per store by `buildInfo`. */
+/** What this store's options ask of its writers. */
 interface WriteLimits {
-  readonly server: 'mongodb' | 'ferretdb';
   readonly operationsPerCommand: number;
   readonly gate: Gate;
 }
@@ -106,7 +98,7 @@ interface StoreAccess {
   /** `call` unless it outlives `operationTimeoutMs`; then an OperationDeadlineError. */
   deadline<T>(call: Promise<T>): Promise<T>;
   driver(client: MongoClient, collection: string): DriverCollection;
-  writeLimits(): Promise<WriteLimits>;
+  writeLimits(): WriteLimits;
   fail(code: ErrorCode, message: string, error: unknown, context: Record<string, unknown>, client: MongoClient): TributaryError;
 }
 
@@ -128,7 +120,7 @@ class MongoCollection implements Collection {
     if (operations.length === 0) return { upserted: 0, modified: 0, matched: 0, deleted: 0 };
     const client = this.#store.client();
     try {
-      const { operationsPerCommand, gate } = await this.#store.writeLimits();
+      const { operationsPerCommand, gate } = this.#store.writeLimits();
       const driver = this.#store.driver(client, this.name);
       const total = { upserted: 0, modified: 0, matched: 0, deleted: 0 };
       for (let start = 0; start < operations.length; start += operationsPerCommand) {
@@ -178,13 +170,12 @@ class MongoCollection implements Collection {
   }
 
   async createIndexes(indexes: readonly IndexSpec[]): Promise<void> {
+    if (indexes.length === 0) return;
     const context = { ...this.#context, indexes: indexes.map((index) => index.name) };
-    // One command per index: FerretDB 1.24 panics and drops the connection when a createIndexes
-    // command lists two or more indexes that all exist already (re-running a startup is routine).
-    for (const index of indexes) {
-      const spec: IndexDescription = { name: index.name, key: { ...index.fields }, ...(index.unique === true ? { unique: true } : {}) };
-      await this.#call('TRB_STORE_WRITE', `createIndexes on "${this.name}" failed`, (driver) => driver.createIndexes([spec]), context);
-    }
+    // One command for all: DocumentDB builds indexes in a background job and answers when they are
+    // ready (a second or two each), so one command waits once.
+    const specs = indexes.map((index): IndexDescription => ({ name: index.name, key: { ...index.fields }, ...(index.unique === true ? { unique: true } : {}) }));
+    await this.#call('TRB_STORE_WRITE', `createIndexes on "${this.name}" failed`, (driver) => driver.createIndexes(specs), context);
   }
 
   async drop(): Promise<void> {
@@ -199,7 +190,7 @@ export class MongoDocumentStore implements DocumentStore {
   #client: MongoClient;
   readonly #options: MongoDocumentStoreOptions;
   readonly #database: string;
-  #limits: Promise<WriteLimits> | undefined;
+  readonly #limits: WriteLimits;
   #closed = false;
   #replacements = 0;
   /** Closes of replaced clients still running: close() waits for them. */
@@ -216,6 +207,7 @@ export class MongoDocumentStore implements DocumentStore {
       throw new TributaryError('TRB_CONFIG', `operationTimeoutMs must be an integer from 0 to ${2 ** 31 - 1}, not ${String(deadline)}`, { context: { operationTimeoutMs: deadline } });
     }
     this.#deadlineMs = deadline;
+    this.#limits = { operationsPerCommand: limit(options, 'maxOperationsPerCommand'), gate: new Gate(limit(options, 'maxConcurrentWrites')) };
     try {
       this.#client = new MongoClient(options.url, clientOptionsOf(options));
     } catch (error) {
@@ -236,7 +228,7 @@ export class MongoDocumentStore implements DocumentStore {
     this.#closed = false;
     try {
       await this.#client.connect();
-      await this.writeLimits();
+      await withDeadline(this.#client.db('admin').command({ ping: 1 }), this.#deadlineMs);
     } catch (error) {
       if (!this.#closed) this.#replaceClient(); // closed meanwhile: leave no fresh client behind
       throw storeError('TRB_CONNECT', 'could not connect to MongoDB', error, { database: this.#database });
@@ -251,7 +243,7 @@ export class MongoDocumentStore implements DocumentStore {
     client: () => this.#client,
     deadline: (call) => withDeadline(call, this.#deadlineMs),
     driver: (client, collection) => client.db(this.#database).collection(collection),
-    writeLimits: () => this.writeLimits(),
+    writeLimits: () => this.#limits,
     fail: (code, message, error, context, client) => {
       const failure = storeError(code, message, error, context);
       if (this.#closed || !clientIsUnusable(error)) return failure;
@@ -273,8 +265,8 @@ export class MongoDocumentStore implements DocumentStore {
   }
 
   /**
-   * The write limits (and their gate) stay: they describe the server, not the client, and a fresh
-   * gate would let more writes in flight than `maxConcurrentWrites` while the old ones end.
+   * The write limits (and their gate) stay: a fresh gate would let more writes in flight than
+   * `maxConcurrentWrites` while the old client's writes end.
    */
   #replaceClient(): void {
     const failed = this.#client;
@@ -286,7 +278,7 @@ export class MongoDocumentStore implements DocumentStore {
 
   /**
    * Creates (or redefines) a read-only MongoDB view `name` over `viewOn` with an aggregation
-   * pipeline. MongoDB only: FerretDB 1.x has no views (the read API checks `capabilities().views`).
+   * pipeline (the read API's native views: `capabilities().views`).
    */
   async createView(name: string, viewOn: string, pipeline: ReadonlyArray<Record<string, unknown>>): Promise<void> {
     const db = this.#client.db(this.#database);
@@ -301,36 +293,23 @@ export class MongoDocumentStore implements DocumentStore {
     }
   }
 
-  /** MongoDB and FerretDB evaluate every query on the server; FerretDB 1.x lacks views and answers `$elemMatch` on documents wrongly. */
-  async capabilities(): Promise<StoreCapabilities> {
-    const { server } = await this.writeLimits();
-    return { serverQueries: true, elemMatchOnDocuments: server !== 'ferretdb', views: server === 'mongodb' };
-  }
-
-  /** Which server this is (MongoDB or FerretDB), asked once; a failed attempt is asked again next time. */
-  writeLimits(): Promise<WriteLimits> {
-    if (this.#limits) return this.#limits;
-    const asked = withDeadline(this.#client.db('admin').command({ buildInfo: 1 }), this.#deadlineMs)
-      .then((info): WriteLimits => {
-        const ferret = 'ferretdbVersion' in info;
-        return {
-          server: ferret ? 'ferretdb' : 'mongodb',
-          operationsPerCommand: this.#options.maxOperationsPerCommand ?? (ferret ? 16 : Number.POSITIVE_INFINITY),
-          gate: new Gate(this.#options.maxConcurrentWrites ?? (ferret ? 3 : Number.POSITIVE_INFINITY)),
-        };
-      });
-    this.#limits = asked;
-    // only this attempt's failure clears it (a late failure of an older one must not)
-    asked.catch(() => {
-      if (this.#limits === asked) this.#limits = undefined;
-    });
-    return asked;
+  /** MongoDB and DocumentDB evaluate every query on the server and install `$lookup` views. */
+  capabilities(): Promise<StoreCapabilities> {
+    return Promise.resolve({ serverQueries: true, views: true });
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all([this.#client.close(), ...this.#closing]);
   }
+}
+
+/** A write limit option: a positive integer, or unset for none. */
+function limit(options: MongoDocumentStoreOptions, name: 'maxOperationsPerCommand' | 'maxConcurrentWrites'): number {
+  const value = options[name];
+  if (value === undefined) return Number.POSITIVE_INFINITY;
+  if (!Number.isInteger(value) || value < 1) throw new TributaryError('TRB_CONFIG', `${name} must be a positive integer, not ${String(value)}`, { context: { [name]: value } });
+  return value;
 }
 
 function clientOptionsOf(options: MongoDocumentStoreOptions): MongoClientOptions {
