@@ -33,7 +33,8 @@ export interface Environment {
 }
 
 const run = promisify(execFile);
-const message = (error: unknown) => (error instanceof Error ? error.message.split('\n')[0] ?? error.message : String(error));
+/** The first line of an error, with any credentials in a URL masked (psql's "Command failed: psql <url> …" names its URL). */
+const message = (error: unknown) => (error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error)).replace(/\/\/[^/@\s]*@/g, '//***@');
 
 function osName(): string {
   let pretty: string | undefined;
