@@ -9,15 +9,15 @@
  *                  partition at once, each key still strictly in order
  *
  * Rate = records / (first batch → last commit); every phase reads the same topic with a fresh group.
+ * The summary block (bench/lib/result-format.ts) has off and on, each against the raw loop.
  *
  *   npm run bench -- key-concurrency
  */
-import os from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import { createLogger, createMetrics } from '../src/ops/index.js';
 import { json, mapAsync, string, topology } from '../src/index.js';
 import { kafkaTransport, runTopology } from '../src/runtime.js';
-import { createTopic, endOffsets, gc, mib, positiveInt, Probe, probed, rssSampler, sleep, sum, withTimeout, writeResult, type EndOffsets } from './lib/harness.js';
+import { createTopic, endOffsets, gc, mib, packageVersion, positiveInt, Probe, probed, rssSampler, sleep, sum, withTimeout, writeResult, type EndOffsets } from './lib/harness.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const RECORDS = positiveInt('BENCH_KC_RECORDS', 20_000);
@@ -110,11 +110,17 @@ async function main(): Promise<void> {
     const [r, off, on] = results as [PhaseResult, PhaseResult, PhaseResult];
     const ratios = { offVsRaw: +(off.perSecond / r.perSecond).toFixed(3), onVsRaw: +(on.perSecond / r.perSecond).toFixed(3), onVsOff: +(on.perSecond / off.perSecond).toFixed(3) };
     console.log(`  on/off = ${ratios.onVsOff}x; off/raw = ${ratios.offVsRaw}x; on/raw = ${ratios.onVsRaw}x`);
+    const baselines = [{ id: 'raw', label: 'bare kafkajs eachBatch, records of a batch in order, 6 partitions at once', value: r.perSecond }];
     await writeResult('key-concurrency', {
-      environment: { node: process.version, cpus: os.cpus().length, kafka: 'Kafka 4.3.1 single broker (scripts/infra)' },
-      parameters: { records: RECORDS, keys: KEYS, partitions: PARTITIONS, ioMs: IO_MS, keyConcurrency: CONCURRENCY },
+      parameters: { records: RECORDS, keys: KEYS, partitions: PARTITIONS, ioMs: IO_MS, keyConcurrency: CONCURRENCY, kafkajs: packageVersion('kafkajs') },
       results,
       ratios,
+      summary: {
+        measures: [
+          { id: 'off', label: `${IO_MS} ms I/O per record, key concurrency off (1)`, unit: 'records/s', better: 'higher', value: off.perSecond, baselines },
+          { id: 'on', label: `${IO_MS} ms I/O per record, key concurrency on (${CONCURRENCY})`, unit: 'records/s', better: 'higher', value: on.perSecond, baselines },
+        ],
+      },
     });
     await admin.deleteTopics({ topics: [TOPIC] }).catch(() => undefined);
   } finally {
