@@ -24,7 +24,8 @@
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { createLogger, createMetrics } from '../src/ops/index.js';
-import { kafkaTransport, MongoDocumentStore, runTopology } from '../src/runtime.js';
+import { createKafkaTransport, MongoDocumentStore, runTopology } from '../src/runtime.js';
+import { kafkaClientOf } from './lib/kafka-client.js';
 import type { FastDataTopology } from '../src/index.js';
 import { buildTopology, generateWorkload, TABLES, type CdcRecord, type TableName } from './lib/cdc-workload.js';
 import { createTopic, gc, grouped, mib, packageVersion, percentiles, positiveInt, rssSampler, sleep, streamsLag, writeResult, type Percentiles } from './lib/harness.js';
@@ -37,6 +38,7 @@ const SECONDS = positiveInt('BENCH_E2E_SECONDS', 20);
 const MAX_EVENTS = positiveInt('BENCH_E2E_MAX_EVENTS', 10_000);
 const DRAIN_TIMEOUT_MS = positiveInt('BENCH_E2E_DRAIN_SECONDS', 300) * 1000;
 const PARTITIONS = 6;
+const CLIENT = kafkaClientOf(process.env['BENCH_KAFKA_CLIENT']);
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 
 const kafka = new Kafka({ clientId: 'bench-e2e', brokers: BROKERS, logLevel: logLevel.NOTHING });
@@ -104,7 +106,7 @@ async function setUp(admin: Admin, label: string): Promise<{ t: FastDataTopology
 async function start(t: FastDataTopology, database: string) {
   const store = new MongoDocumentStore({ url: MONGODB_URL, database });
   const metrics = createMetrics({ defaultMetrics: false });
-  const running = await runTopology(t, { transport: kafkaTransport({ brokers: BROKERS, clientId: 'bench-e2e', logger }), store, metrics, logger, consumer: { maxWaitMs: 50 } });
+  const running = await runTopology(t, { transport: createKafkaTransport({ brokers: BROKERS, clientId: 'bench-e2e', logger, client: CLIENT }), store, metrics, logger, consumer: { maxWaitMs: 50 } });
   return running;
 }
 
@@ -304,7 +306,7 @@ async function main(): Promise<void> {
     for (const rate of RATES) results.push(await fixedLoad(admin, rate));
     results.push(await maxThroughput(admin));
     await writeResult('end-to-end', {
-      parameters: { rates: RATES, seconds: SECONDS, maxEvents: MAX_EVENTS, partitions: PARTITIONS, kafkajs: packageVersion('kafkajs'), mongodb: packageVersion('mongodb') },
+      parameters: { rates: RATES, seconds: SECONDS, maxEvents: MAX_EVENTS, partitions: PARTITIONS, kafkaClient: CLIENT, kafkajs: packageVersion('kafkajs'), mongodb: packageVersion('mongodb') },
       results,
       summary: summaryBlock(results),
     });

@@ -27,13 +27,16 @@
  * Then the views pair again on the embedded engine (memory broker and store, same topology), where
  * the store's cost is gone: raw = the same three $in reads and one bulk write per 100 customers by hand.
  *
- * Env: BENCH_EVENTS (20000), BENCH_CUSTOMERS (500: 500 customers, 1500 orders, 3000 lines),
+ * Env: BENCH_EVENTS (30000), BENCH_CUSTOMERS (2000: 2000 customers, 6000 orders, 12000 lines, so the
+ * views phase has enough triggers to measure a rate, not a start-up), BENCH_KAFKA_CLIENT (the
+ * default client of `tributary run`; the raw loops are bare kafkajs either way),
  * BENCH_ROUNDS (1), BENCH_FETCH_BYTES (65536 per partition, both sides), KAFKA_BROKERS, MONGODB_URL.
  */
 import { Kafka, logLevel, type Admin, type Consumer, type Message } from 'kafkajs';
 import { MongoClient, type AnyBulkWriteOperation, type Db, type Document } from 'mongodb';
 import { createLogger, createMetrics } from '../src/ops/index.js';
-import { kafkaTransport, MongoDocumentStore, runTopology, type Collection } from '../src/runtime.js';
+import { createKafkaTransport, MongoDocumentStore, runTopology, type Collection } from '../src/runtime.js';
+import { kafkaClientOf } from './lib/kafka-client.js';
 import { MemoryDocumentStore } from '../src/testing/index.js';
 import type { FastDataTopology, Row, SvTrigger } from '../src/index.js';
 import { TestDriver } from '../src/testing/index.js';
@@ -43,8 +46,9 @@ import type { BenchSummary } from './lib/result-format.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const MONGODB_URL = process.env['MONGODB_URL'] ?? 'mongodb://127.0.0.1:27017/?directConnection=true';
-const EVENTS = positiveInt('BENCH_EVENTS', 20_000);
-const CUSTOMERS = positiveInt('BENCH_CUSTOMERS', 500);
+const EVENTS = positiveInt('BENCH_EVENTS', 30_000);
+const CUSTOMERS = positiveInt('BENCH_CUSTOMERS', 2_000);
+const CLIENT = kafkaClientOf(process.env['BENCH_KAFKA_CLIENT']);
 const ROUNDS = positiveInt('BENCH_ROUNDS', 1);
 const PARTITIONS = 6;
 /** Per-partition fetch size, both sides: ~140 records per batch, so each partition sees many batches (a steady stream, not one bulk load). */
@@ -136,7 +140,7 @@ async function tributaryStage(t: FastDataTopology, stage: 'ingest' | 'aggregate'
   const phase = stage === 'ingest' ? 'tributary-ingest' : 'tributary-views';
   try {
     return await timed(phase, round, ends, async (probe) => {
-      const transport = probed(kafkaTransport({ brokers: BROKERS, clientId: `bench-${stage}`, logger }), probe);
+      const transport = probed(createKafkaTransport({ brokers: BROKERS, clientId: `bench-${stage}`, logger, client: CLIENT }), probe);
       const running = await runTopology(t, { transport, store, metrics: createMetrics({ defaultMetrics: false }), logger, only: [stage], consumer: { maxBytesPerPartition: FETCH_BYTES } });
       return () => running.stop();
     });
@@ -345,6 +349,7 @@ async function main(): Promise<void> {
       rounds: ROUNDS,
       fetchBytesPerPartition: FETCH_BYTES,
       rawPartitionsAtOnce: PARTITIONS * TABLES.length,
+      tributaryKafkaClient: CLIENT,
       kafkajs: packageVersion('kafkajs'),
       mongodb: packageVersion('mongodb'),
     };

@@ -16,7 +16,8 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { createLogger, createMetrics } from '../src/ops/index.js';
 import { json, mapAsync, string, topology } from '../src/index.js';
-import { kafkaTransport, runTopology } from '../src/runtime.js';
+import { createKafkaTransport, runTopology } from '../src/runtime.js';
+import { kafkaClientOf } from './lib/kafka-client.js';
 import { createTopic, endOffsets, gc, mib, packageVersion, positiveInt, Probe, probed, rssSampler, sleep, sum, withTimeout, writeResult, type EndOffsets } from './lib/harness.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
@@ -89,7 +90,7 @@ async function tributary(keyConcurrency: number, ends: EndOffsets): Promise<Phas
     mapAsync(async (r) => (await io(), { key: r.key, value: r.value })),
   );
   return timed(keyConcurrency === 1 ? 'tributary-off' : 'tributary-on', ends, async (probe) => {
-    const running = await runTopology(t, { transport: probed(kafkaTransport({ brokers: BROKERS, clientId: 'bench-kc', logger }), probe), metrics: createMetrics({ defaultMetrics: false }), logger, consumer: { maxWaitMs: 100 } });
+    const running = await runTopology(t, { transport: probed(createKafkaTransport({ brokers: BROKERS, clientId: 'bench-kc', logger, client: kafkaClientOf(process.env['BENCH_KAFKA_CLIENT']) }), probe), metrics: createMetrics({ defaultMetrics: false }), logger, consumer: { maxWaitMs: 100 } });
     return () => running.stop();
   });
 }
