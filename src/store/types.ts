@@ -1,9 +1,10 @@
 /**
  * The document store the framework writes read models to. Two implementations pass one contract
- * suite: `mongo/` (the mongodb driver; MongoDB or FerretDB) and `memory/` (embedded).
+ * suite: `mongo/` (the mongodb driver; MongoDB or DocumentDB) and `memory/` (embedded).
  *
- * The interface is deliberately small and avoids what FerretDB 1.x lacks (see docs/infra.md):
- * no transactions, no $lookup, no reliance on per-statement errors of unordered update batches.
+ * The interface is deliberately small, so any MongoDB-wire server with `$in` and unique indexes
+ * serves: no transactions, no `$lookup` (joins are batched `$in` queries), no change streams, no
+ * reliance on per-statement errors of a failed batch (a batch is retried whole).
  */
 
 export type Document = Record<string, unknown>;

@@ -1,8 +1,8 @@
 /**
- * The DocumentStore contract: one suite that every store passes (memory in test/unit, MongoDB or
- * FerretDB in test/integration). It pins only what both servers agree on, so the memory store is a
+ * The DocumentStore contract: one suite that every store passes (memory in test/unit, DocumentDB or
+ * MongoDB in test/integration). It pins what the interface promises, so the memory store is a
  * faithful double: results are compared with `_id` projected out, and after a failed batch it
- * asserts convergence of a retry, never which statements applied (FerretDB and MongoDB differ).
+ * asserts convergence of a retry, never which statements applied (the interface promises none).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +18,7 @@ export interface StoreFixture {
 const NO_ID = { projection: { _id: 0 } } as const;
 
 let sequence = 0;
-/** Letters, digits and underscores only (FerretDB on SQLite); unique per test and per run. */
+/** Letters, digits and underscores only (safe on every server); unique per test and per run. */
 function collectionName(label: string): string {
   sequence += 1;
   return `${label}_${sequence}_${randomUUID().slice(0, 8).replace(/-/g, '')}`;

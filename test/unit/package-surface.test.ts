@@ -39,11 +39,13 @@ const SURFACE: Record<keyof typeof ENTRIES, { values: string; types: string }> =
     types: 'Clock InputRecord OutputRecord TestDriverOptions VirtualClock',
   },
   './runtime': {
-    values: `MongoDocumentStore abandonShadow buildShadow confluentRegistry explainView fileCheckpoint kafkaTransport memoryCheckpoint promoteShadow readDefinitions
+    values: `COMPRESSIONS DEFAULT_KAFKA_CLIENT GROUP_PROTOCOLS KAFKA_CLIENTS MongoDocumentStore abandonShadow buildShadow confluentRegistry controlTopic createKafkaTransport
+      explainView fileCheckpoint kafkaTransport memoryCheckpoint parseCompression parseGroupProtocol parseKafkaClient platformaticTransport promoteShadow readDefinitions
       refreshSingleView retriggerDrifted runTopology stopOnSignals verifyViews viewKeyFromText`,
-    types: `BlueGreenOptions BuildReport BulkWriteResult Clock Collection ConfluentRegistryOptions DiffSummary Document DocumentStore Drift DriftKind Explanation
-      Filter FindOptions IndexSpec KafkaTransportOptions PromoteOptions PromoteReport SourceRow VerifyOptions VerifyReport ViewDefinitions ViewDifference
-      MongoDocumentStoreOptions OutgoingMessage PartitionOffsets RefreshCheckpoint RefreshOptions RefreshPosition RefreshProgress RefreshResult
+    types: `BlueGreenOptions BuildReport BulkWriteResult Clock Collection Compression ConfluentRegistryOptions ControlTopicOptions DesiredStateEntry DesiredStateSource DiffSummary
+      Document DocumentStore Drift DriftKind Explanation Filter FindOptions GroupProtocol IndexSpec KafkaClient KafkaClientOptions KafkaTransportOptions
+      MongoDocumentStoreOptions OutgoingMessage PartitionOffsets PlatformaticTransportOptions PromoteOptions PromoteReport RefreshCheckpoint RefreshOptions RefreshPosition
+      RefreshProgress RefreshResult SourceRow VerifyOptions VerifyReport ViewDefinitions ViewDifference
       RunOptions RunningTopology SignalOptions Stoppable StreamStatus TopicPartitionOffset Transport TransportAdmin TransportConsumer
       TransportProducer WriteOperation`,
   },

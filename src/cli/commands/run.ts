@@ -17,12 +17,13 @@ import { definitionStatus } from '../../fastdata/singleview/definitions.js';
 import { stopOnSignals } from '../../stream/runtime/lifecycle.js';
 import { runTopology, type RunningTopology } from '../../stream/runtime/runner.js';
 import { confluentRegistry } from '../../stream/serdes/registry.js';
-import { kafkaTransport, type KafkaTransportOptions } from '../../stream/transport/kafka/kafka-transport.js';
+import type { KafkaTransportOptions } from '../../stream/transport/kafka/kafka-transport.js';
 import type { Topology } from '../../stream/topology.js';
 import { createDashboard, type Dashboard } from '../../dashboard/index.js';
 import type { CommandSpec } from '../command.js';
 import { redactedConfig, runConfig, type RunConfig } from '../config.js';
-import { GENERAL, KAFKA_CONNECTION, MONGO, REGISTRY, TUNING } from '../config/settings.js';
+import { GENERAL, KAFKA_CLIENT, KAFKA_CONNECTION, MONGO, REGISTRY, TUNING } from '../config/settings.js';
+import { readKafkaClient, runControlPlane, runTransport } from '../config/kafka-client-settings.js';
 import type { SettingSource } from '../config/source.js';
 import { kafkaTransportOptions } from '../kafka-client.js';
 import { loadTopology } from '../load-topology.js';
@@ -46,6 +47,7 @@ up to 2 minutes; anything else exits at once. The ops server serves /metrics, /-
     { title: 'Run', keys: ['only', 'paused'] },
     { title: 'Ops server', keys: ['http-host', 'http-port', 'control-token', 'ops-token'], note: 'Bound beyond loopback (e.g. 0.0.0.0 for Kubernetes probes), set TRIBUTARY_OPS_TOKEN: the read routes show topics, streams and errors.' },
     KAFKA_CONNECTION,
+    KAFKA_CLIENT,
     REGISTRY,
     MONGO,
     TUNING,
@@ -101,6 +103,7 @@ const START_TIMEOUT_MS = 120_000;
 export async function runCommand(file: string, source: SettingSource): Promise<void> {
   const config = runConfig(source); // validated before anything connects
   const topology = await loadTopology(file);
+  const client = readKafkaClient(source, topology.name);
   const logger = createLogger({ level: config.logLevel, redactor: config.redactor });
   const metrics = createMetrics();
   if (!isLoopbackHost(config.ops.host) && !config.ops.readToken) {
@@ -114,8 +117,11 @@ export async function runCommand(file: string, source: SettingSource): Promise<v
   // Each attempt gets fresh clients: a failed start has closed the previous ones.
   const attempt = async (n: number) => {
     await checkTopics(topology, file, config, transportOptions(), n === 1 ? logger : undefined);
+    const transport = runTransport(client, transportOptions(), config.kafka.brokers);
+    const desiredState = runControlPlane(client, transport);
     return runTopology(topology, {
-      transport: kafkaTransport(transportOptions()),
+      transport,
+      ...(desiredState ? { desiredState } : {}),
       metrics,
       logger,
       ...(config.registry ? { registry: confluentRegistry({ url: config.registry.url, ...(config.registry.auth ? { auth: config.registry.auth } : {}) }) } : {}),

@@ -92,8 +92,8 @@ class MemoryCollection implements Collection {
     if (operations.length === 0) return { ...EMPTY_RESULT }; // as the mongo store: nothing to send, nothing to check
     const state = this.owner.state(true);
     const result = { ...EMPTY_RESULT };
-    // In order; the first failure stops the batch and earlier operations stay applied (as on
-    // FerretDB, and as the interface allows): callers retry the whole, idempotent batch.
+    // In order; the first failure stops the batch and earlier operations stay applied (as an
+    // ordered bulk write on MongoDB does): callers retry the whole, idempotent batch.
     for (const [position, operation] of operations.entries()) {
       try {
         this.apply(state, operation, result);
