@@ -1,7 +1,8 @@
 /**
  * `tributary/runtime`: running topologies inside your own process, what `tributary run` and
  * `tributary refresh` do as functions — the runner and signal handling, the Kafka transport, the
- * Confluent-compatible registry client, the MongoDB store, and the full rebuild of a single view.
+ * Confluent-compatible registry client, the MongoDB store, the full rebuild of a single view, its
+ * blue/green definitions (shadow, promote, abandon), its lineage (explain) and drift check (verify).
  *
  *   const running = await runTopology(t, { transport: kafkaTransport({ brokers }), registry: confluentRegistry({ url }), store });
  *   stopOnSignals(running);
@@ -33,4 +34,13 @@ export { refreshSingleView } from './fastdata/refresh/refresh-view.js';
 export type { RefreshOptions, RefreshProgress, RefreshResult } from './fastdata/refresh/refresh-view.js';
 export { fileCheckpoint, memoryCheckpoint } from './fastdata/refresh/checkpoint.js';
 export type { RefreshCheckpoint, RefreshPosition } from './fastdata/refresh/checkpoint.js';
+export { abandonShadow, buildShadow, promoteShadow } from './fastdata/refresh/blue-green.js';
+export type { BlueGreenOptions, BuildReport, PromoteOptions, PromoteReport } from './fastdata/refresh/blue-green.js';
+export type { DiffSummary, ViewDifference } from './fastdata/refresh/view-diff.js';
+export { retriggerDrifted, verifyViews } from './fastdata/refresh/verify-views.js';
+export type { Drift, DriftKind, VerifyOptions, VerifyReport } from './fastdata/refresh/verify-views.js';
+export { explainView, viewKeyFromText } from './fastdata/singleview/lineage.js';
+export type { Explanation, SourceRow } from './fastdata/singleview/lineage.js';
+export { readDefinitions } from './fastdata/singleview/definitions.js';
+export type { ViewDefinitions } from './fastdata/singleview/definitions.js';
 export type { Clock } from './stream/runtime/clock.js';

@@ -18,6 +18,8 @@ import { describeCommand, describeSpec } from './commands/describe.js';
 import { dlqCommand, dlqSpec } from './commands/dlq.js';
 import { infraCommand, infraSpec } from './commands/infra.js';
 import { refreshCommand, refreshSpec } from './commands/refresh.js';
+import { explainCommand, explainSpec } from './commands/explain.js';
+import { verifyCommand, verifySpec } from './commands/verify.js';
 import { runCommand, runSpec } from './commands/run.js';
 import { serveCommand, serveSpec } from './commands/serve.js';
 import { topicsCommand, topicsSpec } from './commands/topics.js';
@@ -52,6 +54,8 @@ const COMMANDS: readonly Command[] = [
   { spec: resumeSpec, run: (c) => controlCommand('resume', arg(c, 0), c.source, c.print) },
   { spec: statusSpec, run: (c) => controlCommand('status', undefined, c.source, c.print) },
   { spec: refreshSpec, run: (c) => refreshCommand(arg(c, 0), arg(c, 1), c.source, c.print) },
+  { spec: explainSpec, run: (c) => explainCommand(arg(c, 0), arg(c, 1), arg(c, 2), c.source, c.print) },
+  { spec: verifySpec, run: (c) => verifyCommand(arg(c, 0), arg(c, 1), c.source, c.print) },
   { spec: dlqSpec, run: (c) => dlqCommand(arg(c, 0), arg(c, 1), c.source, c.print) },
   {
     spec: demoSpec,

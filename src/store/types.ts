@@ -14,7 +14,13 @@ export type Filter = Record<string, unknown>;
 export type WriteOperation =
   | { readonly kind: 'upsert'; readonly filter: Filter; readonly set: Document; readonly setOnInsert?: Document; readonly unset?: readonly string[] }
   | { readonly kind: 'replace'; readonly filter: Filter; readonly document: Document }
-  | { readonly kind: 'delete'; readonly filter: Filter };
+  | { readonly kind: 'delete'; readonly filter: Filter }
+  /**
+   * `$set` on every document the filter matches (never inserts). Paths may use MongoDB's positional
+   * operators `$[]` (every element) and `$[id]` (elements matching the `arrayFilters` entry on
+   * `id.<field>`); an array named on such a path must exist in every document and element walked.
+   */
+  | { readonly kind: 'updateMany'; readonly filter: Filter; readonly set: Document; readonly arrayFilters?: readonly Filter[] };
 
 export interface BulkWriteResult {
   readonly upserted: number;
@@ -57,6 +63,12 @@ export interface Collection {
   count(filter?: Filter, options?: ReadOptions): Promise<number>;
   createIndexes(indexes: readonly IndexSpec[]): Promise<void>;
   drop(): Promise<void>;
+  /**
+   * Renames this collection to `target`, with its documents and indexes, replacing `target` if it
+   * exists: readers of `target` see the old collection, then the new one, never neither (MongoDB
+   * and DocumentDB `renameCollection` with `dropTarget`). Used to promote a shadow single view.
+   */
+  renameTo(target: string): Promise<void>;
 }
 
 /**

@@ -87,6 +87,16 @@ export const SETTINGS = {
   checkpoint: s({ key: 'checkpoint', arg: '<file>', help: 'progress file; default .tributary/refresh-<topology>-<view>.json' }),
   restart: s({ key: 'restart', boolean: true, file: false, help: 'ignore an existing checkpoint and start from the first document' }),
 
+  // Blue/green definitions of a single view (refresh), lineage and drift (explain, verify).
+  shadow: s({ key: 'shadow', boolean: true, file: false, help: "build the file's definition into <view>__shadow beside the live view; report the diff and the validation failures" }),
+  promote: s({ key: 'promote', boolean: true, file: false, help: 'switch the shadow in: catch up, fence every writer, rename it over the live collection, send an sv-update per changed view' }),
+  abandon: s({ key: 'abandon', boolean: true, file: false, help: 'drop the shadow (before its promote has renamed it)' }),
+  'grace-ms': s({ key: 'grace-ms', arg: '<n>', help: '--promote: wait after fencing for writes already under way, ≥ 0; default 5000' }),
+  samples: s({ key: 'samples', arg: '<n>', help: 'sample documents per kind of difference in the report, ≥ 0; default 3' }),
+  sample: s({ key: 'sample', arg: '<f>', file: false, help: 'share of the views checked, 0 < f ≤ 1; default 1 (all)' }),
+  seed: s({ key: 'seed', arg: '<text>', file: false, help: 'picks the sample: the same seed checks the same views; default random' }),
+  retrigger: s({ key: 'retrigger', boolean: true, file: false, help: 'send an sv-trigger per drifted view: the running aggregate stage rebuilds it' }),
+
   format: s({ key: 'format', arg: '<format>', help: 'output format' }),
   create: s({ key: 'create', boolean: true, file: false, help: 'create the missing topics' }),
   partitions: s({ key: 'partitions', env: 'TRIBUTARY_TOPIC_PARTITIONS', arg: '<n>', help: 'partitions of each topic created, ≥ 1; default the broker\'s num.partitions' }),
