@@ -127,8 +127,18 @@ export function platformaticTransport(options: PlatformaticTransportOptions): Tr
     async producer() {
       // One producer shared by the lanes; replaced when the broker lost its idempotence state (as the kafkajs transport).
       let current = newProducer();
+      // Its sends go one at a time: @platformatic/kafka 1.35 reads a partition's idempotence sequence
+      // when a send starts and advances it only when the answer comes, so two concurrent sends to one
+      // partition carry the same sequence and the broker refuses the second with
+      // OUT_OF_ORDER_SEQUENCE_NUMBER (seen with six lanes of one stream producing at once).
+      let previous: Promise<unknown> = Promise.resolve();
+      const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+        const mine = previous.then(work, work);
+        previous = mine.catch(() => undefined);
+        return mine;
+      };
       return {
-        async send(messages) {
+        send: (messages) => oneAtATime(async () => {
           if (messages.length === 0) return;
           const using = current;
           try {
@@ -142,7 +152,7 @@ export function platformaticTransport(options: PlatformaticTransportOptions): Tr
             }
             throw fromPlatformaticError(error, `cannot produce ${messages.length} records`);
           }
-        },
+        }),
         async disconnect() {
           producers.delete(current);
           await current.close();
