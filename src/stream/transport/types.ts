@@ -78,6 +78,13 @@ export interface ConsumerOptions {
   readonly sessionTimeoutMs?: number;
   /** Longest wait of a fetch with no data (default 500 ms, as Fast Data's KAFKA_CONSUMER_MAX_WAIT_TIME). */
   readonly maxWaitMs?: number;
+  /**
+   * Kafka's `fetch.min.bytes`: the broker holds a fetch until this many bytes are ready or
+   * `maxWaitMs` passed (default 1: answer as soon as anything is there). Larger batches under a
+   * trickle of records cost fewer round trips and store commands per record, for up to `maxWaitMs`
+   * of added latency.
+   */
+  readonly minBytes?: number;
   readonly heartbeatIntervalMs?: number;
   readonly readCommitted?: boolean;
 }
