@@ -2,22 +2,26 @@
  * Memory under backlog: BENCH_BACKLOG_EVENTS (1 000 000) CDC events wait in the ingestion topics,
  * then `tributary run --only ingest` (a real child process, as in production) catches up for
  * BENCH_BACKLOG_SECONDS (120). The worker's RSS is sampled every second from /proc; the bench
- * reports the peak, the trend over the second half (MiB/min) and how far it got. Target: RSS under
- * 300 MB and flat. Fetch sizes bound what is in memory, not the backlog's length. It runs once with
- * Node's default heap sizing and once with `--max-old-space-size=160` (BENCH_BACKLOG_HEAPS_MB,
- * "0,160"): V8 lets garbage pile up to far beyond 300 MB before a full collection unless told
- * otherwise, which the capped run separates from a leak.
+ * reports the peak, the trend over the second half (MiB/min) and how far it got. Fetch sizes bound
+ * what is in memory, not the backlog's length. It runs once with Node's default heap sizing and once
+ * with `--max-old-space-size=160` (BENCH_BACKLOG_HEAPS_MB, "0,160"): V8 lets garbage pile up far
+ * before a full collection unless told otherwise, which the capped run separates from a leak.
+ *
+ * Target (issue #16 item 4), on the run with Node's default heap: peak RSS < 300 MB (10^6 bytes,
+ * = 286.1 MiB) and flat, taken as a least-squares trend over the second half of at most
+ * FLAT_MB_PER_MINUTE (1 % of the budget per minute). Both go into the summary block
+ * (bench/lib/result-format.ts) in MB; the result keeps the MiB figures.
  *
  *   npm run bench -- backlog
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import type { FastDataTopology } from '../src/index.js';
 import { buildTopology, generateWorkload, TABLES, type TableName } from './lib/cdc-workload.js';
-import { createTopic, positiveInt, sleep, streamsLag, writeResult } from './lib/harness.js';
+import { createTopic, grouped, packageVersion, positiveInt, sleep, streamsLag, writeResult } from './lib/harness.js';
+import type { BenchSummary, Measure, Target } from './lib/result-format.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const MONGODB_URL = process.env['MONGODB_URL'] ?? 'mongodb://127.0.0.1:27017/?directConnection=true';
@@ -31,6 +35,46 @@ const DATABASE = `bench_backlog_${RUN}`;
 const sourceTopic = (table: TableName) => `${PREFIX}${table}`;
 /** Worker heap settings, one catch-up run each on the same backlog (fresh groups): 0 = Node's default sizing. */
 const HEAPS = (process.env['BENCH_BACKLOG_HEAPS_MB'] ?? '0,160').split(',').map(Number);
+const TARGET_MB = 300;
+/** "Flat": the second half's trend at most 1 % of the budget per minute. */
+const FLAT_MB_PER_MINUTE = 3;
+const MB_PER_MIB = 1.048576;
+const toMB = (mib: number) => Math.round(mib * MB_PER_MIB * 10) / 10;
+
+type CatchUp = Awaited<ReturnType<typeof catchUp>>;
+
+/** The summary block the report reads: peak RSS and trend per heap setting, the target on Node's default heap. */
+function summaryBlock(results: readonly CatchUp[]): BenchSummary {
+  const measures: Measure[] = [];
+  const targets: Target[] = [];
+  for (const r of results) {
+    const key = r.heap === 'Node default' ? 'default' : r.heap.replace(/^--max-old-space-size=/, 'heap');
+    measures.push(
+      {
+        id: `peak-rss-${key}`,
+        label: `peak RSS of \`tributary run --only ingest\` catching up on ${grouped(r.backlog)} waiting events, heap ${r.heap}`,
+        unit: 'MB',
+        better: 'lower',
+        value: toMB(r.peakRssMiB),
+        detail: `${r.peakRssMiB} MiB; ${grouped(r.processed)} events in ${r.seconds} s (${r.perSecond}/s)`,
+        chart: Object.entries(r.rssAt).map(([at, mib]) => [`RSS at ${at} of the run (MB)`, toMB(mib ?? 0)] as const),
+      },
+      { id: `rss-trend-${key}`, label: `RSS trend over the second half, heap ${r.heap}`, unit: 'MB/min', better: 'lower', value: toMB(r.slopeSecondHalfMiBPerMinute) },
+    );
+  }
+  if (results.some((r) => r.heap === 'Node default')) {
+    targets.push({
+      id: 'rss',
+      label: `catching up on ${grouped(results[0]?.backlog ?? EVENTS)} waiting events: RSS < ${TARGET_MB} MB with Node's default heap, flat (trend ≤ ${FLAT_MB_PER_MINUTE} MB/min)`,
+      source: 'issue #16 item 4',
+      checks: [
+        { measure: 'peak-rss-default', op: '<', threshold: TARGET_MB, label: 'peak RSS' },
+        { measure: 'rss-trend-default', op: '<=', threshold: FLAT_MB_PER_MINUTE, label: 'trend' },
+      ],
+    });
+  }
+  return { measures, targets };
+}
 
 /** One `tributary run --only ingest` catching up for SECONDS, its RSS sampled every second. */
 async function catchUp(admin: Admin, t: FastDataTopology, backlog: number, heapMb: number) {
@@ -61,10 +105,10 @@ async function catchUp(admin: Admin, t: FastDataTopology, backlog: number, heapM
     peakRssMiB: peak,
     rssAt: Object.fromEntries([0.25, 0.5, 0.75, 1].map((q) => [`${q * 100}%`, samples[Math.min(samples.length - 1, Math.floor(q * samples.length) - 1)]?.[1] ?? null])),
     slopeSecondHalfMiBPerMinute: slopePerMinute(samples.filter(([x]) => x >= SECONDS / 2)),
-    underTarget: peak < 300,
+    underTarget: toMB(peak) < TARGET_MB,
     samples: samples.map(([x, y]) => [Math.round(x), y]),
   };
-  console.log(`  worker (${result.heap}) RSS: peak ${peak} MiB (target < 300), second-half trend ${result.slopeSecondHalfMiBPerMinute} MiB/min; ${processed} of ${backlog} events in ${SECONDS} s = ${result.perSecond}/s`);
+  console.log(`  worker (${result.heap}) RSS: peak ${peak} MiB = ${toMB(peak)} MB (target < ${TARGET_MB} MB), second-half trend ${result.slopeSecondHalfMiBPerMinute} MiB/min; ${processed} of ${backlog} events in ${SECONDS} s = ${result.perSecond}/s`);
   return result;
 }
 
@@ -116,7 +160,12 @@ async function main(): Promise<void> {
     const results = [];
     for (const heapMb of HEAPS) results.push(await catchUp(admin, t, backlog, heapMb));
     // `result` (the headline) is the first run: Node's default heap sizing, as users start it.
-    await writeResult('backlog', { environment: { node: process.version, cpus: os.cpus().length, store: 'FerretDB 1.24.2 on PostgreSQL 15', kafka: 'Kafka 4.3.1 single broker' }, parameters: { events: EVENTS, seconds: SECONDS, partitions: PARTITIONS, heaps: HEAPS }, result: results[0], results });
+    await writeResult('backlog', {
+      parameters: { events: EVENTS, seconds: SECONDS, partitions: PARTITIONS, heaps: HEAPS, targetMB: TARGET_MB, flatMBPerMinute: FLAT_MB_PER_MINUTE, kafkajs: packageVersion('kafkajs'), mongodb: packageVersion('mongodb') },
+      result: results[0],
+      results,
+      summary: summaryBlock(results),
+    });
   } finally {
     const streams = t.streams();
     await admin.deleteTopics({ topics: [...new Set(streams.flatMap((s) => s.topics)), ...t.fastData.projections.map((p) => t.fastData.topics.prUpdate(p))] }).catch(() => undefined);

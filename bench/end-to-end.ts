@@ -1,7 +1,7 @@
 /**
- * End to end on the real services (Kafka + FerretDB on PostgreSQL): CDC events → projections →
- * pr-update → sv-trigger → single views, all three stages in one process, and the delay from each
- * CDC event to the view write it caused.
+ * End to end on the real services (Kafka + the document store, from scripts/infra or MONGODB_URL):
+ * CDC events → projections → pr-update → sv-trigger → single views, all three stages in one process,
+ * and the delay from each CDC event to the view write it caused.
  *
  *   fixed load   CDC records produced at BENCH_E2E_RATES events/s (default "1000,100") for
  *                BENCH_E2E_SECONDS (20) each, into fresh topics and a fresh database
@@ -14,16 +14,22 @@
  * batch names the newest one, so the figure is "age of the newest change when it became visible".
  * A rate the pipeline cannot sustain shows as latency growing for as long as the load lasts.
  *
+ * The summary block (bench/lib/result-format.ts) carries, per offered rate, the p99 and whether the
+ * rate was sustained, and the target of issue #16 item 4 at 1 000 events/s (sustained, p99 ≤ 250 ms),
+ * beside this run's raw ingest ceiling (bench/fastdata.ts); the max throughput is divided by that
+ * ceiling.
+ *
  *   npm run bench -- end-to-end
  */
-import os from 'node:os';
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { createLogger, createMetrics } from '../src/ops/index.js';
-import { kafkaTransport, MongoDocumentStore, runTopology } from '../src/runtime.js';
+import { createKafkaTransport, MongoDocumentStore, runTopology } from '../src/runtime.js';
+import { kafkaClientOf } from './lib/kafka-client.js';
 import type { FastDataTopology } from '../src/index.js';
 import { buildTopology, generateWorkload, TABLES, type CdcRecord, type TableName } from './lib/cdc-workload.js';
-import { createTopic, gc, mib, percentiles, positiveInt, rssSampler, sleep, streamsLag, writeResult, type Percentiles } from './lib/harness.js';
+import { createTopic, gc, grouped, mib, packageVersion, percentiles, positiveInt, rssSampler, sleep, streamsLag, writeResult, type Percentiles } from './lib/harness.js';
+import type { BenchSummary, Measure, Target } from './lib/result-format.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const MONGODB_URL = process.env['MONGODB_URL'] ?? 'mongodb://127.0.0.1:27017/?directConnection=true';
@@ -32,6 +38,7 @@ const SECONDS = positiveInt('BENCH_E2E_SECONDS', 20);
 const MAX_EVENTS = positiveInt('BENCH_E2E_MAX_EVENTS', 10_000);
 const DRAIN_TIMEOUT_MS = positiveInt('BENCH_E2E_DRAIN_SECONDS', 300) * 1000;
 const PARTITIONS = 6;
+const CLIENT = kafkaClientOf(process.env['BENCH_KAFKA_CLIENT']);
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 
 const kafka = new Kafka({ clientId: 'bench-e2e', brokers: BROKERS, logLevel: logLevel.NOTHING });
@@ -99,7 +106,7 @@ async function setUp(admin: Admin, label: string): Promise<{ t: FastDataTopology
 async function start(t: FastDataTopology, database: string) {
   const store = new MongoDocumentStore({ url: MONGODB_URL, database });
   const metrics = createMetrics({ defaultMetrics: false });
-  const running = await runTopology(t, { transport: kafkaTransport({ brokers: BROKERS, clientId: 'bench-e2e', logger }), store, metrics, logger, consumer: { maxWaitMs: 50 } });
+  const running = await runTopology(t, { transport: createKafkaTransport({ brokers: BROKERS, clientId: 'bench-e2e', logger, client: CLIENT }), store, metrics, logger, consumer: { maxWaitMs: 50 } });
   return running;
 }
 
@@ -229,6 +236,58 @@ async function maxThroughput(admin: Admin): Promise<E2eResult> {
   return result;
 }
 
+/** Target of issue #16 item 4: at this offered rate, sustained and p99 CDC → view written ≤ 250 ms. */
+const TARGET_RATE = 1000;
+const TARGET_P99_MS = 250;
+
+/** The summary block the report reads: per offered rate p99 and sustained, the max throughput against the raw ingest ceiling. */
+function summaryBlock(results: readonly E2eResult[]): BenchSummary {
+  const measures: Measure[] = [];
+  for (const r of results.filter((x) => x.mode === 'fixed')) {
+    const at = `at ${grouped(r.offeredPerSecond ?? 0)} CDC events/s offered`;
+    measures.push(
+      {
+        id: `p99-${r.offeredPerSecond}`,
+        label: `p99 CDC record → view written (sv-update), ${at}`,
+        unit: 'ms',
+        better: 'lower',
+        value: r.latencyMs.p99,
+        detail: `p50 ${r.latencyMs.p50} ms, p95 ${r.latencyMs.p95} ms, max ${r.latencyMs.max} ms over ${r.viewsWritten} view writes; peak RSS ${r.peakRssMiB} MiB`,
+        chart: [['p50', r.latencyMs.p50], ['p95', r.latencyMs.p95], ['p99', r.latencyMs.p99]],
+      },
+      { id: `sustained-${r.offeredPerSecond}`, label: `sustained ${at} (drained within 10 s of the load)`, unit: '', better: 'higher', value: r.sustained === true, detail: `drained ${r.drainSeconds} s after the load; ${r.eventsPerSecond} events/s through` },
+    );
+  }
+  const max = results.find((x) => x.mode === 'max');
+  const ceiling = { id: 'raw-ingest-ceiling', label: 'raw ingest ceiling of bench/fastdata.ts, this run', ref: 'fastdata/ingest' };
+  if (max) {
+    measures.push({
+      id: 'max',
+      label: `end to end, max throughput over ${grouped(max.events)} waiting events (all three stages)`,
+      unit: 'events/s',
+      better: 'higher',
+      value: max.eventsPerSecond,
+      baselines: [ceiling],
+      detail: `${max.viewsPerSecond} view writes/s; peak RSS ${max.peakRssMiB} MiB`,
+    });
+  }
+  const targets: Target[] = results.some((x) => x.mode === 'fixed' && x.offeredPerSecond === TARGET_RATE)
+    ? [
+        {
+          id: `latency-${TARGET_RATE}`,
+          label: `end to end at ${grouped(TARGET_RATE)} CDC events/s offered: sustained, p99 CDC → view written ≤ ${TARGET_P99_MS} ms`,
+          source: 'issue #16 item 4',
+          checks: [
+            { measure: `sustained-${TARGET_RATE}`, op: '==', threshold: true, label: 'sustained' },
+            { measure: `p99-${TARGET_RATE}`, op: '<=', threshold: TARGET_P99_MS, label: 'p99' },
+          ],
+          context: [ceiling],
+        },
+      ]
+    : [];
+  return { measures, targets };
+}
+
 async function dropDatabase(database: string): Promise<void> {
   const client = new MongoClient(MONGODB_URL);
   try {
@@ -242,14 +301,14 @@ async function main(): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    console.log(`end-to-end: fixed loads ${RATES.join(', ')} events/s for ${SECONDS} s each; max throughput over ${MAX_EVENTS} events; ${PARTITIONS} partitions; FerretDB`);
+    console.log(`end-to-end: fixed loads ${RATES.join(', ')} events/s for ${SECONDS} s each; max throughput over ${MAX_EVENTS} events; ${PARTITIONS} partitions`);
     const results: E2eResult[] = [];
     for (const rate of RATES) results.push(await fixedLoad(admin, rate));
     results.push(await maxThroughput(admin));
     await writeResult('end-to-end', {
-      environment: { node: process.version, cpus: os.cpus().length, store: 'FerretDB 1.24.2 on PostgreSQL 15 (scripts/infra)', kafka: 'Kafka 4.3.1 single broker (scripts/infra)' },
-      parameters: { rates: RATES, seconds: SECONDS, maxEvents: MAX_EVENTS, partitions: PARTITIONS },
+      parameters: { rates: RATES, seconds: SECONDS, maxEvents: MAX_EVENTS, partitions: PARTITIONS, kafkaClient: CLIENT, kafkajs: packageVersion('kafkajs'), mongodb: packageVersion('mongodb') },
       results,
+      summary: summaryBlock(results),
     });
   } finally {
     await admin.disconnect();

@@ -9,15 +9,16 @@
  *                  partition at once, each key still strictly in order
  *
  * Rate = records / (first batch → last commit); every phase reads the same topic with a fresh group.
+ * The summary block (bench/lib/result-format.ts) has off and on, each against the raw loop.
  *
  *   npm run bench -- key-concurrency
  */
-import os from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import { createLogger, createMetrics } from '../src/ops/index.js';
 import { json, mapAsync, string, topology } from '../src/index.js';
-import { kafkaTransport, runTopology } from '../src/runtime.js';
-import { createTopic, endOffsets, gc, mib, positiveInt, Probe, probed, rssSampler, sleep, sum, withTimeout, writeResult, type EndOffsets } from './lib/harness.js';
+import { createKafkaTransport, runTopology } from '../src/runtime.js';
+import { kafkaClientOf } from './lib/kafka-client.js';
+import { createTopic, endOffsets, gc, mib, packageVersion, positiveInt, Probe, probed, rssSampler, sleep, sum, withTimeout, writeResult, type EndOffsets } from './lib/harness.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const RECORDS = positiveInt('BENCH_KC_RECORDS', 20_000);
@@ -89,7 +90,7 @@ async function tributary(keyConcurrency: number, ends: EndOffsets): Promise<Phas
     mapAsync(async (r) => (await io(), { key: r.key, value: r.value })),
   );
   return timed(keyConcurrency === 1 ? 'tributary-off' : 'tributary-on', ends, async (probe) => {
-    const running = await runTopology(t, { transport: probed(kafkaTransport({ brokers: BROKERS, clientId: 'bench-kc', logger }), probe), metrics: createMetrics({ defaultMetrics: false }), logger, consumer: { maxWaitMs: 100 } });
+    const running = await runTopology(t, { transport: probed(createKafkaTransport({ brokers: BROKERS, clientId: 'bench-kc', logger, client: kafkaClientOf(process.env['BENCH_KAFKA_CLIENT']) }), probe), metrics: createMetrics({ defaultMetrics: false }), logger, consumer: { maxWaitMs: 100 } });
     return () => running.stop();
   });
 }
@@ -110,11 +111,17 @@ async function main(): Promise<void> {
     const [r, off, on] = results as [PhaseResult, PhaseResult, PhaseResult];
     const ratios = { offVsRaw: +(off.perSecond / r.perSecond).toFixed(3), onVsRaw: +(on.perSecond / r.perSecond).toFixed(3), onVsOff: +(on.perSecond / off.perSecond).toFixed(3) };
     console.log(`  on/off = ${ratios.onVsOff}x; off/raw = ${ratios.offVsRaw}x; on/raw = ${ratios.onVsRaw}x`);
+    const baselines = [{ id: 'raw', label: 'bare kafkajs eachBatch, records of a batch in order, 6 partitions at once', value: r.perSecond }];
     await writeResult('key-concurrency', {
-      environment: { node: process.version, cpus: os.cpus().length, kafka: 'Kafka 4.3.1 single broker (scripts/infra)' },
-      parameters: { records: RECORDS, keys: KEYS, partitions: PARTITIONS, ioMs: IO_MS, keyConcurrency: CONCURRENCY },
+      parameters: { records: RECORDS, keys: KEYS, partitions: PARTITIONS, ioMs: IO_MS, keyConcurrency: CONCURRENCY, kafkajs: packageVersion('kafkajs') },
       results,
       ratios,
+      summary: {
+        measures: [
+          { id: 'off', label: `${IO_MS} ms I/O per record, key concurrency off (1)`, unit: 'records/s', better: 'higher', value: off.perSecond, baselines },
+          { id: 'on', label: `${IO_MS} ms I/O per record, key concurrency on (${CONCURRENCY})`, unit: 'records/s', better: 'higher', value: on.perSecond, baselines },
+        ],
+      },
     });
     await admin.deleteTopics({ topics: [TOPIC] }).catch(() => undefined);
   } finally {

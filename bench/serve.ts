@@ -1,6 +1,6 @@
 /**
- * Read API benchmark, on the real MongoDB-wire store (FerretDB on PostgreSQL from scripts/infra, or
- * MONGODB_URL):
+ * Read API benchmark, on the real MongoDB-wire store (DocumentDB on PostgreSQL from scripts/infra,
+ * or MONGODB_URL):
  *
  *   raw         a bare node:http server whose handler is the raw driver's
  *               `find({}).limit(200).toArray()` + `JSON.stringify`
@@ -11,7 +11,8 @@
  *
  * Both are loaded over loopback by the same Node http client (keep-alive agent, BENCH_CONCURRENCY
  * requests in flight, BENCH_REQUESTS requests per side per round, sides alternating per round);
- * the best round of each side is reported with the ratio tributary / raw (goal >= 0.7).
+ * the best round of each side goes into the summary block (bench/lib/result-format.ts), where the
+ * report divides Tributary's by the stronger raw side (goal >= 0.7).
  *
  *   npm run bench -- serve         (node --import tsx bench/serve.ts)
  *
@@ -20,18 +21,13 @@
  */
 import { createServer, request, Agent, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { createLogger } from '../src/ops/index.js';
 import { createReadApi } from '../src/serve/index.js';
 import { MongoDocumentStore } from '../src/runtime.js';
 import topology from '../topologies/customer-360.js';
-import { gitDescribe, packageVersion, positiveInt } from './lib/harness.js';
+import { packageVersion, positiveInt, writeResult } from './lib/harness.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const mongoUrl = process.env['MONGODB_URL'] ?? 'mongodb://127.0.0.1:27017/?directConnection=true';
 const docs = positiveInt('BENCH_DOCS', 2000);
 const requests = positiveInt('BENCH_REQUESTS', 300);
@@ -158,24 +154,30 @@ async function main(): Promise<void> {
   await client.db(database).dropDatabase();
   await client.close();
 
-  const git = gitDescribe(root);
-  const result = {
-    benchmark: 'serve',
-    run: process.env['BENCH_RUN_ID'] ?? null,
-    date: new Date().toISOString(),
-    commit: git.commit,
-    dirty: git.dirty,
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+  await writeResult('serve', {
     versions: { fastify: packageVersion('fastify'), mongodb: packageVersion('mongodb') },
-    settings: { docs, requests, concurrency, rounds, mongoUrl: mongoUrl.replace(/\/\/[^@]*@/, '//***@') },
+    settings: { docs, requests, concurrency, rounds },
     phases,
     best: { raw: best('raw'), tributary: best('tributary'), rawSameQuery: best('raw-same') },
     ratio,
-  };
-  await mkdir(path.join(root, 'bench/results'), { recursive: true });
-  const file = path.join(root, `bench/results/${result.date.slice(0, 10)}-serve.json`);
-  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`[serve] wrote ${path.relative(root, file)}`);
+    summary: {
+      measures: [
+        {
+          id: 'read-api',
+          label: 'read API: GET /pr-customers/?_l=200 (Fastify, validation, __STATE__ filter, watermark)',
+          unit: 'req/s',
+          better: 'higher',
+          value: best('tributary').requestsPerSecond,
+          detail: `p50 ${best('tributary').p50Ms} ms, p99 ${best('tributary').p99Ms} ms`,
+          baselines: [
+            { id: 'raw', label: 'bare node:http + find({}).limit(200)', value: best('raw').requestsPerSecond },
+            { id: 'raw-same', label: "the same server sending Tributary's query, find({__STATE__: 'PUBLIC'}).limit(200)", value: best('raw-same').requestsPerSecond },
+          ],
+        },
+      ],
+      targets: [{ id: 'ratio', label: 'read API ≥ 0.7 × the raw server', source: 'bench/serve.ts', checks: [{ measure: 'read-api', of: 'ratio', op: '>=', threshold: 0.7 }] }],
+    },
+  });
 }
 
 main().catch((error: unknown) => {

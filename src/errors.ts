@@ -56,6 +56,8 @@ export const ERROR_CODES = {
   TRB_QUERY_TIMEOUT: { retriable: false, summary: 'read query exceeded its time budget' },
   /** No representation matches the request's Accept header (HTTP 406). */
   TRB_NOT_ACCEPTABLE: { retriable: false, summary: 'unsupported Accept' },
+  /** Another definition of a single view is live, or one is being switched in: this writer waits (blue/green refresh). */
+  TRB_FENCED: { retriable: true, summary: 'single-view definition not live' },
   /** A service refused our credentials (Kafka SASL, registry basic auth): retrying the same ones will not help. */
   TRB_AUTH: { retriable: false, summary: 'authentication failed' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;

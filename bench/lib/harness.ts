@@ -1,15 +1,19 @@
 /**
  * Helpers shared by the benchmarks (bench/*.ts): environment knobs, phase probes (first batch →
- * last commit), peak-RSS sampling, CPU profiles, broker-side commit checks, result bookkeeping.
+ * last commit), peak-RSS sampling, CPU profiles, broker-side commit checks, result bookkeeping
+ * (writeResult: the stamped format of bench/lib/result-format.ts).
  * Not a benchmark itself: scripts/bench only runs bench/*.ts at the top level.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Session } from 'node:inspector/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Admin } from 'kafkajs';
 import type { TopicPartitionOffset, Transport } from '../../src/runtime.js';
+import { gitStamp } from './git-stamp.js';
+import type { BenchSummary, ResultStamp } from './result-format.js';
 
 export function positiveInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -22,6 +26,9 @@ export function positiveInt(name: string, fallback: number): number {
 export const mib = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 export const gc = (globalThis as { gc?: () => void }).gc;
+
+/** 1 000 000: thousands grouped by spaces, as the docs write numbers. */
+export const grouped = (n: number) => n.toLocaleString('en-US').replaceAll(',', ' ');
 
 export function round3(n: number): number {
   return Math.round(n * 1000) / 1000;
@@ -174,11 +181,17 @@ export async function startProfiler(): Promise<{ stop(file: string): Promise<voi
   };
 }
 
+/**
+ * The run's stamp, { commit, dirty }: inside `npm run bench` the values scripts/bench took once when
+ * the run began (BENCH_COMMIT, BENCH_DIRTY), so every result of a run carries the same; outside it,
+ * the tree as it is now (bench/lib/git-stamp.ts).
+ */
 export function gitDescribe(root: string): { commit: string; dirty: boolean } {
+  const commit = process.env['BENCH_COMMIT'];
+  if (commit) return { commit, dirty: process.env['BENCH_DIRTY'] !== 'false' };
   try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8' }).trim() !== '';
-    return { commit, dirty };
+    const stamp = gitStamp(root);
+    return { commit: stamp.commit, dirty: stamp.dirty };
   } catch {
     return { commit: 'unknown', dirty: true };
   }
@@ -223,12 +236,19 @@ export async function streamsLag(admin: Admin, streams: ReadonlyArray<{ groupId:
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
-/** Writes bench/results/<date>-<name>.json with the common header (benchmark, date, git commit, run id of `npm run bench`). */
-export async function writeResult(name: string, body: Record<string, unknown>): Promise<string> {
-  const file = path.join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-${name}.json`);
+/**
+ * Writes a benchmark's result in the format bench/lib/result-format.ts describes: the stamp
+ * (benchmark, date, run, git) in front of `body`. Inside `npm run bench` (BENCH_RUN_ID set) it goes
+ * to bench/results/<run>/<name>.json, where the report finds it; outside a run, to the system's
+ * temporary directory, so that a trial run never lands in bench/results.
+ */
+export async function writeResult(name: string, body: Record<string, unknown> & { summary?: BenchSummary }): Promise<string> {
+  const run = process.env['BENCH_RUN_ID'] || null;
+  const date = new Date().toISOString();
+  const file = run ? path.join(ROOT, 'bench', 'results', run, `${name}.json`) : path.join(os.tmpdir(), 'tributary-bench', `${date.slice(0, 10)}-${name}.json`);
   await mkdir(path.dirname(file), { recursive: true });
-  const header = { benchmark: name, date: new Date().toISOString(), run: process.env['BENCH_RUN_ID'] ?? null, git: gitDescribe(ROOT) };
-  await writeFile(file, `${JSON.stringify({ ...header, ...body }, null, 2)}\n`);
-  console.log(`results: ${path.relative(ROOT, file)}`);
+  const stamp: ResultStamp = { benchmark: name, date, run, git: gitDescribe(ROOT) };
+  await writeFile(file, `${JSON.stringify({ ...stamp, ...body }, null, 2)}\n`);
+  console.log(run ? `results: ${path.relative(ROOT, file)}` : `results (no run, not reported): ${file}`);
   return file;
 }

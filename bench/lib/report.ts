@@ -1,114 +1,92 @@
 /**
- * The report of one `npm run bench`: reads the result file each benchmark wrote in this run
- * (bench/results/<date>-<name>.json, matched by BENCH_RUN_ID), writes the combined
- * bench/results/<date>.json, draws bench/results/<date>.svg (copied to docs/benchmarks.svg) and
- * rewrites the summary between the markers in docs/benchmarks.md, with the published Fast Data and
- * kafkajs figures beside ours.
+ * The report of one benchmark run: reads bench/results/<run>/run.json and the result files of that
+ * run (bench/results/<run>/*.json, and bench/results/*.json whose `run` is its id — the format is in
+ * bench/lib/result-format.ts), combines them (bench/lib/summary.ts: refuses another run's results,
+ * ratios against the strongest raw baseline, target verdicts), writes bench/results/<run>/summary.json
+ * and summary.svg and, for a run of every benchmark, copies the chart to docs/benchmarks.svg and
+ * rewrites the summary between the markers in docs/benchmarks.md.
  *
- *   node --import tsx bench/lib/report.ts        (scripts/bench runs it last)
+ *   node --import tsx bench/lib/report.ts [<run id>]   (scripts/bench runs it last, with BENCH_RUN_ID)
+ *
+ * The run is the argument, else BENCH_RUN_ID, else the newest run in bench/results. A partial run
+ * (`npm run bench -- fastdata`) leaves docs/ alone unless BENCH_UPDATE_DOCS=1.
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { barChart, type ChartGroup } from './chart.js';
+import { barChart } from './chart.js';
+import type { ResultFile, RunRecord } from './result-format.js';
+import { combineRun, MixedRunError } from './summary.js';
+import { chartGroups, summaryMarkdown } from './summary-markdown.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RESULTS = path.join(ROOT, 'bench', 'results');
-const RUN = process.env['BENCH_RUN_ID'];
-const DATE = new Date().toISOString().slice(0, 10);
+const relative = (file: string) => path.relative(ROOT, file);
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- result files are read loosely; every field read is checked for presence
-
-/** The result file of `name` written by this run (BENCH_RUN_ID); else its newest one (a benchmark rerun alone, `npm run bench -- <name>`). */
-function latest(name: string): Json | undefined {
-  const files = readdirSync(RESULTS).filter((f) => f.endsWith(`-${name}.json`) && /^\d{4}-\d{2}-\d{2}-/.test(f)).sort().reverse();
-  const bodies: Json[] = files.map((file) => ({ ...(JSON.parse(readFileSync(path.join(RESULTS, file), 'utf8')) as Json), file: `bench/results/${file}` }));
-  return bodies.find((b) => RUN && b['run'] === RUN) ?? bodies[0];
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
-const n = (x: unknown) => (typeof x === 'number' ? x.toLocaleString('en-US').replaceAll(',', ' ') : '—');
+function newestRun(): string | undefined {
+  const runs = readdirSync(RESULTS, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(path.join(RESULTS, d.name, 'run.json')))
+    .map((d) => readJson(path.join(RESULTS, d.name, 'run.json')) as RunRecord | undefined)
+    .filter((r): r is RunRecord => r !== undefined);
+  return runs.sort((a, b) => a.startedAt.localeCompare(b.startedAt)).at(-1)?.id;
+}
 
-/** Published figures, for scale (different hardware and workloads; see the notes). */
-const PUBLISHED = [
-  ['Fast Data Real-Time Updater, 1 replica (0.6 CPU), 2 projections + strategies', '≈ 167 events/s (10k/min)', 'Mia-Platform docs, fast_data/faq/bootstrapping_fast_data'],
-  ['Fast Data initial load, 4 Kafka brokers, 3-node MongoDB, 6×8-core K8s', '≈ 1 000 events/s (60k/min)', 'Mia-Platform docs, benchmark_fast_data'],
-  ['Fast Data Single View Creator, 1 replica (0.7 CPU), 1:N + custom function', '≈ 17 views/s (1k/min)', 'Mia-Platform docs, bootstrapping_fast_data'],
-  ['kafkajs consumer, eachBatch / eachMessage (maintainer, 2019)', '≈ 80 000 / 65 000 msg/s', 'tulios/kafkajs#242'],
-] as const;
-
-function main(): void {
-  const fastdata = latest('fastdata');
-  const e2e = latest('end-to-end');
-  const kc = latest('key-concurrency');
-  const backlog = latest('backlog');
-  const serve = latest('serve');
-  const passThrough = latest('pass-through');
-  const rawIngest: number | undefined = fastdata?.['best']?.['ingest']?.['raw'];
-  const fixed = ((e2e?.['results'] ?? []) as Json[]).filter((r) => r['mode'] === 'fixed');
-  const max = ((e2e?.['results'] ?? []) as Json[]).find((r) => r['mode'] === 'max');
-  const ratio = (x: number | undefined, y: number | undefined) => (x && y ? +(x / y).toFixed(2) : undefined);
-
-  const summary = {
-    date: DATE,
-    run: RUN ?? null,
-    files: [fastdata, e2e, kc, backlog, serve, passThrough].filter(Boolean).map((x) => x?.['file']),
-    rawIngestCeiling: rawIngest,
-    ingest: { tributary: fastdata?.['best']?.['ingest']?.['tributary'], ratio: fastdata?.['ratios']?.['ingest'] },
-    views: fastdata?.['best']?.['views'],
-    endToEnd: { fixed, max, maxRatioToRawIngest: ratio(max?.['eventsPerSecond'], rawIngest) },
-    keyConcurrency: kc ? { results: kc['results'], ratios: kc['ratios'] } : undefined,
-    backlog: ((backlog?.['results'] ?? (backlog?.['result'] ? [backlog['result']] : [])) as Json[]).map((b) => ({ ...b, samples: undefined })),
-    serve: serve?.['best'] ? { ratio: serve['ratio'] } : undefined,
-    passThrough: passThrough?.['best'],
-  };
-  writeFileSync(path.join(RESULTS, `${DATE}.json`), `${JSON.stringify(summary, null, 2)}\n`);
-
-  const groups: ChartGroup[] = [];
-  if (fastdata) groups.push({ title: 'ingest, events/s (Kafka → FerretDB)', unit: '/s', bars: [['raw kafkajs → bulkWrite', rawIngest ?? 0], ['Tributary ingest', summary.ingest.tributary ?? 0], ...(max ? [['Tributary end to end', max['eventsPerSecond']] as [string, number]] : [])] });
-  if (fastdata) groups.push({ title: 'views/s (FerretDB)', unit: '/s', bars: [['raw lookups → bulkWrite', summary.views?.['raw'] ?? 0], ['Tributary aggregate', summary.views?.['tributary'] ?? 0]] });
-  if (kc) groups.push({ title: 'records/s with 2 ms I/O per record', unit: '/s', bars: (kc['results'] as Json[]).map((r) => [String(r['phase']), Number(r['perSecond'])] as [string, number]) });
-  for (const f of fixed) groups.push({ title: `CDC → view latency at ${f['offeredPerSecond']} events/s offered${f['sustained'] ? '' : ' (not sustained)'}`, unit: ' ms', bars: [['p50', f['latencyMs']['p50']], ['p95', f['latencyMs']['p95']], ['p99', f['latencyMs']['p99']]] });
-  for (const b of (backlog?.['results'] ?? (backlog?.['result'] ? [backlog['result']] : [])) as Json[]) {
-    groups.push({ title: `worker RSS catching up on a ${n(b['backlog'])}-event backlog (heap: ${b['heap'] ?? 'Node default'})`, unit: ' MiB', bars: Object.entries(b['rssAt'] as Record<string, number>).map(([k, v]) => [`at ${k} of the run`, v] as [string, number]) });
+/** The run's own directory, and any file at the top of bench/results that names the run (a benchmark writing its own file). */
+function resultsOf(id: string): Array<{ path: string; result: ResultFile }> {
+  const dir = path.join(RESULTS, id);
+  const own = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'run.json' && f !== 'summary.json').map((f) => path.join(dir, f));
+  const top = readdirSync(RESULTS).filter((f) => f.endsWith('.json')).map((f) => path.join(RESULTS, f));
+  const inputs: Array<{ path: string; result: ResultFile }> = [];
+  for (const file of own) inputs.push({ path: relative(file), result: readJson(file) as ResultFile });
+  for (const file of top) {
+    const result = readJson(file) as Partial<ResultFile> | undefined;
+    if (result?.run === id) inputs.push({ path: relative(file), result: result as ResultFile });
   }
-  const svg = barChart(`Tributary benchmarks, ${DATE}`, groups);
-  const svgFile = path.join(RESULTS, `${DATE}.svg`);
-  writeFileSync(svgFile, svg);
-  copyFileSync(svgFile, path.join(ROOT, 'docs', 'benchmarks.svg'));
+  return inputs;
+}
 
-  const lines = [
-    `Last \`npm run bench\`: ${DATE}${RUN ? ` (run ${RUN})` : ''}; results \`bench/results/${DATE}.json\`, chart below. 2 vCPU; Kafka 4.3.1 and FerretDB 1.24.2 on PostgreSQL 15 on the same machine (scripts/infra).`,
-    '',
-    '| measure | raw baseline (measured by the same benchmark) | Tributary | ratio |',
-    '|---|---|---|---|',
-    `| ingest: CDC → projections + pr-update (bench/fastdata.ts) | ${n(rawIngest)} events/s | ${n(summary.ingest.tributary)} events/s | ${summary.ingest.ratio ?? '—'} |`,
-    `| views: sv-trigger → single views | ${n(summary.views?.['raw'])} views/s | ${n(summary.views?.['tributary'])} views/s | ${ratio(summary.views?.['tributary'], summary.views?.['raw']) ?? '—'} |`,
-    ...(max ? [`| end to end, max throughput (bench/end-to-end.ts) | ${n(rawIngest)} events/s (raw ingest of bench/fastdata.ts) | ${n(max['eventsPerSecond'])} events/s, ${n(max['viewsPerSecond'])} view writes/s, peak RSS ${max['peakRssMiB']} MiB | ${summary.endToEnd.maxRatioToRawIngest ?? '—'} |`] : []),
-    ...fixed.map((f) => `| end to end at ${n(f['offeredPerSecond'])} events/s offered, CDC → view | — | p50 ${n(f['latencyMs']['p50'])} ms, p95 ${n(f['latencyMs']['p95'])} ms, p99 ${n(f['latencyMs']['p99'])} ms; ${f['sustained'] ? 'sustained' : `**not sustained** (drained ${f['drainSeconds']} s after the load)`}; ${n(f['eventsPerSecond'])} events/s through | — |`),
-    ...(kc ? (() => {
-      const [raw, off, on] = kc['results'] as Json[];
-      return [`| 2 ms I/O per record, key concurrency off / on (${kc['parameters']?.['keyConcurrency']}) (bench/key-concurrency.ts) | ${n(raw?.['perSecond'])} records/s | ${n(off?.['perSecond'])} / ${n(on?.['perSecond'])} records/s | ${kc['ratios']?.['offVsRaw']} / ${kc['ratios']?.['onVsRaw']} |`];
-    })() : []),
-    ...((backlog?.['results'] ?? (backlog?.['result'] ? [backlog['result']] : [])) as Json[]).map((b) => `| memory catching up on ${n(b['backlog'])} waiting events, heap ${b['heap'] ?? 'Node default'} (bench/backlog.ts) | — | peak RSS ${b['peakRssMiB']} MiB (target < 300), trend ${b['slopeSecondHalfMiBPerMinute']} MiB/min over the second half; ${n(b['processed'])} events in ${b['seconds']} s | — |`),
-    ...(serve?.['ratio'] !== undefined ? [`| read API: GET ?_l=200 vs find().limit(200) (bench/serve.ts) | — | — | ${serve['ratio']} |`] : []),
-    ...(passThrough?.['best'] ? [`| pass-through, 1 KiB records (bench/pass-through.ts) | ${n(passThrough['best']['raw']?.['recordsPerSecond'])} records/s | ${n(passThrough['best']['tributary']?.['recordsPerSecond'])} records/s | ${passThrough['best']['ratio']} |`] : []),
-    '',
-    'Published figures, for scale (other hardware and workloads):',
-    '',
-    '| system | figure | source |',
-    '|---|---|---|',
-    ...PUBLISHED.map(([what, figure, source]) => `| ${what} | ${figure} | ${source} |`),
-    '',
-    '![throughput and latency](benchmarks.svg)',
-  ];
+function replaceSummary(markdown: string): void {
   const doc = path.join(ROOT, 'docs', 'benchmarks.md');
   const text = readFileSync(doc, 'utf8');
   const start = '<!-- bench:summary:start -->';
   const end = '<!-- bench:summary:end -->';
-  const block = `${start}\n${lines.join('\n')}\n${end}`;
-  writeFileSync(doc, text.includes(start) ? text.replace(new RegExp(`${start}[\\s\\S]*?${end}`), block) : text.replace(/\n## /, `\n## Summary\n\n${block}\n\n## `));
-  console.log(`report: bench/results/${DATE}.json, bench/results/${DATE}.svg, docs/benchmarks.svg, docs/benchmarks.md summary`);
-  if (!existsSync(svgFile)) process.exitCode = 1;
+  if (!text.includes(start) || !text.includes(end)) throw new Error(`docs/benchmarks.md has no ${start} … ${end} markers`);
+  const at = text.indexOf(start);
+  const until = text.indexOf(end, at) + end.length;
+  writeFileSync(doc, `${text.slice(0, at)}${start}\n${markdown}\n${end}${text.slice(until)}`);
 }
 
-main();
+function main(): void {
+  const id = process.argv[2] ?? (process.env['BENCH_RUN_ID'] || newestRun());
+  if (id === undefined) throw new Error('no run in bench/results (run `npm run bench`)');
+  const dir = path.join(RESULTS, id);
+  const run = readJson(path.join(dir, 'run.json')) as RunRecord | undefined;
+  if (run === undefined) throw new Error(`bench/results/${id}/run.json is missing or not JSON`);
+  const summary = combineRun(run, resultsOf(id));
+  writeFileSync(path.join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  const svg = barChart(`Tributary benchmarks, run ${run.id} (commit ${run.commit.slice(0, 7)}${run.dirty ? ', dirty' : ''})`, chartGroups(summary));
+  writeFileSync(path.join(dir, 'summary.svg'), svg);
+  for (const t of summary.targets) console.log(`  ${t.verdict.padEnd(12)} ${t.label}: ${t.checks.map((c) => c.verdict).join('; ')}`);
+  const written = [`bench/results/${id}/summary.json`, `bench/results/${id}/summary.svg`];
+  if (run.complete || process.env['BENCH_UPDATE_DOCS'] === '1') {
+    copyFileSync(path.join(dir, 'summary.svg'), path.join(ROOT, 'docs', 'benchmarks.svg'));
+    replaceSummary(summaryMarkdown(summary));
+    written.push('docs/benchmarks.svg', 'docs/benchmarks.md (summary)');
+  } else console.log('  a partial run: docs/benchmarks.md left alone (BENCH_UPDATE_DOCS=1 writes it anyway)');
+  console.log(`report of run ${id}: ${written.join(', ')}`);
+}
+
+try {
+  main();
+} catch (error) {
+  console.error(`[report] ${error instanceof MixedRunError ? 'refused: ' : ''}${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}

@@ -15,8 +15,11 @@ import { controlCommand, pauseSpec, resumeSpec, statusSpec } from './commands/co
 import { demoCommand } from './commands/demo.js';
 import { demoSpec } from './commands/demo-spec.js';
 import { describeCommand, describeSpec } from './commands/describe.js';
+import { dlqCommand, dlqSpec } from './commands/dlq.js';
 import { infraCommand, infraSpec } from './commands/infra.js';
 import { refreshCommand, refreshSpec } from './commands/refresh.js';
+import { explainCommand, explainSpec } from './commands/explain.js';
+import { verifyCommand, verifySpec } from './commands/verify.js';
 import { runCommand, runSpec } from './commands/run.js';
 import { serveCommand, serveSpec } from './commands/serve.js';
 import { topicsCommand, topicsSpec } from './commands/topics.js';
@@ -51,6 +54,9 @@ const COMMANDS: readonly Command[] = [
   { spec: resumeSpec, run: (c) => controlCommand('resume', arg(c, 0), c.source, c.print) },
   { spec: statusSpec, run: (c) => controlCommand('status', undefined, c.source, c.print) },
   { spec: refreshSpec, run: (c) => refreshCommand(arg(c, 0), arg(c, 1), c.source, c.print) },
+  { spec: explainSpec, run: (c) => explainCommand(arg(c, 0), arg(c, 1), arg(c, 2), c.source, c.print) },
+  { spec: verifySpec, run: (c) => verifyCommand(arg(c, 0), arg(c, 1), c.source, c.print) },
+  { spec: dlqSpec, run: (c) => dlqCommand(arg(c, 0), arg(c, 1), c.source, c.print) },
   {
     spec: demoSpec,
     run: async (c) => {

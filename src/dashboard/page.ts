@@ -116,6 +116,19 @@ function connect() {
   es.onerror = () => { $('#conn').textContent = 'reconnecting…'; $('#conn').className = 'down'; };
 }
 connect();
+
+// --- single-view definitions (blue/green) ---
+async function definitions() {
+  const r = await fetch('/dashboard/definitions').catch(() => null);
+  const list = r && r.ok ? await r.json() : [];
+  $('#definitions tbody').innerHTML = list.map((d) =>
+    '<tr data-view="' + esc(d.view) + '"><td>' + esc(d.view) + '</td><td>' + esc(d.live ? d.live.version : '(not recorded)') + '</td><td>' + esc(d.declared) +
+    '</td><td>' + (d.writes ? 'writes' : '<span class="down" title="' + esc(d.fenced || '') + '">fenced</span>') + '</td><td>' +
+    esc(d.switching ? 'switching to ' + d.switching.version : d.shadow ? 'shadow ' + d.shadow.version : '—') + '</td></tr>').join('');
+}
+definitions();
+setInterval(definitions, 5000);
+// --- end single-view definitions ---
 `;
 
 export function dashboardPage(title: string): string {
@@ -141,6 +154,7 @@ table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px so
 <div>
 <div id="graph"></div>
 <section><h2>Lag (worst first)</h2><table id="lag"><thead><tr><th>stream</th><th>topic</th><th>p</th><th>committed</th><th>end</th><th>lag</th><th>behind</th><th>15 min</th><th>trend</th></tr></thead><tbody></tbody></table></section>
+<section><h2>Single-view definitions</h2><table id="definitions"><thead><tr><th>view</th><th>live</th><th>this process</th><th>writes</th><th>blue/green</th></tr></thead><tbody></tbody></table></section>
 <section><h2>Collections</h2><table id="collections"><thead><tr><th>collection</th><th>writes/s</th><th>last write</th><th>CDC→view p99 (1 min)</th></tr></thead><tbody></tbody></table></section>
 </div>
 <aside>

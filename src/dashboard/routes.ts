@@ -19,6 +19,8 @@ import { graphSvg } from './svg.js';
 export interface DashboardOptions extends SamplerOptions {
   /** Scrape interval (default 1000 ms). */
   readonly intervalMs?: number;
+  /** Which definition of each single view is live (blue/green refreshes), for `/dashboard/definitions`. */
+  readonly definitions?: () => Promise<ReadonlyArray<Record<string, unknown>>>;
 }
 
 export interface Dashboard {
@@ -99,6 +101,20 @@ export function createDashboard(topology: DashboardTopology, running: () => Dash
     { method: 'GET', path: '/dashboard/graph.svg', handler: async () => ({ status: 200, body: graphSvg(graph, sampler.snapshot()), contentType: 'image/svg+xml' }) },
     { method: 'GET', path: '/dashboard/graph.mmd', handler: async () => ({ status: 200, body: description.toMermaid(), contentType: 'text/plain; charset=utf-8' }) },
     { method: 'GET', path: '/dashboard/graph.json', handler: async () => ({ status: 200, body: graph }) },
+    // --- single-view definitions (blue/green): which one is live, and whether this process writes ---
+    {
+      method: 'GET',
+      path: '/dashboard/definitions',
+      handler: async () => {
+        if (!options.definitions) return { status: 200, body: [] };
+        try {
+          return { status: 200, body: await options.definitions() };
+        } catch (error) {
+          return { status: 503, body: { error: error instanceof Error ? error.message : String(error) } };
+        }
+      },
+    },
+    // --- end single-view definitions ---
     { method: 'GET', path: '/dashboard/graph.dot', handler: async () => ({ status: 200, body: graphDot(graph), contentType: 'text/vnd.graphviz; charset=utf-8' }) },
   ];
   return {

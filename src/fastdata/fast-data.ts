@@ -10,13 +10,16 @@
 import { json } from '../stream/serdes/json.js';
 import { anyEvent, EventSerdes, type EventFormat } from './events/event-serde.js';
 import { toTopic } from '../stream/operators/to-topic.js';
-import { Topology } from '../stream/topology.js';
+import { Topology, type ErrorPolicy } from '../stream/topology.js';
 import type { IndexSpec } from '../store/types.js';
 import { prUpdateTopic, projectionIndexes, sourceSerdes, type Projection } from './projection/projection.js';
 import type { PrUpdate } from './projection/pr-update.js';
 import { projectionMemory, writeProjection } from './projection/write-projection.js';
 import { aggregateViews } from './singleview/aggregate-views.js';
+import { lineageCollection } from './singleview/lineage.js';
+import { patchIndexes } from './singleview/patch.js';
 import { nodes } from './singleview/relations.js';
+import { checkViewChains, isViewSource, viewSourcesOf } from './singleview/view-source.js';
 import type { SingleView } from './singleview/single-view.js';
 import { triggerViews } from './singleview/trigger-views.js';
 
@@ -44,6 +47,12 @@ export interface FastDataOptions {
    * pr-update would leave the views behind.
    */
   readonly maxRecordBytes?: number;
+  /**
+   * What a stage does with a record it cannot process (default 'dead-letter'): one policy for every
+   * stage, or one per stage. 'fail' is Fast Data's stop-on-error (the partition stops, health goes
+   * red); a failed aggregation is still retried `maxAttempts` times through the sv-trigger topic first.
+   */
+  readonly errors?: ErrorPolicy | Partial<Record<FastDataStage, ErrorPolicy>>;
 }
 
 /** The topic names a Fast Data topology derives from its declarations. */
@@ -61,6 +70,8 @@ export interface FastDataDeclarations {
   readonly topics: FastDataTopics;
   /** Format of the events it emits (refresh writes its sv-triggers in the same one). */
   readonly eventFormat: EventFormat;
+  /** The `source` written into its events. */
+  readonly source: string;
 }
 
 /** A topology whose streams are the Fast Data stages of its projections and views. */
@@ -77,30 +88,33 @@ export function fastData(options: FastDataOptions): FastDataTopology {
   const prefix = options.topicPrefix ?? '';
   const source = options.source ?? options.name;
   const views = options.singleViews ?? [];
+  checkViewChains(views);
+  const errors = (stage: FastDataStage): ErrorPolicy => (typeof options.errors === 'object' ? options.errors[stage] : options.errors) ?? 'dead-letter';
   const eventFormat = options.eventFormat ?? 'json';
   const topics: FastDataTopics = {
-    prUpdate: (p) => prUpdateTopic(p, prefix),
+    // A view used as a source (view-source.ts) is read through its sv-update topic.
+    prUpdate: (p) => (isViewSource(p) ? topics.svUpdate(p.sourceView) : prUpdateTopic(p, prefix)),
     svTrigger: (v) => `${prefix}${v.name}.sv-trigger`,
     svUpdate: (v) => (v.options.svUpdate === false ? '' : (v.options.svUpdate?.topic ?? `${prefix}${v.name}.sv-update`)),
   };
-  const t = new FastDataTopology(options.name, { projections: options.projections, singleViews: views, topics, eventFormat });
+  const t = new FastDataTopology(options.name, { projections: options.projections, singleViews: views, topics, eventFormat, source });
   // One serde per event kind and format for the whole topology: each reads its schema and registers it once.
   const events = new EventSerdes(eventFormat);
 
   const memories = options.projections.map(projectionMemory);
   for (const [i, p] of options.projections.entries()) {
     const prUpdate = events.of<PrUpdate>(`pr-update-${p.options.prUpdate?.version ?? 'v2.0.0'}`, p.options.prUpdate?.format ?? eventFormat);
-    t.stream(p.options.source.topic, { ...sourceSerdes(p), name: `ingest:${p.name}`, stage: 'ingest', maxRecordBytes: options.maxRecordBytes ?? 1_000_000 }).pipe(
+    t.stream(p.options.source.topic, { ...sourceSerdes(p), name: `ingest:${p.name}`, stage: 'ingest', errors: errors('ingest'), maxRecordBytes: options.maxRecordBytes ?? 1_000_000 }).pipe(
       writeProjection(p, { memory: memories[i] }),
       toTopic(topics.prUpdate(p), { key: json(), value: prUpdate }),
     );
   }
   for (const view of views) {
-    t.stream(view.projections.map(topics.prUpdate), { key: json(), value: anyEvent(), name: `trigger:${view.name}`, stage: 'trigger', exactlyOnce: options.exactlyOnceTriggers ?? false }).pipe(
-      triggerViews(view),
+    t.stream(view.projections.map(topics.prUpdate), { key: json(), value: anyEvent(), name: `trigger:${view.name}`, stage: 'trigger', errors: errors('trigger'), exactlyOnce: options.exactlyOnceTriggers ?? false }).pipe(
+      triggerViews(view, { svUpdateTopic: topics.svUpdate(view) || null, source, events }),
       toTopic(topics.svTrigger(view), { key: json(), value: events.of('sv-trigger-v1.0.0') }),
     );
-    t.stream(topics.svTrigger(view), { key: json(), value: anyEvent(), name: `aggregate:${view.name}`, stage: 'aggregate' }).pipe(
+    t.stream(topics.svTrigger(view), { key: json(), value: anyEvent(), name: `aggregate:${view.name}`, stage: 'aggregate', errors: errors('aggregate') }).pipe(
       aggregateViews(view, { triggerTopic: topics.svTrigger(view), svUpdateTopic: topics.svUpdate(view) || null, errorsCollection: `${view.name}-errors`, source, events }),
     );
   }
@@ -110,8 +124,12 @@ export function fastData(options: FastDataOptions): FastDataTopology {
     if (!store) return;
     const foreignKeys = foreignKeyIndexes(views);
     for (const p of options.projections) await store.collection(p.name).createIndexes(projectionIndexes(p, foreignKeys.get(p.name) ?? []));
+    // A view read as a source gets the join indexes of the views built on it (its key index it has).
+    for (const p of viewSourcesOf(views)) await store.collection(p.name).createIndexes(foreignKeys.get(p.name) ?? []);
     for (const v of views) {
-      await store.collection(v.name).createIndexes([{ name: 'sv_key_index', fields: Object.fromEntries(Object.keys(v.key).map((k) => [k, 1 as const])), unique: true }]);
+      const keyIndex = { name: 'sv_key_index', fields: Object.fromEntries(Object.keys(v.key).map((k) => [k, 1 as const])), unique: true };
+      await store.collection(v.name).createIndexes([keyIndex, ...patchIndexes(v.patches)]);
+      if (v.options.lineage !== false) await store.collection(lineageCollection(v)).createIndexes([keyIndex]);
     }
   });
   return t;

@@ -21,6 +21,7 @@ import { DOCUMENTATION_PREFIX, helperSchema, registerOpenApi } from './openapi.j
 import { cursorCodec } from './query/cursor.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './query/filter-q.js';
 import { documentSchema } from './schema.js';
+import { registerSingleViewRoutes } from './single-view-routes.js';
 import { installViews, type ViewMode } from './views/modes.js';
 import { portableViewExecutor } from './views/portable.js';
 import type { View } from './views/view.js';
@@ -72,6 +73,12 @@ export interface ReadApiOptions extends EndpointOptions {
   readonly maxTimeMS?: number;
   /** Where `SERVE_CURSOR_KEY` and `SERVE_MAX_TIME_MS` are read (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Serve `GET /-/explain/<view>?<key fields>` (default false): the lineage of a view document — the
+   * document and every projection row in it, whole. It bypasses the ACL headers and hidden columns
+   * of the collection routes, so turn it on only where every caller may read everything.
+   */
+  readonly explain?: boolean;
 }
 
 export interface ReadApi {
@@ -175,6 +182,9 @@ export async function createReadApi(options: ReadApiOptions): Promise<ReadApi> {
     }
     return all;
   });
+  // --- single views: definitions (blue/green) and lineage; see single-view-routes.ts ---
+  registerSingleViewRoutes(app, declarations.singleViews ?? [], options.store, { explain: options.explain === true, schema: helperSchema });
+  // ---
   app.get('/-/healthz', helper('healthz', 'Liveness'), async () => ({ status: 'OK' }));
   app.get('/-/ready', helper('ready', 'Readiness: the store answers within 2 s', { readiness: true }), async (_request, reply) => {
     const probe = endpoints[0]?.collection;

@@ -1,7 +1,7 @@
 /**
  * `X-Tributary-Watermark`: how fresh a read model is, as the `updatedAt` of its newest document
  * (the pipeline stamps `updatedAt` on every projection and single-view write). Without an index on
- * `updatedAt` that read is a collection scan (about 150 ms for 2 000 documents on FerretDB), so it
+ * `updatedAt` that read is a collection scan (it grows with the collection), so it
  * runs at most once per `ttlMs` per collection and off the request path: a request gets the last
  * known value at once and, when it is older than `ttlMs`, triggers one refresh in the background.
  * Only the very first request of a collection waits for the read.

@@ -1,9 +1,10 @@
 /**
  * The document store the framework writes read models to. Two implementations pass one contract
- * suite: `mongo/` (the mongodb driver; MongoDB or FerretDB) and `memory/` (embedded).
+ * suite: `mongo/` (the mongodb driver; MongoDB or DocumentDB) and `memory/` (embedded).
  *
- * The interface is deliberately small and avoids what FerretDB 1.x lacks (see docs/infra.md):
- * no transactions, no $lookup, no reliance on per-statement errors of unordered update batches.
+ * The interface is deliberately small, so any MongoDB-wire server with `$in` and unique indexes
+ * serves: no transactions, no `$lookup` (joins are batched `$in` queries), no change streams, no
+ * reliance on per-statement errors of a failed batch (a batch is retried whole).
  */
 
 export type Document = Record<string, unknown>;
@@ -13,7 +14,13 @@ export type Filter = Record<string, unknown>;
 export type WriteOperation =
   | { readonly kind: 'upsert'; readonly filter: Filter; readonly set: Document; readonly setOnInsert?: Document; readonly unset?: readonly string[] }
   | { readonly kind: 'replace'; readonly filter: Filter; readonly document: Document }
-  | { readonly kind: 'delete'; readonly filter: Filter };
+  | { readonly kind: 'delete'; readonly filter: Filter }
+  /**
+   * `$set` on every document the filter matches (never inserts). Paths may use MongoDB's positional
+   * operators `$[]` (every element) and `$[id]` (elements matching the `arrayFilters` entry on
+   * `id.<field>`); an array named on such a path must exist in every document and element walked.
+   */
+  | { readonly kind: 'updateMany'; readonly filter: Filter; readonly set: Document; readonly arrayFilters?: readonly Filter[] };
 
 export interface BulkWriteResult {
   readonly upserted: number;
@@ -56,6 +63,12 @@ export interface Collection {
   count(filter?: Filter, options?: ReadOptions): Promise<number>;
   createIndexes(indexes: readonly IndexSpec[]): Promise<void>;
   drop(): Promise<void>;
+  /**
+   * Renames this collection to `target`, with its documents and indexes, replacing `target` if it
+   * exists: readers of `target` see the old collection, then the new one, never neither (MongoDB
+   * and DocumentDB `renameCollection` with `dropTarget`). Used to promote a shadow single view.
+   */
+  renameTo(target: string): Promise<void>;
 }
 
 /**

@@ -11,7 +11,7 @@ import type { RelationNode } from '../fastdata/singleview/relations.js';
 import type { SingleView } from '../fastdata/singleview/single-view.js';
 import type { DocumentStore } from '../store/types.js';
 
-const METADATA = new Set(['_id', 'createdAt', 'updatedAt', '__STATE__', '__internal__counter', '__internal__counterType', '__internal__kafkaInfo']);
+const METADATA = new Set(['_id', 'createdAt', 'updatedAt', '__STATE__', '__internal__counter', '__internal__counterType', '__internal__kafkaInfo', '__internal__patch', '__internal__previous']);
 
 function related(doc: Row, parent: Row, on: Readonly<Record<string, string>>): boolean {
   return Object.entries(on).every(([field, parentField]) => parent[parentField] !== undefined && parent[parentField] !== null && doc[field] === parent[parentField]);
@@ -55,8 +55,8 @@ export async function computeViews(view: SingleView, store: DocumentStore): Prom
     const key = Object.fromEntries(Object.entries(view.key).map(([vf, bf]) => [vf, base[bf]]));
     const input: Row = { base: strip(base) };
     for (const child of view.tree.children) input[child.name] = resolve(child, base, all);
-    const mapped = view.options.map(input as never) as Row;
-    if (view.options.validate && !view.options.validate(mapped)) continue;
+    const mapped = (await view.options.map(input as never, { key, signal: new AbortController().signal })) as Row;
+    if (view.options.validate && !(await view.options.validate(mapped))) continue;
     out.set(JSON.stringify(key), { ...mapped, ...key });
   }
   return out;

@@ -27,6 +27,7 @@ export class CountingStore implements DocumentStore {
       count: (filter?: Filter) => inner.count(filter),
       createIndexes: (indexes: readonly IndexSpec[]) => (log('createIndexes', indexes), inner.createIndexes(indexes)),
       drop: () => inner.drop(),
+      renameTo: (target: string) => inner.renameTo(target),
     };
   }
 }

@@ -1,8 +1,8 @@
 /**
- * The DocumentStore contract: one suite that every store passes (memory in test/unit, MongoDB or
- * FerretDB in test/integration). It pins only what both servers agree on, so the memory store is a
+ * The DocumentStore contract: one suite that every store passes (memory in test/unit, DocumentDB or
+ * MongoDB in test/integration). It pins what the interface promises, so the memory store is a
  * faithful double: results are compared with `_id` projected out, and after a failed batch it
- * asserts convergence of a retry, never which statements applied (FerretDB and MongoDB differ).
+ * asserts convergence of a retry, never which statements applied (the interface promises none).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +18,7 @@ export interface StoreFixture {
 const NO_ID = { projection: { _id: 0 } } as const;
 
 let sequence = 0;
-/** Letters, digits and underscores only (FerretDB on SQLite); unique per test and per run. */
+/** Letters, digits and underscores only (safe on every server); unique per test and per run. */
 function collectionName(label: string): string {
   sequence += 1;
   return `${label}_${sequence}_${randomUUID().slice(0, 8).replace(/-/g, '')}`;
@@ -266,6 +266,40 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
       await c.drop();
       await fresh('never_created').drop();
       assert.equal(await c.count(), 0);
+    });
+
+    it('updateMany sets through $[] and $[id] with arrayFilters on every matching document, and never inserts', async () => {
+      const c = fresh('positional');
+      const order = (id: string, skus: string[]) => ({ id, lines: skus.map((sku) => ({ sku, name: 'old' })) });
+      await c.bulkWrite([
+        upsert('a', { orders: [order('o1', ['T1', 'T2']), order('o2', ['T1'])] }),
+        upsert('b', { orders: [order('o3', ['T2'])] }),
+        upsert('c', { orders: [order('o4', ['T1'])] }),
+      ]);
+      const result = await c.bulkWrite([{ kind: 'updateMany', filter: { 'orders.lines.sku': 'T1' }, set: { 'orders.$[].lines.$[l].name': 'Tea', touched: true }, arrayFilters: [{ 'l.sku': 'T1' }] }]);
+      assert.deepEqual([result.matched, result.modified, result.upserted], [2, 2, 0]);
+      const docs = await c.find({}, { ...NO_ID, sort: { k: 1 } });
+      assert.deepEqual(docs.map((d) => [d['k'], (d['orders'] as Array<{ lines: Array<{ name: string }> }>).map((o) => o.lines.map((l) => l.name)), d['touched']]), [
+        ['a', [['Tea', 'old'], ['Tea']], true],
+        ['b', [['old']], undefined],
+        ['c', [['Tea']], true],
+      ]);
+      const none = await c.bulkWrite([{ kind: 'updateMany', filter: { 'orders.lines.sku': 'nothing' }, set: { 'orders.$[].lines.$[l].name': 'x' }, arrayFilters: [{ 'l.sku': 'nothing' }] }]);
+      assert.deepEqual([none.matched, none.upserted, await c.count()], [0, 0, 3]);
+    });
+
+    it('renameTo replaces the target with the collection, its documents and its indexes', async () => {
+      const live = fresh('live');
+      const shadow = fresh('shadow');
+      await live.bulkWrite([upsert('old', { v: 1 })]);
+      await shadow.createIndexes([{ name: 'v_unique', fields: { v: 1 }, unique: true }]);
+      await shadow.bulkWrite([upsert('a', { v: 1 }), upsert('b', { v: 2 })]);
+      await shadow.renameTo(live.name);
+      assert.deepEqual(await live.find({}, { ...NO_ID, sort: { k: 1 } }), [{ k: 'a', v: 1 }, { k: 'b', v: 2 }]);
+      assert.equal(await shadow.count(), 0, 'the shadow name is free again');
+      const duplicate = await failure(live.bulkWrite([upsert('c', { v: 1 })]));
+      assert.equal(duplicate.code, 'TRB_STORE_WRITE', 'the unique index moved with the documents');
+      await live.drop();
     });
 
   });

@@ -30,7 +30,7 @@ describe('tributary CLI', () => {
   it('each command takes only its own flags, and reads its own settings from --config', () => {
     const misplaced = cli(['serve', 'topologies/customer-360.ts', '--kafka-brokers', '127.0.0.1:9092']);
     assert.equal(misplaced.status, 2);
-    assert.match(misplaced.stderr, /^tributary: TRB_CONFIG: --kafka-brokers is not an option of "serve" \(it is one of run, topics, refresh\)\n\nUsage: tributary serve/);
+    assert.match(misplaced.stderr, /^tributary: TRB_CONFIG: --kafka-brokers is not an option of "serve" \(it is one of run, topics, refresh, dlq\)\n\nUsage: tributary serve/);
     const file = join(mkdtempSync(join(tmpdir(), 'trb-e2e-cli-')), 'tributary.json');
     writeFileSync(file, JSON.stringify({ port: 'eighty', mongo: 'mongodb://127.0.0.1:1' }));
     const serve = cli(['serve', 'topologies/customer-360.ts', '--config', file], { MONGODB_URL: '' });

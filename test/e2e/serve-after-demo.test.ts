@@ -2,7 +2,7 @@
  * Issue #7's acceptance as an operator runs it: `tributary demo --real` builds customer-360 on the
  * real services, then `tributary serve` (a separate process that connects only to the store) answers
  * for pr_customers and sv_customers — counts, filters, a document by id, export and keyset paging
- * — with bodies equal to what MongoDB/FerretDB holds, and a valid OpenAPI 3 document.
+ * — with bodies equal to what the document store holds, and a valid OpenAPI 3 document.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,7 +81,6 @@ describe('tributary serve after the customer-360 demo on the real services', () 
       const byId = JSON.parse((await get(`/sv-customers/${String(stored['_id'])}`)).text) as Doc;
       assert.equal(byId['customer_id'], stored['customer_id']);
       assert.deepEqual(JSON.parse(JSON.stringify(byId['orders'])), JSON.parse(JSON.stringify(stored['orders'])));
-      // A dotted path into the orders array ($elemMatch on embedded documents is refused on FerretDB: capabilities.ts).
       const cancelled = (await db.collection('sv_customers').find({ __STATE__: 'PUBLIC', 'orders.status': 'cancelled' }).toArray()).map((d) => d['customer_id']).sort();
       const q = encodeURIComponent(JSON.stringify({ 'orders.status': 'cancelled' }));
       const found = (JSON.parse((await get(`/sv-customers/?_l=200&_q=${q}`)).text) as Doc[]).map((d) => d['customer_id']).sort();

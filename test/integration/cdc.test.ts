@@ -1,6 +1,6 @@
 /**
  * Real CDC end to end: PostgreSQL (database `shop`) --> Debezium PostgreSQL connector on Kafka
- * Connect --> Kafka --> the customer-360 topology --> single views in MongoDB/FerretDB.
+ * Connect --> Kafka --> the customer-360 topology --> single views in the document store.
  *
  * A random SQL workload (inserts, updates, deletes, foreign-key moves, primary-key changes through
  * ON UPDATE CASCADE) runs through `psql`; halfway through, the Connect worker is killed (SIGKILL, so

@@ -1,6 +1,6 @@
 /**
  * The read API against the real MongoDB-wire store (whatever MONGODB_URL points at: DocumentDB,
- * FerretDB or MongoDB): the golden requests, hidden columns and signed cursors, the time budget
+ * DocumentDB or MongoDB): the golden requests, hidden columns and signed cursors, the time budget
  * enforced by the server, and keyset paging while writes run concurrently.
  */
 import assert from 'node:assert/strict';

@@ -1,7 +1,7 @@
 /**
  * The mongo store against the real server (DocumentDB in CI, MongoDB where MONGODB_URL points at one):
  * the shared contract, plus what only a server can show — driver errors kept as `cause`, failures
- * to reach it classified as retriable, and the places where FerretDB and MongoDB answer differently.
+ * to reach it classified as retriable, and MongoDB semantics the contract does not pin.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
 import { storeContract } from '../contract/store-contract.js';
 import { services, uniqueName } from './services.js';
 
-/** Letters, digits and underscores only: FerretDB maps each database to a PostgreSQL schema (or a SQLite file). */
+/** Letters, digits and underscores only: DocumentDB keeps each database's collections in PostgreSQL tables. */
 function databaseName(label: string): string {
   return uniqueName(label).replace(/[^A-Za-z0-9_]/g, '_');
 }

@@ -249,7 +249,7 @@ describe('per-command options', () => {
   it('refuses a flag of another command naming the commands that take it, and an unknown one, with the usage', async () => {
     const serveWithKafka = await run(['serve', 'x.ts', '--kafka-brokers', 'b:9092']);
     assert.equal(serveWithKafka.code, 2);
-    assert.match(serveWithKafka.err, /^tributary: TRB_CONFIG: --kafka-brokers is not an option of "serve" \(it is one of run, topics, refresh\)\n\nUsage: tributary serve <topology-file> \[options\]/);
+    assert.match(serveWithKafka.err, /^tributary: TRB_CONFIG: --kafka-brokers is not an option of "serve" \(it is one of run, topics, refresh, verify, dlq\)\n\nUsage: tributary serve <topology-file> \[options\]/);
     const describeColour = await run(['describe', 'x.ts', '--colour']);
     assert.match(describeColour.err, /unknown option --colour for "describe"/);
     const extra = await run(['status', 'extra']);

@@ -375,16 +375,17 @@ function dbz(op: 'c' | 'u' | 'd' | 'r', id: number, row: Row | null, lsn: number
 }
 
 describe('writeProjection on the TestDriver', () => {
-  it('creates the projection indexes at start', async () => {
+  it('creates the projection indexes at start: the unique primary key; Fast Data\'s counter and state indexes only when asked', async () => {
+    const withFastData = projection({ ...customers.options, name: 'pr_customers_fd', fastDataIndexes: true } as Parameters<typeof projection>[0]);
+    const fd = new Map(projectionIndexes(withFastData).map((i) => [i.name, i]));
+    assert.deepEqual(fd.get('mia_internal_counter_index')?.fields, { customer_id: 1, __internal__counter: 1, __internal__counterType: 1 });
+    assert.deepEqual(fd.get('mia_internal_counter_type_index')?.fields, { customer_id: 1, __internal__counterType: 1 });
+    assert.deepEqual(fd.get('mia_state_index')?.fields, { customer_id: 1, __STATE__: 1 });
     const store = new CountingStore();
     const driver = await TestDriver.start(fastData({ name: 'idx', projections: [customers] }), { store });
     try {
       const created = store.calls.filter((c) => c.collection === 'pr_customers' && c.method === 'createIndexes').flatMap((c) => c.arg as IndexSpec[]);
-      const byName = new Map(created.map((i) => [i.name, i]));
-      assert.deepEqual(byName.get('mia_primary_key_index'), { name: 'mia_primary_key_index', fields: { customer_id: 1 }, unique: true });
-      assert.deepEqual(byName.get('mia_internal_counter_index')?.fields, { customer_id: 1, __internal__counter: 1, __internal__counterType: 1 });
-      assert.deepEqual(byName.get('mia_internal_counter_type_index')?.fields, { customer_id: 1, __internal__counterType: 1 });
-      assert.deepEqual(byName.get('mia_state_index')?.fields, { customer_id: 1, __STATE__: 1 });
+      assert.deepEqual(created, [{ name: 'mia_primary_key_index', fields: { customer_id: 1 }, unique: true }]);
       assert.deepEqual(created, projectionIndexes(customers));
       // The unique index is live: a second document with the same key is refused.
       await store.inner.collection('pr_customers').bulkWrite([{ kind: 'replace', filter: { _id: 1 }, document: { _id: 1, customer_id: 'x' } }]);

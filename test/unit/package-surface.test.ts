@@ -23,25 +23,29 @@ const SURFACE: Record<keyof typeof ENTRIES, { values: string; types: string }> =
   '.': {
     values: `DEAD_LETTER_HEADERS ERROR_CODES FAST_DATA_STAGES TributaryError avro basic casts customAdapter db2 debezium debeziumDecimal defineOperator epochDaysToDate
       fastData field filter flatMap goldenGate hasMany hasOne hasValue importFastDataConfig isTopology isTributaryError json jsonString
-      loadFastDataProject map mapAsync mapValues microTimestampToDate peek projection psCasts singleView string toCollection toTopic topology`,
+      loadFastDataProject map mapAsync mapValues microTimestampToDate patchFrom peek projection psCasts singleView string toCollection toTopic topology viewSource`,
     types: `AdapterInput AdapterResult AvroCodec AvroSchema AvroSerdeOptions Branches CastFunction CdcAdapter ChangeEvent ChangeOperation ChangePosition
       CheckedIncludes CustomAdapterFunction CustomMappingFunction DebeziumDecimalMode DebeziumDecimalOptions DebeziumOptions ErrorCode ErrorDecision
       ErrorPolicy FastDataDeclarations FastDataOptions FastDataStage FastDataTopics FastDataTopology FieldSpec FieldsOf GoldenGateOptions HeaderValue Headers IdentifierFunction
       ImportFastDataConfigOptions ImportedFastData ImportedSingleViewConfig ImportedViewOptions Includes JoinOn KafkaInfo KeyValue
-      LoadFastDataProjectOptions ManualStrategy MapInput Operator OperatorContext OperatorInfo OperatorKind PrUpdate PrUpdateOptions PrUpdateV1
-      PrUpdateV2 PrUpdateVersion Projection ProjectionImportOptions ProjectionOptions ProjectionSource PsAdapterOutput RecordFailure RecordOrigin
+      AggregationErrorType LoadFastDataProjectOptions ManualStrategy MapContext MapInput Operator OperatorContext OperatorInfo OperatorKind PrUpdate PrUpdateOptions PrUpdateV1
+      PatchRule PrUpdateV2 PrUpdateVersion Projection ProjectionImportOptions ProjectionOptions ProjectionSource PsAdapterOutput RecordFailure RecordOrigin
       RecordState Relation RelationOptions Resolved RetryOptions Row RtuAdapterOutput SchemaRegistryClient Serde SerdeContext SerdeType SingleView
       SingleViewOptions SkipReason Stream StreamOptions StreamRecord SubTopologyDescription SvTrigger SvUpdateOptions ToCollectionOptions
-      ToTopicOptions Topology TopologyDescription TributaryErrorOptions`,
+      ToTopicOptions Topology TopologyDescription TributaryErrorOptions ViewSource`,
   },
   './testing': {
     values: 'MemoryBroker MemoryDocumentStore TestDriver computeViews memoryRegistry memoryTransport storedViews virtualClock',
     types: 'Clock InputRecord OutputRecord TestDriverOptions VirtualClock',
   },
   './runtime': {
-    values: 'MongoDocumentStore confluentRegistry fileCheckpoint kafkaTransport memoryCheckpoint refreshSingleView runTopology stopOnSignals',
-    types: `BulkWriteResult Clock Collection ConfluentRegistryOptions Document DocumentStore Filter FindOptions IndexSpec KafkaTransportOptions
-      MongoDocumentStoreOptions OutgoingMessage PartitionOffsets RefreshCheckpoint RefreshOptions RefreshPosition RefreshProgress RefreshResult
+    values: `COMPRESSIONS DEFAULT_KAFKA_CLIENT GROUP_PROTOCOLS KAFKA_CLIENTS MongoDocumentStore abandonShadow buildShadow confluentRegistry controlTopic createKafkaTransport
+      explainView fileCheckpoint kafkaTransport memoryCheckpoint parseCompression parseGroupProtocol parseKafkaClient platformaticTransport promoteShadow readDefinitions
+      refreshSingleView retriggerDrifted runTopology stopOnSignals verifyViews viewKeyFromText`,
+    types: `BlueGreenOptions BuildReport BulkWriteResult Clock Collection Compression ConfluentRegistryOptions ControlTopicOptions DesiredStateEntry DesiredStateSource DiffSummary
+      Document DocumentStore Drift DriftKind Explanation Filter FindOptions GroupProtocol IndexSpec KafkaClient KafkaClientOptions KafkaTransportOptions
+      MongoDocumentStoreOptions OutgoingMessage PartitionOffsets PlatformaticTransportOptions PromoteOptions PromoteReport RefreshCheckpoint RefreshOptions RefreshPosition
+      RefreshProgress RefreshResult SourceRow VerifyOptions VerifyReport ViewDefinitions ViewDifference
       RunOptions RunningTopology SignalOptions Stoppable StreamStatus TopicPartitionOffset Transport TransportAdmin TransportConsumer
       TransportProducer WriteOperation`,
   },

@@ -35,6 +35,7 @@ function recordingStore(answers: Record<string, Document[]>, fail?: TributaryErr
   const collection = (name: string): Collection => ({
     name,
     bulkWrite: async () => ({ upserted: 0, modified: 0, matched: 0, deleted: 0 }),
+    renameTo: async () => undefined,
     find: async (_filter: Filter, options?: FindOptions) => {
       calls.push({ collection: name, method: 'find', options });
       if (fail) throw fail;
@@ -140,6 +141,7 @@ describe('maxTimeMS on every read-API query', () => {
         return {
           name,
           bulkWrite: (operations) => inner.bulkWrite(operations),
+          renameTo: (target) => inner.renameTo(target),
           find: (filter, options) => (seen.push(options), inner.find(filter, options)),
           findOne: (filter) => inner.findOne(filter),
           count: (filter, options) => inner.count(filter, options),

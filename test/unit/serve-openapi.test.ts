@@ -50,7 +50,7 @@ describe('OpenAPI document and UI (@fastify/swagger, @fastify/swagger-ui)', () =
 
   it('is OpenAPI 3.1 with exactly the read routes of every endpoint and the helpers; write routes are not documented', () => {
     assert.equal(doc.openapi, '3.1.0');
-    const expected = [...api.endpoints.flatMap((e) => ['/', '/count', '/export', '/schema', '/{id}'].map((r) => `${e.path}${r}`)), '/-/schemas', '/-/healthz', '/-/ready', '/-/metrics'];
+    const expected = [...api.endpoints.flatMap((e) => ['/', '/count', '/export', '/schema', '/{id}'].map((r) => `${e.path}${r}`)), '/-/schemas', '/-/healthz', '/-/ready', '/-/metrics', '/-/definitions'];
     assert.deepEqual(Object.keys(doc.paths).sort(), expected.sort());
     for (const [path, item] of Object.entries(doc.paths)) assert.deepEqual(Object.keys(item), ['get'], path);
     assert.equal(api.endpoints.length, 8, 'five topology collections and three views');

@@ -1,7 +1,6 @@
 /**
  * The embedded store: the shared contract, plus what only it must guarantee (copy isolation, loud
- * refusal of filters it does not implement) and finer MongoDB semantics the contract leaves out
- * because FerretDB deviates from them.
+ * refusal of filters it does not implement) and finer MongoDB semantics the contract leaves out.
  */
 import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';

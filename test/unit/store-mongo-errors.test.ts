@@ -27,7 +27,7 @@ import { TributaryError } from '../../src/errors.js';
 const serverError = (code: number, message = `server error ${code}`, errorLabels: string[] = []): MongoServerError =>
   new MongoServerError({ message, code, errorLabels });
 
-/** What FerretDB and MongoDB send for a failed ordered bulkWrite: a top-level code and per-statement errors. */
+/** What the server sends for a failed ordered bulkWrite: a top-level code and per-statement errors. */
 const bulkError = (code: number | undefined, writeErrorCodes: number[]): MongoBulkWriteError =>
   new MongoBulkWriteError(
     { message: 'bulk write failed', code: code ?? 0, writeErrors: writeErrorCodes.map((c, index) => ({ code: c, index }) as unknown as WriteError) },

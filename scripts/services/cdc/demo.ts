@@ -3,7 +3,7 @@
  * Kafka). A scripted SQL workload runs step by step; after each COMMIT the affected single views are
  * printed as soon as they equal what SQL computes from PostgreSQL, with the commit-to-view delay.
  *
- *   scripts/infra up --cdc          # Kafka, registry, PostgreSQL, FerretDB, Connect + Debezium
+ *   scripts/infra up --cdc          # Kafka, registry, DocumentDB, PostgreSQL, Connect + Debezium
  *   node --import tsx scripts/services/cdc/demo.ts
  *
  * Addresses: KAFKA_BROKERS, MONGODB_URL, POSTGRES_URL (its server's database `shop`), as

@@ -19,6 +19,7 @@ import { GENERAL, KAFKA_CONNECTION, MONGO, PRODUCER_TUNING, REGISTRY } from '../
 import type { SettingSource } from '../config/source.js';
 import { kafkaTransportOptions } from '../kafka-client.js';
 import { loadTopology } from '../load-topology.js';
+import { blueGreenAction, blueGreenCommand, blueGreenSettings } from './refresh-blue-green.js';
 
 export const refreshSpec: CommandSpec = {
   name: 'refresh',
@@ -28,16 +29,21 @@ export const refreshSpec: CommandSpec = {
 so views that should not exist are removed), in _id order, to <view>.sv-trigger. The topology's
 aggregate stage ("tributary run", or --only aggregate) rebuilds each view as for a live change.
 Progress is checkpointed after Kafka acknowledges each batch: run the same command again after an
-interruption (Ctrl-C, a crash) and it continues from there.`,
+interruption (Ctrl-C, a crash) and it continues from there.
+
+Blue/green (a new definition of the view, without readers seeing a mix of shapes): --shadow builds
+the file's definition beside the live view and reports the difference; --promote switches to it in
+one step; --abandon drops it. --batch-size and --rate then count views built.`,
   sections: [
     { title: 'Refresh', keys: ['batch-size', 'rate', 'checkpoint', 'restart'] },
+    { title: 'Blue/green', keys: ['shadow', 'promote', 'abandon', 'grace-ms', 'samples', 'format'], help: { format: 'report: text|json, default text' } },
     { ...KAFKA_CONNECTION, help: { 'kafka-client-id': 'client id the brokers see; default <topology>-refresh' } },
     REGISTRY,
     { ...MONGO, note: `${MONGO.note ?? ''} MONGODB_URL is required.`.trim() },
     PRODUCER_TUNING,
     { ...GENERAL, help: { 'log-level': 'fatal|error|warn|info|debug|trace|silent, default warn (the progress is the output)' } },
   ],
-  footer: 'Exit codes: 0 done, 1 failed, 2 bad configuration, 130 interrupted (checkpoint kept).',
+  footer: 'Exit codes: 0 done, 1 failed, 2 bad configuration, 130 interrupted (checkpoint kept; a --shadow build is started over).',
 };
 
 /** One line of progress: a bar on a terminal (redrawn in place), plain lines otherwise. */
@@ -52,10 +58,13 @@ export function progressLine(p: RefreshProgress, width = 30): string {
 
 export async function refreshCommand(file: string, viewName: string, source: SettingSource, print: (line: string) => void): Promise<number> {
   const config = refreshConfig(source); // validated before anything connects
+  const action = blueGreenAction(source.flags);
+  const blueGreen = action ? blueGreenSettings(source) : undefined;
   const topology = await loadTopology(file);
   if (!('fastData' in topology)) throw new TributaryError('TRB_CONFIG', `${file} is not a Fast Data topology (fastData(...)): refresh rebuilds single views`);
   const fast = topology as FastDataTopology;
   const view = findView(fast, viewName);
+  if (action && blueGreen) return blueGreenCommand(action, blueGreen, fast, view, config, print);
   const checkpoint = fileCheckpoint(resolve(config.checkpoint ?? `.tributary/refresh-${fast.name}-${view.name}.json`.replace(/[^A-Za-z0-9._/-]/g, '_')));
   const { batchSize, ratePerSecond: rate } = config;
 

@@ -11,15 +11,19 @@ import { createMetrics, type Metrics } from '../../ops/metrics.js';
 import { startOpsServer, type OpsServer } from '../../ops/http-server.js';
 import { isLoopbackHost } from '../../ops/ops-auth.js';
 import { MongoDocumentStore } from '../../store/mongo/mongo-store.js';
+import type { DocumentStore } from '../../store/types.js';
+import { FastDataTopology } from '../../fastdata/fast-data.js';
+import { definitionStatus } from '../../fastdata/singleview/definitions.js';
 import { stopOnSignals } from '../../stream/runtime/lifecycle.js';
 import { runTopology, type RunningTopology } from '../../stream/runtime/runner.js';
 import { confluentRegistry } from '../../stream/serdes/registry.js';
-import { kafkaTransport, type KafkaTransportOptions } from '../../stream/transport/kafka/kafka-transport.js';
+import type { KafkaTransportOptions } from '../../stream/transport/kafka/kafka-transport.js';
 import type { Topology } from '../../stream/topology.js';
 import { createDashboard, type Dashboard } from '../../dashboard/index.js';
 import type { CommandSpec } from '../command.js';
 import { redactedConfig, runConfig, type RunConfig } from '../config.js';
-import { GENERAL, KAFKA_CONNECTION, MONGO, REGISTRY, TUNING } from '../config/settings.js';
+import { GENERAL, KAFKA_CLIENT, KAFKA_CONNECTION, MONGO, REGISTRY, TUNING } from '../config/settings.js';
+import { readKafkaClient, runControlPlane, runTransport } from '../config/kafka-client-settings.js';
 import type { SettingSource } from '../config/source.js';
 import { kafkaTransportOptions } from '../kafka-client.js';
 import { loadTopology } from '../load-topology.js';
@@ -43,6 +47,7 @@ up to 2 minutes; anything else exits at once. The ops server serves /metrics, /-
     { title: 'Run', keys: ['only', 'paused'] },
     { title: 'Ops server', keys: ['http-host', 'http-port', 'control-token', 'ops-token'], note: 'Bound beyond loopback (e.g. 0.0.0.0 for Kubernetes probes), set TRIBUTARY_OPS_TOKEN: the read routes show topics, streams and errors.' },
     KAFKA_CONNECTION,
+    KAFKA_CLIENT,
     REGISTRY,
     MONGO,
     TUNING,
@@ -55,10 +60,22 @@ up to 2 minutes; anything else exits at once. The ops server serves /metrics, /-
  * The ops server of `run`: metrics, probes, topology, status (with the configuration, redacted),
  * control and dashboard routes, the tokens, and the process's Redactor over every body.
  */
-export async function startRunOpsServer(options: { config: RunConfig; topology: Topology; metrics: Metrics; logger: Logger; running: () => RunningTopology | undefined }): Promise<{ server: OpsServer; dashboard: Dashboard }> {
+export async function startRunOpsServer(options: {
+  config: RunConfig;
+  topology: Topology;
+  metrics: Metrics;
+  logger: Logger;
+  running: () => RunningTopology | undefined;
+  /** The store of the current start attempt, for the dashboard's single-view definitions. */
+  store?: () => DocumentStore | undefined;
+}): Promise<{ server: OpsServer; dashboard: Dashboard }> {
   const { config, topology, metrics, logger, running } = options;
   const notStarted = { ok: false, checks: { topology: { ok: false, detail: 'starting' } } };
-  const dashboard = createDashboard(topology, running);
+  // Single-view definitions (blue/green): which one is live, and whether this process writes.
+  const views = topology instanceof FastDataTopology ? topology.fastData.singleViews : [];
+  const store = options.store;
+  const definitions = views.length > 0 && store ? async () => { const current = store(); return current ? definitionStatus(views, current) : []; } : undefined;
+  const dashboard = createDashboard(topology, running, definitions ? { definitions } : {});
   try {
     const server = await startOpsServer({
       host: config.ops.host,
@@ -86,6 +103,7 @@ const START_TIMEOUT_MS = 120_000;
 export async function runCommand(file: string, source: SettingSource): Promise<void> {
   const config = runConfig(source); // validated before anything connects
   const topology = await loadTopology(file);
+  const client = readKafkaClient(source, topology.name);
   const logger = createLogger({ level: config.logLevel, redactor: config.redactor });
   const metrics = createMetrics();
   if (!isLoopbackHost(config.ops.host) && !config.ops.readToken) {
@@ -93,17 +111,21 @@ export async function runCommand(file: string, source: SettingSource): Promise<v
   }
   // The ops server starts first, so /-/ready answers 503 while the streams join their groups.
   const live: { running?: RunningTopology } = {};
-  const { server, dashboard } = await startRunOpsServer({ config, topology, metrics, logger, running: () => live.running });
+  const stores: { current?: DocumentStore } = {};
+  const { server, dashboard } = await startRunOpsServer({ config, topology, metrics, logger, running: () => live.running, store: () => stores.current });
   const transportOptions = (): KafkaTransportOptions => kafkaTransportOptions(config.kafka, { clientId: topology.name, logger, producer: config.producer });
   // Each attempt gets fresh clients: a failed start has closed the previous ones.
   const attempt = async (n: number) => {
     await checkTopics(topology, file, config, transportOptions(), n === 1 ? logger : undefined);
+    const transport = runTransport(client, transportOptions(), config.kafka.brokers);
+    const desiredState = runControlPlane(client, transport);
     return runTopology(topology, {
-      transport: kafkaTransport(transportOptions()),
+      transport,
+      ...(desiredState ? { desiredState } : {}),
       metrics,
       logger,
       ...(config.registry ? { registry: confluentRegistry({ url: config.registry.url, ...(config.registry.auth ? { auth: config.registry.auth } : {}) }) } : {}),
-      ...(config.mongo ? { store: new MongoDocumentStore({ url: config.mongo.url, database: config.mongo.database, onClientReplaced: (cause) => logger.warn({ err: cause }, 'MongoDB client replaced (no server for a whole server-selection timeout, a call past operationTimeoutMs, or the client closed under the store); the next try uses a fresh client') }) } : {}),
+      ...(config.mongo ? { store: (stores.current = new MongoDocumentStore({ url: config.mongo.url, database: config.mongo.database, onClientReplaced: (cause) => logger.warn({ err: cause }, 'MongoDB client replaced (no server for a whole server-selection timeout, a call past operationTimeoutMs, or the client closed under the store); the next try uses a fresh client') })) } : {}),
       ...(config.only ? { only: config.only } : {}),
       ...(config.startPaused ? { startPaused: true } : {}),
       ...(Object.keys(config.consumer).length ? { consumer: config.consumer } : {}),

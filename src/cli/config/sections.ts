@@ -6,6 +6,7 @@
  */
 import type { KafkaTransportOptions } from '../../stream/transport/kafka/kafka-transport.js';
 import type { RunOptions } from '../../stream/runtime/runner.js';
+import { COMPRESSIONS } from '../../stream/transport/codecs.js';
 import { MIN_TOKEN_LENGTH } from '../../ops/ops-auth.js';
 import { kafkaBrokers, mongoUrl, urlCredentials } from './connection-strings.js';
 import { kafkaSecurity, registryAuth, type KafkaSecurity, type RegistryAuth } from './security.js';
@@ -125,8 +126,8 @@ export function readConsumerTuning(source: SettingSource): ConsumerTuning {
 }
 
 export type Compression = NonNullable<KafkaTransportOptions['compression']>;
-/** The codecs the Kafka transport can produce with. */
-export const COMPRESSIONS: readonly Compression[] = ['none', 'gzip'];
+/** The codecs the Kafka transports can produce with (every one is read whatever this says). */
+export { COMPRESSIONS };
 
 export interface ProducerTuning {
   readonly compression?: Compression;

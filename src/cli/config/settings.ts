@@ -35,6 +35,10 @@ export const SETTINGS = {
 
   'kafka-brokers': s({ key: 'kafka-brokers', env: 'KAFKA_BROKERS', arg: '<list>', help: 'bootstrap brokers: host:port or [ipv6]:port, comma-separated; default 127.0.0.1:9092' }),
   'kafka-client-id': s({ key: 'kafka-client-id', env: 'KAFKA_CLIENT_ID', arg: '<id>', help: 'client id the brokers see (quotas, logs); default the topology name' }),
+  'kafka-client': s({ key: 'kafka-client', env: 'KAFKA_CLIENT', arg: '<client>', help: 'Kafka client library: platformatic (default) or kafkajs (docs/kafka.md)' }),
+  'kafka-group-protocol': s({ key: 'kafka-group-protocol', env: 'KAFKA_GROUP_PROTOCOL', arg: '<protocol>', help: 'classic (default) or consumer (KIP-848, Kafka 4; platformatic only)' }),
+  'instance-id': s({ key: 'instance-id', env: 'TRIBUTARY_INSTANCE_ID', arg: '<id>', help: "static group membership: this worker's stable name, unique per worker (e.g. the pod name); restarted under it, it gets its partitions back at once (platformatic only)" }),
+  'control-topic': s({ key: 'control-topic', env: 'TRIBUTARY_CONTROL_TOPIC', arg: '<topic>', help: 'compacted topic with the pause/resume state every instance shares and restarts keep; default <topology>.control, none: pauses stay in this process' }),
   'kafka-sasl-mechanism': s({ key: 'kafka-sasl-mechanism', env: 'KAFKA_SASL_MECHANISM', arg: '<m>', help: 'plain | scram-sha-256 | scram-sha-512; default none (no SASL)' }),
   'kafka-sasl-username': s({ key: 'kafka-sasl-username', env: 'KAFKA_SASL_USERNAME', arg: '<user>', help: 'required with a mechanism' }),
   'kafka-sasl-password': s({ key: 'kafka-sasl-password', env: 'KAFKA_SASL_PASSWORD', flag: false, help: 'required with a mechanism (or the _FILE variant)' }),
@@ -67,7 +71,7 @@ export const SETTINGS = {
   'consumer-session-timeout-ms': s({ key: 'consumer-session-timeout-ms', env: 'KAFKA_CONSUMER_SESSION_TIMEOUT_MS', flag: false, help: 'group session timeout; default 30000' }),
   'consumer-heartbeat-interval-ms': s({ key: 'consumer-heartbeat-interval-ms', env: 'KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS', flag: false, help: 'group heartbeat, below the session timeout; default 3000' }),
   'consumer-partitions-concurrently': s({ key: 'consumer-partitions-concurrently', env: 'KAFKA_CONSUMER_PARTITIONS_CONCURRENTLY', flag: false, help: 'partition batches processed at once per stream; default 64' }),
-  'producer-compression': s({ key: 'producer-compression', env: 'KAFKA_PRODUCER_COMPRESSION', flag: false, help: 'compression of produced batches; default none' }),
+  'producer-compression': s({ key: 'producer-compression', env: 'KAFKA_PRODUCER_COMPRESSION', flag: false, help: 'compression of produced batches: none, gzip, snappy, lz4, zstd; default none' }),
   'producer-max-request-bytes': s({ key: 'producer-max-request-bytes', env: 'KAFKA_PRODUCER_MAX_REQUEST_BYTES', flag: false, help: 'bytes per produce request at most (a batch\'s outputs are split); default 800000' }),
   'producer-max-message-bytes': s({ key: 'producer-max-message-bytes', env: 'KAFKA_PRODUCER_MAX_MESSAGE_BYTES', flag: false, help: 'largest record a sink may produce (keep under the broker\'s message.max.bytes); default 1000000' }),
 
@@ -83,10 +87,23 @@ export const SETTINGS = {
   checkpoint: s({ key: 'checkpoint', arg: '<file>', help: 'progress file; default .tributary/refresh-<topology>-<view>.json' }),
   restart: s({ key: 'restart', boolean: true, file: false, help: 'ignore an existing checkpoint and start from the first document' }),
 
+  // Blue/green definitions of a single view (refresh), lineage and drift (explain, verify).
+  shadow: s({ key: 'shadow', boolean: true, file: false, help: "build the file's definition into <view>__shadow beside the live view; report the diff and the validation failures" }),
+  promote: s({ key: 'promote', boolean: true, file: false, help: 'switch the shadow in: catch up, fence every writer, rename it over the live collection, send an sv-update per changed view' }),
+  abandon: s({ key: 'abandon', boolean: true, file: false, help: 'drop the shadow (before its promote has renamed it)' }),
+  'grace-ms': s({ key: 'grace-ms', arg: '<n>', help: '--promote: wait after fencing for writes already under way, ≥ 0; default 5000' }),
+  samples: s({ key: 'samples', arg: '<n>', help: 'sample documents per kind of difference in the report, ≥ 0; default 3' }),
+  sample: s({ key: 'sample', arg: '<f>', file: false, help: 'share of the views checked, 0 < f ≤ 1; default 1 (all)' }),
+  seed: s({ key: 'seed', arg: '<text>', file: false, help: 'picks the sample: the same seed checks the same views; default random' }),
+  retrigger: s({ key: 'retrigger', boolean: true, file: false, help: 'send an sv-trigger per drifted view: the running aggregate stage rebuilds it' }),
+
   format: s({ key: 'format', arg: '<format>', help: 'output format' }),
   create: s({ key: 'create', boolean: true, file: false, help: 'create the missing topics' }),
   partitions: s({ key: 'partitions', env: 'TRIBUTARY_TOPIC_PARTITIONS', arg: '<n>', help: 'partitions of each topic created, ≥ 1; default the broker\'s num.partitions' }),
   'replication-factor': s({ key: 'replication-factor', env: 'TRIBUTARY_TOPIC_REPLICATION_FACTOR', arg: '<n>', help: 'replicas of each topic created, ≥ 1; default the broker\'s default.replication.factor' }),
+  limit: s({ key: 'limit', arg: '<n>', file: false, help: 'at most this many dead letters, the oldest first' }),
+  codes: s({ key: 'codes', arg: '<a,b>', file: false, help: 'only dead letters with these error codes (e.g. TRB_DECODE)' }),
+  offsets: s({ key: 'offsets', arg: '<p:o,…>', file: false, help: 'only these dead letters, as partition:offset' }),
   offline: s({ key: 'offline', boolean: true, file: false, help: 'list the topics from the topology alone, without asking a broker' }),
 
   events: s({ key: 'events', arg: '<n>', file: false, help: 'CDC records to generate (default 20000)' }),
@@ -115,6 +132,7 @@ export const KAFKA_CONNECTION: OptionSection = {
   title: 'Kafka (passwords only from the environment, a *_FILE or the config file, never a flag)',
   keys: ['kafka-brokers', 'kafka-client-id', 'kafka-sasl-mechanism', 'kafka-sasl-username', 'kafka-sasl-password', 'kafka-sasl-password-file', 'kafka-tls', 'kafka-tls-ca-file', 'kafka-tls-cert-file', 'kafka-tls-key-file', 'kafka-tls-reject-unauthorized'],
 };
+export const KAFKA_CLIENT: OptionSection = { title: 'Kafka client and control plane', keys: ['kafka-client', 'kafka-group-protocol', 'instance-id', 'control-topic'] };
 export const REGISTRY: OptionSection = { title: 'Schema registry', keys: ['registry', 'registry-username', 'registry-password', 'registry-password-file'] };
 export const MONGO: OptionSection = {
   title: 'Document store',

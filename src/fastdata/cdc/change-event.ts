@@ -46,6 +46,11 @@ export interface AdapterInput {
   /** Kafka timestamp, ms since epoch. */
   readonly timestamp: number;
   readonly headers: Headers;
+  /**
+   * The record's value bytes were zero-length (not a null tombstone). Serdes decode both to null;
+   * Fast Data (RTU >= 7.5.7) deletes by key on a zero-length payload but skips a tombstone.
+   */
+  readonly emptyPayload?: boolean;
 }
 
 /**

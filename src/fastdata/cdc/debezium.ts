@@ -6,6 +6,7 @@
  *   { op: 'r', ... }                         --> insert with snapshot: true
  *   { op: 'u', ... } / { op: 'd', ... }      --> update / delete (before as sent: null, partial or full)
  *   { op: 't' } / { op: 'm' } / null value   --> { skip: 'truncate' } / { skip: 'message' } / { skip: 'tombstone' }
+ *   zero-length value (not null), key {id: 1} --> { op: 'delete', key: {id: 1}, before: null, position: <Kafka ts> } (Fast Data RTU >= 7.5.7)
  *   { schema: {...}, payload: {...} }        --> the same as its payload
  *
  * The flattened form of the `ExtractNewRecordState` SMT (the row itself, with optional `__op`,
@@ -43,9 +44,10 @@ export function debezium(options: DebeziumOptions = {}): CdcAdapter {
     name: 'debezium',
     adapt(input: AdapterInput): AdapterResult {
       const value = unwrapEnvelope(input.value);
+      const key = objectKey(input.key);
+      if (input.emptyPayload === true) return emptyPayloadDelete('debezium', key, input);
       if (value === null || value === undefined) return { skip: 'tombstone' };
       if (!isRow(value)) throw decodeError('debezium', input, `value is not an object (${describe(value)})`);
-      const key = objectKey(input.key);
       if (isHeartbeat(input, value, key)) return { skip: 'heartbeat' };
       return isEnvelope(value) ? fromEnvelope(value, key, input, counter) : fromFlattened(value, key, input, counter);
     },
@@ -172,6 +174,19 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'array';
   if (value instanceof Uint8Array) return `${value.length} bytes`;
   return typeof value;
+}
+
+/**
+ * A zero-length payload is a delete of the key (Fast Data RTU >= 7.5.7, `db2` and `debezium`). It
+ * carries no source position, so it is ordered by the Kafka timestamp, as Fast Data orders it.
+ */
+export function emptyPayloadDelete(adapter: string, key: Row | null, input: AdapterInput): ChangeEvent {
+  if (key === null) {
+    throw new TributaryError('TRB_MISSING_KEY', `${adapter} adapter: a zero-length payload (a delete) needs a key object, got ${describe(input.key)}`, {
+      context: { adapter, topic: input.topic, partition: input.partition, offset: input.offset },
+    });
+  }
+  return { op: 'delete', key, before: null, after: null, position: { counter: input.timestamp, type: 'timestamp' } };
 }
 
 export function decodeError(adapter: string, input: AdapterInput, message: string): TributaryError {

@@ -9,7 +9,7 @@
  *
  * Field mapping and casts are applied here, so everything after works with projection field names.
  */
-import type { StreamRecord } from '../../stream/record.js';
+import { originOf, type StreamRecord } from '../../stream/record.js';
 import { isSkip, type Row, type SkipReason } from '../cdc/change-event.js';
 import { applyFields, extractPrimaryKey } from './fields.js';
 import { keyString, type KafkaInfo } from './metadata.js';
@@ -25,6 +25,7 @@ export function keyedChanges(p: Projection<object>, record: StreamRecord<unknown
     offset: record.offset,
     timestamp: record.timestamp,
     headers: record.headers,
+    emptyPayload: originOf(record)?.rawValue?.length === 0,
   });
   if (isSkip(result)) return result;
   const context = { projection: p.name };

@@ -55,6 +55,14 @@ export interface ProjectionOptions<F extends Record<string, FieldSpec<unknown>>>
   /** Extra indexes, e.g. on foreign keys read by strategies (those of declared relations are added automatically). */
   readonly indexes?: readonly IndexSpec[];
   /**
+   * Also create Fast Data's counter and state indexes (§2.8: `mia_internal_counter_index`,
+   * `mia_internal_counter_type_index`, `mia_state_index`), for tools of yours that query by them.
+   * Tributary's own reads never do, and each index is written on every projection write: on
+   * DocumentDB the three together cut ingest write throughput to about a third (docs/fastdata.md).
+   * Default false: the unique primary-key index and the relation indexes only.
+   */
+  readonly fastDataIndexes?: boolean;
+  /**
    * Keys per source partition whose stored version the ingest stage keeps in memory, so a batch
    * reads only the keys it has not seen (default {@link DEFAULT_VERSION_CACHE_SIZE}; 0 = off, every
    * batch reads its keys). A stale entry costs one retried batch, never a wrong write: every write
@@ -99,17 +107,23 @@ export function prUpdateTopic(p: Projection<object>, topicPrefix: string): strin
 }
 
 /**
- * The indexes Fast Data documents for a projection (§2.8), plus declared extras. An extra index
- * with the key pattern of one already listed is left out: MongoDB (and FerretDB) refuse a second
- * index on the same keys (IndexOptionsConflict), e.g. a foreign-key index on a primary key field.
+ * A projection's indexes: the unique primary key (`mia_primary_key_index`, as Fast Data names it),
+ * Fast Data's counter and state indexes when `fastDataIndexes` asks for them (§2.8), and declared
+ * extras (the relation indexes among them). An index with the key pattern of one already listed is
+ * left out: MongoDB refuses a second index on the same keys (IndexOptionsConflict), e.g. a
+ * foreign-key index on a primary key field.
  */
 export function projectionIndexes(p: Projection<object>, extra: readonly IndexSpec[] = []): IndexSpec[] {
   const pk = Object.fromEntries(p.primaryKey.map((k) => [k, 1 as const]));
   const all: IndexSpec[] = [
     { name: 'mia_primary_key_index', fields: pk, unique: true },
-    { name: 'mia_internal_counter_index', fields: { ...pk, __internal__counter: 1, __internal__counterType: 1 } },
-    { name: 'mia_internal_counter_type_index', fields: { ...pk, __internal__counterType: 1 } },
-    { name: 'mia_state_index', fields: { ...pk, __STATE__: 1 } },
+    ...(p.options.fastDataIndexes === true
+      ? [
+          { name: 'mia_internal_counter_index', fields: { ...pk, __internal__counter: 1 as const, __internal__counterType: 1 as const } },
+          { name: 'mia_internal_counter_type_index', fields: { ...pk, __internal__counterType: 1 as const } },
+          { name: 'mia_state_index', fields: { ...pk, __STATE__: 1 as const } },
+        ]
+      : []),
     ...(p.options.indexes ?? []),
     ...extra,
   ];

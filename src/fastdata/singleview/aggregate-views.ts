@@ -7,18 +7,23 @@
  *   sv-trigger batch  --aggregateViews(sv_customers)-->  (sv-update records are emitted with the batch)
  *                     ~~> one bulkWrite on sv_customers, error records on sv_customers-errors
  */
-import { randomUUID } from 'node:crypto';
 import { TributaryError } from '../../errors.js';
 import { END_TO_END_LATENCY_SECONDS, SINGLE_VIEWS_TOTAL } from '../../ops/metric-names.js';
 import { defineBatchOperator } from '../../stream/operators/batch.js';
 import type { Operator, OperatorOutput } from '../../stream/operators/define.js';
 import type { AnyRecord } from '../../stream/record.js';
-import type { WriteOperation } from '../../store/types.js';
+import type { BulkWriteResult, WriteOperation } from '../../store/types.js';
 import type { Row } from '../cdc/change-event.js';
 import { EventSerdes, type EventFormat } from '../events/event-serde.js';
-import { isLive, keyString, STATE } from '../projection/metadata.js';
+import { isLive, keyString } from '../projection/metadata.js';
 import { storedByKey } from '../stored-by-key.js';
+import { RETRYABLE, errorRecord } from './aggregation-errors.js';
 import { assemble } from './assemble.js';
+import { assertWritable, DEFINITIONS_COLLECTION } from './definitions.js';
+import { lineageCollection, lineageWrite } from './lineage.js';
+import { assertNoPatchRace, guardedWrites } from './patch.js';
+import { isSourceOfViews } from './view-source.js';
+import { deleteOf, upsertOf } from './view-writes.js';
 import { readSvTrigger, svUpdateOf, SV_TRIGGER_HEADERS, type OperationType, type SvTrigger } from './events.js';
 import type { SingleView } from './single-view.js';
 
@@ -52,9 +57,13 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
   // Built here, once: every batch and every retry shares them (an Avro serde registers its schema once).
   const triggerSerde = events.of('sv-trigger-v1.0.0');
   const svUpdateSerde = events.of(`sv-update-${svUpdate?.version ?? 'v1.0.0'}`);
+  const lineage = view.options.lineage !== false;
+  // With patch rules the stored views (and their patch stamps) are read before the projections (patch.ts).
+  const patched = view.patches.length > 0;
   const writes: OperatorOutput[] = [
     { kind: 'collection', name: view.name },
     { kind: 'collection', name: options.errorsCollection },
+    ...(lineage ? [{ kind: 'collection', name: lineageCollection(view) } as const] : []),
     { kind: 'topic', name: options.triggerTopic },
     ...(svUpdateTopic ? [{ kind: 'topic', name: svUpdateTopic } as const] : []),
   ];
@@ -62,7 +71,7 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
     name: 'aggregateViews',
     needs: { store: true, registry: events.format === 'avro' },
     writes,
-    reads: [view.name, ...view.projections.map((p) => p.name)],
+    reads: [view.name, DEFINITIONS_COLLECTION, ...view.projections.map((p) => p.name)],
     decode(record) {
       const trigger = readSvTrigger(record.value);
       if (!trigger) throw new TributaryError('TRB_DECODE', `not an sv-trigger event on ${record.topic}`);
@@ -72,48 +81,59 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
       const triggers = new Map<string, { trigger: SvTrigger; record: AnyRecord }>();
       items.forEach((trigger, i) => triggers.set(keyString(trigger.singleViewIdentifier), { trigger, record: kept[i] as AnyRecord }));
       const keys = [...triggers.values()].map((t) => t.trigger.singleViewIdentifier);
-      // Independent reads, run together: on FerretDB each query costs ~8 ms whatever its size, and
-      // the aggregate stage's latency is a chain of them (bench/end-to-end.ts profile).
-      const [existing, outcomes] = await Promise.all([storedByKey(io.store.collection(view.name), Object.keys(view.key), keys), assemble(view, keys, io.store)]);
+      // Independent reads, run together: the aggregate stage's latency is a chain of queries
+      // (bench/end-to-end.ts profile), so the views' own read does not add a link.
+      const readStored = () => storedByKey(io.store.collection(view.name), Object.keys(view.key), keys);
+      const [existing, outcomes] = patched ? [await readStored(), await assemble(view, keys, io.store)] : await Promise.all([readStored(), assemble(view, keys, io.store)]);
       const at = options.now?.() ?? new Date(io.now());
       const writes: WriteOperation[] = [];
       const errors: WriteOperation[] = [];
       const updates: ViewUpdate[] = [];
-      const deleteMode = view.options.delete ?? 'delete';
+      const lineages: WriteOperation[] = [];
+      const rejected: Array<[AnyRecord, TributaryError]> = [];
 
       for (const outcome of outcomes) {
         const k = keyString(outcome.key);
         const { trigger, record } = triggers.get(k) as { trigger: SvTrigger; record: AnyRecord };
         const before = existing.get(k) ?? null;
         if (outcome.kind === 'upsert') {
-          // A `__STATE__` returned by map is kept (Fast Data SVC >= 5.0.0); otherwise the view is PUBLIC.
-          const doc = { ...outcome.view, createdAt: isLive(before) ? before.createdAt : at, updatedAt: at, [STATE]: outcome.view[STATE] ?? 'PUBLIC' };
-          const update = view.options.upsert === 'update';
-          writes.push(update ? { kind: 'upsert', filter: outcome.key, set: doc } : { kind: 'replace', filter: outcome.key, document: doc });
-          // 'update' only sets the mapped fields: the view now stored is the old one with them set.
-          updates.push({ type: isLive(before) ? 'UPDATE' : 'INSERT', before, after: update && before ? { ...before, ...doc } : doc, trigger, record });
+          const { write, after, type, eventBefore } = upsertOf(view, outcome.key, outcome.view, before, at);
+          writes.push(write);
+          if (lineage) lineages.push(lineageWrite(view, outcome.key, trigger, 'upsert', at));
+          updates.push({ type, before: eventBefore, after, trigger, record });
           continue;
         }
         if (outcome.kind === 'delete') {
           if (outcome.reason === 'VALIDATION_ERROR') errors.push(errorRecord(view.name, options.source, outcome.key, 'VALIDATION_ERROR', 'validate() returned false: the single view was deleted', at));
-          if (!isLive(before)) continue;
-          writes.push(deleteMode === 'virtualDelete' ? { kind: 'upsert', filter: outcome.key, set: { [STATE]: 'DELETED', updatedAt: at } } : { kind: 'delete', filter: outcome.key });
+          if (lineage) lineages.push(lineageWrite(view, outcome.key, trigger, 'delete', at));
+          // A view others are built on re-emits the delete of a view already DELETED: it may be a replay (view-source.ts).
+          if (!isLive(before) && !(before && isSourceOfViews(view))) continue;
+          writes.push(deleteOf(view, outcome.key, at));
           updates.push({ type: 'DELETE', before, after: null, trigger, record });
           continue;
         }
-        // map() threw: record it, then retry through the trigger topic, then dead-letter.
-        errors.push(errorRecord(view.name, options.source, outcome.key, 'UNKNOWN_ERROR', outcome.error.message, at));
+        // map() failed: record it, then retry through the trigger topic (retryable kinds), then dead-letter.
+        const { errorType, message } = outcome.error;
+        errors.push(errorRecord(view.name, options.source, outcome.key, errorType, message, at));
         const attempts = (trigger.retry?.attempts ?? 0) + 1;
-        if (attempts <= maxAttempts) {
-          const retry: SvTrigger = { ...trigger, retry: { attempts, lastError: { type: 'UNKNOWN_ERROR', message: outcome.error.message } } };
+        if (RETRYABLE[errorType] && attempts <= maxAttempts) {
+          const retry: SvTrigger = { ...trigger, retry: { attempts, lastError: { type: errorType, message } } };
           const value = await io.serialize(triggerSerde, options.triggerTopic, retry as unknown as Row);
           io.emit({ topic: options.triggerTopic, key: json(outcome.key), value, headers: SV_TRIGGER_HEADERS });
         } else {
-          io.reject(record, new TributaryError('TRB_PROCESS', `aggregation of ${view.name} ${JSON.stringify(outcome.key)} failed ${attempts} times: ${outcome.error.message}`, { cause: outcome.error }), 'TRB_PROCESS');
+          const tries = RETRYABLE[errorType] ? `failed ${attempts} times` : `failed (${errorType}, not retried)`;
+          rejected.push([record, new TributaryError('TRB_PROCESS', `aggregation of ${view.name} ${JSON.stringify(outcome.key)} ${tries}: ${message}`, { cause: outcome.error, context: { errorType } })]);
         }
       }
-      await io.write(view.name, writes);
-      await io.write(options.errorsCollection, errors);
+      // Blue/green: a definition that is not (or no longer) the live one must not write (TRB_FENCED, retried).
+      await assertWritable(io.store, view);
+      const keyFields = Object.keys(view.key);
+      if (!patched) await io.write(view.name, writes);
+      else if (writes.length > 0) assertNoPatchRace(view.name, writes, existing, keyFields, (await io.write(view.name, guardedWrites(writes, existing, keyFields))) as BulkWriteResult);
+      // After the views: a lineage record never names a write that did not happen.
+      await Promise.all([io.write(options.errorsCollection, errors), lineage ? io.write(lineageCollection(view), lineages) : null]);
+      // After the writes: with the 'fail' policy reject() throws, and the error records must be there by then.
+      for (const [record, error] of rejected) io.reject(record, error, 'TRB_PROCESS');
       const written = io.now();
       for (const u of updates) {
         io.metrics?.count(SINGLE_VIEWS_TOTAL, { view: view.name, operation: u.type });
@@ -130,26 +150,4 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
       return kept;
     },
   });
-}
-
-function errorRecord(type: string, origin: string, identifier: Row, errorType: string, errorMessage: string, at: Date): WriteOperation {
-  const id = randomUUID();
-  return {
-    kind: 'replace',
-    filter: { errorId: id },
-    document: {
-      errorId: id,
-      portfolioOrigin: origin,
-      type,
-      identifier,
-      errorType,
-      errorMessage,
-      resolutionMethod: 'AGGREGATION',
-      createdAt: at,
-      updatedAt: at,
-      creatorId: 'tributary',
-      updaterId: 'tributary',
-      [STATE]: 'PUBLIC',
-    },
-  };
 }

@@ -5,11 +5,14 @@
  *   keys [{customer_id: c1}, {customer_id: c2}]
  *     --> find pr_customers {customer_id $in [c1, c2]}
  *     --> find pr_orders {customer_id $in [...]} --> find pr_order_lines {order_id $in [...]} ...
- *     --> [{key, view | null (delete), error?}]
+ *     --> map (sync or async, at most mapConcurrency at once, each within maxAggregationMs) --> validate
+ *     --> [{key, view | null (delete), error?}]   (in the order of the keys)
  */
+import { isPromiseLike } from '../../stream/operators/define.js';
 import type { DocumentStore } from '../../store/types.js';
 import type { Row } from '../cdc/change-event.js';
 import { keyString, STATE, withoutId } from '../projection/metadata.js';
+import { AggregationError, aggregationErrorOf } from './aggregation-errors.js';
 import { findMatching, relatedIndex } from './lookups.js';
 import type { RelationNode } from './relations.js';
 import { baseFilterOf, viewKeyOf, type SingleView } from './single-view.js';
@@ -17,14 +20,16 @@ import { baseFilterOf, viewKeyOf, type SingleView } from './single-view.js';
 export type AssemblyOutcome =
   | { readonly key: Row; readonly kind: 'upsert'; readonly view: Row }
   | { readonly key: Row; readonly kind: 'delete'; readonly reason: 'NO_BASE' | 'VALIDATION_ERROR' }
-  | { readonly key: Row; readonly kind: 'error'; readonly error: Error };
+  | { readonly key: Row; readonly kind: 'error'; readonly error: AggregationError };
 
 export async function assemble(view: SingleView, keys: readonly Row[], store: DocumentStore): Promise<AssemblyOutcome[]> {
   const baseStates = view.options.onStates ?? ['PUBLIC'];
   const baseCollection = store.collection(view.tree.projection.name);
   const baseFilters = keys.map((k) => baseFilterOf(view, k));
   const identity = Object.fromEntries(Object.keys(baseFilters[0] ?? {}).map((f) => [f, f]));
-  const bases = (await findMatching(baseCollection, baseFilters, identity, { [STATE]: { $in: [...baseStates] } })).filter((d) => baseStates.includes(d[STATE] as never));
+  // The state is checked here, not in the query: DocumentDB evaluates a second condition per
+  // document at about three times the cost of the key's $in alone, and rows in other states are few.
+  const bases = (await findMatching(baseCollection, baseFilters, identity)).filter((d) => baseStates.includes(d[STATE] as never));
   const byKey = new Map<string, Row>();
   for (const b of bases) {
     const k = viewKeyOf(view, b);
@@ -32,19 +37,70 @@ export async function assemble(view: SingleView, keys: readonly Row[], store: Do
   }
   await attach(view.tree, [...byKey.values()], store);
 
-  return keys.map((key): AssemblyOutcome => {
+  const concurrency = view.options.mapConcurrency ?? 8;
+  const limitMs = view.options.maxAggregationMs ?? 60_000;
+  return inKeyOrder(keys, concurrency, (key): AssemblyOutcome | Promise<AssemblyOutcome> => {
     const base = byKey.get(keyString(key));
     if (!base) return { key, kind: 'delete', reason: 'NO_BASE' };
-    try {
-      const input: Row = { base: Object.fromEntries(Object.entries(base).filter(([k]) => !k.startsWith('\u0000'))) };
-      for (const child of view.tree.children) input[child.name] = base[childSlot(child)];
-      const mapped = view.options.map(input as never) as Row;
-      if (view.options.validate && !view.options.validate(mapped)) return { key, kind: 'delete', reason: 'VALIDATION_ERROR' };
-      return { key, kind: 'upsert', view: { ...mapped, ...key } };
-    } catch (error) {
-      return { key, kind: 'error', error: error as Error };
-    }
+    const input: Row = { base: Object.fromEntries(Object.entries(base).filter(([k]) => !k.startsWith('\u0000'))) };
+    for (const child of view.tree.children) input[child.name] = base[childSlot(child)];
+    return mapOne(view, key, input, limitMs);
   });
+}
+
+/**
+ * `map` then `validate` for one key. A synchronous map stays synchronous (no timer, no microtask:
+ * the common case costs nothing more); a promise is raced against `limitMs`.
+ */
+function mapOne(view: SingleView, key: Row, input: Row, limitMs: number): AssemblyOutcome | Promise<AssemblyOutcome> {
+  const abort = new AbortController();
+  try {
+    const mapped = view.options.map(input as never, { key, signal: abort.signal });
+    const outcome = isPromiseLike(mapped) ? Promise.resolve(mapped).then((m) => validated(view, key, m)) : validated(view, key, mapped);
+    if (!isPromiseLike(outcome)) return outcome;
+    return withDeadline(Promise.resolve(outcome), limitMs, abort, view.name).catch((error: unknown) => failed(key, error));
+  } catch (error) {
+    return failed(key, error);
+  }
+}
+
+function validated(view: SingleView, key: Row, mapped: unknown): AssemblyOutcome | Promise<AssemblyOutcome> {
+  if (typeof mapped !== 'object' || mapped === null || Array.isArray(mapped)) {
+    throw new AggregationError('NO_SV_GENERATED', `map() produced no single view (${mapped === null ? 'null' : Array.isArray(mapped) ? 'an array' : typeof mapped})`);
+  }
+  const valid = view.options.validate ? view.options.validate(mapped) : true;
+  const outcome = (ok: boolean): AssemblyOutcome => (ok ? { key, kind: 'upsert', view: { ...(mapped as Row), ...key } } : { key, kind: 'delete', reason: 'VALIDATION_ERROR' });
+  return isPromiseLike(valid) ? Promise.resolve(valid).then(outcome) : outcome(valid);
+}
+
+const failed = (key: Row, error: unknown): AssemblyOutcome => ({ key, kind: 'error', error: aggregationErrorOf(error) });
+
+function withDeadline<T>(work: Promise<T>, limitMs: number, abort: AbortController, view: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const error = new AggregationError('SINGLE_VIEW_AGGREGATION_MAX_TIME', `aggregation of ${view} exceeded maxAggregationMs (${limitMs} ms)`);
+      abort.abort(error);
+      reject(error);
+    }, limitMs);
+  });
+  // race() handles a late rejection of `work` too, so an abandoned map can never become unhandled.
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** fn over items, at most `limit` pending at once, results in the items' order (so writes stay in key order). */
+async function inKeyOrder<T, R>(items: readonly T[], limit: number, fn: (item: T) => R | Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      const result = fn(items[i] as T);
+      out[i] = isPromiseLike(result) ? await result : result;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /** Included documents are attached to their parent under a private slot, so `map` sees them as siblings of `base`. */
@@ -54,8 +110,8 @@ async function attach(parentNode: RelationNode, parents: Row[], store: DocumentS
   for (const child of parentNode.children) {
     const relation = child.relation;
     if (!relation) continue;
-    // The state condition is in the query too, so the relation index (fields + __STATE__) serves it whole.
-    const found = parents.length === 0 ? [] : await findMatching(store.collection(child.projection.name), parents, relation.on, { [STATE]: { $in: [...relation.onStates] } });
+    // The state is checked below, not in the query (as for the bases above).
+    const found = parents.length === 0 ? [] : await findMatching(store.collection(child.projection.name), parents, relation.on);
     const docs = found.filter((d) => relation.onStates.includes(d[STATE] as never)).map((d) => withoutId(d) as Row);
     docs.sort(byPrimaryKey(child.projection.primaryKey));
     await attach(child, docs, store);

@@ -12,7 +12,10 @@ import { TributaryError } from '../../errors.js';
 import type { Row } from '../cdc/change-event.js';
 import type { Projection } from '../projection/projection.js';
 import type { RecordState } from '../projection/metadata.js';
+import { definitionVersion } from './definition-version.js';
+import { compilePatches, type AnyPatchRule, type CompiledPatch } from './patch.js';
 import { nodes, relationTree, type CheckedIncludes, type Includes, type RelationNode, type ResolvedIncludes } from './relations.js';
+import { isViewSource } from './view-source.js';
 
 export type MapInput<B extends object, I extends Includes> = { readonly base: B } & ResolvedIncludes<I>;
 
@@ -32,13 +35,32 @@ export interface SvUpdateOptions {
   readonly beforeAfter?: boolean;
 }
 
+/** What `map` gets besides its input: the key it builds, and a signal aborted when the aggregation runs out of time. */
+export interface MapContext {
+  readonly key: Row;
+  /** Aborted after `maxAggregationMs`: pass it to fetch() and the like so abandoned work stops. */
+  readonly signal: AbortSignal;
+}
+
 export interface SingleViewOptions<B extends object, I extends Includes, SV extends object> {
   readonly name: string;
   readonly base: Projection<B>;
   readonly include: I;
-  readonly map: (input: MapInput<B, I>) => SV;
+  /**
+   * Builds the view from the base document and its includes; may be async (Fast Data's custom
+   * aggregation functions may be). Throwing or rejecting records an UNKNOWN_ERROR and retries;
+   * returning no object (null, undefined, an array) records NO_SV_GENERATED.
+   */
+  readonly map: (input: MapInput<B, I>, context: MapContext) => SV | Promise<SV>;
   /** false → the single view is deleted and a VALIDATION_ERROR recorded (default: always valid). */
-  readonly validate?: (view: SV) => boolean;
+  readonly validate?: (view: SV) => boolean | Promise<boolean>;
+  /** Keys of one batch whose `map` runs at once (default 8); writes stay in key order. */
+  readonly mapConcurrency?: number;
+  /**
+   * Time one key's `map` + `validate` may take (default 60 000 ms); past it the aggregation is a
+   * SINGLE_VIEW_AGGREGATION_MAX_TIME error (retried) and the signal given to `map` is aborted.
+   */
+  readonly maxAggregationMs?: number;
   /** Single-view key: view field → base field (default: the base primary key, same names). */
   readonly key?: Readonly<Record<string, keyof B & string>>;
   /** Base documents in these states have a view (default ['PUBLIC']). */
@@ -53,12 +75,18 @@ export interface SingleViewOptions<B extends object, I extends Includes, SV exte
   readonly strategies?: Readonly<Record<string, ManualStrategy>>;
   /** Aggregations of one key retried through the sv-trigger topic before dead-lettering (default 5). */
   readonly maxAttempts?: number;
+  /** Fields of the view that come from one related projection, updated in place when it changes (patch.ts). */
+  readonly patch?: readonly AnyPatchRule[];
+  /** Record the trigger of each aggregation in `<view>-lineage`, for `tributary explain` (default true; one bulk write per batch). */
+  readonly lineage?: boolean;
+  /** Names this definition for blue/green refreshes (default: a fingerprint of the declaration, see definition-version.ts). */
+  readonly version?: string;
 }
 
 /** The declaration as the runtime sees it: types erased (methods, so any view is a SingleView<object>). */
 export interface ViewDefinition extends Omit<SingleViewOptions<object, Includes, object>, 'map' | 'validate'> {
-  map(input: MapInput<object, Includes>): object;
-  validate?(view: object): boolean;
+  map(input: MapInput<object, Includes>, context: MapContext): object | Promise<object>;
+  validate?(view: object): boolean | Promise<boolean>;
 }
 
 export interface SingleView<SV extends object = object> {
@@ -70,6 +98,10 @@ export interface SingleView<SV extends object = object> {
   readonly key: Readonly<Record<string, string>>;
   /** Every projection the view reads (base first), deduplicated. */
   readonly projections: readonly Projection<object>[];
+  /** Which definition this is (`version`, or a fingerprint): blue/green refreshes fence writers by it. */
+  readonly version: string;
+  /** The patch rules, checked against the include tree. */
+  readonly patches: readonly CompiledPatch[];
   readonly __view?: SV;
 }
 
@@ -78,11 +110,16 @@ export function singleView<B extends object, I extends Includes, SV extends obje
   options: SingleViewOptions<B, I, SV> & { readonly include: NoInfer<CheckedIncludes<B, I>> },
 ): SingleView<SV> {
   if (!/^[A-Za-z0-9_-]+$/.test(options.name)) throw new TributaryError('TRB_TOPOLOGY', `single view name '${options.name}' may only use letters, digits, '_' and '-'`);
+  for (const [setting, value] of [['mapConcurrency', options.mapConcurrency], ['maxAggregationMs', options.maxAggregationMs]] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new TributaryError('TRB_CONFIG', `${setting} of single view '${options.name}' must be a positive integer, got ${String(value)}`);
+  }
   const tree = relationTree(options.base as Projection<object>, options.include);
   for (const node of nodes(tree)) checkJoin(options.name, node);
   const key = options.key ?? Object.fromEntries(options.base.primaryKey.map((k) => [k, k]));
   const projections = [...new Map(nodes(tree).map((n) => [n.projection.name, n.projection])).values()];
-  return { kind: 'single-view', name: options.name, options: options as unknown as ViewDefinition, tree, key, projections };
+  const version = definitionVersion({ ...options, key }, tree);
+  const patches = compilePatches({ name: options.name, tree }, options.patch ?? []);
+  return { kind: 'single-view', name: options.name, options: options as unknown as ViewDefinition, tree, key, projections, version, patches };
 }
 
 /**
@@ -97,6 +134,8 @@ function checkJoin(view: string, node: RelationNode): void {
   const fieldsOf = (p: Projection<object>) => Object.keys(p.options.fields);
   for (const [targetField, parentField] of Object.entries(relation.on)) {
     for (const [side, projection, name] of [['target', relation.target, targetField], ['parent', parent.projection, parentField]] as const) {
+      // A view used as a source has no declared fields (its documents are its map's output): the types check those joins.
+      if (isViewSource(projection)) continue;
       const fields = fieldsOf(projection);
       if (!fields.includes(name)) {
         throw new TributaryError(

@@ -14,20 +14,28 @@ import { KAFKA_INFO } from '../projection/metadata.js';
 import { readPrUpdate, type ReadPrUpdate } from '../projection/pr-update.js';
 import { SV_TRIGGER_HEADERS, type SvTrigger } from './events.js';
 import type { SingleView } from './single-view.js';
+import { patchViews, type PatchEventOptions } from './patch-views.js';
 import { affectedKeysWithCause } from './strategy.js';
 
-export function triggerViews(view: SingleView): Operator<AnyRecord, StreamRecord<Row, SvTrigger>> {
+export function triggerViews(view: SingleView, options: PatchEventOptions = {}): Operator<AnyRecord, StreamRecord<Row, SvTrigger>> {
+  // Patch rules write the view and its sv-updates from here (patch-views.ts).
+  const patches = view.patches.length > 0;
+  const svUpdateTopic = patches && view.options.svUpdate !== false ? (options.svUpdateTopic ?? null) : null;
   return defineBatchOperator<AnyRecord, ReadPrUpdate, StreamRecord<Row, SvTrigger>>({
     name: 'triggerViews',
-    needs: { store: true },
-    writes: [],
+    needs: { store: true, registry: patches && options.events?.format === 'avro' },
+    writes: patches ? [{ kind: 'collection', name: view.name }, ...(svUpdateTopic ? [{ kind: 'topic', name: svUpdateTopic } as const] : [])] : [],
     reads: view.projections.map((p) => p.name),
     decode(record) {
       const change = readPrUpdate(record.value);
       if (!change) throw new TributaryError('TRB_DECODE', `not a pr-update v1.0.0 or v2.0.0 event on ${record.topic}`);
       return change;
     },
-    async work({ kept, items }, io) {
+    async work({ kept: allKept, items: allItems }, io) {
+      // Patch rules first: what they cover is updated in place, the rest is re-aggregated.
+      const left = patches ? await patchViews(view, allKept, allItems, io, { ...options, svUpdateTopic }, ingestionKafkaInfo) : null;
+      const kept = left ? left.map((i) => allKept[i] as AnyRecord) : allKept;
+      const items = left ? left.map((i) => allItems[i] as ReadPrUpdate) : allItems;
       const affected = await affectedKeysWithCause(view, items, io.store);
       // Triggers are de-duplicated per batch; each names the newest change of the batch that affects its key.
       return affected.map(({ key, cause }) => {

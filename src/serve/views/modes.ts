@@ -24,7 +24,7 @@ export async function installViews(views: readonly View[], store: DocumentStore,
   if (views.length === 0) return {};
   const createView = store.createView?.bind(store);
   const mongo = mode !== 'portable' && createView !== undefined && store.capabilities !== undefined && (await store.capabilities()).views;
-  if (mode === 'native' && !mongo) throw new TributaryError('TRB_CONFIG', 'viewMode "native" needs MongoDB: FerretDB and the memory store have no $lookup views');
+  if (mode === 'native' && !mongo) throw new TributaryError('TRB_CONFIG', 'viewMode "native" needs a store that installs $lookup views (MongoDB, DocumentDB); this one has none (the memory store)');
   const modes: Record<string, ViewMode> = {};
   for (const v of views) {
     modes[v.name] = 'portable';

@@ -1,6 +1,6 @@
 /**
- * The native mode of on-demand views (MongoDB ≥ 5.0 only; FerretDB 1.x has neither `$lookup` nor
- * views): a view without `map` is compiled to an aggregation pipeline and created as a MongoDB view
+ * The native mode of on-demand views (MongoDB ≥ 5.0 and DocumentDB: `$lookup` and views): a view
+ * without `map` is compiled to an aggregation pipeline and created as a MongoDB view
  * on its base collection, then served like a collection — filters, sorts (joined fields too) and
  * paging run in the server. The pipeline reproduces the portable path's rows field for field:
  *

@@ -1,5 +1,5 @@
 /**
- * The portable executor of on-demand views (FerretDB, the memory store, any view with `map`):
+ * The portable executor of on-demand views (the memory store, any view with `map`, a store without views):
  * no `$lookup`, only plain queries, a fixed number per page whatever its size:
  *
  *   1. filter terms on joined fields (`customer.tier`) → one semi-join query per relation that

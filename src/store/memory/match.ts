@@ -5,7 +5,7 @@
  *   'pipeline'  the flat filters the framework's own reads and writes use (field conditions with
  *               $eq, $ne, $in, $exists, $gt, $gte, $lt, $lte). Anything else is refused with
  *               TRB_CONFIG naming it: the memory store must not accept what it would answer
- *               differently from MongoDB, or what FerretDB lacks.
+ *               differently from MongoDB.
  *   'query'     a read-API `_q` filter, already validated (src/serve/query/params.ts): also $and,
  *               $or, $nor, $nin, $all, $size, $regex/$options and $elemMatch. The read API
  *               evaluates it in process on a store whose server cannot (the memory store).

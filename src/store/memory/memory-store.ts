@@ -13,6 +13,7 @@ import { TributaryError } from '../../errors.js';
 import { BASIC_CAPABILITIES, type BulkWriteResult, type Collection, type Document, type DocumentStore, type Filter, type FindOptions, type IndexSpec, type ReadOptions, type StoreCapabilities, type WriteOperation } from '../types.js';
 import { CollectionIndexes, type DocId } from './indexes.js';
 import { compileFilter, compileProjection, compileSort, type Matcher } from './query.js';
+import { positionallyUpdated } from './positional.js';
 import { insertedDocument, refused, replacementDocument, updatedDocument } from './update.js';
 import { canonicalKey, cloneDocument, isPlainObject, type PlainObject } from './values.js';
 
@@ -78,6 +79,7 @@ const EMPTY_RESULT: BulkWriteResult = { upserted: 0, modified: 0, matched: 0, de
 interface StateAccess {
   state(create: boolean): CollectionState;
   drop(): void;
+  renameTo(target: string): void;
 }
 
 class MemoryCollection implements Collection {
@@ -90,8 +92,8 @@ class MemoryCollection implements Collection {
     if (operations.length === 0) return { ...EMPTY_RESULT }; // as the mongo store: nothing to send, nothing to check
     const state = this.owner.state(true);
     const result = { ...EMPTY_RESULT };
-    // In order; the first failure stops the batch and earlier operations stay applied (as on
-    // FerretDB, and as the interface allows): callers retry the whole, idempotent batch.
+    // In order; the first failure stops the batch and earlier operations stay applied (as an
+    // ordered bulk write on MongoDB does): callers retry the whole, idempotent batch.
     for (const [position, operation] of operations.entries()) {
       try {
         this.apply(state, operation, result);
@@ -111,6 +113,18 @@ class MemoryCollection implements Collection {
 
   private apply(state: CollectionState, operation: WriteOperation, result: { -readonly [K in keyof BulkWriteResult]: number }): void {
     const matches = compileFilter(operation.filter);
+    if (operation.kind === 'updateMany') {
+      for (const [id, document] of [...matching(state, operation.filter, matches)]) {
+        const next = positionallyUpdated(document, operation.set, operation.arrayFilters ?? []);
+        this.checkUnique(state, next, id);
+        state.indexes.remove(id, document);
+        state.documents.set(id, next);
+        state.indexes.add(id, next);
+        result.matched += 1;
+        if (canonicalKey(document) !== canonicalKey(next)) result.modified += 1;
+      }
+      return;
+    }
     if (operation.kind === 'delete') {
       for (const [id, document] of [...matching(state, operation.filter, matches)]) {
         state.indexes.remove(id, document);
@@ -203,6 +217,10 @@ class MemoryCollection implements Collection {
   async drop(): Promise<void> {
     this.owner.drop();
   }
+
+  async renameTo(target: string): Promise<void> {
+    this.owner.renameTo(target);
+  }
 }
 
 export class MemoryDocumentStore implements DocumentStore {
@@ -224,6 +242,14 @@ export class MemoryDocumentStore implements DocumentStore {
     return new MemoryCollection(name, {
       state: (create) => this.#state(name, create),
       drop: () => this.#collections.delete(name),
+      renameTo: (target) => {
+        this.collection(target); // the same name checks
+        const state = this.#collections.get(name);
+        if (state === undefined) throw new TributaryError('TRB_STORE_WRITE', `cannot rename "${name}": no such collection`, { retriable: false, context: { collection: name } });
+        if (target === name) return;
+        this.#collections.set(target, state); // one synchronous step: no reader sees neither
+        this.#collections.delete(name);
+      },
     });
   }
 

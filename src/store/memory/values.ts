@@ -1,6 +1,6 @@
 /**
  * Value semantics of the embedded store, modelled on BSON as MongoDB uses it, so that a test that
- * passes on the memory store means the same thing on MongoDB/FerretDB: cloning (callers never share
+ * passes on the memory store means the same thing on MongoDB/DocumentDB: cloning (callers never share
  * stored state), equality (numbers by value, Dates by instant, embedded documents field-order
  * sensitive), the cross-type sort order, and dotted-path reading through arrays.
  */

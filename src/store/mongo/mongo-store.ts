@@ -86,6 +86,8 @@ function toDriverOperation(operation: WriteOperation): AnyBulkWriteOperation {
       return { replaceOne: { filter: operation.filter, replacement: operation.document, upsert: true } };
     case 'delete':
       return { deleteMany: { filter: operation.filter } };
+    case 'updateMany':
+      return { updateMany: { filter: operation.filter, update: { $set: operation.set }, ...(operation.arrayFilters?.length ? { arrayFilters: operation.arrayFilters.map((f) => ({ ...f })) } : {}) } };
   }
 }
 
@@ -182,6 +184,11 @@ class MongoCollection implements Collection {
     // Dropping what does not exist is done (MongoDB < 7 reports "ns not found").
     const dropped = (driver: DriverCollection) => driver.drop().then(() => undefined, (error: unknown) => (isNamespaceNotFound(error) ? undefined : Promise.reject(error)));
     await this.#call('TRB_STORE_WRITE', `drop of "${this.name}" failed`, dropped);
+  }
+
+  async renameTo(target: string): Promise<void> {
+    // renameCollection with dropTarget: one step on MongoDB and DocumentDB (drop and rename in one transaction).
+    await this.#call('TRB_STORE_WRITE', `rename of "${this.name}" to "${target}" failed`, (driver) => driver.rename(target, { dropTarget: true }).then(() => undefined), { ...this.#context, target });
   }
 }
 

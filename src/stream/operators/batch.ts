@@ -16,7 +16,7 @@
 import { mergeMap, toArray } from 'rxjs';
 import { TributaryError, type ErrorCode } from '../../errors.js';
 import type { MetricsSink } from '../../ops/metrics.js';
-import type { DocumentStore, WriteOperation } from '../../store/types.js';
+import type { BulkWriteResult, DocumentStore, WriteOperation } from '../../store/types.js';
 import type { AnyRecord } from '../record.js';
 import type { SchemaRegistryClient } from '../serdes/registry.js';
 import type { Serde } from '../serdes/types.js';
@@ -31,8 +31,8 @@ export interface BatchIO {
   readonly registry?: SchemaRegistryClient;
   /** Where the operator counts its own metrics (absent when it runs standalone). */
   readonly metrics?: MetricsSink;
-  /** One bulk write to a declared collection, timed for metrics; no call for no operations. */
-  write(collection: string, operations: readonly WriteOperation[]): Promise<void>;
+  /** One bulk write to a declared collection, timed for metrics; no call (and null) for no operations. */
+  write(collection: string, operations: readonly WriteOperation[]): Promise<BulkWriteResult | null>;
   /** Queues a record for a declared topic; it is produced with the batch, before the commit. */
   emit(message: OutgoingMessage): void;
   /** The run's clock, in ms since the epoch (for timestamps written into documents and events). */
@@ -107,10 +107,11 @@ function batchIO(info: OperatorInfo, context: OperatorContext, collections: Read
     ...(context.metrics ? { metrics: context.metrics } : {}),
     async write(collection, operations) {
       if (!collections.has(collection)) throw undeclared(info, 'collection', collection);
-      if (operations.length === 0) return;
+      if (operations.length === 0) return null;
       const started = performance.now();
-      await store().collection(collection).bulkWrite(operations);
+      const result = await store().collection(collection).bulkWrite(operations);
       context.observeStoreWrite(collection, (performance.now() - started) / 1000);
+      return result;
     },
     emit: (message) => context.emit(message),
     now: () => context.now(),

@@ -16,6 +16,7 @@ import type { Topology } from '../topology.js';
 import type { ConsumerOptions, TransactionalProducer, Transport } from '../transport/types.js';
 import { health, lag, readiness, setPaused, status, targets, type PartitionLag, type StreamStatus } from './controls.js';
 import { systemClock, type Clock } from './clock.js';
+import { DesiredState, type DesiredStateSource } from './desired-state.js';
 import { checkRequirements } from './requirements.js';
 import { startStream, type RunResources, type StreamState } from './stream-runner.js';
 
@@ -41,6 +42,12 @@ export interface RunOptions {
   readonly startPaused?: boolean | readonly string[];
   /** The clock retries wait on and operators stamp documents with (default: the wall clock; tests: `virtualClock()`). */
   readonly clock?: Clock;
+  /**
+   * Desired state shared by every instance and kept across restarts (e.g. `controlTopic(transport,
+   * { topic: '<topology>.control' })`): replayed before the streams start, followed while they run;
+   * `pause()`/`resume()` store into it. Without it a pause reaches this process only.
+   */
+  readonly desiredState?: DesiredStateSource;
 }
 
 export interface RunningTopology {
@@ -71,12 +78,16 @@ export async function runTopology(topology: Topology, options: RunOptions): Prom
   const definitions = selectStreams(topology, options.only);
   checkRequirements(definitions, { registry: options.registry !== undefined, store: options.store !== undefined });
   const run = openRun(options, logger);
+  const desired = options.desiredState ? new DesiredState(options.desiredState, logger) : undefined;
   try {
     await run.connect();
+    await desired?.start();
     for (const hook of topology.startHooks()) await hook(options.store ? { store: options.store } : {});
     await run.openProducer();
-    for (const definition of definitions) await startStream(definition, run.resources(), startsPaused(definition, options.startPaused), run.states);
+    for (const definition of definitions) await startStream(definition, run.resources(), startsPaused(definition, options.startPaused) || desired?.pausedAtStart(definition) === true, run.states);
+    desired?.follow(run.states);
   } catch (error) {
+    await desired?.source.stop().catch(() => undefined);
     await run.release();
     throw error;
   }
@@ -88,15 +99,21 @@ export async function runTopology(topology: Topology, options: RunOptions): Prom
         s.stopped = true;
       }),
     );
+    await desired?.source.stop();
     await run.close();
     logger.info('stopped');
   });
+  const steer = (target: string, paused: boolean) => {
+    const streams = setPaused(run.states, target, paused, logger);
+    desired?.publish(target, paused);
+    return streams;
+  };
   return {
     metrics: run.metrics,
     lag: () => lag(run.states, options.transport.admin),
     stop,
-    pause: (target) => setPaused(run.states, target, true, logger),
-    resume: (target) => setPaused(run.states, target, false, logger),
+    pause: (target) => steer(target, true),
+    resume: (target) => steer(target, false),
     health: () => health(run.states),
     readiness: () => readiness(run.states),
     status: () => status(run.states),

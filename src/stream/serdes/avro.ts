@@ -43,7 +43,8 @@ export function avro<T>(options: AvroSerdeOptions = {}): Serde<T | null> {
     name: 'avro',
     needsRegistry: true,
     async deserialize(bytes, context) {
-      if (bytes === null) return null;
+      // A zero-length value is an absent one, as for json() (Fast Data deletes by key on it).
+      if (bytes === null || bytes.length === 0) return null;
       const where = { topic: context.topic, part: context.part };
       if (bytes.length < 5 || bytes.readUInt8(0) !== MAGIC) {
         throw new TributaryError('TRB_DECODE', `not Confluent-framed Avro in ${context.part} of ${context.topic} (magic byte ${bytes.length ? bytes.readUInt8(0) : 'missing'})`, { context: where });

@@ -122,7 +122,8 @@ export interface PartitionOffsets {
 }
 
 export interface TransportAdmin {
-  createTopics(topics: readonly { topic: string; partitions: number }[]): Promise<void>;
+  /** Creates the topics that do not exist yet (an existing one is left as it is); `config` as Kafka's topic configs, e.g. cleanup.policy=compact (ignored by the memory transport). */
+  createTopics(topics: readonly { topic: string; partitions: number; config?: Readonly<Record<string, string>> }[]): Promise<void>;
   topicOffsets(topic: string): Promise<PartitionOffsets[]>;
   /** Committed offsets of a group (partitions with no commit are absent or "-1"). */
   committedOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]>;

@@ -48,6 +48,27 @@ export function producerStateLost(error: unknown): boolean {
   return type !== undefined && PRODUCER_STATE_LOST.has(type);
 }
 
+/**
+ * For a transactional producer the same answers split in two. The broker lost its state
+ * (UNKNOWN_PRODUCER_ID, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_ID_MAPPING, e.g. after a
+ * restart): a new producer with the same transactional id re-initialises and goes on. Fenced
+ * (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH): a newer producer with the same id exists — another
+ * worker owns the partition now — and re-initialising would fence that owner in turn, so this
+ * producer stays as it is and keeps failing until its partition is revoked.
+ */
+const TRANSACTION_STATE_LOST = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_ID_MAPPING']);
+const FENCED = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH']);
+
+export function transactionStateLost(error: unknown): boolean {
+  const type = findType(error);
+  return type !== undefined && TRANSACTION_STATE_LOST.has(type);
+}
+
+export function fencedProducer(error: unknown): boolean {
+  const type = findType(error);
+  return type !== undefined && FENCED.has(type);
+}
+
 function findType(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
     const type = (e as { type?: unknown }).type;

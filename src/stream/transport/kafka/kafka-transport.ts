@@ -9,9 +9,14 @@ import { TributaryError } from '../../../errors.js';
 import type { Logger } from '../../../ops/logger.js';
 import { kafkajsLogCreator, kafkajsLogLevel } from '../../../ops/logger.js';
 import type { OutgoingMessage, TopicPartitionOffset, Transport, TransactionalProducer, TransportAdmin, TransportProducer } from '../types.js';
-import { fromKafkaError, producerStateLost } from './errors.js';
+import { COMPRESSION_IDS, type Compression } from '../codecs.js';
+import { registerKafkajsCodecs } from './codecs.js';
+import { fencedProducer, fromKafkaError, producerStateLost, transactionStateLost } from './errors.js';
 import { kafkaConsumer } from './kafka-consumer.js';
 import { partitionLedger } from './written-partitions.js';
+
+// Reading a topic compressed with snappy, lz4 or zstd (any Java producer may write one) needs these.
+registerKafkajsCodecs();
 
 export interface KafkaTransportOptions {
   readonly brokers: readonly string[];
@@ -22,8 +27,8 @@ export interface KafkaTransportOptions {
   readonly connectionTimeoutMs?: number;
   /** How sockets are opened (kafkajs `socketFactory`); the CLI's maps IPv6 seed brokers (src/cli/kafka-client.ts). */
   readonly socketFactory?: ISocketFactory;
-  /** Producer compression: none (default) or gzip. */
-  readonly compression?: 'none' | 'gzip';
+  /** Producer compression (default none). Every codec is read whatever this says. */
+  readonly compression?: Compression;
   /**
    * Bytes (keys + values + headers) per produce request at most (default 800 000). A batch's
    * outputs are sent in as many sequential requests as needed: kafkajs puts a request's records
@@ -48,7 +53,7 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
   const adminClient = kafka.admin();
   const producers = new Set<Producer>();
   let connected: Promise<void> | undefined;
-  const compression = options.compression === 'gzip' ? 1 : 0;
+  const compression = COMPRESSION_IDS[options.compression ?? 'none'];
   const maxRequestBytes = options.maxRequestBytes ?? 800_000;
   const ledger = partitionLedger();
   /** sendBatch, refusing an answer that leaves a partition unwritten (written-partitions.ts). */
@@ -80,7 +85,10 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
 
   const admin: TransportAdmin = {
     async createTopics(topics) {
-      await adminClient.createTopics({ topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions })), waitForLeaders: true });
+      await adminClient.createTopics({
+        topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions, ...(t.config ? { configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })) } : {}) })),
+        waitForLeaders: true,
+      });
     },
     async topicOffsets(topic) {
       const offsets = await adminClient.fetchTopicOffsets(topic);
@@ -159,25 +167,40 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
       return wrapped;
     },
     async transactionalProducer(transactionalId) {
-      const producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: ledger.createPartitioner });
-      await producer.connect().catch((error: unknown) => {
-        throw fromKafkaError(error, 'cannot connect a producer to Kafka', 'TRB_CONNECT');
-      });
-      producers.add(producer);
+      const open = async () => {
+        const made = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: ledger.createPartitioner });
+        await made.connect().catch((error: unknown) => {
+          throw fromKafkaError(error, 'cannot connect a producer to Kafka', 'TRB_CONNECT');
+        });
+        producers.add(made);
+        return made;
+      };
+      let producer = await open();
       // One transaction at a time per producer: concurrent ones fence each other ("old epoch").
       let previous: Promise<unknown> = Promise.resolve();
       const transact = async (messages: readonly OutgoingMessage[], groupId: string, offsets: readonly TopicPartitionOffset[]) => {
-          const tx = await producer.transaction();
-          try {
-            for (const chunk of chunksOf(messages, maxRequestBytes)) await sendAll(tx, send(chunk));
-            const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
-            for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: o.offset }]);
-            await tx.sendOffsets({ consumerGroupId: groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
-            await tx.commit();
-          } catch (error) {
-            await tx.abort().catch(() => undefined);
-            throw fromKafkaError(error, 'transaction failed and was aborted');
+        const using = producer;
+        const tx = await using.transaction().catch((error: unknown) => {
+          throw fromKafkaError(error, `cannot begin a transaction (${transactionalId})`);
+        });
+        try {
+          for (const chunk of chunksOf(messages, maxRequestBytes)) await sendAll(tx, send(chunk));
+          const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+          for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: o.offset }]);
+          await tx.sendOffsets({ consumerGroupId: groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+          await tx.commit();
+        } catch (error) {
+          await tx.abort().catch(() => undefined);
+          if (transactionStateLost(error) && producer === using) {
+            // as the idempotent producer (kafkajs#598): the next transaction goes through a new one
+            options.logger?.warn({ err: error, transactionalId }, 'transactional Kafka producer replaced: the broker lost its state; the batch is retried through a new producer');
+            producers.delete(using);
+            await using.disconnect().catch(() => undefined);
+            producer = await open();
           }
+          if (fencedProducer(error)) throw fromKafkaError(error, `transaction fenced: a newer producer with transactional id ${transactionalId} exists (another worker owns this partition now)`);
+          throw fromKafkaError(error, 'transaction failed and was aborted');
+        }
       };
       const wrapped: TransactionalProducer = {
         sendAndCommit(messages, groupId, offsets) {

@@ -1,0 +1,370 @@
+/**
+ * A consumer-group member on @platformatic/kafka. The library's Consumer does the group part
+ * (classic JoinGroup/SyncGroup, or KIP-848 ConsumerGroupHeartbeat with `groupProtocol: 'consumer'`;
+ * static membership with `groupInstanceId`); the fetching is ours, so that it has the shape the
+ * runtime needs, which the library's message stream (one object stream over every partition) lacks:
+ *
+ *   assigned partitions ─► one Fetch per leader (partitions not paused, nothing prefetched)
+ *        ─► per partition: a RawBatch ─► handlers.onBatch ─► commit ─► position = last + 1
+ *
+ * While a partition's batch is in flight its next batch is fetched (one, no more), so the fetch
+ * round trip overlaps the work. Batches of one partition still run one after another, and a batch
+ * whose handler returns no commit (or throws) drops what was fetched after it and is fetched again
+ * from its own first offset. Fetches go over the idle message stream's own connections, so a long-poll never
+ * holds up heartbeats or commits. A revoked partition's in-flight batch finishes, but its offset is
+ * not committed (the new owner re-reads it): the library hands revoked partitions back without
+ * waiting for the application, so unlike kafkajs there is no drain before the next owner starts.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { Consumer, FetchIsolationLevels, type BaseOptions, type ClusterMetadata, type MessagesStream } from '@platformatic/kafka';
+import type { BatchControl, ConsumerHandlers, ConsumerOptions, Headers, RawMessage, TopicPartitionOffset, TopicPartitions, TransportConsumer } from '../types.js';
+import { fromPlatformaticError, protocolErrorOf } from './errors.js';
+
+/** What the transport adds to the runtime's consumer options. */
+export interface PlatformaticConsumerSettings {
+  readonly base: BaseOptions;
+  readonly groupProtocol: 'classic' | 'consumer';
+  /** Static membership: the same id after a restart takes the member's place without a rebalance. */
+  readonly groupInstanceId?: string;
+}
+
+interface Fetched {
+  readonly messages: RawMessage[];
+  readonly highWatermark: bigint;
+  readonly leaderEpoch: number;
+}
+
+interface PartitionState {
+  readonly topic: string;
+  readonly partition: number;
+  /** Next offset to hand over (after the last accepted batch); undefined until read from the group's commits. */
+  position?: bigint;
+  /** Next offset to fetch: past the prefetched batch, if any. */
+  fetchPosition?: bigint;
+  /** One batch fetched ahead while the previous one is processed (hides the fetch round trip). */
+  prefetched?: Fetched;
+  inFlight: boolean;
+  pausedByCaller: boolean;
+  pausedByBatch: boolean;
+  revoked: boolean;
+  /** The partition's commits, one after another (a batch does not wait for its own commit). */
+  commits: Promise<void>;
+  /** Offset of the last accepted batch (+1) whose commit failed, to commit again at stop. */
+  uncommitted?: { offset: string; leaderEpoch: number };
+}
+
+type FetchResponsePartition = Awaited<ReturnType<Consumer['fetch']>>['responses'][number]['partitions'][number];
+
+const key = (topic: string, partition: number) => `${topic}:${partition}`;
+
+export function platformaticConsumer(options: ConsumerOptions, settings: PlatformaticConsumerSettings): TransportConsumer {
+  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+    ...settings.base,
+    groupId: options.groupId,
+    autocommit: false,
+    ...(settings.groupProtocol === 'consumer'
+      ? { groupProtocol: 'consumer' as const }
+      : { sessionTimeout: options.sessionTimeoutMs ?? 30_000, heartbeatInterval: options.heartbeatIntervalMs ?? 3_000, rebalanceTimeout: Math.max(60_000, options.sessionTimeoutMs ?? 30_000) }),
+    ...(settings.groupInstanceId ? { groupInstanceId: settings.groupInstanceId } : {}),
+  });
+  const partitions = new Map<string, PartitionState>();
+  const pausedByCaller = new Set<string>();
+  let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  let handlers: ConsumerHandlers | undefined;
+  let stopping = false;
+  let loop: Promise<void> | undefined;
+  const inFlight = new Set<Promise<void>>();
+  const maxConcurrent = options.partitionsConcurrently ?? 64;
+  const maxWaitMs = options.maxWaitMs ?? 500;
+  const isolationLevel = options.readCommitted ?? true ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED;
+  let wake: (() => void) | undefined;
+  const keepIdle = () => void stream?.pause();
+  const nudge = () => wake?.();
+
+  const assignment = (): TopicPartitions[] => {
+    const byTopic = new Map<string, number[]>();
+    for (const p of partitions.values()) if (!p.revoked) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+    return [...byTopic].map(([topic, list]) => ({ topic, partitions: list.sort((a, b) => a - b) }));
+  };
+
+  /** Takes the library's current assignment; reports what was revoked and what is now owned. */
+  const syncAssignment = () => {
+    if (!handlers || stopping) return;
+    const now = new Set<string>();
+    for (const a of consumer.assignments ?? []) for (const p of a.partitions) now.add(key(a.topic, p));
+    const revoked: TopicPartitions[] = [];
+    for (const [k, p] of partitions) {
+      if (now.has(k)) continue;
+      p.revoked = true;
+      partitions.delete(k);
+      revoked.push({ topic: p.topic, partitions: [p.partition] });
+    }
+    let added = false;
+    for (const a of consumer.assignments ?? []) {
+      for (const p of a.partitions) {
+        const k = key(a.topic, p);
+        if (partitions.has(k)) continue;
+        partitions.set(k, { topic: a.topic, partition: p, inFlight: false, pausedByCaller: pausedByCaller.has(k), pausedByBatch: false, revoked: false, commits: Promise.resolve() });
+        added = true;
+      }
+    }
+    if (revoked.length > 0) handlers.onRevoked?.(revoked);
+    if (added || revoked.length > 0) handlers.onAssigned?.(assignment());
+    nudge();
+  };
+
+  /** Positions of newly assigned partitions: the group's commit, else the start or end of the log. */
+  const resolvePositions = async (unknown: PartitionState[]) => {
+    const topics = [...new Set(unknown.map((p) => p.topic))];
+    const committed = await consumer.listCommittedOffsets({ topics: topics.map((topic) => ({ topic, partitions: unknown.filter((p) => p.topic === topic).map((p) => p.partition) })) });
+    const missing = unknown.filter((p) => (committed.get(p.topic)?.[p.partition] ?? -1n) < 0n);
+    const ends = missing.length > 0 ? await consumer.listOffsets({ topics: [...new Set(missing.map((p) => p.topic))], timestamp: options.fromBeginning ?? true ? -2n : -1n }) : new Map<string, bigint[]>();
+    for (const p of unknown) {
+      const at = committed.get(p.topic)?.[p.partition] ?? -1n;
+      p.position = p.fetchPosition = at >= 0n ? at : ends.get(p.topic)?.[p.partition] ?? 0n;
+    }
+  };
+
+  const paused = (p: PartitionState) => p.pausedByCaller || p.pausedByBatch;
+
+  /** Hands a prefetched batch to the handler when its partition is free, not paused and there is room. */
+  const handOver = (state: PartitionState) => {
+    const next = state.prefetched;
+    if (!next || state.inFlight || paused(state) || state.revoked || stopping || inFlight.size >= maxConcurrent) return;
+    state.prefetched = undefined;
+    state.inFlight = true;
+    const running = runBatch(state, next);
+    inFlight.add(running);
+    void running.finally(() => {
+      inFlight.delete(running);
+      for (const p of partitions.values()) handOver(p);
+      nudge();
+    });
+  };
+
+  /**
+   * Commits after the batch's work is durable, as the contract wants, but off the batch's path: the
+   * next batch of the partition starts while this commit travels (one round trip less per batch).
+   * Commits of a partition go out in order; a failed one is covered by the next (offsets are
+   * cumulative), and the last one is retried at stop.
+   */
+  const commitInOrder = (state: PartitionState, commit: TopicPartitionOffset, leaderEpoch: number) => {
+    state.commits = state.commits.then(async () => {
+      if (state.revoked) return;
+      const started = performance.now();
+      try {
+        await consumer.commit({ offsets: [{ topic: commit.topic, partition: commit.partition, offset: BigInt(commit.offset), leaderEpoch }] });
+        state.uncommitted = undefined;
+        handlers!.onCommitted?.(commit, (performance.now() - started) / 1000);
+      } catch {
+        state.uncommitted = { offset: commit.offset, leaderEpoch };
+      }
+    });
+  };
+
+  const runBatch = async (state: PartitionState, { messages, highWatermark, leaderEpoch }: Fetched) => {
+    const control: BatchControl = {
+      heartbeat: async () => undefined, // the library heartbeats on its own timer, whatever the batch does
+      isRunning: () => !stopping && !state.revoked,
+      pause: () => {
+        state.pausedByBatch = true;
+      },
+      resume: () => {
+        state.pausedByBatch = false;
+        nudge(); // the prefetched batch waits for this one to finish
+      },
+    };
+    let accepted = false;
+    try {
+      const result = await handlers!.onBatch({ topic: state.topic, partition: state.partition, messages, highWatermark: highWatermark.toString() }, control);
+      if (!result.commit) return;
+      accepted = true;
+      if (!result.transactional && !state.revoked) commitInOrder(state, result.commit, leaderEpoch);
+    } catch {
+      // As kafkajs: the offset stays, the batch is fetched again (the runtime reports its own failures).
+    } finally {
+      state.inFlight = false;
+      if (accepted) {
+        state.position = BigInt(messages.at(-1)!.offset) + 1n;
+      } else {
+        // Not accepted: what was fetched after it is dropped; fetching starts again at this batch.
+        state.prefetched = undefined;
+        state.fetchPosition = state.position;
+      }
+    }
+  };
+
+  /** Turns one partition's fetch response into a prefetched batch (or steps over markers). */
+  const take = (state: PartitionState, from: bigint, part: FetchResponsePartition, leaderEpoch: number) => {
+    if (state.fetchPosition !== from || state.prefetched) return; // reset or filled meanwhile
+    if (part.errorCode !== 0) {
+      if (part.errorCode === 1) state.position = state.fetchPosition = undefined; // OFFSET_OUT_OF_RANGE: from the commit or the reset policy again
+      else consumer.clearMetadata();
+      return;
+    }
+    const messages: RawMessage[] = [];
+    let next = from;
+    for (const batch of part.records ?? []) {
+      next = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
+      if (batch.attributes & 0x20) continue; // control batch (transaction marker)
+      for (const record of batch.records) {
+        const offset = batch.firstOffset + BigInt(record.offsetDelta);
+        if (offset >= from) messages.push(toRaw(record, offset, batch.firstTimestamp));
+      }
+    }
+    if (next > from) state.fetchPosition = next;
+    if (messages.length === 0) {
+      // only markers or aborted records: nothing to hand over; the position moves past them once nothing is pending before
+      if (!state.inFlight && state.position === from) state.position = next;
+      return;
+    }
+    state.prefetched = { messages, highWatermark: part.highWatermark, leaderEpoch };
+    handOver(state);
+  };
+
+  const fetchOnce = async (metadata: ClusterMetadata, ready: PartitionState[]) => {
+    const byLeader = new Map<number, PartitionState[]>();
+    for (const p of ready) {
+      const leader = metadata.topics.get(p.topic)?.partitions[p.partition]?.leader;
+      if (leader === undefined || leader < 0) continue;
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
+    }
+    await Promise.all([...byLeader].map(async ([node, list]) => {
+      const topicIds = new Map<string, string>();
+      const requested = new Map<string, bigint>();
+      const requests = new Map<string, Array<{ partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; lastFetchedEpoch: number }>>();
+      for (const p of list) {
+        const topic = metadata.topics.get(p.topic)!;
+        topicIds.set(topic.id, p.topic);
+        requested.set(key(p.topic, p.partition), p.fetchPosition!);
+        const entry = { partition: p.partition, fetchOffset: p.fetchPosition!, partitionMaxBytes: options.maxBytesPerPartition ?? 1_048_576, currentLeaderEpoch: -1, lastFetchedEpoch: -1 };
+        requests.set(topic.id, [...(requests.get(topic.id) ?? []), entry]);
+      }
+      const response = await consumer.fetch({
+        node,
+        topics: [...requests].map(([topicId, parts]) => ({ topicId, partitions: parts })),
+        maxWaitTime: maxWaitMs,
+        minBytes: 1,
+        maxBytes: options.maxBytes ?? 10_485_760,
+        isolationLevel,
+        ...(stream ? { connectionPool: stream.connections } : {}),
+      });
+      for (const topicResponse of response.responses) {
+        const topic = topicIds.get(topicResponse.topicId);
+        if (!topic) continue;
+        for (const part of topicResponse.partitions) {
+          const k = key(topic, part.partitionIndex);
+          const state = partitions.get(k);
+          const from = requested.get(k);
+          if (state && from !== undefined) take(state, from, part, metadata.topics.get(topic)?.partitions[part.partitionIndex]?.leaderEpoch ?? -1);
+        }
+      }
+    }));
+  };
+
+  const fetchLoop = async () => {
+    while (!stopping) {
+      const states = [...partitions.values()];
+      const unknown = states.filter((p) => p.position === undefined && !p.inFlight);
+      try {
+        if (unknown.length > 0) await resolvePositions(unknown);
+        const ready = states.filter((p) => p.fetchPosition !== undefined && !p.prefetched && !paused(p) && !p.revoked);
+        if (ready.length === 0) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, 200).unref();
+          });
+          wake = undefined;
+          continue;
+        }
+        const metadata = await consumer.metadata({ topics: [...options.topics] });
+        await fetchOnce(metadata, ready);
+      } catch (error) {
+        if (stopping) break;
+        consumer.clearMetadata();
+        const protocol = protocolErrorOf(error);
+        await delay(protocol === undefined || protocol === 'UNKNOWN_TOPIC_OR_PARTITION' ? 200 : 100);
+      }
+    }
+  };
+
+  return {
+    async run(h) {
+      handlers = h;
+      consumer.on('consumer:group:join', syncAssignment);
+      consumer.on('consumer:heartbeat:end', syncAssignment);
+      consumer.on('consumer:group:leave', syncAssignment);
+      try {
+        // Joins the group. The stream it returns is kept idle (never read): its connections carry our fetches.
+        const idle = await consumer.consume({ topics: [...options.topics], autocommit: false, mode: 'committed', fallbackMode: options.fromBeginning ?? true ? 'earliest' : 'latest', maxWaitTime: maxWaitMs });
+        idle.pause();
+        // The library resumes its streams after a KIP-848 revocation; this one must stay idle.
+        idle.on('resume', keepIdle);
+        idle.on('error', () => undefined);
+        stream = idle;
+      } catch (error) {
+        await closeClient(consumer, true);
+        throw fromPlatformaticError(error, `cannot join consumer group ${options.groupId}`, 'TRB_CONNECT');
+      }
+      syncAssignment();
+      h.onAssigned?.(assignment());
+      loop = fetchLoop().catch((error: unknown) => h.onCrash?.(error instanceof Error ? error : new Error(String(error))));
+    },
+    pause(list) {
+      for (const { topic, partitions: ps } of list) {
+        for (const p of ps) {
+          pausedByCaller.add(key(topic, p));
+          const state = partitions.get(key(topic, p));
+          if (state) state.pausedByCaller = true;
+        }
+      }
+    },
+    resume(list) {
+      for (const { topic, partitions: ps } of list) {
+        for (const p of ps) {
+          pausedByCaller.delete(key(topic, p));
+          const state = partitions.get(key(topic, p));
+          if (state) {
+            state.pausedByCaller = false;
+            handOver(state);
+          }
+        }
+      }
+      nudge();
+    },
+    paused() {
+      const byTopic = new Map<string, number[]>();
+      for (const p of partitions.values()) if (p.pausedByCaller || p.pausedByBatch) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+      return [...byTopic].map(([topic, list]) => ({ topic, partitions: list.sort((a, b) => a - b) }));
+    },
+    assignment,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      nudge();
+      await loop;
+      await Promise.allSettled([...inFlight]);
+      await Promise.allSettled([...partitions.values()].map(async (p) => {
+        await p.commits;
+        if (p.uncommitted && !p.revoked) commitInOrder(p, { topic: p.topic, partition: p.partition, offset: p.uncommitted.offset }, p.uncommitted.leaderEpoch);
+        await p.commits;
+      }));
+      // Closing ends the stream by letting it flow to its end: it may resume now.
+      stream?.off('resume', keepIdle);
+      await stream?.close().catch(() => undefined);
+      if (!(await closeClient(consumer, false))) await closeClient(consumer, true);
+      partitions.clear();
+    },
+  };
+}
+
+/** Closes a library client; true when it closed cleanly. */
+export function closeClient(client: { close(force: boolean, callback: (error?: Error | null) => void): void }, force: boolean): Promise<boolean> {
+  return new Promise((resolve) => client.close(force, (error) => resolve(!error)));
+}
+
+function toRaw(record: { key: Buffer | null; value: Buffer | null; headers: [Buffer | null, Buffer | null][]; timestampDelta: bigint }, offset: bigint, firstTimestamp: bigint): RawMessage {
+  const headers: Headers = {};
+  for (const [name, value] of record.headers) if (name) headers[name.toString()] = value ?? Buffer.alloc(0);
+  return { offset: offset.toString(), timestamp: Number(firstTimestamp + record.timestampDelta), key: record.key, value: record.value, headers };
+}

@@ -1,0 +1,228 @@
+/**
+ * Transport on @platformatic/kafka (maintained, TypeScript, Kafka 4 protocol): the same contract as
+ * the kafkajs one (test/contract/transport-contract.ts), plus what kafkajs lacks — the KIP-848
+ * consumer group protocol (`groupProtocol: 'consumer'`) and static membership (`instanceId`: a
+ * restarted worker with the same id takes its partitions back at once instead of after the session
+ * timeout). Producers are idempotent, acks=all; every codec is read, `compression` is written.
+ */
+import { Admin, Producer, compatibilityPartitioner, type BaseOptions, type ProducerOptions } from '@platformatic/kafka';
+import type { ConnectionOptions } from 'node:tls';
+import type { Logger } from '../../../ops/logger.js';
+import { chunksOf } from '../kafka/kafka-transport.js';
+import { loadCodecs, type Compression } from '../codecs.js';
+import type { OutgoingMessage, TopicPartitionOffset, Transport, TransactionalProducer, TransportAdmin, TransportProducer } from '../types.js';
+import { patchPlatformaticCodecs } from './codecs.js';
+import { fencedProducer, fromPlatformaticError, producerStateLost, transactionStateLost } from './errors.js';
+import { closeClient, platformaticConsumer } from './platformatic-consumer.js';
+
+export interface PlatformaticTransportOptions {
+  readonly brokers: readonly string[];
+  readonly clientId?: string;
+  readonly ssl?: boolean | ConnectionOptions;
+  /** As the kafkajs transport takes it: mechanism plain | scram-sha-256 | scram-sha-512. */
+  readonly sasl?: { readonly mechanism: string; readonly username?: string; readonly password?: string };
+  readonly logger?: Logger;
+  readonly connectionTimeoutMs?: number;
+  readonly compression?: Compression;
+  /** Bytes per produce request at most (default 800 000), as the kafkajs transport. */
+  readonly maxRequestBytes?: number;
+  /** 'classic' (JoinGroup/SyncGroup, default) or 'consumer' (KIP-848, Kafka 4: the broker assigns, no stop-the-world rebalance). */
+  readonly groupProtocol?: 'classic' | 'consumer';
+  /**
+   * Static membership: this worker's stable name (pod name, host + slot). Each consumer joins with
+   * `group.instance.id` = this id, so a restart with the same id is the same member. Two workers of
+   * one topology must never share an id.
+   */
+  readonly instanceId?: string;
+}
+
+type Base = BaseOptions;
+type ProducerSettings = Partial<ProducerOptions<Buffer, Buffer, Buffer, Buffer>>;
+
+export function platformaticTransport(options: PlatformaticTransportOptions): Transport {
+  const clientId = options.clientId ?? 'tributary';
+  const base: Base = {
+    clientId,
+    bootstrapBrokers: [...options.brokers],
+    connectTimeout: options.connectionTimeoutMs ?? 10_000,
+    retries: 5,
+    retryDelay: 250,
+    ...(options.ssl ? { tls: options.ssl === true ? {} : options.ssl } : {}),
+    ...(options.sasl ? { sasl: { mechanism: options.sasl.mechanism.toUpperCase() as 'PLAIN', ...(options.sasl.username !== undefined ? { username: options.sasl.username } : {}), ...(options.sasl.password !== undefined ? { password: options.sasl.password } : {}) } } : {}),
+  };
+  const compression = options.compression ?? 'none';
+  const maxRequestBytes = options.maxRequestBytes ?? 800_000;
+  const admin = new Admin({ ...base, clientId: `${clientId}-admin` });
+  const producers = new Set<Producer>();
+  let connected: Promise<void> | undefined;
+
+  const toMessages = (messages: readonly OutgoingMessage[]) =>
+    messages.map((m) => ({
+      topic: m.topic,
+      ...(m.key !== null ? { key: m.key } : {}),
+      ...(m.value !== null ? { value: m.value } : {}),
+      ...(m.partition !== undefined ? { partition: m.partition } : {}),
+      ...(m.timestamp !== undefined ? { timestamp: BigInt(m.timestamp) } : {}),
+      ...(m.headers ? { headers: definedHeaders(m.headers) } : {}),
+    }));
+
+  // Keyed records go where the Java client (and kafkajs' default) puts them: murmur2 & 0x7fffffff
+  // (the library's default drops the sign differently); unkeyed ones round-robin.
+  let roundRobin = 0;
+  const partitioner: ProducerSettings['partitioner'] = (message, key) => (key ? compatibilityPartitioner(message, key) : roundRobin++ & 0x7fffffff);
+  const newProducer = (extra: ProducerSettings = {}) => {
+    const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({ ...base, idempotent: true, acks: -1, compression, autocreateTopics: true, partitioner, ...extra });
+    producers.add(producer);
+    return producer;
+  };
+
+  const adminApi: TransportAdmin = {
+    async createTopics(topics) {
+      const existing = new Set(await admin.listTopics());
+      for (const t of topics) {
+        if (existing.has(t.topic)) continue;
+        await admin.createTopics({ topics: [t.topic], partitions: t.partitions, replicas: -1, ...(t.config ? { configs: Object.entries(t.config).map(([name, value]) => ({ name, value })) } : {}) });
+      }
+      await admin.metadata({ topics: topics.map((t) => t.topic), forceUpdate: true });
+    },
+    async topicOffsets(topic) {
+      const request = (timestamp: bigint) => admin.listOffsets({ topics: [{ name: topic, partitions: partitionsOf(count, timestamp) }] });
+      const count = await adminApi.partitionCount(topic);
+      const [low, high] = await Promise.all([request(-2n), request(-1n)]);
+      const at = (list: typeof low, p: number) => list[0]?.partitions.find((x) => x.partitionIndex === p)?.offset.toString() ?? '0';
+      return Array.from({ length: count }, (_, p) => ({ partition: p, low: at(low, p), high: at(high, p) }));
+    },
+    async committedOffsets(groupId, topic) {
+      const count = await adminApi.partitionCount(topic);
+      const [group] = await admin.listConsumerGroupOffsets({ groups: [{ groupId, topics: [{ name: topic, partitionIndexes: Array.from({ length: count }, (_, p) => p) }] }] });
+      const list = group?.topics.find((t) => t.name === topic)?.partitions ?? [];
+      return list.map((p) => ({ topic, partition: p.partitionIndex, offset: p.committedOffset.toString() }));
+    },
+    async partitionCount(topic) {
+      const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
+      return metadata.topics.get(topic)?.partitionsCount ?? 0;
+    },
+  };
+
+  return {
+    kind: 'kafka',
+    admin: adminApi,
+    connect() {
+      connected ??= (async () => {
+        await loadCodecs();
+        patchPlatformaticCodecs();
+        await admin.metadata({ topics: [] });
+      })().catch((error: unknown) => {
+        connected = undefined;
+        throw fromPlatformaticError(error, `cannot connect to Kafka at ${options.brokers.join(',')}`, 'TRB_CONNECT');
+      });
+      return connected;
+    },
+    consumer: (consumerOptions) =>
+      platformaticConsumer(consumerOptions, {
+        base,
+        groupProtocol: options.groupProtocol ?? 'classic',
+        ...(options.instanceId ? { groupInstanceId: options.instanceId } : {}),
+      }),
+    async producer() {
+      // One producer shared by the lanes; replaced when the broker lost its idempotence state (as the kafkajs transport).
+      let current = newProducer();
+      return {
+        async send(messages) {
+          if (messages.length === 0) return;
+          const using = current;
+          try {
+            for (const chunk of chunksOf(messages, maxRequestBytes)) await using.send({ messages: toMessages(chunk) });
+          } catch (error) {
+            if (producerStateLost(error) && current === using) {
+              options.logger?.warn({ err: error }, 'Kafka producer replaced: the broker lost its idempotence state; the batch is retried through a new producer');
+              current = newProducer();
+              producers.delete(using);
+              await using.close().catch(() => undefined);
+            }
+            throw fromPlatformaticError(error, `cannot produce ${messages.length} records`);
+          }
+        },
+        async disconnect() {
+          producers.delete(current);
+          await current.close();
+        },
+      } satisfies TransportProducer;
+    },
+    async transactionalProducer(transactionalId) {
+      // InitProducerId must say "no producer yet" (-1/-1): the library's default (0/0) makes the broker
+      // answer PRODUCER_FENCED for any transactional id it has seen before (a restart, a new owner).
+      const open = () => newProducer({ transactionalId, maxInflights: 1, producerId: -1n, producerEpoch: -1 });
+      let producer = open();
+      let previous: Promise<unknown> = Promise.resolve();
+      const transact = async (messages: readonly OutgoingMessage[], groupId: string, offsets: readonly TopicPartitionOffset[]) => {
+        const tx = await producer.beginTransaction().catch((error: unknown) => {
+          throw fromPlatformaticError(error, `cannot begin a transaction (${transactionalId})`);
+        });
+        try {
+          for (const chunk of chunksOf(messages, maxRequestBytes)) await tx.send({ messages: toMessages(chunk) });
+          // No group generation here (the consumer may live in another transport): the offsets are
+          // committed as kafkajs' sendOffsets does, fenced by the transactional id, not the member.
+          await tx.addConsumer({ groupId } as Parameters<typeof tx.addConsumer>[0]);
+          const coordinator = await groupCoordinator(groupId);
+          for (const o of offsets) {
+            await tx.addOffset({
+              topic: o.topic,
+              partition: o.partition,
+              offset: BigInt(o.offset) - 1n, // addOffset commits the message's offset + 1
+              metadata: { consumer: { groupId, generationId: -1, memberId: '', coordinatorId: coordinator } },
+            } as unknown as Parameters<typeof tx.addOffset>[0]);
+          }
+          await tx.commit();
+        } catch (error) {
+          await tx.abort().catch(() => undefined);
+          if (transactionStateLost(error)) {
+            // The broker lost its state: a new producer re-initialises the id. (Not when fenced: see errors.ts.)
+            options.logger?.warn({ err: error, transactionalId }, 'transactional Kafka producer replaced: the broker lost its state; the batch is retried through a new producer');
+            producers.delete(producer);
+            await closeClient(producer, true);
+            producer = open();
+          }
+          if (fencedProducer(error)) throw fromPlatformaticError(error, `transaction fenced: a newer producer with transactional id ${transactionalId} exists (another worker owns this partition now)`);
+          throw fromPlatformaticError(error, 'transaction failed and was aborted');
+        }
+      };
+      return {
+        sendAndCommit(messages, groupId, offsets) {
+          const run = previous.then(() => transact(messages, groupId, offsets));
+          previous = run.catch(() => undefined);
+          return run;
+        },
+        async disconnect() {
+          producers.delete(producer);
+          await producer.close();
+        },
+      } satisfies TransactionalProducer;
+    },
+    async disconnect() {
+      await Promise.all([...producers].map((p) => p.close().catch(() => undefined)));
+      producers.clear();
+      await admin.close().catch(() => undefined);
+      connected = undefined;
+    },
+  };
+
+  async function groupCoordinator(groupId: string): Promise<number> {
+    const [found] = await admin.findCoordinator({ keyType: 0, keys: [groupId] });
+    if (!found) throw new Error(`no coordinator for group ${groupId}`);
+    return found.nodeId;
+  }
+}
+
+function partitionsOf(count: number, timestamp: bigint) {
+  return Array.from({ length: count }, (_, p) => ({ partitionIndex: p, timestamp, currentLeaderEpoch: -1 }));
+}
+
+function definedHeaders(headers: Record<string, Buffer | string | undefined>): Map<Buffer, Buffer> {
+  const out = new Map<Buffer, Buffer>();
+  for (const k in headers) {
+    const v = headers[k];
+    if (v !== undefined) out.set(Buffer.from(k), typeof v === 'string' ? Buffer.from(v) : v);
+  }
+  return out;
+}
