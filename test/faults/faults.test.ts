@@ -12,18 +12,18 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs, { Kafka, logLevel } from 'kafkajs';
 import { prng } from '../../topologies/customer-360.generator.js';
-import { Scenario, sleep } from './harness.js';
+import { retrying, Scenario, sleep } from './harness.js';
 import { assertOwnServices, crash, serviceDir, start, stop } from './infra.js';
 import { injectPoison, type Poison } from './poison.js';
 import { rollBackProducerState } from './producer-state.js';
-import { assertEnd, deadline, EVENTS, historyOf, KILLS, OUTAGE_MS, produceInSlices, produceSlice, SEED, SMALL } from './scenario-run.js';
+import { assertEnd, CLIENTS, deadline, EVENTS, historyOf, KILLS, OUTAGE_MS, produceInSlices, produceSlice, SEED, SMALL } from './scenario-run.js';
 
-describe('fault injection (real Kafka, registry and DocumentDB)', { concurrency: 1 }, () => {
+for (const client of CLIENTS) describe(`fault injection, the worker on ${client} (real Kafka, registry and DocumentDB)`, { concurrency: 1 }, () => {
   before(() => assertOwnServices());
 
   /** Runs a scenario and always tears it down (one worker at a time: the next scenario runs alone). */
   async function scenario(label: string, body: (s: Scenario) => Promise<void>): Promise<void> {
-    const s = new Scenario(label);
+    const s = new Scenario(label, { client });
     try {
       await s.setUp();
       await body(s);
@@ -101,8 +101,8 @@ describe('fault injection (real Kafka, registry and DocumentDB)', { concurrency:
       await admin.connect();
       // Segments roll on the first write a second after the last roll: every roll leaves a producer-state snapshot to roll back to.
       const canary = `${s.prefix}canary`;
-      await admin.createTopics({ topics: [{ topic: canary, numPartitions: 1 }], waitForLeaders: true });
-      await admin.alterConfigs({ validateOnly: false, resources: [...s.outputTopics, canary].map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name, configEntries: [{ name: 'segment.ms', value: '1000' }] })) });
+      await retrying(() => admin.createTopics({ topics: [{ topic: canary, numPartitions: 1 }], waitForLeaders: true }));
+      await retrying(() => admin.alterConfigs({ validateOnly: false, resources: [...s.outputTopics, canary].map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name, configEntries: [{ name: 'segment.ms', value: '1000' }] })) }));
       const plain = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await plain.connect();
       const sendCanary = (value: string) => plain.send({ topic: canary, acks: -1, messages: [{ key: 'canary', value }] });

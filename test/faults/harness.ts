@@ -14,6 +14,7 @@ import { Kafka, logLevel, type IHeaders } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
 import { confluentRegistry } from '../../src/stream/serdes/registry.js';
+import { DEFAULT_KAFKA_CLIENT, type KafkaClient } from '../../src/stream/transport/kafka-client.js';
 import { kafkaTransport } from '../../src/stream/transport/kafka/kafka-transport.js';
 import type { Transport } from '../../src/stream/transport/types.js';
 import { computeViews, storedViews } from '../../src/testing/index.js';
@@ -48,6 +49,8 @@ export interface TopicRecord extends ConsumedRecord {
 export interface ScenarioOptions {
   /** The brokers the worker and the checks use (default: the suite's, KAFKA_BROKERS). */
   readonly brokers?: readonly string[];
+  /** The worker's Kafka client (default: the default client, DEFAULT_KAFKA_CLIENT). */
+  readonly client?: KafkaClient;
 }
 
 export class Scenario {
@@ -55,6 +58,7 @@ export class Scenario {
   readonly name: string;
   readonly database: string;
   readonly brokers: readonly string[];
+  readonly client: KafkaClient;
   readonly t: ReturnType<typeof customer360>;
   readonly store: MongoDocumentStore;
   readonly registry = confluentRegistry({ url: services.registryUrl });
@@ -73,6 +77,7 @@ export class Scenario {
     this.name = this.prefix.slice(0, -1);
     this.database = this.name.replace(/[^A-Za-z0-9_]/g, '_');
     this.brokers = options.brokers ?? services.kafkaBrokers;
+    this.client = options.client ?? DEFAULT_KAFKA_CLIENT;
     this.t = customer360({ topicPrefix: this.prefix, name: this.name });
     this.store = new MongoDocumentStore({ url: services.mongoUrl, database: this.database, clientOptions: { serverSelectionTimeoutMS: 30_000 } });
     this.control = kafkaTransport({ brokers: this.brokers, clientId: `${label}-control` });
@@ -80,7 +85,9 @@ export class Scenario {
 
   async setUp(): Promise<void> {
     await this.control.connect();
-    await this.control.admin.createTopics(this.t.allTopics.map((topic) => ({ topic, partitions: 3 })));
+    // Right after a broker restart (the previous scenario's) a new topic's metadata can lag: kafkajs
+    // then fails createTopics with UNKNOWN_TOPIC_OR_PARTITION (retriable). Existing topics are skipped.
+    await retrying(() => this.control.admin.createTopics(this.t.allTopics.map((topic) => ({ topic, partitions: 3 }))));
   }
 
   /** The topics the worker writes (pr-update, sv-trigger, sv-update): every topic but the sources. */
@@ -93,7 +100,7 @@ export class Scenario {
   async startWorker(): Promise<Worker> {
     const port = await freePort();
     const child = spawn(process.execPath, ['bin/tributary.js', 'run', 'test/integration/fixtures/customer-360-scaled.ts', '--http-port', String(port)], {
-      env: { ...process.env, LOG_LEVEL: 'warn', C360_PREFIX: this.prefix, C360_NAME: this.name, MONGODB_DATABASE: this.database, KAFKA_BROKERS: this.brokers.join(','), SCHEMA_REGISTRY_URL: services.registryUrl, MONGODB_URL: services.mongoUrl },
+      env: { ...process.env, LOG_LEVEL: 'warn', KAFKA_CLIENT: this.client, C360_PREFIX: this.prefix, C360_NAME: this.name, MONGODB_DATABASE: this.database, KAFKA_BROKERS: this.brokers.join(','), SCHEMA_REGISTRY_URL: services.registryUrl, MONGODB_URL: services.mongoUrl },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -212,9 +219,24 @@ export class Scenario {
       },
       describe: async () => {
         const status = this.worker ? await fetch(`http://127.0.0.1:${this.worker.port}/status`).then((r) => r.text(), (e: unknown) => String(e)) : 'no worker';
-        return `worker /status: ${status}\n${this.worker?.output().slice(-3000) ?? ''}`;
+        return `behind, per group: ${await this.behind().catch((e: unknown) => String(e))}\nworker /status: ${status}\n${this.worker?.output().slice(-3000) ?? ''}`;
       },
     });
+  }
+
+  /** Which groups have not committed what (a stuck stream named in a failure). */
+  async behind(): Promise<string> {
+    const lines: string[] = [];
+    for (const stream of this.t.streams()) {
+      for (const topic of stream.topics) {
+        const committed = new Map((await this.control.admin.committedOffsets(stream.groupId, topic)).map((o) => [o.partition, BigInt(o.offset)]));
+        for (const { partition, high } of await this.control.admin.topicOffsets(topic)) {
+          const at = committed.get(partition) ?? -1n;
+          if (BigInt(high) > (at < 0n ? 0n : at)) lines.push(`${stream.name} ${topic}/${partition}: committed ${at}, end ${high}`);
+        }
+      }
+    }
+    return lines.join('; ') || 'none';
   }
 
   /** Every record of `topics` (those that exist), read from the beginning. */
@@ -301,6 +323,19 @@ export class Scenario {
       await client.db(this.database).dropDatabase();
     } finally {
       await client.close();
+    }
+  }
+}
+
+/** `action`, tried again (up to 5 times, a second apart) while it fails with a retriable error. */
+export async function retrying<T>(action: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await action();
+    } catch (error) {
+      const retriable = (error as { retriable?: unknown }).retriable === true || (error as { cause?: { retriable?: unknown } }).cause?.retriable === true;
+      if (!retriable || attempt >= 5) throw error;
+      await sleep(1_000);
     }
   }
 }

@@ -4,15 +4,22 @@
  *
  *   FAULTS_EVENTS (50 000)  records of the worker-kill scenario; the others use a fifth (at least 1 500)
  *   FAULTS_KILLS  (10)      SIGKILLs of the worker at random moments (FAULTS_SEED, default 20261124)
+ *   FAULTS_KAFKA_CLIENTS    the worker's Kafka clients, each running every scenario (default
+ *                           platformatic,kafkajs)
  */
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel, Partitioners, type Message, type PartitionMetadata, type TopicMessages } from 'kafkajs';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, parseKafkaClient, type KafkaClient } from '../../src/stream/transport/kafka-client.js';
 import type { OutgoingMessage } from '../../src/stream/transport/types.js';
 import { generateHistory, produceHistory, type History } from '../../topologies/customer-360.generator.js';
 import { sleep, type Scenario } from './harness.js';
 import { assertPoisonOnly, type Poison } from './poison.js';
 
+/** The worker's Kafka clients, each running every scenario (FAULTS_KAFKA_CLIENTS, default both, the default client first). */
+export const CLIENTS: readonly KafkaClient[] = (process.env['FAULTS_KAFKA_CLIENTS'] ?? [DEFAULT_KAFKA_CLIENT, ...KAFKA_CLIENTS.filter((c) => c !== DEFAULT_KAFKA_CLIENT)].join(','))
+  .split(',')
+  .map((c) => parseKafkaClient(c.trim(), 'FAULTS_KAFKA_CLIENTS'));
 export const EVENTS = Number(process.env['FAULTS_EVENTS'] ?? 50_000);
 export const KILLS = Number(process.env['FAULTS_KILLS'] ?? 10);
 export const SEED = Number(process.env['FAULTS_SEED'] ?? 20261124);

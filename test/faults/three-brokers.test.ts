@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { Kafka, logLevel } from 'kafkajs';
 import { Scenario, sleep } from './harness.js';
 import { activeController, crash, infra, infraEnv, start, type Service } from './infra.js';
-import { assertEnd, deadline, historyOf, produceSlice, SEED, SMALL } from './scenario-run.js';
+import { assertEnd, CLIENTS, deadline, historyOf, produceSlice, SEED, SMALL } from './scenario-run.js';
 
 const CLUSTER: readonly Service[] = ['kafka-1', 'kafka-2', 'kafka-3'];
 
@@ -65,8 +65,8 @@ describe('fault injection on three brokers (KRaft, replication factor 3, min.ins
   }, { timeout: 240_000 });
   after(() => infra('down', ...CLUSTER).then(() => undefined), { timeout: 120_000 });
 
-  it('the leader of the busiest partition is SIGKILLed mid-run, later the active controller: views equal the oracle, nothing lost, nothing doubled beyond the at-least-once bound', { timeout: deadline(SMALL, 0, 2) + 180_000 }, async (t) => {
-    const s = new Scenario('3brokers', { brokers });
+  for (const client of CLIENTS) it(`the worker on ${client}: the leader of the busiest partition is SIGKILLed mid-run, later the active controller: views equal the oracle, nothing lost, nothing doubled beyond the at-least-once bound`, { timeout: deadline(SMALL, 0, 2) + 180_000 }, async (t) => {
+    const s = new Scenario('3brokers', { brokers, client });
     const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
     try {
       await s.setUp();
