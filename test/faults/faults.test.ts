@@ -166,7 +166,7 @@ for (const client of CLIENTS) describe(`fault injection, the worker on ${client}
       assert.equal(s.worker?.child.exitCode, null, 'the worker kept running through both crashes');
     }));
 
-  it('poison records (malformed JSON, bad Avro, unknown schema id, missing key, unknown operation, oversized) with no fault: the DLQ holds exactly them, once each, and every change is published exactly once', { timeout: deadline(SMALL) }, (t) =>
+  it('poison records (malformed JSON, bad Avro, unknown schema id, missing key, unknown operation, oversized) with no fault: the DLQ holds exactly them, once each; each pr-update is published once, each sv-update once per announcement of its version', { timeout: deadline(SMALL) }, (t) =>
     scenario('poison', async (s) => {
       const history = historyOf(s.t, SMALL, SEED + 3);
       await s.startWorker();

@@ -214,6 +214,8 @@ export class Scenario {
       deadlineMs,
       // A stream stopped by an error will never catch up: say so now, with its status, not at the deadline.
       check: async () => {
+        const code = this.worker?.child.exitCode ?? null;
+        assert.equal(code, null, `the worker exited (${code}) while the run was catching up:\n${this.worker?.output().slice(-4000) ?? ''}`);
         const health = this.worker ? await fetch(`http://127.0.0.1:${this.worker.port}/-/healthz`).then(async (r) => (r.status === 503 ? await r.text() : undefined), () => undefined) : undefined;
         assert.equal(health, undefined, `the worker reports a failed stream: ${health}`);
       },

@@ -2,7 +2,7 @@
  * The parts of a fault scenario's run that every scenario file repeats: its sizes (from the
  * environment), its history, producing it in slices with a hook between them, and the end checks.
  *
- *   FAULTS_EVENTS (50 000)  records of the worker-kill scenario; the others use a fifth (at least 1 500)
+ *   FAULTS_EVENTS (50 000)  records of the worker-kill scenario; the others use a fifth (at least 1 000)
  *   FAULTS_KILLS  (10)      SIGKILLs of the worker at random moments (FAULTS_SEED, default 20261124)
  *   FAULTS_KAFKA_CLIENTS    the worker's Kafka clients, each running every scenario (default
  *                           platformatic,kafkajs)
@@ -23,7 +23,7 @@ export const CLIENTS: readonly KafkaClient[] = (process.env['FAULTS_KAFKA_CLIENT
 export const EVENTS = Number(process.env['FAULTS_EVENTS'] ?? 50_000);
 export const KILLS = Number(process.env['FAULTS_KILLS'] ?? 10);
 export const SEED = Number(process.env['FAULTS_SEED'] ?? 20261124);
-export const SMALL = Math.max(1_500, Math.round(EVENTS / 5));
+export const SMALL = Math.max(1_000, Math.round(EVENTS / 5));
 /** How long a crashed service stays down before it is started again. */
 export const OUTAGE_MS = 3_000;
 
