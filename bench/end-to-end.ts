@@ -106,7 +106,7 @@ async function setUp(admin: Admin, label: string): Promise<{ t: FastDataTopology
 async function start(t: FastDataTopology, database: string) {
   const store = new MongoDocumentStore({ url: MONGODB_URL, database });
   const metrics = createMetrics({ defaultMetrics: false });
-  const running = await runTopology(t, { transport: createKafkaTransport({ brokers: BROKERS, clientId: 'bench-e2e', logger, client: CLIENT }), store, metrics, logger, consumer: { maxWaitMs: 50 } });
+  const running = await runTopology(t, { transport: createKafkaTransport({ brokers: BROKERS, clientId: 'bench-e2e', logger, client: CLIENT }), store, metrics, logger, consumer: { maxWaitMs: positiveInt('BENCH_E2E_MAX_WAIT_MS', 50), minBytes: positiveInt('BENCH_E2E_MIN_BYTES', 1) } });
   return running;
 }
 

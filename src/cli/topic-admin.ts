@@ -6,9 +6,8 @@
  *   inspectTopics(options, ['crm.public.customers', 'pr_customers.pr-update'])
  *     --> Map { 'crm.public.customers' => { partitions: 3, replicas: 1, cleanupPolicy: 'delete' }, 'pr_customers.pr-update' => undefined }
  */
-import { Kafka, logLevel as kafkaLogLevel, type Admin, type ConfigResourceTypes } from 'kafkajs';
-import { kafkajsLogCreator, kafkajsLogLevel } from '../ops/logger.js';
-import type { KafkaTransportOptions } from '../stream/transport/kafka/kafka-transport.js';
+import { Kafka, type Admin, type ConfigResourceTypes } from 'kafkajs';
+import { kafkajsConfig, type KafkaTransportOptions } from '../stream/transport/kafka/kafka-transport.js';
 import { fromKafkaError } from '../stream/transport/kafka/errors.js';
 import { CLEANUP_POLICY } from './topic-plan.js';
 
@@ -22,16 +21,7 @@ export interface TopicState {
 }
 
 async function withAdmin<T>(options: KafkaTransportOptions, work: (admin: Admin) => Promise<T>): Promise<T> {
-  const kafka = new Kafka({
-    clientId: options.clientId ?? 'tributary',
-    brokers: [...options.brokers],
-    connectionTimeout: options.connectionTimeoutMs ?? 10_000,
-    ...(options.ssl !== undefined ? { ssl: options.ssl } : {}),
-    ...(options.sasl ? { sasl: options.sasl } : {}),
-    ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
-    ...(options.logger ? { logCreator: kafkajsLogCreator(options.logger), logLevel: kafkajsLogLevel(options.logger) } : { logLevel: kafkaLogLevel.NOTHING }),
-    retry: { retries: 2 },
-  });
+  const kafka = new Kafka({ ...kafkajsConfig(options), retry: { retries: 2 } });
   const admin = kafka.admin();
   try {
     await admin.connect();

@@ -168,6 +168,34 @@ export function transportContract(name: string, makeTransport: MakeTransport): v
       assert.deepEqual(member.delivered.map((d) => Number(d.value.split(':')[0])), Array.from({ length: total }, (_, i) => i), 'all, once, in order');
     });
 
+    it('concurrent sends on one producer (the runtime shares one across its lanes) all land, once each, per-send order kept', async (t) => {
+      const h = await harness(t, makeTransport);
+      const topic = uniqueName('tc-concurrent');
+      const groupId = uniqueName('g-concurrent');
+      await h.admin.createTopics([{ topic, partitions: 3 }]);
+      const sends = 12;
+      const perSend = 50;
+      // Every send writes to every partition at once, as six lanes' pr-updates do. (The platformatic
+      // client gave concurrent sends to one partition the same idempotence sequence, and the broker
+      // refused all but one with OUT_OF_ORDER_SEQUENCE_NUMBER.)
+      await Promise.all(
+        Array.from({ length: sends }, (_, s) => h.produce(Array.from({ length: perSend }, (_, i) => ({ topic, key: null, value: Buffer.from(`${s}:${i}`), partition: i % 3 })))),
+      );
+      const member = await h.member('a', { groupId, topics: [topic], ...tuning });
+      await waitFor(`${sends * perSend} records delivered`, () => member.delivered.length >= sends * perSend, { detail: () => member.delivered.length });
+      const values = member.values();
+      assert.equal(values.length, sends * perSend, 'none lost, none doubled');
+      assert.equal(new Set(values).size, values.length, 'no record delivered twice');
+      for (const [, list] of byPartition(member.delivered)) {
+        const lastOfSend = new Map<string, number>();
+        for (const d of list) {
+          const [send, i] = d.value.split(':') as [string, string];
+          assert.ok((lastOfSend.get(send) ?? -1) < Number(i), `send ${send}: its records keep their order within a partition`);
+          lastOfSend.set(send, Number(i));
+        }
+      }
+    });
+
     it('delivers every record of a partition once, in offset order, with key, value, headers and timestamp intact', async (t) => {
       const h = await harness(t, makeTransport);
       const topic = uniqueName('tc-order');

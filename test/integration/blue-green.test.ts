@@ -8,7 +8,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { MongoClient } from 'mongodb';
 import type { BuildReport, PromoteReport } from '../../src/fastdata/refresh/blue-green.js';
 import type { FastDataTopology } from '../../src/fastdata/fast-data.js';
 import { createLogger } from '../../src/ops/logger.js';
@@ -21,7 +20,7 @@ import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { generateHistory, produceHistory } from '../../topologies/customer-360.generator.js';
 import { caughtUp, kafkaIo } from './kafka-env.js';
-import { services, uniqueName } from './services.js';
+import { services, uniqueName, dropDatabase } from './services.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -76,12 +75,7 @@ describe('tributary refresh --shadow / --promote / --abandon on Kafka and MongoD
     await running?.stop();
     await control.disconnect();
     await store.close().catch(() => undefined);
-    const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
-    try {
-      await client.db(database).dropDatabase();
-    } finally {
-      await client.close();
-    }
+    await dropDatabase(database);
   }, { timeout: 60_000 });
 
   it('builds v2 beside the live v1, promotes it without losing a change, fences v1, and abandons a second shadow', { timeout: 600_000 }, async () => {

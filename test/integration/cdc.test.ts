@@ -21,7 +21,6 @@ import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
 import { createLogger } from '../../src/ops/logger.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
@@ -31,7 +30,7 @@ import { kafkaTransport } from '../../src/stream/transport/kafka/kafka-transport
 import { storedViews } from '../../src/testing/index.js';
 import { customer360, standardTopics } from '../../topologies/customer-360.js';
 import { prng } from '../../topologies/customer-360.generator.js';
-import { services, uniqueName } from './services.js';
+import { services, uniqueName, dropDatabase } from './services.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const INFRA = `${ROOT}scripts/infra`;
@@ -287,12 +286,7 @@ describe('customer-360 fed by real CDC: PostgreSQL --> Debezium --> Kafka', () =
     sql?.close();
     await control.disconnect();
     await store.close().catch(() => undefined);
-    const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
-    try {
-      await client.db(database).dropDatabase();
-    } finally {
-      await client.close();
-    }
+    await dropDatabase(database);
   }, { timeout: 60_000 });
 
   it(`single views equal SQL views after ${TRANSACTIONS} random transactions and a Connect restart; commit-to-view delay`, { timeout: 300_000 }, async () => {

@@ -9,7 +9,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MongoClient } from 'mongodb';
 import { createLogger } from '../../src/ops/logger.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
@@ -20,7 +19,7 @@ import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { expectedProjections, generateHistory, liveProjections, produceHistory } from '../../topologies/customer-360.generator.js';
 import { caughtUp } from './kafka-env.js';
-import { services, uniqueName } from './services.js';
+import { services, uniqueName, dropDatabase } from './services.js';
 
 const EVENTS = 3_000;
 const CUSTOMERS = 100;
@@ -48,12 +47,7 @@ describe('customer-360 on Kafka, the schema registry and MongoDB', () => {
     await running?.stop();
     await control.disconnect();
     await store.close().catch(() => undefined);
-    const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
-    try {
-      await client.db(database).dropDatabase();
-    } finally {
-      await client.close();
-    }
+    await dropDatabase(database);
   }, { timeout: 60_000 });
 
   it(`builds projections and views of ${EVENTS} CDC records that match the sources and the oracle`, { timeout: DEADLINE_MS + 60_000 }, async () => {

@@ -6,7 +6,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MongoClient } from 'mongodb';
 import type { OutgoingMessage } from '../../src/stream/transport/types.js';
 import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
 import { confluentRegistry } from '../../src/stream/serdes/registry.js';
@@ -15,7 +14,7 @@ import { computeViews, storedViews } from '../../src/testing/index.js';
 import { generateHistory, produceHistory } from '../../topologies/customer-360.generator.js';
 import { startCli } from '../e2e/helpers.js';
 import { caughtUp } from './kafka-env.js';
-import { services, uniqueName } from './services.js';
+import { services, uniqueName, dropDatabase } from './services.js';
 
 describe('patch fan-out from tributary run on Kafka and MongoDB', () => {
   const prefix = `${uniqueName('patch')}.`;
@@ -34,12 +33,7 @@ describe('patch fan-out from tributary run on Kafka and MongoDB', () => {
     await worker?.exited;
     await control.disconnect();
     await store.close().catch(() => undefined);
-    const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
-    try {
-      await client.db(database).dropDatabase();
-    } finally {
-      await client.close();
-    }
+    await dropDatabase(database);
   }, { timeout: 60_000 });
 
   before(async () => {

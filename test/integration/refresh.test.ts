@@ -21,7 +21,7 @@ import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { generateHistory, produceHistory } from '../../topologies/customer-360.generator.js';
 import { caughtUp } from './kafka-env.js';
-import { services, uniqueName } from './services.js';
+import { services, uniqueName, dropDatabase } from './services.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -47,12 +47,7 @@ describe('tributary refresh on Kafka and MongoDB', () => {
     await running?.stop();
     await control.disconnect();
     await store.close().catch(() => undefined);
-    const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
-    try {
-      await client.db(database).dropDatabase();
-    } finally {
-      await client.close();
-    }
+    await dropDatabase(database);
   }, { timeout: 60_000 });
 
   const whenCaughtUp = (deadlineMs: number) =>

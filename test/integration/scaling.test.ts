@@ -10,7 +10,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
 import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
 import { confluentRegistry } from '../../src/stream/serdes/registry.js';
 import { kafkaTransport } from '../../src/stream/transport/kafka/kafka-transport.js';
@@ -19,7 +18,7 @@ import { customer360 } from '../../topologies/customer-360.js';
 import { expectedProjections, generateHistory, liveProjections, produceHistory } from '../../topologies/customer-360.generator.js';
 import { waitFor } from '../contract/helpers.js';
 import { caughtUp } from './kafka-env.js';
-import { services, uniqueName } from './services.js';
+import { services, uniqueName, dropDatabase } from './services.js';
 
 const EVENTS = 3_000;
 const CUSTOMERS = 100;
@@ -99,12 +98,7 @@ describe('scaling customer-360 across processes', () => {
     await control.disconnect();
     await admin.disconnect();
     await store.close().catch(() => undefined);
-    const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
-    try {
-      await client.db(database).dropDatabase();
-    } finally {
-      await client.close();
-    }
+    await dropDatabase(database);
   }, { timeout: 60_000 });
 
   it('1 → 3 → 1 workers while records arrive: views equal the oracle, projections the sources, per-key order kept', { timeout: DEADLINE_MS + 60_000 }, async () => {

@@ -12,10 +12,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { MongoClient, MongoServerSelectionError } from 'mongodb';
+import { MongoServerSelectionError } from 'mongodb';
 import { TributaryError } from '../../src/errors.js';
 import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
-import { services, uniqueName } from './services.js';
+import { services, uniqueName, dropDatabase } from './services.js';
 
 /** A proxy to the real server: 'forward' pipes new connections through, 'blackhole' accepts and ignores them. */
 class FlakyProxy {
@@ -90,12 +90,7 @@ describe('mongo store: recovery from a client that stopped monitoring', () => {
   after(async () => {
     await store.close().catch(() => undefined);
     await proxy.close();
-    const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
-    try {
-      await client.db(database).dropDatabase();
-    } finally {
-      await client.close();
-    }
+    await dropDatabase(database);
   });
 
   it('replaces the client after a server-selection timeout, and the retry reaches the server', { timeout: 60_000 }, async () => {

@@ -5,24 +5,15 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MongoClient, MongoServerError, ObjectId } from 'mongodb';
+import { MongoServerError, ObjectId } from 'mongodb';
 import { TributaryError } from '../../src/errors.js';
 import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
 import { storeContract } from '../contract/store-contract.js';
-import { services, uniqueName } from './services.js';
+import { services, uniqueName, dropDatabase } from './services.js';
 
 /** Letters, digits and underscores only: DocumentDB keeps each database's collections in PostgreSQL tables. */
 function databaseName(label: string): string {
   return uniqueName(label).replace(/[^A-Za-z0-9_]/g, '_');
-}
-
-async function dropDatabase(database: string): Promise<void> {
-  const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
-  try {
-    await client.db(database).dropDatabase();
-  } finally {
-    await client.close();
-  }
 }
 
 function openStore(database: string): MongoDocumentStore {

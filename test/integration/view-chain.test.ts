@@ -7,7 +7,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MongoClient } from 'mongodb';
 import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
 import { confluentRegistry } from '../../src/stream/serdes/registry.js';
 import { kafkaTransport } from '../../src/stream/transport/kafka/kafka-transport.js';
@@ -15,7 +14,7 @@ import { computeViews, storedViews } from '../../src/testing/index.js';
 import { generateHistory, produceHistory } from '../../topologies/customer-360.generator.js';
 import { startCli } from '../e2e/helpers.js';
 import { caughtUp, pending } from './kafka-env.js';
-import { services, uniqueName } from './services.js';
+import { services, uniqueName, dropDatabase } from './services.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -40,12 +39,7 @@ describe('a chain of single views killed mid-way (tributary run, SIGKILL) on Kaf
     await Promise.all(workers.map((w) => w.exited));
     await control.disconnect();
     await store.close().catch(() => undefined);
-    const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
-    try {
-      await client.db(database).dropDatabase();
-    } finally {
-      await client.close();
-    }
+    await dropDatabase(database);
   }, { timeout: 60_000 });
 
   it('ends with both views equal to the oracle after a SIGKILL in the middle of the chain', { timeout: 600_000 }, async () => {

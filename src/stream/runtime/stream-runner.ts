@@ -89,7 +89,18 @@ export async function startStream(definition: StreamDefinition, run: RunResource
       const started = performance.now();
       state.highWatermarks.set(tp(batch.topic, batch.partition), BigInt(batch.highWatermark));
       metrics.recordsIn(definition.name, batch.topic, batch.messages.length);
-      const result = await processLane(batch, control, laneDeps(state, run, batch, log, remember));
+      let result: Awaited<ReturnType<typeof processLane>> = { commit: null };
+      // A fetched batch is worked in chunks of at most maxBatchRecords: Kafka returns whole record
+      // batches whatever the fetch size asks (a producer's batch can hold thousands of records), and
+      // a batch's decoded records, plans and outputs are what a catching-up worker's memory is made
+      // of. Each chunk is durable before the next starts; the batch is committed after the last. A
+      // chunk that is not committed makes the whole batch come again (the chunks before it replay:
+      // their writes are idempotent). Exactly-once streams take the batch whole (one transaction
+      // per chunk would commit offsets the consumer's position does not know).
+      for (const chunk of chunksOf(batch, definition.exactlyOnce ? Number.POSITIVE_INFINITY : (run.consumer?.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS))) {
+        result = await processLane(chunk, control, laneDeps(state, run, chunk, log, remember));
+        if (!result.commit) break;
+      }
       metrics.batch(definition.name, batch.messages.length, (performance.now() - started) / 1000);
       return result;
     },
@@ -132,4 +143,14 @@ function laneDeps(state: StreamState, run: RunResources, batch: RawBatch, log: L
       run.metrics.pausedPartitions(definition.name, consumer.paused().reduce((n, a) => n + a.partitions.length, 0));
     },
   };
+}
+
+/** Records of one batch worked at once when `consumer.maxBatchRecords` does not say (as the memory transport fetches). */
+export const DEFAULT_MAX_BATCH_RECORDS = 500;
+
+function chunksOf(batch: RawBatch, size: number): RawBatch[] {
+  if (batch.messages.length <= size) return [batch];
+  const chunks: RawBatch[] = [];
+  for (let start = 0; start < batch.messages.length; start += size) chunks.push({ ...batch, messages: batch.messages.slice(start, start + size) });
+  return chunks;
 }

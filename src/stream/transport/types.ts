@@ -70,7 +70,11 @@ export interface ConsumerOptions {
   readonly fromBeginning?: boolean;
   /** Partition batches processed at once (default: all assigned partitions, up to 64). */
   readonly partitionsConcurrently?: number;
-  /** Upper bound of records fetched per partition batch (memory transport; Kafka uses bytes). */
+  /**
+   * Records worked at once per partition (default 500): the runtime works a larger fetched batch in
+   * chunks of this size (Kafka returns whole record batches, whatever the fetch size), which bounds
+   * a catching-up worker's memory; the memory transport fetches no more than this.
+   */
   readonly maxBatchRecords?: number;
   /** Kafka: bytes fetched per partition at most and per fetch request (kafkajs defaults: 1 MiB, 10 MiB). */
   readonly maxBytesPerPartition?: number;
@@ -78,6 +82,13 @@ export interface ConsumerOptions {
   readonly sessionTimeoutMs?: number;
   /** Longest wait of a fetch with no data (default 500 ms, as Fast Data's KAFKA_CONSUMER_MAX_WAIT_TIME). */
   readonly maxWaitMs?: number;
+  /**
+   * Kafka's `fetch.min.bytes`: the broker holds a fetch until this many bytes are ready or
+   * `maxWaitMs` passed (default 1: answer as soon as anything is there). Larger batches under a
+   * trickle of records cost fewer round trips and store commands per record, for up to `maxWaitMs`
+   * of added latency.
+   */
+  readonly minBytes?: number;
   readonly heartbeatIntervalMs?: number;
   readonly readCommitted?: boolean;
 }

@@ -1,19 +1,6 @@
 import { TributaryError } from '../../../errors.js';
+import { PERMANENT_BROKER_ERRORS as PERMANENT } from '../broker-errors.js';
 
-/** Broker answers that no retry can fix: the record or the request itself is wrong. */
-const PERMANENT = new Set([
-  'MESSAGE_TOO_LARGE',
-  'RECORD_LIST_TOO_LARGE',
-  'INVALID_RECORD',
-  'CORRUPT_MESSAGE',
-  'INVALID_TOPIC_EXCEPTION',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'GROUP_AUTHORIZATION_FAILED',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-  'CLUSTER_AUTHORIZATION_FAILED',
-  'UNSUPPORTED_VERSION',
-  'INVALID_REQUIRED_ACKS',
-]);
 
 /**
  * kafkajs errors → TributaryError. kafkajs has already retried what it could when it throws, so a

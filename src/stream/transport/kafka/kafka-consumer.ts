@@ -21,6 +21,7 @@ export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): Transport
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
     // An idle fetch waits this long for data; it also bounds how long stop() waits (kafkajs: 5 s).
     maxWaitTimeInMs: options.maxWaitMs ?? 500,
+    minBytes: options.minBytes ?? 1,
     heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
     readUncommitted: !(options.readCommitted ?? true),
     // kafkajs's defaults (1 MiB per partition, 10 MiB per fetch) unless set: 256 KiB / 4 MiB cut a

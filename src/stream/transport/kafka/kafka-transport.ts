@@ -39,8 +39,9 @@ export interface KafkaTransportOptions {
   readonly maxRequestBytes?: number;
 }
 
-export function kafkaTransport(options: KafkaTransportOptions): Transport {
-  const config: KafkaConfig = {
+/** The kafkajs client configuration of these options (connection, security, logs). */
+export function kafkajsConfig(options: KafkaTransportOptions): KafkaConfig {
+  return {
     clientId: options.clientId ?? 'tributary',
     brokers: [...options.brokers],
     connectionTimeout: options.connectionTimeoutMs ?? 10_000,
@@ -49,7 +50,10 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
     ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
     ...(options.logger ? { logCreator: kafkajsLogCreator(options.logger), logLevel: kafkajsLogLevel(options.logger) } : { logLevel: kafkaLogLevel.NOTHING }),
   };
-  const kafka = new Kafka(config);
+}
+
+export function kafkaTransport(options: KafkaTransportOptions): Transport {
+  const kafka = new Kafka(kafkajsConfig(options));
   const adminClient = kafka.admin();
   const producers = new Set<Producer>();
   let connected: Promise<void> | undefined;

@@ -5,20 +5,8 @@
  * `errors` and `cause` chains and kept in the context as `kafkaError`.
  */
 import { TributaryError } from '../../../errors.js';
+import { PERMANENT_BROKER_ERRORS as PERMANENT } from '../broker-errors.js';
 
-const PERMANENT = new Set([
-  'MESSAGE_TOO_LARGE',
-  'RECORD_LIST_TOO_LARGE',
-  'INVALID_RECORD',
-  'CORRUPT_MESSAGE',
-  'INVALID_TOPIC_EXCEPTION',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'GROUP_AUTHORIZATION_FAILED',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-  'CLUSTER_AUTHORIZATION_FAILED',
-  'UNSUPPORTED_VERSION',
-  'INVALID_REQUIRED_ACKS',
-]);
 
 /**
  * The broker's error name somewhere in a (possibly aggregated) library error. A retried operation

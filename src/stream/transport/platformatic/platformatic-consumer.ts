@@ -251,7 +251,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
         node,
         topics: [...requests].map(([topicId, parts]) => ({ topicId, partitions: parts })),
         maxWaitTime: maxWaitMs,
-        minBytes: 1,
+        minBytes: options.minBytes ?? 1,
         maxBytes: options.maxBytes ?? 10_485_760,
         isolationLevel,
         ...(stream ? { connectionPool: stream.connections } : {}),

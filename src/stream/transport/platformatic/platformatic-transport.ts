@@ -15,6 +15,9 @@ import { patchPlatformaticCodecs } from './codecs.js';
 import { fencedProducer, fromPlatformaticError, producerStateLost, transactionStateLost } from './errors.js';
 import { closeClient, platformaticConsumer } from './platformatic-consumer.js';
 
+/** Idempotent producers one TransportProducer may open (each sends one request at a time: see producer()). */
+const PRODUCERS_AT_ONCE = 8;
+
 export interface PlatformaticTransportOptions {
   readonly brokers: readonly string[];
   readonly clientId?: string;
@@ -125,39 +128,59 @@ export function platformaticTransport(options: PlatformaticTransportOptions): Tr
         ...(options.instanceId ? { groupInstanceId: options.instanceId } : {}),
       }),
     async producer() {
-      // One producer shared by the lanes; replaced when the broker lost its idempotence state (as the kafkajs transport).
-      let current = newProducer();
-      // One send at a time: the library reads a partition's next sequence number when it builds a
-      // request but advances it only when the answer comes, so two sends in flight to one
-      // partition carry the same sequence and the broker refuses the second
-      // (OUT_OF_ORDER_SEQUENCE_NUMBER) — 40 of 80 concurrent sends failed, with no fault at all
-      // (the fault suite's fault-free scenario then saw sv-updates published twice).
-      let tail: Promise<unknown> = Promise.resolve();
-      const send = async (messages: readonly OutgoingMessage[]) => {
-        const using = current;
-        try {
-          for (const chunk of chunksOf(messages, maxRequestBytes)) await using.send({ messages: toMessages(chunk) });
-        } catch (error) {
-          if (producerStateLost(error) && current === using) {
-            options.logger?.warn({ err: error }, 'Kafka producer replaced: the broker lost its idempotence state; the batch is retried through a new producer');
-            current = newProducer();
-            producers.delete(using);
-            await using.close().catch(() => undefined);
-          }
-          throw fromPlatformaticError(error, `cannot produce ${messages.length} records`);
+      // Several idempotent producers behind one TransportProducer, each doing one send at a time:
+      // @platformatic/kafka 1.35 reads a partition's idempotence sequence when a send starts and
+      // advances it only when the answer comes, so two concurrent sends of ONE producer to one
+      // partition carry the same sequence and the broker refuses the second with
+      // OUT_OF_ORDER_SEQUENCE_NUMBER (seen with six lanes producing at once). A free producer is taken
+      // for each send (a new one while fewer than PRODUCERS_AT_ONCE exist, else the next to finish):
+      // sends of different lanes overlap as with kafkajs, and a lane's own sends stay in order (it
+      // sends again only after its last send ended). A producer whose state the broker lost is
+      // replaced (as the kafkajs transport does).
+      const idle: Array<Producer<Buffer, Buffer, Buffer, Buffer>> = [];
+      const waiting: Array<(p: Producer<Buffer, Buffer, Buffer, Buffer>) => void> = [];
+      const own = new Set<Producer<Buffer, Buffer, Buffer, Buffer>>();
+      const acquire = (): Promise<Producer<Buffer, Buffer, Buffer, Buffer>> => {
+        const free = idle.pop();
+        if (free) return Promise.resolve(free);
+        if (own.size < PRODUCERS_AT_ONCE) {
+          const created = newProducer();
+          own.add(created);
+          return Promise.resolve(created);
         }
+        return new Promise((resolve) => waiting.push(resolve));
+      };
+      const release = (producer: Producer<Buffer, Buffer, Buffer, Buffer>) => {
+        const next = waiting.shift();
+        if (next) next(producer);
+        else idle.push(producer);
       };
       return {
-        send(messages) {
-          if (messages.length === 0) return Promise.resolve();
-          const run = tail.then(() => send(messages));
-          tail = run.catch(() => undefined);
-          return run;
+        async send(messages) {
+          if (messages.length === 0) return;
+          let using = await acquire();
+          try {
+            for (const chunk of chunksOf(messages, maxRequestBytes)) await using.send({ messages: toMessages(chunk) });
+          } catch (error) {
+            if (producerStateLost(error)) {
+              options.logger?.warn({ err: error }, 'Kafka producer replaced: the broker lost its idempotence state; the batch is retried through a new producer');
+              const lost = using;
+              own.delete(lost);
+              producers.delete(lost);
+              await lost.close().catch(() => undefined);
+              using = newProducer();
+              own.add(using);
+            }
+            throw fromPlatformaticError(error, `cannot produce ${messages.length} records`);
+          } finally {
+            release(using);
+          }
         },
         async disconnect() {
-          await tail;
-          producers.delete(current);
-          await current.close();
+          for (const p of own) producers.delete(p);
+          await Promise.all([...own].map((p) => p.close()));
+          own.clear();
+          idle.length = 0;
         },
       } satisfies TransportProducer;
     },
