@@ -15,7 +15,7 @@ const SCRIPT = join(import.meta.dirname, '..', '..', 'scripts', 'infra');
 function infra(...args: string[]): { code: number | null; out: string; err: string } {
   const state = mkdtempSync(join(tmpdir(), 'infra-script-'));
   try {
-    const env = { ...process.env, TRIBUTARY_INFRA_DIR: state };
+    const env: NodeJS.ProcessEnv = { ...process.env, TRIBUTARY_INFRA_DIR: state };
     for (const name of ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'MONGODB_URL', 'POSTGRES_URL', 'CONNECT_URL']) delete env[name];
     const run = spawnSync('bash', [SCRIPT, ...args], { env, encoding: 'utf8' });
     return { code: run.status, out: run.stdout, err: run.stderr };
