@@ -4,6 +4,12 @@
  * position only then, so a batch that failed is fetched again. kafkajs drains in-flight batches
  * before a rebalance completes and before `disconnect()` returns, which gives revocation and
  * shutdown the same drain-then-commit behaviour.
+ *
+ * A batch whose work is durable but whose commit failed (the group coordinator moved: a broker
+ * died) is fetched again — kafkajs retries the batch, then restarts the consumer. Its records are
+ * not handed to the handler a second time: the consumer remembers the offset it owes and commits
+ * it (records at or past it go to the handler as usual). A different process still re-processes
+ * them (at least once); this one does not multiply its outputs while a coordinator fails over.
  */
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { fromKafkaError } from './errors.js';
@@ -27,6 +33,8 @@ export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): Transport
   });
   let assignment: TopicPartitions[] = [];
   let stopping = false;
+  /** `topic/partition` → the offset a durable batch still has to commit (its commit failed). */
+  const owed = new Map<string, string>();
 
   return {
     async run(handlers: ConsumerHandlers) {
@@ -54,12 +62,29 @@ export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): Transport
         partitionsConsumedConcurrently: options.partitionsConcurrently ?? 64,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause, commitOffsetsIfNecessary }) => {
           if (batch.isEmpty()) return;
+          const at = `${batch.topic}/${batch.partition}`;
+          const commit = async (offset: string) => {
+            owed.set(at, offset);
+            // Not consumer.commitOffsets(): kafkajs silently drops that once stop() has begun, which
+            // would lose the commit of a batch drained during shutdown. This path has no such check.
+            await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }] });
+            if (owed.get(at) === offset) owed.delete(at);
+          };
+          const owing = owed.get(at);
+          let fresh = batch.messages;
+          if (owing !== undefined) {
+            // Handled by this process already: commit what it owes (a failure throws, and the batch
+            // comes again), hand over only what follows.
+            await commit(owing);
+            fresh = batch.messages.filter((m) => BigInt(m.offset) >= BigInt(owing));
+            if (fresh.length === 0) return void resolveOffset(batch.lastOffset());
+          }
           let resumePartition: (() => void) | undefined;
           const result = await handlers.onBatch(
             {
               topic: batch.topic,
               partition: batch.partition,
-              messages: batch.messages.map(toRaw),
+              messages: fresh.map(toRaw),
               highWatermark: batch.highWatermark,
             },
             {
@@ -77,9 +102,7 @@ export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): Transport
           if (!result.commit) return;
           if (!result.transactional) {
             const started = performance.now();
-            // Not consumer.commitOffsets(): kafkajs silently drops that once stop() has begun, which
-            // would lose the commit of a batch drained during shutdown. This path has no such check.
-            await commitOffsetsIfNecessary({ topics: [{ topic: result.commit.topic, partitions: [{ partition: result.commit.partition, offset: result.commit.offset }] }] });
+            await commit(result.commit.offset);
             handlers.onCommitted?.(result.commit, (performance.now() - started) / 1000);
           }
           resolveOffset(batch.lastOffset());

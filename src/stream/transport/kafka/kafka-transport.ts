@@ -3,8 +3,9 @@
  * offset of a batch is committed only after the handler says its work is durable. Producers are
  * idempotent and wait for all in-sync replicas (acks=all).
  */
-import { Kafka, logLevel as kafkaLogLevel, type ISocketFactory, type KafkaConfig, type Message, type Producer, type SASLOptions, type TopicMessages } from 'kafkajs';
+import { Kafka, logLevel as kafkaLogLevel, type ISocketFactory, type KafkaConfig, type Message, type Producer, type ProducerBatch, type RecordMetadata, type SASLOptions, type TopicMessages } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
+import { TributaryError } from '../../../errors.js';
 import type { Logger } from '../../../ops/logger.js';
 import { kafkajsLogCreator, kafkajsLogLevel } from '../../../ops/logger.js';
 import type { OutgoingMessage, TopicPartitionOffset, Transport, TransactionalProducer, TransportAdmin, TransportProducer } from '../types.js';
@@ -12,6 +13,7 @@ import { COMPRESSION_IDS, type Compression } from '../codecs.js';
 import { registerKafkajsCodecs } from './codecs.js';
 import { fencedProducer, fromKafkaError, producerStateLost, transactionStateLost } from './errors.js';
 import { kafkaConsumer } from './kafka-consumer.js';
+import { partitionLedger } from './written-partitions.js';
 
 // Reading a topic compressed with snappy, lz4 or zstd (any Java producer may write one) needs these.
 registerKafkajsCodecs();
@@ -57,6 +59,15 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
   let connected: Promise<void> | undefined;
   const compression = COMPRESSION_IDS[options.compression ?? 'none'];
   const maxRequestBytes = options.maxRequestBytes ?? 800_000;
+  const ledger = partitionLedger();
+  /** sendBatch, refusing an answer that leaves a partition unwritten (written-partitions.ts). */
+  const sendAll = async (to: { sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> }, batch: { topicMessages: TopicMessages[]; compression: number }) => {
+    const written = await to.sendBatch({ ...batch, acks: -1 });
+    const unwritten = ledger.unwritten(batch.topicMessages, written);
+    if (unwritten.length > 0) {
+      throw new TributaryError('TRB_PRODUCE', `kafkajs reported the request done but wrote nothing to ${unwritten.join(', ')} (their leader moved during its retries): sent again`, { retriable: true, context: { partitions: unwritten } });
+    }
+  };
 
   // Hot path (once per batch, over every output record): one pass, no per-record spreads, so a
   // batch of n records costs O(n) (appending by re-spreading the topic's array was O(n²)).
@@ -110,7 +121,7 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
     consumer: (consumerOptions) => kafkaConsumer(kafka, consumerOptions),
     async producer(producerOptions) {
       const open = async (): Promise<Producer> => {
-        const made = kafka.producer({ idempotent: producerOptions?.idempotent ?? true, maxInFlightRequests: 5, allowAutoTopicCreation: true });
+        const made = kafka.producer({ idempotent: producerOptions?.idempotent ?? true, maxInFlightRequests: 5, allowAutoTopicCreation: true, createPartitioner: ledger.createPartitioner });
         await made.connect().catch((error: unknown) => {
           throw fromKafkaError(error, 'cannot connect a producer to Kafka', 'TRB_CONNECT');
         });
@@ -136,7 +147,7 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
           const using = await held;
           try {
             // In order, one request after another: the idempotent producer keeps each partition's order.
-            for (const chunk of chunksOf(messages, maxRequestBytes)) await using.sendBatch({ ...send(chunk), acks: -1 });
+            for (const chunk of chunksOf(messages, maxRequestBytes)) await sendAll(using, send(chunk));
           } catch (error) {
             if (producerStateLost(error) && current === held) {
               // the retry (the lane's) goes through a new producer: at least once, never stuck
@@ -161,7 +172,7 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
     },
     async transactionalProducer(transactionalId) {
       const open = async () => {
-        const made = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+        const made = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: ledger.createPartitioner });
         await made.connect().catch((error: unknown) => {
           throw fromKafkaError(error, 'cannot connect a producer to Kafka', 'TRB_CONNECT');
         });
@@ -177,7 +188,7 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
           throw fromKafkaError(error, `cannot begin a transaction (${transactionalId})`);
         });
         try {
-          for (const chunk of chunksOf(messages, maxRequestBytes)) await tx.sendBatch({ ...send(chunk), acks: -1 });
+          for (const chunk of chunksOf(messages, maxRequestBytes)) await sendAll(tx, send(chunk));
           const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
           for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: o.offset }]);
           await tx.sendOffsets({ consumerGroupId: groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });

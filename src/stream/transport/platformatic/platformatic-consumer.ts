@@ -60,6 +60,13 @@ const key = (topic: string, partition: number) => `${topic}:${partition}`;
 export function platformaticConsumer(options: ConsumerOptions, settings: PlatformaticConsumerSettings): TransportConsumer {
   const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
     ...settings.base,
+    // A broker restart takes 10-30 s. The library gives up rejoining the group after `retries`
+    // attempts and then never heartbeats again: with the transport's 5 × 250 ms the members of
+    // every group were gone after a broker crash while the worker went on fetching its old
+    // assignment, its commits refused (the fault suite's broker scenario never caught up). Here a
+    // group operation is retried for about two minutes, backing off to 5 s.
+    retries: 30,
+    retryDelay: (_client: unknown, _operation: string, attempt: number) => Math.min(5_000, 250 * 2 ** (attempt - 1)),
     groupId: options.groupId,
     autocommit: false,
     ...(settings.groupProtocol === 'consumer'
@@ -294,6 +301,10 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       consumer.on('consumer:group:join', syncAssignment);
       consumer.on('consumer:heartbeat:end', syncAssignment);
       consumer.on('consumer:group:leave', syncAssignment);
+      // Emitted when rejoining the group failed for good: the member is gone and the library will
+      // not try again. Failing the stream (red /-/healthz, restart by the supervisor) beats going on
+      // as a member of nothing.
+      consumer.on('error', (error: Error) => handlers?.onCrash?.(error));
       try {
         // Joins the group. The stream it returns is kept idle (never read): its connections carry our fetches.
         const idle = await consumer.consume({ topics: [...options.topics], autocommit: false, mode: 'committed', fallbackMode: options.fromBeginning ?? true ? 'earliest' : 'latest', maxWaitTime: maxWaitMs });
