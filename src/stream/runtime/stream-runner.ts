@@ -78,6 +78,9 @@ export async function startStream(definition: StreamDefinition, run: RunResource
       remember(state.failed);
       log.error({ err: error }, 'consumer crashed');
     },
+    onNotice(message) {
+      log.warn(message);
+    },
     async onBatch(batch, control) {
       if (state.pausedByOperator) {
         // Fetched before the pause reached the consumer: hold it, unprocessed and uncommitted.

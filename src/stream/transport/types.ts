@@ -61,6 +61,8 @@ export interface ConsumerHandlers {
   onRevoked?(assignment: readonly TopicPartitions[]): void;
   /** The consumer crashed for good (not a rebalance). */
   onCrash?(error: Error): void;
+  /** Something an operator should know that the consumer recovered from by itself (a client replaced). */
+  onNotice?(message: string): void;
 }
 
 export interface ConsumerOptions {

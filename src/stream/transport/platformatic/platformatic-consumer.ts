@@ -14,11 +14,15 @@
  * holds up heartbeats or commits. A revoked partition's in-flight batch finishes, but its offset is
  * not committed (the new owner re-reads it): the library hands revoked partitions back without
  * waiting for the application, so unlike kafkajs there is no drain before the next owner starts.
+ * When the group's coordinator leaves the cluster the library client is replaced (`replaceClient`):
+ * the library would keep asking the dead node for good.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { Consumer, FetchIsolationLevels, type BaseOptions, type ClusterMetadata, type MessagesStream } from '@platformatic/kafka';
+import { FetchIsolationLevels, type BaseOptions, type ClusterMetadata, type Consumer } from '@platformatic/kafka';
 import type { BatchControl, ConsumerHandlers, ConsumerOptions, Headers, RawMessage, TopicPartitionOffset, TopicPartitions, TransportConsumer } from '../types.js';
 import { fromPlatformaticError, protocolErrorOf } from './errors.js';
+import { closeClient, createGroupClient, joinGroup, retireClient, type GroupClient as Client, type IdleStream } from './group-client.js';
+import { guardMissingBroker } from './missing-broker.js';
 
 /** What the transport adds to the runtime's consumer options. */
 export interface PlatformaticConsumerSettings {
@@ -49,6 +53,8 @@ interface PartitionState {
   revoked: boolean;
   /** The partition's commits, one after another (a batch does not wait for its own commit). */
   commits: Promise<void>;
+  /** Commits queued or travelling: an owed commit is re-sent only when none is. */
+  pendingCommits: number;
   /** Offset of the last accepted batch (+1) whose commit failed, to commit again at stop. */
   uncommitted?: { offset: string; leaderEpoch: number };
 }
@@ -57,26 +63,21 @@ type FetchResponsePartition = Awaited<ReturnType<Consumer['fetch']>>['responses'
 
 const key = (topic: string, partition: number) => `${topic}:${partition}`;
 
+/** How often a member checks its group's coordinator (one Metadata request) and re-sends owed commits. */
+const MAINTENANCE_MS = 5_000;
+
+
 export function platformaticConsumer(options: ConsumerOptions, settings: PlatformaticConsumerSettings): TransportConsumer {
-  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
-    ...settings.base,
-    // A broker restart takes 10-30 s. The library gives up rejoining the group after `retries`
-    // attempts and then never heartbeats again: with the transport's 5 × 250 ms the members of
-    // every group were gone after a broker crash while the worker went on fetching its old
-    // assignment, its commits refused (the fault suite's broker scenario never caught up). Here a
-    // group operation is retried for about two minutes, backing off to 5 s.
-    retries: 30,
-    retryDelay: (_client: unknown, _operation: string, attempt: number) => Math.min(5_000, 250 * 2 ** (attempt - 1)),
-    groupId: options.groupId,
-    autocommit: false,
-    ...(settings.groupProtocol === 'consumer'
-      ? { groupProtocol: 'consumer' as const }
-      : { sessionTimeout: options.sessionTimeoutMs ?? 30_000, heartbeatInterval: options.heartbeatIntervalMs ?? 3_000, rebalanceTimeout: Math.max(60_000, options.sessionTimeoutMs ?? 30_000) }),
-    ...(settings.groupInstanceId ? { groupInstanceId: settings.groupInstanceId } : {}),
-  });
+  const createClient = (): Client => createGroupClient(options, settings);
+  // The library client is replaced when its group's coordinator is gone for good (see replaceClient).
+  let consumer = createClient();
+  const retiredClients = new WeakSet<Client>();
+  let replacing: Promise<void> | undefined;
+  let checkingCoordinator = false;
+  let maintenance: NodeJS.Timeout | undefined;
   const partitions = new Map<string, PartitionState>();
   const pausedByCaller = new Set<string>();
-  let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  let stream: IdleStream | undefined;
   let handlers: ConsumerHandlers | undefined;
   let stopping = false;
   let loop: Promise<void> | undefined;
@@ -111,7 +112,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       for (const p of a.partitions) {
         const k = key(a.topic, p);
         if (partitions.has(k)) continue;
-        partitions.set(k, { topic: a.topic, partition: p, inFlight: false, pausedByCaller: pausedByCaller.has(k), pausedByBatch: false, revoked: false, commits: Promise.resolve() });
+        partitions.set(k, { topic: a.topic, partition: p, inFlight: false, pausedByCaller: pausedByCaller.has(k), pausedByBatch: false, revoked: false, commits: Promise.resolve(), pendingCommits: 0 });
         added = true;
       }
     }
@@ -153,9 +154,10 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
    * Commits after the batch's work is durable, as the contract wants, but off the batch's path: the
    * next batch of the partition starts while this commit travels (one round trip less per batch).
    * Commits of a partition go out in order; a failed one is covered by the next (offsets are
-   * cumulative), and the last one is retried at stop.
+   * cumulative); one owed by an idle partition is re-sent every few seconds (`maintain`) and at stop.
    */
   const commitInOrder = (state: PartitionState, commit: TopicPartitionOffset, leaderEpoch: number) => {
+    state.pendingCommits++;
     state.commits = state.commits.then(async () => {
       if (state.revoked) return;
       const started = performance.now();
@@ -166,6 +168,8 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       } catch {
         state.uncommitted = { offset: commit.offset, leaderEpoch };
       }
+    }).finally(() => {
+      state.pendingCommits--;
     });
   };
 
@@ -295,30 +299,95 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
     }
   };
 
+  const join = (client: Client) => joinGroup(client, options, keepIdle);
+
+  /** Listens to one library client; a replaced client's late events are ignored. */
+  const attach = (client: Client) => {
+    const current = () => client === consumer && !stopping;
+    const sync = () => current() && syncAssignment();
+    client.on('consumer:group:join', sync);
+    client.on('consumer:heartbeat:end', sync);
+    client.on('consumer:group:leave', sync);
+    client.on('consumer:heartbeat:error', (payload?: { error?: unknown }) => {
+      if (current() && protocolErrorOf(payload?.error) === 'NOT_COORDINATOR') void checkCoordinator(client, true);
+    });
+    // Emitted when rejoining the group failed for good: the member is gone and the library will
+    // not try again. Failing the stream (red /-/healthz, restart by the supervisor) beats going on
+    // as a member of nothing.
+    client.on('error', (error: Error) => current() && handlers?.onCrash?.(error));
+    guardMissingBroker(client, { onMissing: () => current() && void checkCoordinator(client), retired: () => retiredClients.has(client) });
+  };
+
+  /**
+   * The library remembers its group's coordinator for good: when that node leaves the cluster (a
+   * broker of several dies) or stops being the coordinator, every group operation goes to it until
+   * the member expires. Asked again, the cluster names the new coordinator, but only a new client
+   * asks. So the client is replaced by a new one that joins the group again when a heartbeat hears
+   * NOT_COORDINATOR (`moved`), or when the guard saw a node missing and the coordinator the client
+   * knows is not in a fresh metadata either.
+   */
+  const checkCoordinator = async (client: Client, moved = false) => {
+    if (checkingCoordinator || replacing || client !== consumer) return;
+    checkingCoordinator = true;
+    try {
+      const known = client.coordinatorId;
+      if (known === null) return;
+      const metadata = await client.metadata({ topics: [...options.topics], forceUpdate: true });
+      if (moved || !metadata.brokers.has(known)) await replaceClient();
+    } catch {
+      // metadata unreachable (the cluster itself is down): the library's retries go on; checked again at the next failure
+    } finally {
+      checkingCoordinator = false;
+    }
+  };
+
+  /**
+   * Every few seconds, off the fetch loop (a fetch or a group call can sit in the library's retries
+   * for minutes): is the group's coordinator still in the cluster, and is an idle partition owed a
+   * commit that failed (after a broker or coordinator failure no later batch may come to cover it)?
+   */
+  const maintain = () => {
+    if (stopping || replacing) return;
+    void checkCoordinator(consumer);
+    for (const p of partitions.values()) if (p.uncommitted && !p.inFlight && !p.revoked && p.pendingCommits === 0) commitInOrder(p, { topic: p.topic, partition: p.partition, offset: p.uncommitted.offset }, p.uncommitted.leaderEpoch);
+  };
+
+  const replaceClient = () => {
+    replacing ??= (async () => {
+      const retired = consumer;
+      const retiredStream = stream;
+      retiredClients.add(retired);
+      consumer = createClient();
+      stream = undefined;
+      attach(consumer);
+      handlers?.onNotice?.(`Kafka consumer replaced: the group coordinator of ${options.groupId} (node ${retired.coordinatorId}) is gone`);
+      void retireClient(retired, retiredStream, keepIdle);
+      try {
+        stream = await join(consumer);
+        syncAssignment();
+        maintain(); // the commits that failed while the coordinator was gone
+      } catch (error) {
+        if (!stopping) handlers?.onCrash?.(fromPlatformaticError(error, `cannot rejoin consumer group ${options.groupId} with a new client`, 'TRB_CONNECT'));
+      }
+    })().finally(() => {
+      replacing = undefined;
+    });
+    return replacing;
+  };
+
   return {
     async run(h) {
       handlers = h;
-      consumer.on('consumer:group:join', syncAssignment);
-      consumer.on('consumer:heartbeat:end', syncAssignment);
-      consumer.on('consumer:group:leave', syncAssignment);
-      // Emitted when rejoining the group failed for good: the member is gone and the library will
-      // not try again. Failing the stream (red /-/healthz, restart by the supervisor) beats going on
-      // as a member of nothing.
-      consumer.on('error', (error: Error) => handlers?.onCrash?.(error));
+      attach(consumer);
       try {
-        // Joins the group. The stream it returns is kept idle (never read): its connections carry our fetches.
-        const idle = await consumer.consume({ topics: [...options.topics], autocommit: false, mode: 'committed', fallbackMode: options.fromBeginning ?? true ? 'earliest' : 'latest', maxWaitTime: maxWaitMs });
-        idle.pause();
-        // The library resumes its streams after a KIP-848 revocation; this one must stay idle.
-        idle.on('resume', keepIdle);
-        idle.on('error', () => undefined);
-        stream = idle;
+        stream = await join(consumer);
       } catch (error) {
         await closeClient(consumer, true);
         throw fromPlatformaticError(error, `cannot join consumer group ${options.groupId}`, 'TRB_CONNECT');
       }
       syncAssignment();
       h.onAssigned?.(assignment());
+      maintenance = setInterval(maintain, MAINTENANCE_MS).unref();
       loop = fetchLoop().catch((error: unknown) => h.onCrash?.(error instanceof Error ? error : new Error(String(error))));
     },
     pause(list) {
@@ -352,7 +421,9 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
     async stop() {
       if (stopping) return;
       stopping = true;
+      clearInterval(maintenance);
       nudge();
+      await replacing;
       await loop;
       await Promise.allSettled([...inFlight]);
       await Promise.allSettled([...partitions.values()].map(async (p) => {
@@ -367,11 +438,6 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       partitions.clear();
     },
   };
-}
-
-/** Closes a library client; true when it closed cleanly. */
-export function closeClient(client: { close(force: boolean, callback: (error?: Error | null) => void): void }, force: boolean): Promise<boolean> {
-  return new Promise((resolve) => client.close(force, (error) => resolve(!error)));
 }
 
 function toRaw(record: { key: Buffer | null; value: Buffer | null; headers: [Buffer | null, Buffer | null][]; timestampDelta: bigint }, offset: bigint, firstTimestamp: bigint): RawMessage {

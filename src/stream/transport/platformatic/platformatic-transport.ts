@@ -13,7 +13,8 @@ import { loadCodecs, type Compression } from '../codecs.js';
 import type { OutgoingMessage, TopicPartitionOffset, Transport, TransactionalProducer, TransportAdmin, TransportProducer } from '../types.js';
 import { patchPlatformaticCodecs } from './codecs.js';
 import { fencedProducer, fromPlatformaticError, producerStateLost, transactionStateLost } from './errors.js';
-import { closeClient, platformaticConsumer } from './platformatic-consumer.js';
+import { closeClient } from './group-client.js';
+import { platformaticConsumer } from './platformatic-consumer.js';
 
 /** Idempotent producers one TransportProducer may open (each sends one request at a time: see producer()). */
 const PRODUCERS_AT_ONCE = 8;
