@@ -5,7 +5,7 @@
  * pending trigger goes to v2 once v2 is deployed. The live view must end equal to the oracle of v2;
  * every view the switch changed must have had an sv-update. `--abandon` drops a second shadow.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { BuildReport, PromoteReport } from '../../src/fastdata/refresh/blue-green.js';
@@ -20,7 +20,7 @@ import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { generateHistory, produceHistory } from '../../topologies/customer-360.generator.js';
 import { caughtUp, kafkaIo } from './kafka-env.js';
-import { services, uniqueName, dropDatabase } from './services.js';
+import { services, topologySuite, uniqueName } from './services.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -62,21 +62,11 @@ describe('tributary refresh --shadow / --promote / --abandon on Kafka and MongoD
     });
   const produce = async (seed: number, events: number) => {
     const producer = await control.producer();
-    await produceHistory(producer, registry, generateHistory({ seed, customers: 60, events, topics: v1.sourceTopics, keyUpdates: false }));
+    await produceHistory(producer, registry, generateHistory({ seed, customers: 60, events, topics: v1.sourceTopics }));
     await producer.disconnect();
   };
 
-  before(async () => {
-    await control.connect();
-    await control.admin.createTopics(v1.allTopics.map((topic) => ({ topic, partitions: 3 })));
-  });
-
-  after(async () => {
-    await running?.stop();
-    await control.disconnect();
-    await store.close().catch(() => undefined);
-    await dropDatabase(database);
-  }, { timeout: 60_000 });
+  topologySuite({ control, store, database, topics: v1.allTopics, running: () => running });
 
   it('builds v2 beside the live v1, promotes it without losing a change, fences v1, and abandons a second shadow', { timeout: 600_000 }, async () => {
     const { default: v2, customerViewV2 } = await import('./fixtures/customer-360-v2.js');

@@ -7,7 +7,7 @@
  * Topics, groups and the database are unique per run (a fresh `customer360({ topicPrefix })`), so
  * runs never mix; the database is dropped afterwards.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../../src/ops/logger.js';
 import { createMetrics } from '../../src/ops/metrics.js';
@@ -19,7 +19,7 @@ import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { expectedProjections, generateHistory, liveProjections, produceHistory } from '../../topologies/customer-360.generator.js';
 import { caughtUp } from './kafka-env.js';
-import { services, uniqueName, dropDatabase } from './services.js';
+import { services, topologySuite, uniqueName } from './services.js';
 
 const EVENTS = 3_000;
 const CUSTOMERS = 100;
@@ -37,18 +37,7 @@ describe('customer-360 on Kafka, the schema registry and MongoDB', () => {
   const history = generateHistory({ seed: 360, customers: CUSTOMERS, events: EVENTS, topics: t.sourceTopics });
   let running: RunningTopology | undefined;
 
-  before(async () => {
-    await control.connect();
-    await control.admin.createTopics(t.allTopics.map((topic) => ({ topic, partitions: 3 })));
-  });
-
-  // Bounded: a stream stuck on a store call would otherwise keep stop() (and the run) waiting forever.
-  after(async () => {
-    await running?.stop();
-    await control.disconnect();
-    await store.close().catch(() => undefined);
-    await dropDatabase(database);
-  }, { timeout: 60_000 });
+  topologySuite({ control, store, database, topics: t.allTopics, running: () => running });
 
   it(`builds projections and views of ${EVENTS} CDC records that match the sources and the oracle`, { timeout: DEADLINE_MS + 60_000 }, async () => {
     running = await runTopology(t, {

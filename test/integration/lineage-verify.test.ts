@@ -5,7 +5,7 @@
  * the pipeline's back, `--retrigger` has the running aggregate stage repair them, and a second
  * verify is clean (exit 0) and equal to the oracle.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { MongoClient } from 'mongodb';
@@ -21,7 +21,7 @@ import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { generateHistory, produceHistory } from '../../topologies/customer-360.generator.js';
 import { caughtUp } from './kafka-env.js';
-import { services, uniqueName, dropDatabase } from './services.js';
+import { services, topologySuite, uniqueName } from './services.js';
 
 describe('tributary explain / verify on Kafka and MongoDB', () => {
   const prefix = `${uniqueName('lineage')}.`;
@@ -36,17 +36,7 @@ describe('tributary explain / verify on Kafka and MongoDB', () => {
   const fixture = 'test/integration/fixtures/customer-360-scaled.ts';
   let running: RunningTopology | undefined;
 
-  before(async () => {
-    await control.connect();
-    await control.admin.createTopics(t.allTopics.map((topic) => ({ topic, partitions: 3 })));
-  });
-
-  after(async () => {
-    await running?.stop();
-    await control.disconnect();
-    await store.close().catch(() => undefined);
-    await dropDatabase(database);
-  }, { timeout: 60_000 });
+  topologySuite({ control, store, database, topics: t.allTopics, running: () => running });
 
   const whenCaughtUp = () =>
     caughtUp(control, t.streams(), { deadlineMs: 180_000, check: () => assert.ok(running?.health().ok, JSON.stringify(running?.health().checks)), describe: () => JSON.stringify(running?.status()) });
@@ -61,7 +51,7 @@ describe('tributary explain / verify on Kafka and MongoDB', () => {
       consumer: { maxWaitMs: 100 },
     });
     const producer = await control.producer();
-    await produceHistory(producer, registry, generateHistory({ seed: 515, customers: 50, events: 600, topics: t.sourceTopics, keyUpdates: false }));
+    await produceHistory(producer, registry, generateHistory({ seed: 515, customers: 50, events: 600, topics: t.sourceTopics }));
     await producer.disconnect();
     await whenCaughtUp();
 

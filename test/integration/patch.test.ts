@@ -51,7 +51,7 @@ describe('patch fan-out from tributary run on Kafka and MongoDB', () => {
     };
     const producer = await control.producer();
     await producer.send(Array.from({ length: 40 }, (_, i) => product('c', `SKU-${100 + i}`, `Product ${100 + i}`, 1000 + i)));
-    await produceHistory(producer, registry, generateHistory({ seed: 909, customers: 80, events: 900, topics: { customers: `${prefix}crm.public.customers`, orders: `${prefix}shop.public.orders`, orderLines: `${prefix}shop.public.order_lines`, preferences: `${prefix}mkt.preferences` }, keyUpdates: false }));
+    await produceHistory(producer, registry, generateHistory({ seed: 909, customers: 80, events: 900, topics: { customers: `${prefix}crm.public.customers`, orders: `${prefix}shop.public.orders`, orderLines: `${prefix}shop.public.order_lines`, preferences: `${prefix}mkt.preferences` } }));
 
     worker = startCli(['run', 'test/integration/fixtures/customer-360-products.ts'], env);
     const whenCaughtUp = () =>

@@ -4,7 +4,7 @@
  * (exit 130, checkpoint kept) and run again (it resumes). Every customer view must end equal to the
  * oracle, the view of a deleted customer must be gone, and the checkpoint removed.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { generateHistory, produceHistory } from '../../topologies/customer-360.generator.js';
 import { caughtUp } from './kafka-env.js';
-import { services, uniqueName, dropDatabase } from './services.js';
+import { services, topologySuite, uniqueName } from './services.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -38,17 +38,7 @@ describe('tributary refresh on Kafka and MongoDB', () => {
   const args = ['bin/tributary.js', 'refresh', 'test/integration/fixtures/customer-360-scaled.ts', 'sv_customers', '--checkpoint', checkpoint, '--batch-size', '10'];
   let running: RunningTopology | undefined;
 
-  before(async () => {
-    await control.connect();
-    await control.admin.createTopics(t.allTopics.map((topic) => ({ topic, partitions: 3 })));
-  });
-
-  after(async () => {
-    await running?.stop();
-    await control.disconnect();
-    await store.close().catch(() => undefined);
-    await dropDatabase(database);
-  }, { timeout: 60_000 });
+  topologySuite({ control, store, database, topics: t.allTopics, running: () => running });
 
   const whenCaughtUp = (deadlineMs: number) =>
     caughtUp(control, t.streams(), {

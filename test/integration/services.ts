@@ -4,7 +4,9 @@
  * Nothing here skips: a service that does not answer fails the test that needs it.
  */
 import { randomUUID } from 'node:crypto';
+import { after, before } from 'node:test';
 import { MongoClient } from 'mongodb';
+import type { Transport } from '../../src/stream/transport/types.js';
 
 export const services = {
   kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((s) => s.trim()),
@@ -25,4 +27,33 @@ export async function dropDatabase(database: string): Promise<void> {
   } finally {
     await client.close();
   }
+}
+
+/** What a topology suite opens and must close. */
+export interface TopologySuite {
+  readonly control: Pick<Transport, 'connect' | 'disconnect' | 'admin'>;
+  readonly store: { close(): Promise<void> };
+  readonly database: string;
+  /** Created with 3 partitions each before the suite. */
+  readonly topics: readonly string[];
+  /** The topology the suite's tests start, stopped first after the suite. */
+  readonly running: () => { stop(): Promise<void> } | undefined;
+}
+
+/**
+ * The hooks every topology suite here shares: its topics created before, and after it the running
+ * topology stopped, the clients closed and the database dropped. Bounded: a stream stuck on a store
+ * call would otherwise keep stop() (and the run) waiting forever.
+ */
+export function topologySuite(suite: TopologySuite): void {
+  before(async () => {
+    await suite.control.connect();
+    await suite.control.admin.createTopics(suite.topics.map((topic) => ({ topic, partitions: 3 })));
+  });
+  after(async () => {
+    await suite.running()?.stop();
+    await suite.control.disconnect();
+    await suite.store.close().catch(() => undefined);
+    await dropDatabase(suite.database);
+  }, { timeout: 60_000 });
 }

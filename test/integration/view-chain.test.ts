@@ -47,7 +47,7 @@ describe('a chain of single views killed mid-way (tributary run, SIGKILL) on Kaf
     const t = fixture.default;
     await control.admin.createTopics(fixture.allTopics.map((topic) => ({ topic, partitions: 3 })));
     const topics = { customers: `${prefix}crm.public.customers`, orders: `${prefix}shop.public.orders`, orderLines: `${prefix}shop.public.order_lines`, preferences: `${prefix}mkt.preferences` };
-    const history = generateHistory({ seed: 4242, customers: 100, events: 2400, topics, keyUpdates: false });
+    const history = generateHistory({ seed: 4242, customers: 100, events: 2400, topics });
     const producer = await control.producer();
     // Slices keep the history's topics (produceHistory picks each topic's serdes by them).
     const first = Object.assign(history.slice(0, Math.floor(history.length * 0.6)), { topics: history.topics });

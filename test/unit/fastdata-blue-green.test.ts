@@ -6,35 +6,20 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { basic, type Row } from '../../src/fastdata/cdc/index.js';
+import type { Row } from '../../src/fastdata/cdc/index.js';
 import { fastData } from '../../src/fastdata/fast-data.js';
-import { field } from '../../src/fastdata/projection/fields.js';
-import { projection } from '../../src/fastdata/projection/projection.js';
 import { abandonShadow, buildShadow, promoteShadow } from '../../src/fastdata/refresh/blue-green.js';
 import { definitionStatus, emptyDefinitions, fenceReason, readDefinitions } from '../../src/fastdata/singleview/definitions.js';
 import { createDashboard } from '../../src/dashboard/index.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { createReadApi } from '../../src/serve/index.js';
-import { hasMany } from '../../src/fastdata/singleview/relations.js';
 import { singleView } from '../../src/fastdata/singleview/single-view.js';
 import { MemoryDocumentStore } from '../../src/store/memory/memory-store.js';
 import { json } from '../../src/stream/serdes/json.js';
 import { MemoryBroker, memoryTransport } from '../../src/stream/transport/memory/memory-transport.js';
 import { computeViews, storedViews, TestDriver } from '../../src/testing/index.js';
+import { include, people, pets } from './fixtures/people-pets.js';
 
-const people = projection({
-  name: 'pr_people',
-  source: { topic: 'hr.people', adapter: basic() },
-  primaryKey: ['person_id'],
-  fields: { person_id: field.string(), name: field.string() },
-});
-const pets = projection({
-  name: 'pr_pets',
-  source: { topic: 'hr.pets', adapter: basic() },
-  primaryKey: ['pet_id'],
-  fields: { pet_id: field.string(), owner_id: field.string(), species: field.string() },
-});
-const include = { pets: hasMany(pets, { owner_id: 'person_id' }) };
 
 /** Definition A (live) and B (the new one: other fields, and p4 'Nobody' no longer valid). */
 function topologyOf(definition: 'A' | 'B') {

@@ -19,18 +19,13 @@ import { createReadApi } from '../../src/serve/index.js';
 import { json } from '../../src/stream/serdes/json.js';
 import { memoryTransport } from '../../src/stream/transport/memory/memory-transport.js';
 import { TestDriver } from '../../src/testing/index.js';
+import { pets } from './fixtures/people-pets.js';
 
 const people = projection({
   name: 'pr_people',
   source: { topic: 'hr.people', adapter: basic() },
   primaryKey: ['person_id'],
   fields: { person_id: field.string(), name: field.string(), team_id: field.integer({ nullable: true }) },
-});
-const pets = projection({
-  name: 'pr_pets',
-  source: { topic: 'hr.pets', adapter: basic() },
-  primaryKey: ['pet_id'],
-  fields: { pet_id: field.string(), owner_id: field.string(), species: field.string() },
 });
 const teams = projection({
   name: 'pr_teams',

@@ -7,13 +7,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { basic, type Row } from '../../src/fastdata/cdc/index.js';
+import type { Row } from '../../src/fastdata/cdc/index.js';
 import { fastData } from '../../src/fastdata/fast-data.js';
-import { field } from '../../src/fastdata/projection/fields.js';
-import { projection } from '../../src/fastdata/projection/projection.js';
 import { aggregateViews } from '../../src/fastdata/singleview/aggregate-views.js';
 import type { SvTrigger } from '../../src/fastdata/singleview/events.js';
-import { hasMany } from '../../src/fastdata/singleview/relations.js';
 import { singleView, type SingleView } from '../../src/fastdata/singleview/single-view.js';
 import { MemoryDocumentStore } from '../../src/store/memory/memory-store.js';
 import type { DocumentStore } from '../../src/store/types.js';
@@ -21,24 +18,12 @@ import { DEAD_LETTER_HEADERS } from '../../src/stream/runtime/dead-letter.js';
 import { json } from '../../src/stream/serdes/json.js';
 import { topology } from '../../src/stream/topology.js';
 import { TestDriver } from '../../src/testing/test-driver.js';
+import { include, people, pets } from './fixtures/people-pets.js';
 
 const TRIGGERS = 'sv_people.sv-trigger';
 const UPDATES = 'sv_people.sv-update';
 const ERRORS = 'sv_people-errors';
 
-const people = projection({
-  name: 'pr_people',
-  source: { topic: 'hr.people', adapter: basic() },
-  primaryKey: ['person_id'],
-  fields: { person_id: field.string(), name: field.string() },
-});
-const pets = projection({
-  name: 'pr_pets',
-  source: { topic: 'hr.pets', adapter: basic() },
-  primaryKey: ['pet_id'],
-  fields: { pet_id: field.string(), owner_id: field.string(), species: field.string() },
-});
-const include = { pets: hasMany(pets, { owner_id: 'person_id' }) };
 
 async function seed(store: DocumentStore): Promise<void> {
   await store.collection('pr_people').bulkWrite(['p1', 'p2', 'p3', 'p4'].map((id, i) => ({ kind: 'replace', filter: { person_id: id }, document: { person_id: id, name: `Person ${i + 1}`, __STATE__: 'PUBLIC' } })));

@@ -115,6 +115,7 @@ export function readConsumerTuning(source: SettingSource): ConsumerTuning {
     maxWaitMs: integer(source.get('consumer-max-wait-ms'), undefined, { min: 0, max: 60_000 }),
     minBytes: integer(source.get('consumer-min-bytes'), undefined, { min: 1, max: 64 * MiB }),
     maxBatchRecords: integer(source.get('consumer-max-batch-records'), undefined, { min: 1, max: 1_000_000 }),
+    maxBufferedRecords: integer(source.get('consumer-max-buffered-records'), undefined, { min: 1, max: 10_000_000 }),
     sessionTimeoutMs: integer(source.get('consumer-session-timeout-ms'), undefined, { min: 1_000, max: 3_600_000 }),
     heartbeatIntervalMs: integer(source.get('consumer-heartbeat-interval-ms'), undefined, { min: 100, max: 3_600_000 }),
     partitionsConcurrently: integer(source.get('consumer-partitions-concurrently'), undefined, { min: 1, max: 1024 }),

@@ -78,6 +78,13 @@ export interface ConsumerOptions {
    * a catching-up worker's memory; the memory transport fetches no more than this.
    */
   readonly maxBatchRecords?: number;
+  /**
+   * Records one stream's consumer holds at once, fetched ahead and being worked (platformatic
+   * client; default 10 000): partitions beyond it wait to be fetched until batches finish, so a
+   * worker catching up on a backlog does not hold a whole fetch for each of its partitions. A fetch
+   * takes at least one partition, and a partition returns at least one whole record batch.
+   */
+  readonly maxBufferedRecords?: number;
   /** Kafka: bytes fetched per partition at most and per fetch request (kafkajs defaults: 1 MiB, 10 MiB). */
   readonly maxBytesPerPartition?: number;
   readonly maxBytes?: number;

@@ -22,6 +22,7 @@ import { FetchIsolationLevels, type BaseOptions, type ClusterMetadata, type Cons
 import type { BatchControl, ConsumerHandlers, ConsumerOptions, Headers, RawMessage, TopicPartitionOffset, TopicPartitions, TransportConsumer } from '../types.js';
 import { fromPlatformaticError, protocolErrorOf } from './errors.js';
 import { closeClient, createGroupClient, joinGroup, retireClient, type GroupClient as Client, type IdleStream } from './group-client.js';
+import { withinBudget } from './fetch-budget.js';
 import { guardMissingBroker } from './missing-broker.js';
 
 /** What the transport adds to the runtime's consumer options. */
@@ -55,6 +56,11 @@ interface PartitionState {
   commits: Promise<void>;
   /** Commits queued or travelling: an owed commit is re-sent only when none is. */
   pendingCommits: number;
+  /** Records of the batch being worked (0 when none): with the prefetched ones, what it holds. */
+  inFlightRecords: number;
+  /** Records its last fetch brought, and when (the fetch budget's estimate and fairness). */
+  lastFetched?: number;
+  lastFetchAt: number;
   /** Offset of the last accepted batch (+1) whose commit failed, to commit again at stop. */
   uncommitted?: { offset: string; leaderEpoch: number };
 }
@@ -62,6 +68,9 @@ interface PartitionState {
 type FetchResponsePartition = Awaited<ReturnType<Consumer['fetch']>>['responses'][number]['partitions'][number];
 
 const key = (topic: string, partition: number) => `${topic}:${partition}`;
+
+/** Records a stream's consumer holds at once (fetched ahead plus being worked) when `maxBufferedRecords` does not say. */
+export const DEFAULT_MAX_BUFFERED_RECORDS = 10_000;
 
 /** How often a member checks its group's coordinator (one Metadata request) and re-sends owed commits. */
 const MAINTENANCE_MS = 5_000;
@@ -84,6 +93,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
   const inFlight = new Set<Promise<void>>();
   const maxConcurrent = options.partitionsConcurrently ?? 64;
   const maxWaitMs = options.maxWaitMs ?? 500;
+  const maxBufferedRecords = options.maxBufferedRecords ?? DEFAULT_MAX_BUFFERED_RECORDS;
   const isolationLevel = options.readCommitted ?? true ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED;
   let wake: (() => void) | undefined;
   const keepIdle = () => void stream?.pause();
@@ -112,7 +122,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       for (const p of a.partitions) {
         const k = key(a.topic, p);
         if (partitions.has(k)) continue;
-        partitions.set(k, { topic: a.topic, partition: p, inFlight: false, pausedByCaller: pausedByCaller.has(k), pausedByBatch: false, revoked: false, commits: Promise.resolve(), pendingCommits: 0 });
+        partitions.set(k, { topic: a.topic, partition: p, inFlight: false, pausedByCaller: pausedByCaller.has(k), pausedByBatch: false, revoked: false, commits: Promise.resolve(), pendingCommits: 0, inFlightRecords: 0, lastFetchAt: 0 });
         added = true;
       }
     }
@@ -141,6 +151,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
     if (!next || state.inFlight || paused(state) || state.revoked || stopping || inFlight.size >= maxConcurrent) return;
     state.prefetched = undefined;
     state.inFlight = true;
+    state.inFlightRecords = next.messages.length;
     const running = runBatch(state, next);
     inFlight.add(running);
     void running.finally(() => {
@@ -195,6 +206,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       // As kafkajs: the offset stays, the batch is fetched again (the runtime reports its own failures).
     } finally {
       state.inFlight = false;
+      state.inFlightRecords = 0;
       if (accepted) {
         state.position = BigInt(messages.at(-1)!.offset) + 1n;
       } else {
@@ -224,6 +236,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       }
     }
     if (next > from) state.fetchPosition = next;
+    state.lastFetched = messages.length;
     if (messages.length === 0) {
       // only markers or aborted records: nothing to hand over; the position moves past them once nothing is pending before
       if (!state.inFlight && state.position === from) state.position = next;
@@ -279,7 +292,8 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       const unknown = states.filter((p) => p.position === undefined && !p.inFlight);
       try {
         if (unknown.length > 0) await resolvePositions(unknown);
-        const ready = states.filter((p) => p.fetchPosition !== undefined && !p.prefetched && !paused(p) && !p.revoked);
+        const held = states.reduce((n, p) => n + p.inFlightRecords + (p.prefetched?.messages.length ?? 0), 0);
+        const ready = withinBudget(states.filter((p) => p.fetchPosition !== undefined && !p.prefetched && !paused(p) && !p.revoked), held, maxBufferedRecords);
         if (ready.length === 0) {
           await new Promise<void>((resolve) => {
             wake = resolve;
@@ -289,6 +303,8 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
           continue;
         }
         const metadata = await consumer.metadata({ topics: [...options.topics] });
+        const now = performance.now();
+        for (const p of ready) p.lastFetchAt = now;
         await fetchOnce(metadata, ready);
       } catch (error) {
         if (stopping) break;
