@@ -14,6 +14,7 @@ import { registerKafkajsCodecs } from './codecs.js';
 import { fencedProducer, fromKafkaError, producerStateLost, transactionStateLost } from './errors.js';
 import { kafkaConsumer } from './kafka-consumer.js';
 import { partitionLedger } from './written-partitions.js';
+import { oneAtATime } from '../one-at-a-time.js';
 
 // Reading a topic compressed with snappy, lz4 or zstd (any Java producer may write one) needs these.
 registerKafkajsCodecs();
@@ -180,8 +181,7 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
         return made;
       };
       let producer = await open();
-      // One transaction at a time per producer: concurrent ones fence each other ("old epoch").
-      let previous: Promise<unknown> = Promise.resolve();
+      const serial = oneAtATime(); // concurrent transactions of one producer fence each other
       const transact = async (messages: readonly OutgoingMessage[], groupId: string, offsets: readonly TopicPartitionOffset[]) => {
         const using = producer;
         const tx = await using.transaction().catch((error: unknown) => {
@@ -208,9 +208,7 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
       };
       const wrapped: TransactionalProducer = {
         sendAndCommit(messages, groupId, offsets) {
-          const run = previous.then(() => transact(messages, groupId, offsets));
-          previous = run.catch(() => undefined);
-          return run;
+          return serial(() => transact(messages, groupId, offsets));
         },
         async disconnect() {
           producers.delete(producer);

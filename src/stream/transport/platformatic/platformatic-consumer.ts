@@ -18,11 +18,12 @@
  * the library would keep asking the dead node for good.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { FetchIsolationLevels, type BaseOptions, type ClusterMetadata, type Consumer } from '@platformatic/kafka';
-import type { BatchControl, ConsumerHandlers, ConsumerOptions, Headers, RawMessage, TopicPartitionOffset, TopicPartitions, TransportConsumer } from '../types.js';
+import { FetchIsolationLevels, type BaseOptions, type ClusterMetadata } from '@platformatic/kafka';
+import type { BatchControl, ConsumerHandlers, ConsumerOptions, RawMessage, TopicPartitionOffset, TopicPartitions, TransportConsumer } from '../types.js';
 import { fromPlatformaticError, protocolErrorOf } from './errors.js';
 import { closeClient, createGroupClient, joinGroup, retireClient, type GroupClient as Client, type IdleStream } from './group-client.js';
 import { withinBudget } from './fetch-budget.js';
+import { fetchedRecords, type FetchResponsePartition } from './fetched-records.js';
 import { guardMissingBroker } from './missing-broker.js';
 
 /** What the transport adds to the runtime's consumer options. */
@@ -65,8 +66,6 @@ interface PartitionState {
   uncommitted?: { offset: string; leaderEpoch: number };
 }
 
-type FetchResponsePartition = Awaited<ReturnType<Consumer['fetch']>>['responses'][number]['partitions'][number];
-
 const key = (topic: string, partition: number) => `${topic}:${partition}`;
 
 /** Records a stream's consumer holds at once (fetched ahead plus being worked) when `maxBufferedRecords` does not say. */
@@ -74,7 +73,6 @@ export const DEFAULT_MAX_BUFFERED_RECORDS = 10_000;
 
 /** How often a member checks its group's coordinator (one Metadata request) and re-sends owed commits. */
 const MAINTENANCE_MS = 5_000;
-
 
 export function platformaticConsumer(options: ConsumerOptions, settings: PlatformaticConsumerSettings): TransportConsumer {
   const createClient = (): Client => createGroupClient(options, settings);
@@ -225,16 +223,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       else consumer.clearMetadata();
       return;
     }
-    const messages: RawMessage[] = [];
-    let next = from;
-    for (const batch of part.records ?? []) {
-      next = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
-      if (batch.attributes & 0x20) continue; // control batch (transaction marker)
-      for (const record of batch.records) {
-        const offset = batch.firstOffset + BigInt(record.offsetDelta);
-        if (offset >= from) messages.push(toRaw(record, offset, batch.firstTimestamp));
-      }
-    }
+    const { messages, next } = fetchedRecords(part, from);
     if (next > from) state.fetchPosition = next;
     state.lastFetched = messages.length;
     if (messages.length === 0) {
@@ -454,10 +443,4 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       partitions.clear();
     },
   };
-}
-
-function toRaw(record: { key: Buffer | null; value: Buffer | null; headers: [Buffer | null, Buffer | null][]; timestampDelta: bigint }, offset: bigint, firstTimestamp: bigint): RawMessage {
-  const headers: Headers = {};
-  for (const [name, value] of record.headers) if (name) headers[name.toString()] = value ?? Buffer.alloc(0);
-  return { offset: offset.toString(), timestamp: Number(firstTimestamp + record.timestampDelta), key: record.key, value: record.value, headers };
 }

@@ -15,6 +15,7 @@ import { patchPlatformaticCodecs } from './codecs.js';
 import { fencedProducer, fromPlatformaticError, producerStateLost, transactionStateLost } from './errors.js';
 import { closeClient } from './group-client.js';
 import { platformaticConsumer } from './platformatic-consumer.js';
+import { oneAtATime } from '../one-at-a-time.js';
 
 /** Idempotent producers one TransportProducer may open (each sends one request at a time: see producer()). */
 const PRODUCERS_AT_ONCE = 8;
@@ -190,7 +191,7 @@ export function platformaticTransport(options: PlatformaticTransportOptions): Tr
       // answer PRODUCER_FENCED for any transactional id it has seen before (a restart, a new owner).
       const open = () => newProducer({ transactionalId, maxInflights: 1, producerId: -1n, producerEpoch: -1 });
       let producer = open();
-      let previous: Promise<unknown> = Promise.resolve();
+      const serial = oneAtATime(); // concurrent transactions of one producer fence each other
       const transact = async (messages: readonly OutgoingMessage[], groupId: string, offsets: readonly TopicPartitionOffset[]) => {
         const tx = await producer.beginTransaction().catch((error: unknown) => {
           throw fromPlatformaticError(error, `cannot begin a transaction (${transactionalId})`);
@@ -225,9 +226,7 @@ export function platformaticTransport(options: PlatformaticTransportOptions): Tr
       };
       return {
         sendAndCommit(messages, groupId, offsets) {
-          const run = previous.then(() => transact(messages, groupId, offsets));
-          previous = run.catch(() => undefined);
-          return run;
+          return serial(() => transact(messages, groupId, offsets));
         },
         async disconnect() {
           producers.delete(producer);
