@@ -65,7 +65,7 @@ describe('fault injection on three brokers (KRaft, replication factor 3, min.ins
   }, { timeout: 240_000 });
   after(() => infra('down', ...CLUSTER).then(() => undefined), { timeout: 120_000 });
 
-  for (const client of CLIENTS) it(`the leader of the busiest partition is SIGKILLed mid-run, later the active controller: views equal the oracle, nothing lost, nothing doubled beyond the at-least-once bound (worker on ${client})`, { timeout: deadline(SMALL, 0, 2) + 180_000 }, async (t) => {
+  for (const client of CLIENTS) it(`the leader of the busiest partition is SIGKILLed mid-run, later the active controller: views equal the oracle, nothing lost, nothing doubled beyond the at-least-once bound (worker on ${client})`, { timeout: 3 * deadline(SMALL) + 180_000 }, async (t) => { // three caught-up waits of deadline(SMALL) each, plus the cluster's moves
     const s = new Scenario('3brokers', { brokers, client });
     const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
     try {
