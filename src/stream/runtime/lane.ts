@@ -2,10 +2,13 @@
  * The work for one partition batch, from fetched bytes to "safe to commit": run the batch, produce
  * its outputs and dead letters in one acknowledged call (or one transaction), retry transient
  * faults with capped backoff while the partition is paused, and stop the partition on a fatal one.
+ * A batch whose work is done and whose produce failed is not run again: its outputs are, those the
+ * broker did not acknowledge (a transaction: all of them).
  * Offsets are only ever handed back for a batch whose work is durable.
  */
 import { toTributaryError, type TributaryError } from '../../errors.js';
-import type { BatchControl, RawBatch, TopicPartitionOffset, TransactionalProducer, TransportProducer } from '../transport/types.js';
+import { writtenBy } from '../transport/partial-send.js';
+import type { BatchControl, OutgoingMessage, RawBatch, TopicPartitionOffset, TransactionalProducer, TransportProducer } from '../transport/types.js';
 import { backoffMs, sleepWhile } from './retry.js';
 import { runBatch, RecordFailedError, type BatchDeps } from './run-batch.js';
 
@@ -47,19 +50,31 @@ export async function processLane(batch: RawBatch, control: BatchControl, deps: 
 
 async function attempts(batch: RawBatch, control: BatchControl, deps: LaneDeps, commit: TopicPartitionOffset, setPaused: (paused: boolean) => void): Promise<LaneResult> {
   const { retry, name } = deps.definition;
+  // Once the batch's work is done its outputs are kept: a failed produce is retried alone, and only
+  // for the records the broker did not acknowledge (partial-send.ts), so a failover that fails
+  // several attempts does not publish the partitions it did write once per attempt.
+  let outputs: readonly OutgoingMessage[] | undefined;
+  let unsent: readonly OutgoingMessage[] = [];
   for (let attempt = 1; ; attempt++) {
     try {
-      const outputs = await runBatch(batch, deps);
+      if (!outputs) {
+        outputs = await runBatch(batch, deps);
+        unsent = outputs;
+      }
       if (deps.transactional) {
         const tx = await deps.transactional(batch.topic, batch.partition);
-        await tx.sendAndCommit(outputs, deps.definition.groupId, [commit]);
-      } else if (outputs.length > 0) {
-        await deps.producer.send(outputs);
+        await tx.sendAndCommit(outputs, deps.definition.groupId, [commit]); // all or nothing
+      } else if (unsent.length > 0) {
+        await deps.producer.send(unsent);
       }
       for (const [topic, count] of countByTopic(outputs)) deps.metrics.recordsOut(name, topic, count);
       setPaused(false);
       return { commit, transactional: Boolean(deps.transactional) };
     } catch (error) {
+      if (outputs && !deps.transactional) {
+        const written = writtenBy(error);
+        if (written.size > 0) unsent = unsent.filter((_, i) => !written.has(i));
+      }
       const failure = toTributaryError(error, 'TRB_PROCESS');
       const fatal = error instanceof RecordFailedError || !failure.retriable;
       if (!fatal && !control.isRunning()) {

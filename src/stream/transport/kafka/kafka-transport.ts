@@ -5,7 +5,7 @@
  */
 import { Kafka, logLevel as kafkaLogLevel, type ISocketFactory, type KafkaConfig, type Message, type Producer, type ProducerBatch, type RecordMetadata, type SASLOptions, type TopicMessages } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
-import { TributaryError } from '../../../errors.js';
+import { isTributaryError, TributaryError } from '../../../errors.js';
 import type { Logger } from '../../../ops/logger.js';
 import { kafkajsLogCreator, kafkajsLogLevel } from '../../../ops/logger.js';
 import type { OutgoingMessage, TopicPartitionOffset, Transport, TransactionalProducer, TransportAdmin, TransportProducer } from '../types.js';
@@ -15,6 +15,7 @@ import { fencedProducer, fromKafkaError, producerStateLost, transactionStateLost
 import { kafkaConsumer } from './kafka-consumer.js';
 import { partitionLedger } from './written-partitions.js';
 import { oneAtATime } from '../one-at-a-time.js';
+import { chunksOf, markWritten, sendInChunks } from '../partial-send.js';
 
 // Reading a topic compressed with snappy, lz4 or zstd (any Java producer may write one) needs these.
 registerKafkajsCodecs();
@@ -61,19 +62,34 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
   const compression = COMPRESSION_IDS[options.compression ?? 'none'];
   const maxRequestBytes = options.maxRequestBytes ?? 800_000;
   const ledger = partitionLedger();
-  /** sendBatch, refusing an answer that leaves a partition unwritten (written-partitions.ts). */
-  const sendAll = async (to: { sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> }, batch: { topicMessages: TopicMessages[]; compression: number }) => {
-    const written = await to.sendBatch({ ...batch, acks: -1 });
-    const unwritten = ledger.unwritten(batch.topicMessages, written);
+  /**
+   * One request's records through sendBatch. kafkajs's own failure says nothing of what it wrote; an
+   * answer that leaves a partition unwritten (written-partitions.ts) is refused, marked with the
+   * records of the partitions it did write (partial-send.ts), so only the others are sent again.
+   */
+  const sendAll = async (to: { sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> }, chunk: readonly OutgoingMessage[]) => {
+    const { topicMessages, placed } = toBatch(chunk);
+    const written = await to.sendBatch({ topicMessages, compression, acks: -1 }).catch((error: unknown) => {
+      throw fromKafkaError(error, `cannot produce ${chunk.length} records`);
+    });
+    const unwritten = ledger.unwritten(topicMessages, written);
     if (unwritten.length > 0) {
-      throw new TributaryError('TRB_PRODUCE', `kafkajs reported the request done but wrote nothing to ${unwritten.join(', ')} (their leader moved during its retries): sent again`, { retriable: true, context: { partitions: unwritten } });
+      const done = new Set(written.map((r) => `${r.topicName}/${r.partition}`));
+      const acknowledged = new Set<number>();
+      placed.forEach((message, i) => {
+        if (done.has(`${chunk[i]?.topic}/${ledger.partitionOf(message)}`)) acknowledged.add(i);
+      });
+      const error = new TributaryError('TRB_PRODUCE', `kafkajs reported the request done but wrote nothing to ${unwritten.join(', ')} (their leader moved during its retries): sent again`, { retriable: true, context: { partitions: unwritten } });
+      throw markWritten(error, acknowledged);
     }
   };
 
   // Hot path (once per batch, over every output record): one pass, no per-record spreads, so a
   // batch of n records costs O(n) (appending by re-spreading the topic's array was O(n²)).
-  const send = (messages: readonly OutgoingMessage[]) => {
+  /** kafkajs's request for `messages`, and the message objects handed to it, in the order of `messages`. */
+  const toBatch = (messages: readonly OutgoingMessage[]) => {
     const byTopic = new Map<string, Message[]>();
+    const placed: Message[] = [];
     for (const m of messages) {
       const message: Message = { key: m.key, value: m.value };
       if (m.headers) message.headers = definedHeaders(m.headers);
@@ -82,10 +98,11 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
       let list = byTopic.get(m.topic);
       if (!list) byTopic.set(m.topic, (list = []));
       list.push(message);
+      placed.push(message);
     }
     const topicMessages: TopicMessages[] = [];
     for (const [topic, list] of byTopic) topicMessages.push({ topic, messages: list });
-    return { topicMessages, compression };
+    return { topicMessages, placed };
   };
 
   const admin: TransportAdmin = {
@@ -148,7 +165,7 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
           const using = await held;
           try {
             // In order, one request after another: the idempotent producer keeps each partition's order.
-            for (const chunk of chunksOf(messages, maxRequestBytes)) await sendAll(using, send(chunk));
+            await sendInChunks(messages, maxRequestBytes, (chunk) => sendAll(using, chunk));
           } catch (error) {
             if (producerStateLost(error) && current === held) {
               // the retry (the lane's) goes through a new producer: at least once, never stuck
@@ -157,7 +174,7 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
               producers.delete(using);
               await using.disconnect().catch(() => undefined);
             }
-            throw fromKafkaError(error, `cannot produce ${messages.length} records`);
+            throw isTributaryError(error) ? error : fromKafkaError(error, `cannot produce ${messages.length} records`);
           }
         },
         async disconnect() {
@@ -188,7 +205,7 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
           throw fromKafkaError(error, `cannot begin a transaction (${transactionalId})`);
         });
         try {
-          for (const chunk of chunksOf(messages, maxRequestBytes)) await sendAll(tx, send(chunk));
+          for (const chunk of chunksOf(messages, maxRequestBytes)) await sendAll(tx, chunk); // all or nothing: aborted below
           const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
           for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: o.offset }]);
           await tx.sendOffsets({ consumerGroupId: groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
@@ -224,26 +241,6 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
       connected = undefined;
     },
   };
-}
-
-/** Consecutive slices of `messages` of at most `maxBytes` each (a single larger record is a slice of its own; the broker judges it). */
-export function chunksOf(messages: readonly OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
-  const chunks: OutgoingMessage[][] = [];
-  let current: OutgoingMessage[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    let size = (m.key?.length ?? 0) + (m.value?.length ?? 0) + 64; // + record overhead
-    if (m.headers) for (const k in m.headers) size += k.length + (m.headers[k]?.length ?? 0);
-    if (current.length > 0 && bytes + size > maxBytes) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(m);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }
 
 function definedHeaders(headers: Record<string, Buffer | string | undefined>): Record<string, Buffer | string> {

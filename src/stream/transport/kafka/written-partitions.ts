@@ -16,6 +16,8 @@ export interface PartitionLedger {
   readonly createPartitioner: ICustomPartitioner;
   /** `topic/partition` of every message kafkajs placed but did not report written. */
   unwritten(sent: readonly TopicMessages[], written: readonly RecordMetadata[]): string[];
+  /** Where kafkajs's partitioner put `message` (undefined: not placed by it). */
+  partitionOf(message: Message): number | undefined;
 }
 
 export function partitionLedger(): PartitionLedger {
@@ -42,5 +44,6 @@ export function partitionLedger(): PartitionLedger {
       }
       return [...missing].sort();
     },
+    partitionOf: (message) => message.partition ?? placed.get(message),
   };
 }

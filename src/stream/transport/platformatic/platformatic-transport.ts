@@ -7,8 +7,10 @@
  */
 import { Admin, Producer, compatibilityPartitioner, type BaseOptions, type ProducerOptions } from '@platformatic/kafka';
 import type { ConnectionOptions } from 'node:tls';
+import { TributaryError } from '../../../errors.js';
 import type { Logger } from '../../../ops/logger.js';
-import { chunksOf } from '../kafka/kafka-transport.js';
+import { chunksOf, markWritten, sendInChunks } from '../partial-send.js';
+import { acknowledgedIndices, producedPartitions } from './acknowledged.js';
 import { loadCodecs, type Compression } from '../codecs.js';
 import type { OutgoingMessage, TopicPartitionOffset, Transport, TransactionalProducer, TransportAdmin, TransportProducer } from '../types.js';
 import { patchPlatformaticCodecs } from './codecs.js';
@@ -74,7 +76,26 @@ export function platformaticTransport(options: PlatformaticTransportOptions): Tr
   // Keyed records go where the Java client (and kafkajs' default) puts them: murmur2 & 0x7fffffff
   // (the library's default drops the sign differently); unkeyed ones round-robin.
   let roundRobin = 0;
-  const partitioner: ProducerSettings['partitioner'] = (message, key) => (key ? compatibilityPartitioner(message, key) : roundRobin++ & 0x7fffffff);
+  // Each choice is remembered by the record object handed to the library: a failed send then tells
+  // which of its records went to the partitions it reports written (acknowledged.ts).
+  const placed = new WeakMap<object, number>();
+  const partitioner: ProducerSettings['partitioner'] = (message, key) => {
+    const partition = key ? compatibilityPartitioner(message, key) : roundRobin++ & 0x7fffffff;
+    placed.set(message, partition);
+    return partition;
+  };
+  /** One request's records through `producer`; a failure says which of them the broker acknowledged. */
+  const sendChunk = async (producer: Producer<Buffer, Buffer, Buffer, Buffer>, chunk: readonly OutgoingMessage[]) => {
+    const sent = toMessages(chunk);
+    try {
+      await producer.send({ messages: sent });
+    } catch (error) {
+      const written = producedPartitions(error);
+      const metadata = written.size > 0 ? await producer.metadata({ topics: [...new Set(chunk.map((m) => m.topic))] }).catch(() => undefined) : undefined;
+      const acknowledged = acknowledgedIndices(sent, written, (i) => sent[i]?.partition ?? (sent[i] ? placed.get(sent[i]) : undefined), (topic) => metadata?.topics.get(topic)?.partitionsCount);
+      throw markWritten(fromPlatformaticError(error, `cannot produce ${chunk.length} records`), acknowledged);
+    }
+  };
   const newProducer = (extra: ProducerSettings = {}) => {
     const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({ ...base, idempotent: true, acks: -1, compression, autocreateTopics: true, partitioner, ...extra });
     producers.add(producer);
@@ -162,7 +183,7 @@ export function platformaticTransport(options: PlatformaticTransportOptions): Tr
           if (messages.length === 0) return;
           let using = await acquire();
           try {
-            for (const chunk of chunksOf(messages, maxRequestBytes)) await using.send({ messages: toMessages(chunk) });
+            await sendInChunks(messages, maxRequestBytes, (chunk) => sendChunk(using, chunk));
           } catch (error) {
             if (producerStateLost(error)) {
               options.logger?.warn({ err: error }, 'Kafka producer replaced: the broker lost its idempotence state; the batch is retried through a new producer');
@@ -173,7 +194,7 @@ export function platformaticTransport(options: PlatformaticTransportOptions): Tr
               using = newProducer();
               own.add(using);
             }
-            throw fromPlatformaticError(error, `cannot produce ${messages.length} records`);
+            throw error instanceof TributaryError ? error : fromPlatformaticError(error, `cannot produce ${messages.length} records`);
           } finally {
             release(using);
           }
