@@ -21,7 +21,7 @@ import { RETRYABLE, errorRecord } from './aggregation-errors.js';
 import { assemble } from './assemble.js';
 import { assertWritable, DEFINITIONS_COLLECTION } from './definitions.js';
 import { lineageCollection, lineageWrite } from './lineage.js';
-import { assertNoPatchRace, guardedWrites } from './patch.js';
+import { assertNoPatchRace, guardedWrites, PatchableReads } from './patch.js';
 import { isSourceOfViews } from './view-source.js';
 import { deleteOf, upsertOf } from './view-writes.js';
 import { readSvTrigger, svUpdateOf, SV_TRIGGER_HEADERS, type OperationType, type SvTrigger } from './events.js';
@@ -84,7 +84,8 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
       // Independent reads, run together: the aggregate stage's latency is a chain of queries
       // (bench/end-to-end.ts profile), so the views' own read does not add a link.
       const readStored = () => storedByKey(io.store.collection(view.name), Object.keys(view.key), keys);
-      const [existing, outcomes] = patched ? [await readStored(), await assemble(view, keys, io.store)] : await Promise.all([readStored(), assemble(view, keys, io.store)]);
+      const reads = patched ? new PatchableReads(view.patches) : null;
+      const [existing, outcomes] = reads ? [await readStored(), await assemble(view, keys, io.store, reads.joined)] : await Promise.all([readStored(), assemble(view, keys, io.store)]);
       const at = options.now?.() ?? new Date(io.now());
       const writes: WriteOperation[] = [];
       const errors: WriteOperation[] = [];
@@ -129,7 +130,12 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
       await assertWritable(io.store, view);
       const keyFields = Object.keys(view.key);
       if (!patched) await io.write(view.name, writes);
-      else if (writes.length > 0) assertNoPatchRace(view.name, writes, existing, keyFields, (await io.write(view.name, guardedWrites(writes, existing, keyFields))) as BulkWriteResult);
+      else if (writes.length > 0) {
+        assertNoPatchRace(view.name, writes, existing, keyFields, (await io.write(view.name, guardedWrites(writes, existing, keyFields))) as BulkWriteResult);
+        if (await reads?.patchedSince(io.store)) {
+          throw new TributaryError('TRB_STORE_WRITE', `a document joined into views of ${view.name} was patched while their batch was aggregated: aggregating it again`, { retriable: true, context: { view: view.name } });
+        }
+      }
       // After the views: a lineage record never names a write that did not happen.
       await Promise.all([io.write(options.errorsCollection, errors), lineage ? io.write(lineageCollection(view), lineages) : null]);
       // After the writes: with the 'fail' policy reject() throws, and the error records must be there by then.

@@ -22,7 +22,10 @@ export type AssemblyOutcome =
   | { readonly key: Row; readonly kind: 'delete'; readonly reason: 'NO_BASE' | 'VALIDATION_ERROR' }
   | { readonly key: Row; readonly kind: 'error'; readonly error: AggregationError };
 
-export async function assemble(view: SingleView, keys: readonly Row[], store: DocumentStore): Promise<AssemblyOutcome[]> {
+/** Told, per relation of the include tree, the projection documents joined into the views (after the state filter). */
+export type JoinedDocs = (projection: string, docs: readonly Row[]) => void;
+
+export async function assemble(view: SingleView, keys: readonly Row[], store: DocumentStore, joined?: JoinedDocs): Promise<AssemblyOutcome[]> {
   const baseStates = view.options.onStates ?? ['PUBLIC'];
   const baseCollection = store.collection(view.tree.projection.name);
   const baseFilters = keys.map((k) => baseFilterOf(view, k));
@@ -35,7 +38,7 @@ export async function assemble(view: SingleView, keys: readonly Row[], store: Do
     const k = viewKeyOf(view, b);
     if (k) byKey.set(keyString(k), withoutId(b) as Row);
   }
-  await attach(view.tree, [...byKey.values()], store);
+  await attach(view.tree, [...byKey.values()], store, joined);
 
   const concurrency = view.options.mapConcurrency ?? 8;
   const limitMs = view.options.maxAggregationMs ?? 60_000;
@@ -106,7 +109,7 @@ async function inKeyOrder<T, R>(items: readonly T[], limit: number, fn: (item: T
 /** Included documents are attached to their parent under a private slot, so `map` sees them as siblings of `base`. */
 const childSlot = (node: RelationNode) => `\u0000${node.name}`;
 
-async function attach(parentNode: RelationNode, parents: Row[], store: DocumentStore): Promise<void> {
+async function attach(parentNode: RelationNode, parents: Row[], store: DocumentStore, joined: JoinedDocs | undefined): Promise<void> {
   for (const child of parentNode.children) {
     const relation = child.relation;
     if (!relation) continue;
@@ -114,7 +117,8 @@ async function attach(parentNode: RelationNode, parents: Row[], store: DocumentS
     const found = parents.length === 0 ? [] : await findMatching(store.collection(child.projection.name), parents, relation.on);
     const docs = found.filter((d) => relation.onStates.includes(d[STATE] as never)).map((d) => withoutId(d) as Row);
     docs.sort(byPrimaryKey(child.projection.primaryKey));
-    await attach(child, docs, store);
+    joined?.(child.projection.name, docs);
+    await attach(child, docs, store, joined);
     const relatedTo = relatedIndex(docs, relation.on);
     for (const parent of parents) {
       const related = relatedTo(parent).map((d) => exposeIncludes(child, d));

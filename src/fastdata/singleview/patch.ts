@@ -20,6 +20,11 @@
  * its stored views *before* the projections and writes each only if its stamp is still the one it
  * read; otherwise the write conflicts (retriable) and the batch is aggregated again from fresh
  * projections. So an aggregation that read a projection before a patch never overwrites the patch.
+ * A patch that ran while a view did not embed the document yet (its aggregation, started by the
+ * document's insert, had read the old values and not written) matched nothing and stamped nothing:
+ * so after writing, the aggregate stage reads the patchable documents it joined again
+ * (`patchedSince`); if a rule's fields changed meanwhile, the batch is aggregated again. A patch
+ * that comes after that read finds the view embedding the document.
  */
 import { randomUUID } from 'node:crypto';
 import { TributaryError } from '../../errors.js';
@@ -27,7 +32,7 @@ import type { BulkWriteResult, DocumentStore, Filter, IndexSpec, WriteOperation 
 import type { Row } from '../cdc/change-event.js';
 import type { Projection } from '../projection/projection.js';
 import { keyString } from '../projection/metadata.js';
-import { matches } from './lookups.js';
+import { findMatching, matches } from './lookups.js';
 import { nodes, type RelationNode } from './relations.js';
 import type { SingleView } from './single-view.js';
 
@@ -215,3 +220,50 @@ export function assertNoPatchRace(view: string, writes: readonly WriteOperation[
     throw new TributaryError('TRB_STORE_WRITE', `a patch changed views of ${view} while their batch was aggregated: aggregating it again`, { retriable: true, context: { view } });
   }
 }
+
+/**
+ * What an aggregation of a view with patch rules joined from the patched projections: per
+ * projection, each document's primary key → the values its rules match and set.
+ */
+export class PatchableReads {
+  readonly #fields = new Map<string, { readonly projection: AnyPatchRule['projection']; readonly fields: readonly string[] }>();
+  readonly #read = new Map<string, Map<string, Row>>();
+
+  constructor(patches: readonly CompiledPatch[]) {
+    for (const p of patches) {
+      const known = this.#fields.get(p.rule.projection.name)?.fields ?? [];
+      const fields = [...new Set([...known, ...Object.values(p.rule.match), ...Object.values(p.rule.set)])];
+      this.#fields.set(p.rule.projection.name, { projection: p.rule.projection, fields });
+    }
+  }
+
+  /** assemble()'s `joined`: keeps the documents of patched projections. */
+  readonly joined = (projection: string, docs: readonly Row[]): void => {
+    const spec = this.#fields.get(projection);
+    if (!spec) return;
+    const read = this.#read.get(projection) ?? new Map<string, Row>();
+    for (const doc of docs) read.set(keyString(primaryKeyOf(spec.projection, doc)), doc);
+    this.#read.set(projection, read);
+  };
+
+  /**
+   * Whether a document joined (and written into views) has since had a field of its rules changed:
+   * a patch of it may have found no view to patch. One `$in` per patched projection.
+   */
+  async patchedSince(store: DocumentStore): Promise<boolean> {
+    for (const [projection, read] of this.#read) {
+      const spec = this.#fields.get(projection);
+      if (!spec || read.size === 0) continue;
+      const identity = Object.fromEntries(spec.projection.primaryKey.map((k) => [k, k]));
+      const now = await findMatching(store.collection(projection), [...read.values()], identity);
+      for (const doc of now) {
+        const before = read.get(keyString(primaryKeyOf(spec.projection, doc)));
+        if (before && spec.fields.some((f) => !sameValue(before[f], doc[f]))) return true;
+      }
+    }
+    return false;
+  }
+}
+
+const primaryKeyOf = (projection: AnyPatchRule['projection'], doc: Row): Row => Object.fromEntries(projection.primaryKey.map((k) => [k, doc[k]]));
+const sameValue = (a: unknown, b: unknown): boolean => a === b || JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
