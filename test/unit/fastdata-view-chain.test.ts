@@ -108,6 +108,47 @@ async function oracleCheck(store: MemoryDocumentStore): Promise<void> {
   }
 }
 
+type ChainOp =
+  | { readonly table: 'customers'; readonly id: string; readonly name: string; readonly drop: boolean }
+  | { readonly table: 'orders'; readonly id: string; readonly customer: string; readonly status: string; readonly drop: boolean }
+  | { readonly table: 'lines'; readonly id: string; readonly order: string; readonly amount: number; readonly drop: boolean };
+
+/**
+ * `events` through the chain, `chunk` at a time, every `every`-th write of sv_orders failing right
+ * after it lands; the engine stopped after the first half and a new one started on the same store
+ * and broker; every view of the chain asserted equal to the oracle. Returns the crashes injected.
+ */
+async function chainRun(events: readonly ChainOp[], every: number, chunk: number): Promise<number> {
+  const partitions = Object.fromEntries(['shop.customers', 'shop.orders', 'shop.lines', 'sv_orders.sv-update', 'sv_orders.sv-trigger', 'sv_customer_stats.sv-trigger', 'sv_order_cards.sv-trigger'].map((topic) => [topic, 2]));
+  const store = new CrashAfterWrite(every);
+  const broker = new MemoryBroker();
+  const pipe = async (driver: TestDriver, part: typeof events) => {
+    for (let i = 0; i < part.length; i += chunk) {
+      for (const e of part.slice(i, i + chunk)) {
+        const [topic, key, value] =
+          e.table === 'customers' ? ['shop.customers', { customer_id: e.id }, { customer_id: e.id, name: e.name }]
+          : e.table === 'orders' ? ['shop.orders', { order_id: e.id }, { order_id: e.id, customer_id: e.customer, status: e.status }]
+          : ['shop.lines', { line_id: e.id }, { line_id: e.id, order_id: e.order, amount: e.amount }];
+        await driver.pipeInput(topic, [{ key, value: e.drop ? null : value }], serdes);
+      }
+    }
+  };
+  const half = Math.floor(events.length / 2);
+  // First engine: stopped in the middle of the chain's work (records still flowing through it).
+  const first = await TestDriver.start(t, { store, broker, partitions });
+  await pipe(first, events.slice(0, half));
+  await first.close();
+  const second = await TestDriver.start(t, { store, broker, partitions });
+  try {
+    await pipe(second, events.slice(half));
+    await second.idle(30_000);
+    await oracleCheck(store);
+  } finally {
+    await second.close();
+  }
+  return store.crashes;
+}
+
 describe('views built on views', () => {
   it('an order moved to another customer updates both customers’ stats; a deleted order leaves them; a base view drives another view', async () => {
     const driver = await TestDriver.start(t);
@@ -144,43 +185,37 @@ describe('views built on views', () => {
     assert.throws(() => fastData({ name: 'x', projections: [customers, orders, lines], singleViews: [statsView] }), /built on 'sv_orders', which is not in this topology/);
   });
 
+  it('an order moved to another customer, its write crashing before its sv-update, and its retry finding the order changed again (a line deleted): the customer it left is re-aggregated', async () => {
+    // fast-check's shrunk counterexample (seed -1492536613, 300 runs): it failed every time before
+    // the downstream trigger stage walked the before image's own __internal__previous.
+    const events: ChainOp[] = [
+      { table: 'lines', id: 'l3', order: 'o3', amount: 1, drop: false },
+      { table: 'customers', id: 'c1', name: 'Ann', drop: true },
+      { table: 'customers', id: 'c2', name: 'Ann', drop: false },
+      { table: 'orders', id: 'o1', customer: 'c1', status: 'paid', drop: true },
+      { table: 'orders', id: 'o3', customer: 'c2', status: 'paid', drop: false },
+      { table: 'lines', id: 'l1', order: 'o1', amount: 1, drop: true },
+      { table: 'orders', id: 'o3', customer: 'c1', status: 'paid', drop: false },
+      { table: 'lines', id: 'l1', order: 'o1', amount: 1, drop: true },
+      { table: 'lines', id: 'l1', order: 'o1', amount: 1, drop: true },
+      { table: 'orders', id: 'o1', customer: 'c1', status: 'paid', drop: true },
+      { table: 'customers', id: 'c1', name: 'Ann', drop: true },
+      { table: 'orders', id: 'o1', customer: 'c1', status: 'paid', drop: true },
+      { table: 'lines', id: 'l3', order: 'o1', amount: 1, drop: true },
+    ];
+    assert.ok((await chainRun(events, 2, 1)) > 0, 'crashes were injected');
+  });
+
   it('random histories with crashes after the middle view’s writes and a restart half-way: every view of the chain equals the oracle', async () => {
     const op = fc.oneof(
       fc.record({ table: fc.constant('customers' as const), id: fc.constantFrom('c1', 'c2', 'c3'), name: fc.constantFrom('Ann', 'Bo', 'Cy'), drop: fc.integer({ min: 0, max: 9 }).map((n) => n < 2) }),
       fc.record({ table: fc.constant('orders' as const), id: fc.constantFrom('o1', 'o2', 'o3', 'o4'), customer: fc.constantFrom('c1', 'c2', 'c3'), status: fc.constantFrom('paid', 'cancelled'), drop: fc.integer({ min: 0, max: 9 }).map((n) => n < 2) }),
       fc.record({ table: fc.constant('lines' as const), id: fc.constantFrom('l1', 'l2', 'l3', 'l4', 'l5'), order: fc.constantFrom('o1', 'o2', 'o3', 'o4'), amount: fc.integer({ min: 1, max: 50 }), drop: fc.integer({ min: 0, max: 9 }).map((n) => n < 2) }),
     );
-    const partitions = Object.fromEntries(['shop.customers', 'shop.orders', 'shop.lines', 'sv_orders.sv-update', 'sv_orders.sv-trigger', 'sv_customer_stats.sv-trigger', 'sv_order_cards.sv-trigger'].map((topic) => [topic, 2]));
     let crashes = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 4, maxLength: 50 }), fc.constantFrom(0, 2, 3, 5), fc.integer({ min: 1, max: 6 }), async (events, every, chunk) => {
-        const store = new CrashAfterWrite(every);
-        const broker = new MemoryBroker();
-        const pipe = async (driver: TestDriver, part: typeof events) => {
-          for (let i = 0; i < part.length; i += chunk) {
-            for (const e of part.slice(i, i + chunk)) {
-              const [topic, key, value] =
-                e.table === 'customers' ? ['shop.customers', { customer_id: e.id }, { customer_id: e.id, name: e.name }]
-                : e.table === 'orders' ? ['shop.orders', { order_id: e.id }, { order_id: e.id, customer_id: e.customer, status: e.status }]
-                : ['shop.lines', { line_id: e.id }, { line_id: e.id, order_id: e.order, amount: e.amount }];
-              await driver.pipeInput(topic, [{ key, value: e.drop ? null : value }], serdes);
-            }
-          }
-        };
-        const half = Math.floor(events.length / 2);
-        // First engine: stopped in the middle of the chain's work (records still flowing through it).
-        const first = await TestDriver.start(t, { store, broker, partitions });
-        await pipe(first, events.slice(0, half));
-        await first.close();
-        const second = await TestDriver.start(t, { store, broker, partitions });
-        try {
-          await pipe(second, events.slice(half));
-          await second.idle(30_000);
-          await oracleCheck(store);
-        } finally {
-          await second.close();
-        }
-        crashes += store.crashes;
+      fc.asyncProperty(fc.array(op, { minLength: 4, maxLength: 50 }), fc.constantFrom(0, 2, 3, 5), fc.integer({ min: 1, max: 6 }), async (events: ChainOp[], every, chunk) => {
+        crashes += await chainRun(events, every, chunk);
       }),
       { numRuns: Number(process.env['CHAIN_RUNS'] ?? 25) },
     );
