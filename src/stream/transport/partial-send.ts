@@ -12,7 +12,7 @@
  * What is marked was acknowledged (acks=all); what is not may still have been written (an answer
  * lost with its broker), which is the at-least-once repeat the bound allows for.
  */
-import type { TributaryError } from '../../errors.js';
+import { isTributaryError, type TributaryError } from '../../errors.js';
 import type { OutgoingMessage } from './types.js';
 
 const WRITTEN = Symbol('tributary.produce.written');
@@ -44,7 +44,7 @@ export async function sendInChunks(messages: readonly OutgoingMessage[], maxByte
       const written = new Set<number>();
       for (let i = 0; i < sent; i++) written.add(i);
       for (const i of writtenBy(error)) written.add(sent + i);
-      if (written.size > 0 && typeof error === 'object' && error !== null) Object.defineProperty(error, WRITTEN, { value: written, configurable: true, enumerable: false });
+      if (written.size > 0 && isTributaryError(error)) markWritten(error, written);
       throw error;
     }
     sent += chunk.length;

@@ -7,7 +7,7 @@
  */
 import { Admin, Producer, compatibilityPartitioner, type BaseOptions, type ProducerOptions } from '@platformatic/kafka';
 import type { ConnectionOptions } from 'node:tls';
-import { TributaryError } from '../../../errors.js';
+import { isTributaryError } from '../../../errors.js';
 import type { Logger } from '../../../ops/logger.js';
 import { chunksOf, markWritten, sendInChunks } from '../partial-send.js';
 import { acknowledgedIndices, producedPartitions } from './acknowledged.js';
@@ -194,7 +194,7 @@ export function platformaticTransport(options: PlatformaticTransportOptions): Tr
               using = newProducer();
               own.add(using);
             }
-            throw error instanceof TributaryError ? error : fromPlatformaticError(error, `cannot produce ${messages.length} records`);
+            throw isTributaryError(error) ? error : fromPlatformaticError(error, `cannot produce ${messages.length} records`);
           } finally {
             release(using);
           }
