@@ -253,7 +253,7 @@ export class Scenario {
     await admin.disconnect();
     if (total === 0) return [];
     const records: TopicRecord[] = [];
-    const consumer = kafka.consumer({ groupId: uniqueName('fault-reader') });
+    const consumer = kafka.consumer({ groupId: uniqueName('fault-reader'), maxWaitTimeInMs: 100 });
     await consumer.connect();
     await consumer.subscribe({ topics: present, fromBeginning: true });
     await consumer.run({

@@ -225,7 +225,7 @@ async function replayed(topics: readonly string[], since: number, framedSince: n
   const remaining = new Set([...high].filter(([, h]) => h > 0n).map(([k]) => k));
   const seen = new Set<string>();
   let duplicates = 0;
-  const consumer = kafka.consumer({ groupId: uniqueName('cdc-replay-count') });
+  const consumer = kafka.consumer({ groupId: uniqueName('cdc-replay-count'), maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topics: [...topics], fromBeginning: true });
   await new Promise<void>((resolve, reject) => {

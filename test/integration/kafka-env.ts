@@ -51,7 +51,7 @@ export async function kafkaIo(): Promise<KafkaIo> {
     async read(topic) {
       let reader = readers.get(topic);
       if (!reader) {
-        const consumer = kafka.consumer({ groupId: uniqueName('test-reader'), readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 500 });
+        const consumer = kafka.consumer({ groupId: uniqueName('test-reader'), readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 100 });
         const records: ReadRecord[] = [];
         const started = (async () => {
           await consumer.connect();

@@ -47,7 +47,7 @@ describe('kafka smoke', () => {
 
     const keys = Array.from({ length: 8 }, (_, i) => `key-${i}`);
     const messages = Array.from({ length: 400 }, (_, i) => ({ key: keys[i % keys.length], value: String(i) }));
-    const members = [kafka.consumer({ groupId }), kafka.consumer({ groupId })];
+    const members = [kafka.consumer({ groupId, maxWaitTimeInMs: 100 }), kafka.consumer({ groupId, maxWaitTimeInMs: 100 })];
     t.after(() => Promise.all(members.map((m) => m.disconnect())));
     const counts = [0, 0];
     const seen = new Map<number, number[]>();
@@ -119,8 +119,8 @@ describe('kafka smoke', () => {
 
     const txProducer = kafka.producer({ transactionalId: uniqueName('tx'), idempotent: true, maxInFlightRequests: 1 });
     await txProducer.connect();
-    const consumer = kafka.consumer({ groupId });
-    const reader = kafka.consumer({ groupId: uniqueName('g-read'), readUncommitted: false });
+    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+    const reader = kafka.consumer({ groupId: uniqueName('g-read'), readUncommitted: false, maxWaitTimeInMs: 100 });
     t.after(() => Promise.all([consumer.disconnect(), txProducer.disconnect(), reader.disconnect()]));
     await consumer.connect();
     await consumer.subscribe({ topic: input, fromBeginning: true });
