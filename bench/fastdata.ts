@@ -30,7 +30,8 @@
  * Env: BENCH_EVENTS (30000), BENCH_CUSTOMERS (2000: 2000 customers, 6000 orders, 12000 lines, so the
  * views phase has enough triggers to measure a rate, not a start-up), BENCH_KAFKA_CLIENT (the
  * default client of `tributary run`; the raw loops are bare kafkajs either way),
- * BENCH_ROUNDS (1), BENCH_FETCH_BYTES (65536 per partition, both sides), KAFKA_BROKERS, MONGODB_URL.
+ * BENCH_ROUNDS (1), BENCH_FETCH_BYTES (65536 per partition, both sides), KAFKA_BROKERS, MONGODB_URL,
+ * BENCH_CPU_PROF=<dir> (one V8 CPU profile of this process per timed phase, covering exactly it).
  */
 import { Kafka, logLevel, type Admin, type Consumer, type Message } from 'kafkajs';
 import { MongoClient, type AnyBulkWriteOperation, type Db, type Document } from 'mongodb';
@@ -41,7 +42,8 @@ import { MemoryDocumentStore } from '../src/testing/index.js';
 import type { FastDataTopology, Row, SvTrigger } from '../src/index.js';
 import { TestDriver } from '../src/testing/index.js';
 import { buildTopology, customerDocument, generateWorkload, TABLES, type CdcRecord, type TableName } from './lib/cdc-workload.js';
-import { assertCommitted, createTopic, endOffsets, gc, packageVersion, positiveInt, Probe, probed, sum, withTimeout, writeResult, type EndOffsets } from './lib/harness.js';
+import path from 'node:path';
+import { assertCommitted, createTopic, endOffsets, gc, packageVersion, positiveInt, Probe, probed, startProfiler, sum, withTimeout, writeResult, type EndOffsets } from './lib/harness.js';
 import type { BenchSummary } from './lib/result-format.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
@@ -54,6 +56,7 @@ const PARTITIONS = 6;
 /** Per-partition fetch size, both sides: ~140 records per batch, so each partition sees many batches (a steady stream, not one bulk load). */
 const FETCH_BYTES = positiveInt('BENCH_FETCH_BYTES', 65_536);
 const PHASE_TIMEOUT_MS = 600_000;
+const CPU_PROF_DIR = process.env['BENCH_CPU_PROF'];
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 const sourceTopic = (table: TableName) => `bench.fastdata.${RUN}.${table}`;
 
@@ -74,6 +77,7 @@ const logger = createLogger({ level: 'warn' });
 async function timed(phase: string, round: number, ends: EndOffsets, start: (probe: Probe) => Promise<() => Promise<void>>): Promise<PhaseResult> {
   gc?.();
   const probe = new Probe(ends);
+  const profiler = CPU_PROF_DIR ? await startProfiler() : undefined;
   const began = performance.now();
   const stop = await start(probe);
   try {
@@ -86,6 +90,7 @@ async function timed(phase: string, round: number, ends: EndOffsets, start: (pro
     return result;
   } finally {
     await stop();
+    if (profiler && CPU_PROF_DIR) await profiler.stop(path.join(CPU_PROF_DIR, `${RUN}-${phase}-${round}.cpuprofile`));
   }
 }
 
