@@ -27,8 +27,10 @@
  * Then the views pair again on the embedded engine (memory broker and store, same topology), where
  * the store's cost is gone: raw = the same three $in reads and one bulk write per 100 customers by hand.
  *
- * Env: BENCH_EVENTS (30000), BENCH_CUSTOMERS (2000: 2000 customers, 6000 orders, 12000 lines, so the
- * views phase has enough triggers to measure a rate, not a start-up), BENCH_KAFKA_CLIENT (the
+ * Env: BENCH_EVENTS (90000: the 60 000 inserts of the rows below, then 30 000 updates), BENCH_CUSTOMERS
+ * (6000: 6000 customers, 18 000 orders, 36 000 lines; the views phase then works three batches per
+ * partition and measures a rate — with 2000 it was one batch per partition, one batch's latency, and
+ * the figure moved between 1 200 and 1 600/s from run to run), BENCH_KAFKA_CLIENT (the
  * default client of `tributary run`; the raw loops are bare kafkajs either way),
  * BENCH_ROUNDS (1), BENCH_FETCH_BYTES (65536 per partition, both sides), KAFKA_BROKERS, MONGODB_URL,
  * BENCH_CPU_PROF=<dir> (one V8 CPU profile of this process per timed phase, covering exactly it).
@@ -48,8 +50,8 @@ import type { BenchSummary } from './lib/result-format.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const MONGODB_URL = process.env['MONGODB_URL'] ?? 'mongodb://127.0.0.1:27017/?directConnection=true';
-const EVENTS = positiveInt('BENCH_EVENTS', 30_000);
-const CUSTOMERS = positiveInt('BENCH_CUSTOMERS', 2_000);
+const EVENTS = positiveInt('BENCH_EVENTS', 90_000);
+const CUSTOMERS = positiveInt('BENCH_CUSTOMERS', 6_000);
 const CLIENT = kafkaClientOf(process.env['BENCH_KAFKA_CLIENT']);
 const ROUNDS = positiveInt('BENCH_ROUNDS', 1);
 const PARTITIONS = 6;
