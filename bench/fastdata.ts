@@ -35,6 +35,7 @@
  * BENCH_ROUNDS (1), BENCH_FETCH_BYTES (65536 per partition, both sides), KAFKA_BROKERS, MONGODB_URL,
  * BENCH_CPU_PROF=<dir> (one V8 CPU profile of this process per timed phase, covering exactly it).
  */
+import path from 'node:path';
 import { Kafka, logLevel, type Admin, type Consumer, type Message } from 'kafkajs';
 import { MongoClient, type AnyBulkWriteOperation, type Db, type Document } from 'mongodb';
 import { createLogger, createMetrics } from '../src/ops/index.js';
@@ -44,7 +45,6 @@ import { MemoryDocumentStore } from '../src/testing/index.js';
 import type { FastDataTopology, Row, SvTrigger } from '../src/index.js';
 import { TestDriver } from '../src/testing/index.js';
 import { buildTopology, customerDocument, generateWorkload, TABLES, type CdcRecord, type TableName } from './lib/cdc-workload.js';
-import path from 'node:path';
 import { assertCommitted, createTopic, endOffsets, gc, packageVersion, positiveInt, Probe, probed, startProfiler, sum, withTimeout, writeResult, type EndOffsets } from './lib/harness.js';
 import type { BenchSummary } from './lib/result-format.js';
 

@@ -5,13 +5,13 @@
  *
  *   pr-update pr_order_lines {order_id: o1}  --> pr_orders {order_id: o1}  --> pr_customers {customer_id: c7}  --> key {customer_id: c7}
  */
-import { PREVIOUS } from './view-writes.js';
 import type { DocumentStore } from '../../store/types.js';
 import type { Row } from '../cdc/change-event.js';
 import { keyString } from '../projection/metadata.js';
 import { findMatching, matches } from './lookups.js';
 import { nodes, type RelationNode } from './relations.js';
 import { viewKeyOf, type SingleView } from './single-view.js';
+import { previousImage } from './view-writes.js';
 
 export interface ChangedDocuments {
   readonly projection: string;
@@ -47,10 +47,10 @@ export async function affectedKeysWithCause(view: SingleView, changes: readonly 
       const docs = byProjection.get(c.projection) ?? [];
       if (c.before) docs.push({ doc: c.before, cause });
       // An upstream view's before image may itself carry the version before it (view-writes.ts
-      // PREVIOUS): a replay that found the content changed again moved the older join fields there,
+      // previousImage): a replay that found the content changed again moved the older join fields there,
       // and the sv-update of that older change may never have been sent (a crash after its write).
-      const previous = c.before?.[PREVIOUS];
-      if (previous && typeof previous === 'object') docs.push({ doc: { ...c.before, ...(previous as Row) }, cause });
+      const previous = c.before ? previousImage(c.before) : null;
+      if (previous) docs.push({ doc: previous, cause });
       if (c.after) docs.push({ doc: c.after, cause });
       byProjection.set(c.projection, docs);
       continue;

@@ -52,12 +52,15 @@ export const PREVIOUS = '__internal__previous';
 export function chainedImages(before: Row | null, after: Row): { previous: Row | null; eventBefore: Row | null } {
   if (!before) return { previous: null, eventBefore: null };
   const unchanged = isLive(before) && contentOf(before) === contentOf(after);
-  if (unchanged) {
-    const previous = (before[PREVIOUS] as Row | null | undefined) ?? null;
-    return { previous, eventBefore: previous ? { ...before, ...previous } : before };
-  }
+  if (unchanged) return { previous: (before[PREVIOUS] as Row | null | undefined) ?? null, eventBefore: previousImage(before) ?? before };
   const scalars = Object.fromEntries(Object.entries(before).filter(([k, v]) => !k.startsWith('_') && k !== PREVIOUS && (v === null || typeof v !== 'object' || v instanceof Date)));
   return { previous: scalars, eventBefore: before };
+}
+
+/** A stored view as it was before its last content change, when a replay kept that version in PREVIOUS; null when it holds none. */
+export function previousImage(stored: Row): Row | null {
+  const previous = stored[PREVIOUS];
+  return previous !== null && typeof previous === 'object' ? { ...stored, ...(previous as Row) } : null;
 }
 
 export function deleteOf(view: SingleView, key: Row, at: Date): WriteOperation {
