@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MongoServerError, ObjectId } from 'mongodb';
+import { MongoClient, MongoServerError, ObjectId } from 'mongodb';
 import { TributaryError } from '../../src/errors.js';
 import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
 import { storeContract } from '../contract/store-contract.js';
@@ -121,5 +121,28 @@ describe('MongoDocumentStore on the real server', () => {
     const list = (await c.findOne({ k: 'a' }))?.['list'];
     assert.equal(identical.modified, 0);
     assert.deepEqual(list, [1, null, 3], 'MongoDB sets an $unset array element to null');
+  });
+  it("keeps indexes the server built with its own options: scripts/infra's DocumentDB builds composite-term indexes, and one built before that default stays usable", async () => {
+    const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
+    await client.connect();
+    try {
+      const raw = client.db(database);
+      const c = store.collection('engine_options');
+      await c.createIndexes([{ name: 'fresh', fields: { a: 1, __STATE__: 1 } }]);
+      const fresh = (await raw.collection('engine_options').listIndexes().toArray()).find((index) => index['name'] === 'fresh');
+      assert.equal(fresh?.['enableCompositeTerm'], 1, 'scripts/infra starts DocumentDB with documentdb.defaultUseCompositeOpClass=on (docs/infra.md)');
+      // An index as a server without that default built it: the same request is now refused by the server (86) unless the store accepts it.
+      await raw.command({ createIndexes: 'engine_options', indexes: [{ name: 'pk', key: { k: 1 }, unique: true, enableCompositeTerm: false }] });
+      await c.createIndexes([{ name: 'pk', fields: { k: 1 }, unique: true }, { name: 'fk', fields: { f: 1 } }]);
+      const stored = new Map((await raw.collection('engine_options').listIndexes().toArray()).map((index) => [index['name'] as string, index]));
+      assert.deepEqual([...stored.keys()].sort(), ['_id_', 'fk', 'fresh', 'pk']);
+      assert.equal(stored.get('pk')?.['enableCompositeTerm'], undefined, 'the old index is kept as it was');
+      await c.bulkWrite([{ kind: 'replace', filter: { k: 'a' }, document: { k: 'a' } }]);
+      await assert.rejects(raw.collection('engine_options').insertOne({ k: 'a' }), (e: { code?: number }) => e.code === 11000, 'and still unique');
+      const error = await failure(c.createIndexes([{ name: 'pk', fields: { other: 1 }, unique: true }]));
+      assert.equal(error.code, 'TRB_STORE_WRITE', 'a different index under the same name is still a conflict');
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -21,7 +21,7 @@ describe('pr-update documents', () => {
     fc.assert(
       fc.property(document, (doc) => {
         const stored = { ...doc, _id: 'stored-id' };
-        const change: ProjectionChange = { key: { k: 1 }, type: 'UPDATE', before: stored, after: doc, applied: true, kafka: { topic: 't', partition: 0, offset: '1', timestamp: 'x', key: null } };
+        const change: ProjectionChange = { key: { k: 1 }, id: '[["k",1]]', type: 'UPDATE', before: stored, after: doc, applied: true, kafka: { topic: 't', partition: 0, offset: '1', timestamp: 'x', key: null } };
         const event = prUpdateOf(change, { projection: 'p', source: 's', primaryKeys: ['k'], version: 'v2.0.0', now: new Date(0) }).value as PrUpdateV2;
         const { _id: _ignored, ...withoutId } = stored;
         assert.deepStrictEqual(JSON.parse(JSON.stringify(event.before)), JSON.parse(JSON.stringify(withoutId)));

@@ -329,6 +329,7 @@ describe('keyedChanges', () => {
     assert.deepEqual(change, {
       op: 'upsert',
       key: { customer_id: '1' },
+      id: '[["customer_id","1"]]',
       document: { customer_id: '1', name: 'Ann', tier: 2 },
       position: { counter: 300, type: 'lsn' },
       kafka: { topic: TOPIC, partition: 2, offset: '7', timestamp: '2026-03-04T05:00:00.000Z', key: { id: 1 } },

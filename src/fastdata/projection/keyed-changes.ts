@@ -39,20 +39,23 @@ export function keyedChanges(p: Projection<object>, record: StreamRecord<unknown
   if (result.op === 'delete') {
     // Without a before image (basic adapter, or a key-only tombstone-like delete) the key object says which row.
     const image = before ?? cast(result.key) ?? {};
-    return [{ op: 'delete', key: keyOf(image), document: before, ...base }];
+    const key = keyOf(image);
+    return [{ op: 'delete', key, id: keyString(key), document: before, ...base }];
   }
   const afterDoc = after ?? {};
   const newKey = keyOf(afterDoc);
+  const newId = keyString(newKey);
   if (before !== null) {
     const oldKey = tryKey(() => keyOf(before));
-    if (oldKey && keyString(oldKey) !== keyString(newKey)) {
+    const oldId = oldKey && keyString(oldKey);
+    if (oldKey && oldId !== newId) {
       return [
-        { op: 'delete', key: oldKey, document: before, ...base },
-        { op: 'upsert', key: newKey, document: afterDoc, ...base },
+        { op: 'delete', key: oldKey, id: oldId as string, document: before, ...base },
+        { op: 'upsert', key: newKey, id: newId, document: afterDoc, ...base },
       ];
     }
   }
-  return [{ op: 'upsert', key: newKey, document: afterDoc, ...base }];
+  return [{ op: 'upsert', key: newKey, id: newId, document: afterDoc, ...base }];
 }
 
 /** A partial before image (Debezium with REPLICA IDENTITY DEFAULT) may lack key fields: then no key change is detectable from it. */

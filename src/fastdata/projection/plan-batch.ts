@@ -22,6 +22,8 @@ export interface KeyedChange {
   readonly op: 'upsert' | 'delete';
   /** Primary key, projection field names. */
   readonly key: Row;
+  /** `keyString(key)`, when the caller has it already (computed here otherwise): the key as a map key. */
+  readonly id?: string;
   /** Cast document (projection field names) for upserts; the known image for deletes (may be null). */
   readonly document: Row | null;
   readonly position: ChangePosition;
@@ -34,6 +36,8 @@ export type ChangeType = 'INSERT' | 'UPDATE' | 'DELETE';
 
 export interface ProjectionChange {
   readonly key: Row;
+  /** `keyString(key)`. */
+  readonly id: string;
   readonly type: ChangeType;
   readonly before: Row | null;
   readonly after: Row | null;
@@ -86,7 +90,7 @@ export function isOlder(incoming: Positioned, stored: Row): boolean {
 export function planBatch(events: readonly KeyedChange[], stored: ReadonlyMap<string, Row>, options: PlanOptions): BatchPlan {
   const byKey = new Map<string, KeyedChange[]>();
   for (const e of events) {
-    const k = keyString(e.key);
+    const k = e.id ?? keyString(e.key);
     const list = byKey.get(k);
     if (list) list.push(e);
     else byKey.set(k, [e]);
@@ -115,7 +119,7 @@ export function planBatch(events: readonly KeyedChange[], stored: ReadonlyMap<st
     }
     const before = options.priorBefore?.has(k) ? withoutId(options.priorBefore.get(k) ?? null) : first;
     const type: ChangeType = !isLive(state) ? 'DELETE' : isLive(before) ? 'UPDATE' : 'INSERT';
-    changes.push({ key: last.key, type, before, after: state, applied, kafka: last.kafka });
+    changes.push({ key: last.key, id: k, type, before, after: state, applied, kafka: last.kafka });
   }
   return { writes, changes, stale };
 }

@@ -56,16 +56,18 @@ export function writeProjection(p: Projection<object>, options: WriteProjectionO
       // The batch's changes in order, and for each key the last record that changed it (its pr-update inherits that record's origin).
       const changes: KeyedChange[] = [];
       const lastRecord = new Map<string, AnyRecord>();
+      const keys = new Map<string, Row>();
       for (let i = 0; i < items.length; i++) {
         for (const change of items[i] as readonly KeyedChange[]) {
-          changes.push(change);
-          lastRecord.set(keyString(change.key), kept[i] as AnyRecord);
+          const id = change.id ?? keyString(change.key);
+          changes.push(change.id === undefined ? { ...change, id } : change);
+          lastRecord.set(id, kept[i] as AnyRecord);
+          keys.set(id, change.key);
         }
       }
       if (changes.length === 0) return [];
       const { cache, attempts } = memory.of(io.store);
       const partition = partitionOf(records);
-      const keys = new Map(changes.map((c) => [keyString(c.key), c.key]));
       const cached = cache?.get(partition, keys.keys()) ?? new Map<string, Row | null>();
       const unknown = [...keys].filter(([k]) => !cached.has(k)).map(([, key]) => key);
       const stored = unknown.length > 0 ? await storedByKey(io.store.collection(p.name), p.primaryKey, unknown) : new Map<string, Row>();
@@ -74,7 +76,7 @@ export function writeProjection(p: Projection<object>, options: WriteProjectionO
       const at = options.now?.() ?? new Date(io.now());
       const plan = planBatch(changes, stored, { deleteMode: p.options.deleteMode ?? 'soft', now: at, priorBefore });
       io.metrics?.count(STALE_EVENTS_TOTAL, { projection: p.name }, plan.stale);
-      const after = plan.changes.map((c) => [keyString(c.key), c.after] as const);
+      const after = plan.changes.map((c) => [c.id, c.after] as const);
       attempts.planned(records, after);
       try {
         await io.write(p.name, plan.writes);
@@ -87,7 +89,7 @@ export function writeProjection(p: Projection<object>, options: WriteProjectionO
       const context = { ...prContext, now: at };
       return plan.changes.map((change) => {
         const { value, headers } = prUpdateOf(change, context);
-        return derive(lastRecord.get(keyString(change.key)) as AnyRecord, { key: change.key, value, headers });
+        return derive(lastRecord.get(change.id) as AnyRecord, { key: change.key, value, headers });
       });
     },
   });

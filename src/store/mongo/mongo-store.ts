@@ -20,6 +20,7 @@ import {
 import { TributaryError, type ErrorCode } from '../../errors.js';
 import type { BulkWriteResult, Collection, Document, DocumentStore, Filter, FindOptions, IndexSpec, ReadOptions, StoreCapabilities, WriteOperation } from '../types.js';
 import { clientIsUnusable, isNamespaceNotFound, storeError, withDeadline } from './errors.js';
+import { createMissingIndexes } from './indexes.js';
 
 export { classifyMongoError } from './errors.js';
 
@@ -177,7 +178,7 @@ class MongoCollection implements Collection {
     // One command for all: DocumentDB builds indexes in a background job and answers when they are
     // ready (a second or two each), so one command waits once.
     const specs = indexes.map((index): IndexDescription => ({ name: index.name, key: { ...index.fields }, ...(index.unique === true ? { unique: true } : {}) }));
-    await this.#call('TRB_STORE_WRITE', `createIndexes on "${this.name}" failed`, (driver) => driver.createIndexes(specs), context);
+    await this.#call('TRB_STORE_WRITE', `createIndexes on "${this.name}" failed`, (driver) => createMissingIndexes(driver, specs), context);
   }
 
   async drop(): Promise<void> {
