@@ -60,7 +60,7 @@ export function writeProjection(p: Projection<object>, options: WriteProjectionO
       for (let i = 0; i < items.length; i++) {
         for (const change of items[i] as readonly KeyedChange[]) {
           const id = change.id ?? keyString(change.key);
-          changes.push(change.id === undefined ? { ...change, id } : change);
+          changes.push(change);
           lastRecord.set(id, kept[i] as AnyRecord);
           keys.set(id, change.key);
         }

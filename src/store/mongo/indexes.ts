@@ -39,11 +39,11 @@ export async function createMissingIndexes(collection: Collection<Document>, spe
 const MEANINGFUL_OPTIONS = ['unique', 'sparse', 'partialFilterExpression', 'collation', 'expireAfterSeconds'] as const;
 
 function sameIndex(stored: Document, spec: IndexDescription): boolean {
-  const canonical = (value: unknown) => JSON.stringify(value instanceof Map ? [...value] : value);
-  const keys = (key: unknown) => canonical(key instanceof Map ? key : Object.entries(key as object));
+  // A key spec is an ordered list of (field, direction): a Map or a plain object, compared as its entries.
+  const keys = (key: unknown) => JSON.stringify(key instanceof Map ? [...key] : Object.entries(key as object));
   const option = (index: Document | IndexDescription, name: (typeof MEANINGFUL_OPTIONS)[number]) => {
     const value = (index as Document)[name];
-    return value === false || value === undefined ? undefined : canonical(value);
+    return value === false || value === undefined ? undefined : JSON.stringify(value);
   };
   return keys(stored['key']) === keys(spec.key) && MEANINGFUL_OPTIONS.every((name) => option(stored, name) === option(spec, name));
 }
