@@ -9,7 +9,7 @@
  */
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { partitionFor } from '../../src/stream/transport/memory/murmur2.js';
+import { partitionFor } from '../../src/stream/transport/murmur2.js';
 import type {
   BatchControl,
   ConsumerHandlers,

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Row } from '../../src/index.js';
-import { partitionFor } from '../../src/stream/transport/memory/murmur2.js';
+import { partitionFor } from '../../src/stream/transport/murmur2.js';
 import { TestDriver, computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import {

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { lastValueFrom, from, toArray } from 'rxjs';
 import { backoffMs } from '../../src/stream/runtime/retry.js';
-import { murmur2, partitionFor } from '../../src/stream/transport/memory/murmur2.js';
+import { compatibilityPartitioner } from '@platformatic/kafka';
+import { murmur2, partitionFor } from '../../src/stream/transport/murmur2.js';
 import { mapAsync, topology, json, string, toTopic, filter, toCollection } from '../../src/index.js';
 import { ORIGIN, type StreamRecord } from '../../src/stream/record.js';
 
@@ -17,6 +18,15 @@ describe('murmur2 partitioner', () => {
       ['abc', 479470107],
     ];
     for (const [input, expected] of vectors) assert.equal(murmur2(Buffer.from(input)), expected, input);
+  });
+  it("gives the platformatic client's compatibility partitioner's numbers, which the platformatic transport replaces with it", () => {
+    // Keys of every length 0..69 (each tail length), bytes from a fixed pseudo-random sequence.
+    let seed = 7;
+    const byte = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+    for (let i = 0; i < 2_000; i++) {
+      const key = Buffer.from(Array.from({ length: i % 70 }, byte));
+      assert.equal(murmur2(key) & 0x7fffffff, compatibilityPartitioner({ topic: 't' }, key), key.toString('hex'));
+    }
   });
   it('keeps a key on one partition and spreads null keys round-robin', () => {
     const p = partitionFor(Buffer.from('customer-42'), 6, () => 0);

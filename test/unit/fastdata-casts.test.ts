@@ -14,7 +14,7 @@ import {
   microTimestampToDate,
   psCasts,
 } from '../../src/fastdata/projection/casts.js';
-import { applyFields, extractPrimaryKey, field, type FieldsOf } from '../../src/fastdata/projection/fields.js';
+import { applyFields, castRow, extractPrimaryKey, field, type FieldsOf } from '../../src/fastdata/projection/fields.js';
 
 describe('Fast Data built-in casts', () => {
   it('defaultIdentity returns its input', () => {
@@ -318,6 +318,18 @@ describe('applyFields', () => {
     assert.deepEqual(out.document, { customer_id: '1', score: null, vip: null });
     assert.deepEqual(out.uncastable, ['score', 'vip']);
     assert.deepEqual(out.unmapped, []);
+  });
+
+  it('castRow (the ingest path) gives applyFields\' document, the same on every call with one declaration', () => {
+    const rows = [
+      { id: 7, full_name: 'Ann', score: '12.9', vip: null, signup_ms: 0, code: 'ab', extra: 1 },
+      { id: 1, score: 'many', vip: 'yes' },
+      {},
+    ];
+    for (const row of rows) {
+      assert.deepEqual(castRow(fields, row, context), applyFields(fields, row, context).document);
+      assert.deepEqual(castRow(fields, row, context), applyFields(fields, row, context).document);
+    }
   });
 
   it('passes the source field name to the cast', () => {

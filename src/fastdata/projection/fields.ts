@@ -162,17 +162,48 @@ export interface FieldContext {
  * A cast that throws --> TributaryError TRB_PROCESS naming the projection and the field.
  */
 export function applyFields(fields: Readonly<Record<string, FieldSpec<unknown>>>, row: Row, context: FieldContext): AppliedFields {
-  const document: Row = {};
-  const read = new Set<string>();
+  const plan = planOf(fields);
   const uncastable: string[] = [];
-  for (const [name, spec] of Object.entries(fields)) {
-    const source = spec.from ?? name;
-    read.add(source);
+  const document = castWith(plan, row, context, uncastable);
+  const unmapped = Object.keys(row).filter((k) => !plan.sources.has(k));
+  return { document, unmapped, uncastable };
+}
+
+/**
+ * applyFields' document alone, for the ingest path, which reads neither list (no per-row
+ * allocation beyond the document itself):
+ *
+ *   castRow(fields, { ID: 7, n: '3.5', extra: 1 }, { projection: 'pr_x' })  -->  { id: '7', n: 3 }
+ */
+export function castRow(fields: Readonly<Record<string, FieldSpec<unknown>>>, row: Row, context: FieldContext): Row {
+  return castWith(planOf(fields), row, context, null);
+}
+
+/** A fields declaration as a list, built once per declaration object (it is immutable once declared). */
+interface FieldsPlan {
+  readonly fields: ReadonlyArray<{ readonly name: string; readonly source: string; readonly cast: FieldSpec<unknown>['cast'] }>;
+  readonly sources: ReadonlySet<string>;
+}
+const plans = new WeakMap<object, FieldsPlan>();
+
+function planOf(fields: Readonly<Record<string, FieldSpec<unknown>>>): FieldsPlan {
+  let plan = plans.get(fields);
+  if (!plan) {
+    const list = Object.entries(fields).map(([name, spec]) => ({ name, source: spec.from ?? name, cast: spec.cast }));
+    plan = { fields: list, sources: new Set(list.map((f) => f.source)) };
+    plans.set(fields, plan);
+  }
+  return plan;
+}
+
+function castWith(plan: FieldsPlan, row: Row, context: FieldContext, uncastable: string[] | null): Row {
+  const document: Row = {};
+  for (const { name, source, cast } of plan.fields) {
     const raw = row[source];
     if (raw === undefined) continue;
     let value: unknown;
     try {
-      value = spec.cast(raw, source);
+      value = cast(raw, source);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new TributaryError('TRB_PROCESS', `projection '${context.projection}': cast of field '${name}'${renamed(name, source)} failed: ${reason}`, {
@@ -180,11 +211,10 @@ export function applyFields(fields: Readonly<Record<string, FieldSpec<unknown>>>
         context: { projection: context.projection, field: name, sourceField: source },
       });
     }
-    if (value === undefined && raw !== null) uncastable.push(name);
+    if (value === undefined && raw !== null) uncastable?.push(name);
     document[name] = value === undefined ? null : value;
   }
-  const unmapped = Object.keys(row).filter((k) => !read.has(k));
-  return { document, unmapped, uncastable };
+  return document;
 }
 
 /**

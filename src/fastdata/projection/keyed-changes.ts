@@ -11,7 +11,7 @@
  */
 import { originOf, type StreamRecord } from '../../stream/record.js';
 import { isSkip, type Row, type SkipReason } from '../cdc/change-event.js';
-import { applyFields, extractPrimaryKey } from './fields.js';
+import { castRow, extractPrimaryKey } from './fields.js';
 import { keyString, type KafkaInfo } from './metadata.js';
 import type { KeyedChange } from './plan-batch.js';
 import type { Projection } from './projection.js';
@@ -30,7 +30,7 @@ export function keyedChanges(p: Projection<object>, record: StreamRecord<unknown
   if (isSkip(result)) return result;
   const context = { projection: p.name };
   const kafka: KafkaInfo = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: new Date(record.timestamp).toISOString(), key: record.key };
-  const cast = (row: Row | null) => (row === null ? null : applyFields(p.options.fields, row, context).document);
+  const cast = (row: Row | null) => (row === null ? null : castRow(p.options.fields, row, context));
   const keyOf = (doc: Row) => extractPrimaryKey(p.options.fields, p.primaryKey, doc, context);
   const before = cast(result.before);
   const after = cast(result.after);

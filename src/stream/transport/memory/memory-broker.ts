@@ -5,7 +5,7 @@
  */
 import { TributaryError } from '../../../errors.js';
 import type { OutgoingMessage, RawMessage, TopicPartitionOffset } from '../types.js';
-import { partitionFor } from './murmur2.js';
+import { partitionFor } from '../murmur2.js';
 
 export interface MemoryBrokerOptions {
   /** Partitions of a topic created implicitly by a produce or subscribe (default 1, like our broker). */

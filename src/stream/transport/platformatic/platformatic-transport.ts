@@ -5,13 +5,14 @@
  * restarted worker with the same id takes its partitions back at once instead of after the session
  * timeout). Producers are idempotent, acks=all; every codec is read, `compression` is written.
  */
-import { Admin, Producer, compatibilityPartitioner, type BaseOptions, type ProducerOptions } from '@platformatic/kafka';
+import { Admin, Producer, type BaseOptions, type ProducerOptions } from '@platformatic/kafka';
 import type { ConnectionOptions } from 'node:tls';
 import { isTributaryError } from '../../../errors.js';
 import type { Logger } from '../../../ops/logger.js';
 import { chunksOf, markWritten, sendInChunks } from '../partial-send.js';
 import { acknowledgedIndices, producedPartitions } from './acknowledged.js';
 import { loadCodecs, type Compression } from '../codecs.js';
+import { murmur2 } from '../murmur2.js';
 import type { OutgoingMessage, TopicPartitionOffset, Transport, TransactionalProducer, TransportAdmin, TransportProducer } from '../types.js';
 import { patchPlatformaticCodecs } from './codecs.js';
 import { fencedProducer, fromPlatformaticError, producerStateLost, transactionStateLost } from './errors.js';
@@ -74,13 +75,14 @@ export function platformaticTransport(options: PlatformaticTransportOptions): Tr
     }));
 
   // Keyed records go where the Java client (and kafkajs' default) puts them: murmur2 & 0x7fffffff
-  // (the library's default drops the sign differently); unkeyed ones round-robin.
+  // (the library's default drops the sign differently; its compatibilityPartitioner gives the same
+  // numbers as ours, test/unit/engine-parts.test.ts, but with BigInt arithmetic); unkeyed ones round-robin.
   let roundRobin = 0;
   // Each choice is remembered by the record object handed to the library: a failed send then tells
   // which of its records went to the partitions it reports written (acknowledged.ts).
   const placed = new WeakMap<object, number>();
   const partitioner: ProducerSettings['partitioner'] = (message, key) => {
-    const partition = key ? compatibilityPartitioner(message, key) : roundRobin++ & 0x7fffffff;
+    const partition = key ? murmur2(key) & 0x7fffffff : roundRobin++ & 0x7fffffff;
     placed.set(message, partition);
     return partition;
   };
@@ -278,7 +280,25 @@ function definedHeaders(headers: Record<string, Buffer | string | undefined>): M
   const out = new Map<Buffer, Buffer>();
   for (const k in headers) {
     const v = headers[k];
-    if (v !== undefined) out.set(Buffer.from(k), typeof v === 'string' ? Buffer.from(v) : v);
+    if (v !== undefined) out.set(headerBytes(k), typeof v === 'string' ? headerBytes(v) : v);
   }
   return out;
+}
+
+/**
+ * Header names and short values repeat on every record of a stream ('messageSchema', 'pr-update-v2'):
+ * their bytes are made once and shared (the library only reads them), up to HEADER_CACHE entries.
+ */
+const HEADER_CACHE = 512;
+const HEADER_CACHED_LENGTH = 64;
+const headerCache = new Map<string, Buffer>();
+function headerBytes(text: string): Buffer {
+  if (text.length > HEADER_CACHED_LENGTH) return Buffer.from(text);
+  let bytes = headerCache.get(text);
+  if (!bytes) {
+    if (headerCache.size >= HEADER_CACHE) headerCache.clear();
+    bytes = Buffer.from(text);
+    headerCache.set(text, bytes);
+  }
+  return bytes;
 }

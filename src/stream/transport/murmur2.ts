@@ -1,6 +1,8 @@
 /**
  * Kafka's default partitioner hash (murmur2, as in the Java client and kafkajs), so a key lands on
- * the same partition number in the embedded broker as on a real cluster.
+ * the same partition number in the embedded broker as on a real cluster, and the platformatic
+ * producer places keys with it: 32-bit integer arithmetic (Math.imul), where the library's own
+ * murmur2 allocates a BigInt per four bytes (~30x slower, 6 % of the ingest stage's allocations).
  */
 export function murmur2(data: Buffer): number {
   const seed = 0x9747b28c;
