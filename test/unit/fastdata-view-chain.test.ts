@@ -219,6 +219,9 @@ describe('views built on views', () => {
       }),
       { numRuns: Number(process.env['CHAIN_RUNS'] ?? 25) },
     );
-    assert.ok(crashes > 5, `crashes were injected (${crashes})`);
+    // That the histories crashed at all: how often is chance (a quarter of the runs crash never,
+    // short ones rarely; 9-29 crashes per 25 runs in 30 repetitions, 4 once in CI), so only zero
+    // fails here. That a crash is injected where the chain needs it is the fixed history above.
+    assert.ok(crashes > 0, `crashes were injected (${crashes})`);
   });
 });
