@@ -34,7 +34,12 @@ export function murmur2(data: Buffer): number {
   return h | 0;
 }
 
+/** A key's non-negative hash, which the Java client (and kafkajs) take modulo the partition count. */
+export function keyHash(key: Buffer): number {
+  return murmur2(key) & 0x7fffffff;
+}
+
 export function partitionFor(key: Buffer | null, partitions: number, roundRobin: () => number): number {
   if (key === null) return roundRobin() % partitions;
-  return (murmur2(key) & 0x7fffffff) % partitions;
+  return keyHash(key) % partitions;
 }

@@ -12,7 +12,7 @@ import type { Logger } from '../../../ops/logger.js';
 import { chunksOf, markWritten, sendInChunks } from '../partial-send.js';
 import { acknowledgedIndices, producedPartitions } from './acknowledged.js';
 import { loadCodecs, type Compression } from '../codecs.js';
-import { murmur2 } from '../murmur2.js';
+import { keyHash } from '../murmur2.js';
 import type { OutgoingMessage, TopicPartitionOffset, Transport, TransactionalProducer, TransportAdmin, TransportProducer } from '../types.js';
 import { patchPlatformaticCodecs } from './codecs.js';
 import { fencedProducer, fromPlatformaticError, producerStateLost, transactionStateLost } from './errors.js';
@@ -74,15 +74,15 @@ export function platformaticTransport(options: PlatformaticTransportOptions): Tr
       ...(m.headers ? { headers: definedHeaders(m.headers) } : {}),
     }));
 
-  // Keyed records go where the Java client (and kafkajs' default) puts them: murmur2 & 0x7fffffff
-  // (the library's default drops the sign differently; its compatibilityPartitioner gives the same
-  // numbers as ours, test/unit/engine-parts.test.ts, but with BigInt arithmetic); unkeyed ones round-robin.
+  // Keyed records go where the Java client (and kafkajs' default) puts them (keyHash; the library's
+  // default drops the sign differently, its compatibilityPartitioner agrees but computes with
+  // BigInt, test/unit/engine-parts.test.ts); unkeyed ones round-robin.
   let roundRobin = 0;
   // Each choice is remembered by the record object handed to the library: a failed send then tells
   // which of its records went to the partitions it reports written (acknowledged.ts).
   const placed = new WeakMap<object, number>();
   const partitioner: ProducerSettings['partitioner'] = (message, key) => {
-    const partition = key ? murmur2(key) & 0x7fffffff : roundRobin++ & 0x7fffffff;
+    const partition = key ? keyHash(key) : roundRobin++ & 0x7fffffff;
     placed.set(message, partition);
     return partition;
   };
