@@ -462,6 +462,17 @@ export function transportContract(name: string, makeTransport: MakeTransport): v
       assert.deepEqual(again.values(), ['after'], 'nothing before the transactional commit was re-read');
     });
 
+    it('createTopics leaves an existing topic as it is, also when instances create it at the same time', async (t) => {
+      const h = await harness(t, makeTransport);
+      const topic = uniqueName('tc-create');
+      // Two instances starting together (a deployment of two replicas) both find the topic missing
+      // (two clients: one client's admin requests may travel one after the other).
+      const other = await h.transport();
+      await Promise.all([h.admin.createTopics([{ topic, partitions: 2 }]), other.admin.createTopics([{ topic, partitions: 2 }])]);
+      await h.admin.createTopics([{ topic, partitions: 5 }]);
+      assert.equal(await h.admin.partitionCount(topic), 2, 'created once, left as it was');
+    });
+
     it('admin reports topic offsets, partition counts and committed offsets', async (t) => {
       const h = await harness(t, makeTransport);
       const topic = uniqueName('tc-admin');

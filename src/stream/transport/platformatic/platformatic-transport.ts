@@ -15,7 +15,7 @@ import { loadCodecs, type Compression } from '../codecs.js';
 import { keyHash } from '../murmur2.js';
 import type { OutgoingMessage, TopicPartitionOffset, Transport, TransactionalProducer, TransportAdmin, TransportProducer } from '../types.js';
 import { patchPlatformaticCodecs } from './codecs.js';
-import { fencedProducer, fromPlatformaticError, producerStateLost, transactionStateLost } from './errors.js';
+import { fencedProducer, fromPlatformaticError, producerStateLost, protocolErrorOf, transactionStateLost } from './errors.js';
 import { closeClient } from './group-client.js';
 import { platformaticConsumer } from './platformatic-consumer.js';
 import { oneAtATime } from '../one-at-a-time.js';
@@ -109,7 +109,12 @@ export function platformaticTransport(options: PlatformaticTransportOptions): Tr
       const existing = new Set(await admin.listTopics());
       for (const t of topics) {
         if (existing.has(t.topic)) continue;
-        await admin.createTopics({ topics: [t.topic], partitions: t.partitions, replicas: -1, ...(t.config ? { configs: Object.entries(t.config).map(([name, value]) => ({ name, value })) } : {}) });
+        try {
+          await admin.createTopics({ topics: [t.topic], partitions: t.partitions, replicas: -1, ...(t.config ? { configs: Object.entries(t.config).map(([name, value]) => ({ name, value })) } : {}) });
+        } catch (error) {
+          // Created by someone else since the listing (two instances starting together): as asked.
+          if (protocolErrorOf(error) !== 'TOPIC_ALREADY_EXISTS') throw error;
+        }
       }
       await admin.metadata({ topics: topics.map((t) => t.topic), forceUpdate: true });
     },
