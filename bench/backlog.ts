@@ -15,12 +15,11 @@
  *   npm run bench -- backlog
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import type { FastDataTopology } from '../src/index.js';
 import { buildTopology, generateWorkload, TABLES, type TableName } from './lib/cdc-workload.js';
-import { createTopic, grouped, packageVersion, positiveInt, sleep, streamsLag, writeResult } from './lib/harness.js';
+import { createTopic, grouped, packageVersion, positiveInt, rssMiB, sleep, streamsLag, writeResult } from './lib/harness.js';
 import type { BenchSummary, Measure, Target } from './lib/result-format.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
@@ -110,15 +109,6 @@ async function catchUp(admin: Admin, t: FastDataTopology, backlog: number, heapM
   };
   console.log(`  worker (${result.heap}) RSS: peak ${peak} MiB = ${toMB(peak)} MB (target < ${TARGET_MB} MB), second-half trend ${result.slopeSecondHalfMiBPerMinute} MiB/min; ${processed} of ${backlog} events in ${SECONDS} s = ${result.perSecond}/s`);
   return result;
-}
-
-function rssMiB(pid: number): number | undefined {
-  try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? undefined : Math.round((Number(kb) / 1024) * 10) / 10;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Least-squares slope of (seconds, MiB) in MiB per minute. */

@@ -1,12 +1,16 @@
 /**
  * End to end on the real services (Kafka + the document store, from scripts/infra or MONGODB_URL):
- * CDC events → projections → pr-update → sv-trigger → single views, all three stages in one process,
- * and the delay from each CDC event to the view write it caused.
+ * CDC events → projections → pr-update → sv-trigger → single views, all three stages run by
+ * `tributary run` of the bench topology in BENCH_E2E_WORKERS (1) child processes, one consumer
+ * group member each, as in production (this process only produces the load and reads the
+ * latencies: neither shares the workers' event loop), and the delay from each CDC event to the
+ * view write it caused. Each phase deletes its topics and its database at its end.
  *
  *   fixed load   CDC records produced at BENCH_E2E_RATES events/s (default "1000,100") for
  *                BENCH_E2E_SECONDS (20) each, into fresh topics and a fresh database
- *   max          BENCH_E2E_MAX_EVENTS (10000) records produced first, then the pipeline started:
- *                events/s = records / (first batch → every stage committed), views/s likewise
+ *   max          BENCH_E2E_MAX_EVENTS (10000) records produced first, then the workers started
+ *                paused and resumed once all joined: events/s = records / (resume → every stage
+ *                committed), views/s likewise
  *
  * Latency = timestamp of the sv-update record (produced right after the view's bulk write is
  * acknowledged) − timestamp of the CDC record behind it (carried through pr-update and sv-trigger
@@ -23,26 +27,32 @@
  */
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { createLogger, createMetrics } from '../src/ops/index.js';
-import { createKafkaTransport, MongoDocumentStore, runTopology } from '../src/runtime.js';
+import { spawn } from 'node:child_process';
 import { kafkaClientOf } from './lib/kafka-client.js';
 import type { FastDataTopology } from '../src/index.js';
 import { buildTopology, generateWorkload, TABLES, type CdcRecord, type TableName } from './lib/cdc-workload.js';
-import { createTopic, gc, grouped, mib, packageVersion, percentiles, positiveInt, rssSampler, sleep, streamsLag, writeResult, type Percentiles } from './lib/harness.js';
+import { createTopic, grouped, packageVersion, percentiles, positiveInt, rssMiB, sleep, streamsLag, writeResult, type Percentiles } from './lib/harness.js';
 import type { BenchSummary, Measure, Target } from './lib/result-format.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const MONGODB_URL = process.env['MONGODB_URL'] ?? 'mongodb://127.0.0.1:27017/?directConnection=true';
-const RATES = (process.env['BENCH_E2E_RATES'] ?? '1000,100').split(',').map((r) => positiveInt('BENCH_E2E_RATES', Number(r)));
+const RATES = (process.env['BENCH_E2E_RATES'] || '1000,100').split(',').map((r) => {
+  const rate = Number(r.trim());
+  if (!Number.isInteger(rate) || rate <= 0) throw new Error(`BENCH_E2E_RATES must list positive integers, got '${r}'`);
+  return rate;
+});
 const SECONDS = positiveInt('BENCH_E2E_SECONDS', 20);
 const MAX_EVENTS = positiveInt('BENCH_E2E_MAX_EVENTS', 10_000);
 const DRAIN_TIMEOUT_MS = positiveInt('BENCH_E2E_DRAIN_SECONDS', 300) * 1000;
 const PARTITIONS = 6;
 const CLIENT = kafkaClientOf(process.env['BENCH_KAFKA_CLIENT']);
+/** Worker processes (`tributary run`, one consumer group member each) running the pipeline. */
+const WORKERS = positiveInt('BENCH_E2E_WORKERS', 1);
+const HTTP_PORT_BASE = positiveInt('BENCH_E2E_HTTP_PORT', 19_470);
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
+const CONTROL_TOKEN = `bench-e2e-${RUN}-control-token`;
 
 const kafka = new Kafka({ clientId: 'bench-e2e', brokers: BROKERS, logLevel: logLevel.NOTHING });
-const logger = createLogger({ level: 'warn' });
 
 export interface E2eResult {
   readonly mode: 'fixed' | 'max';
@@ -103,37 +113,121 @@ async function setUp(admin: Admin, label: string): Promise<{ t: FastDataTopology
   return { t, sourceTopic, topics, database: `bench_e2e_${RUN}_${label}`.replace(/[^A-Za-z0-9_]/g, '_') };
 }
 
-async function start(t: FastDataTopology, database: string) {
-  const store = new MongoDocumentStore({ url: MONGODB_URL, database });
-  const metrics = createMetrics({ defaultMetrics: false });
-  const running = await runTopology(t, { transport: createKafkaTransport({ brokers: BROKERS, clientId: 'bench-e2e', logger, client: CLIENT }), store, metrics, logger, consumer: { maxWaitMs: positiveInt('BENCH_E2E_MAX_WAIT_MS', 50), minBytes: positiveInt('BENCH_E2E_MIN_BYTES', 1) } });
-  return running;
+/** One running pipeline: the worker processes, their metrics, and how to stop them. */
+interface Workers {
+  /** Starts sampling the workers' RSS every 200 ms; stop() gives the highest of any one worker, in MiB. */
+  rss(): { stop(): number };
+  /** Resumes every stream of every worker (started paused): one call, shared through the control topic. */
+  resume(): Promise<void>;
+  /** The Prometheus text of every worker's /metrics. */
+  metrics(): Promise<string[]>;
+  stop(): Promise<void>;
 }
 
-/** Where the time goes, per stream, from the same histograms /metrics exports: batches, mean records per batch, mean batch and store-write time. */
-async function stageProfile(running: Awaited<ReturnType<typeof start>>): Promise<Record<string, { batches: number; meanRecords: number; meanBatchMs: number; meanStoreWriteMs?: number; meanCommitMs?: number }>> {
-  const out: Record<string, { batches: number; meanRecords: number; meanBatchMs: number; meanStoreWriteMs?: number; meanCommitMs?: number }> = {};
-  type Value = { value: number; labels: Record<string, string | number>; metricName?: string };
-  const values = async (name: string): Promise<Value[]> => ((await running.metrics.registry.getSingleMetric(name)?.get())?.values ?? []) as Value[];
-  const durations = await values('tributary_batch_duration_seconds');
-  const sizes = await values('tributary_batch_size');
-  const commits = await values('tributary_commit_duration_seconds');
-  const writes = await values('tributary_store_write_duration_seconds');
-  for (const w of writes.filter((x) => x.metricName?.endsWith('_count'))) {
-    const total = writes.find((x) => x.metricName?.endsWith('_sum') && x.labels['collection'] === w.labels['collection'])?.value ?? 0;
-    console.log(`    store write ${String(w.labels['collection']).padEnd(16)} ${w.value} writes, ${((total / Math.max(1, w.value)) * 1000).toFixed(1)} ms each`);
+/**
+ * `tributary run` of the bench topology in WORKERS child processes, one consumer group member each
+ * (as production scales: instances of one topology), never in this process: the load generator
+ * and the latency reader must not share the workers' event loop.
+ */
+async function start(label: string, database: string, paused = false): Promise<Workers> {
+  const children = Array.from({ length: WORKERS }, (_, i) => {
+    const port = HTTP_PORT_BASE + i;
+    const child = spawn(process.execPath, ['bin/tributary.js', 'run', 'bench/lib/bench-topology.ts', '--http-port', String(port)], {
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'warn',
+        BENCH_TOPIC_PREFIX: `bench.e2e.${RUN}.${label}.`,
+        BENCH_TOPOLOGY_NAME: `bench-e2e-${RUN}-${label}`,
+        MONGODB_DATABASE: database,
+        MONGODB_URL,
+        KAFKA_BROKERS: BROKERS.join(','),
+        KAFKA_CLIENT: CLIENT,
+        KAFKA_CONSUMER_MAX_WAIT_MS: String(positiveInt('BENCH_E2E_MAX_WAIT_MS', 50)),
+        KAFKA_CONSUMER_MIN_BYTES: String(positiveInt('BENCH_E2E_MIN_BYTES', 1)),
+        TRIBUTARY_START_PAUSED: String(paused),
+        TRIBUTARY_CONTROL_TOKEN: CONTROL_TOKEN,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    return { child, port };
+  });
+  // Ready = every stream joined its group (/-/ready turns 200).
+  const deadline = performance.now() + 120_000;
+  for (const { child, port } of children) {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`worker on port ${port} exited with ${child.exitCode}`);
+      if (performance.now() > deadline) throw new Error(`worker on port ${port} not ready after 120 s`);
+      const ready = await fetch(`http://127.0.0.1:${port}/-/ready`).then((r) => r.ok, () => false);
+      if (ready) break;
+      await sleep(200);
+    }
   }
-  for (const v of durations.filter((x) => x.metricName?.endsWith('_count'))) {
-    const stream = String(v.labels['stream']);
-    const sum = durations.find((x) => x.metricName?.endsWith('_sum') && x.labels['stream'] === stream)?.value ?? 0;
-    const records = sizes.find((x) => x.metricName?.endsWith('_sum') && x.labels['stream'] === stream)?.value ?? 0;
-    const mean = (list: Value[], label: string, key: string) => {
-      const count = list.find((x) => x.metricName?.endsWith('_count') && x.labels[label] === key)?.value ?? 0;
-      const total = list.find((x) => x.metricName?.endsWith('_sum') && x.labels[label] === key)?.value ?? 0;
-      return count ? +((total / count) * 1000).toFixed(1) : undefined;
-    };
-    const commit = mean(commits, 'stream', stream);
-    out[stream] = { batches: v.value, meanRecords: +(records / Math.max(1, v.value)).toFixed(1), meanBatchMs: +((sum / Math.max(1, v.value)) * 1000).toFixed(1), ...(commit !== undefined ? { meanCommitMs: commit } : {}) };
+  return {
+    rss() {
+      let peak = 0;
+      const sample = () => {
+        for (const { child } of children) peak = Math.max(peak, rssMiB(child.pid as number) ?? 0);
+      };
+      const timer = setInterval(sample, 200);
+      return {
+        stop() {
+          clearInterval(timer);
+          sample();
+          return peak;
+        },
+      };
+    },
+    async resume() {
+      const reply = await fetch(`http://127.0.0.1:${HTTP_PORT_BASE}/control/resume`, { method: 'POST', headers: { authorization: `Bearer ${CONTROL_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ target: '*' }) });
+      if (!reply.ok) throw new Error(`resume answered ${reply.status}: ${await reply.text()}`);
+    },
+    metrics: () => Promise.all(children.map(({ port }) => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()))),
+    async stop() {
+      await Promise.all(
+        children.map(({ child }) => {
+          if (child.exitCode !== null) return undefined;
+          const exited = new Promise((resolve) => child.once('exit', resolve));
+          child.kill('SIGTERM');
+          return exited;
+        }),
+      );
+    },
+  };
+}
+
+/** Sum of a metric's samples over every worker, per value of one label (Prometheus text format). */
+function summed(texts: readonly string[], name: string, label: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const line = new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`);
+  for (const text of texts) {
+    for (const row of text.split('\n')) {
+      const m = line.exec(row);
+      if (!m) continue;
+      const key = new RegExp(`(?:^|,)${label}="([^"]*)"`).exec(m[1] as string)?.[1];
+      if (key !== undefined) out.set(key, (out.get(key) ?? 0) + Number(m[2]));
+    }
+  }
+  return out;
+}
+
+/** Where the time goes, per stream, from the workers' /metrics: batches, mean records per batch, mean batch, store-write and commit time. */
+async function stageProfile(workers: Workers): Promise<Record<string, { batches: number; meanRecords: number; meanBatchMs: number; meanCommitMs?: number }>> {
+  const texts = await workers.metrics();
+  const sum = (name: string, label: string) => summed(texts, `${name}_sum`, label);
+  const count = (name: string, label: string) => summed(texts, `${name}_count`, label);
+  const ms = (total: number | undefined, n: number | undefined) => (n ? +(((total ?? 0) / n) * 1000).toFixed(1) : undefined);
+  const writeCounts = count('tributary_store_write_duration_seconds', 'collection');
+  const writeSums = sum('tributary_store_write_duration_seconds', 'collection');
+  for (const [collection, n] of writeCounts) console.log(`    store write ${collection.padEnd(16)} ${n} writes, ${ms(writeSums.get(collection), n)} ms each`);
+  const batches = count('tributary_batch_duration_seconds', 'stream');
+  const batchSums = sum('tributary_batch_duration_seconds', 'stream');
+  const records = sum('tributary_batch_size', 'stream');
+  const commits = count('tributary_commit_duration_seconds', 'stream');
+  const commitSums = sum('tributary_commit_duration_seconds', 'stream');
+  const out: Record<string, { batches: number; meanRecords: number; meanBatchMs: number; meanCommitMs?: number }> = {};
+  for (const [stream, n] of batches) {
+    const commit = ms(commitSums.get(stream), commits.get(stream));
+    out[stream] = { batches: n, meanRecords: +((records.get(stream) ?? 0) / Math.max(1, n)).toFixed(1), meanBatchMs: ms(batchSums.get(stream), n) ?? 0, ...(commit !== undefined ? { meanCommitMs: commit } : {}) };
   }
   return out;
 }
@@ -151,15 +245,15 @@ async function drained(admin: Admin, t: FastDataTopology, deadline: number): Pro
 }
 
 async function fixedLoad(admin: Admin, rate: number): Promise<E2eResult> {
-  const { t, sourceTopic, database } = await setUp(admin, `fixed${rate}`);
+  const label = `fixed${rate}`;
+  const { t, sourceTopic, topics, database } = await setUp(admin, label);
   const events = rate * SECONDS;
   const { records } = generateWorkload({ customers: Math.max(20, Math.min(500, Math.floor(events / 40))), events });
   const reader = await latencyReader(t.fastData.topics.svUpdate(t.fastData.singleViews[0]!));
-  const running = await start(t, database);
+  const running = await start(label, database);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
   await producer.connect();
-  gc?.();
-  const rss = rssSampler();
+  const rss = running.rss();
   const began = performance.now();
   // Ticks of 100 ms: each sends the records due by then, stamped with the time they are sent.
   let sent = 0;
@@ -190,17 +284,18 @@ async function fixedLoad(admin: Admin, rate: number): Promise<E2eResult> {
     sustained: done !== undefined && done - loadEnded < 10_000,
     drainSeconds: +((end - loadEnded) / 1000).toFixed(1),
     latencyMs: percentiles(reader.latencies),
-    peakRssMiB: mib(peak),
+    peakRssMiB: peak,
     profile,
   };
   console.log(`  fixed ${rate}/s x ${SECONDS} s: ${done ? '' : 'NOT DRAINED, '}drained ${result.drainSeconds} s after the load; ${result.viewsWritten} view writes; CDC→view p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms, p99 ${result.latencyMs.p99} ms; sustained: ${result.sustained}; peak RSS ${result.peakRssMiB} MiB`);
   for (const [stream, p] of Object.entries(profile)) console.log(`    ${stream.padEnd(28)} ${p.batches} batches, ${p.meanRecords} records/batch, ${p.meanBatchMs} ms/batch, commit ${p.meanCommitMs ?? '?'} ms`);
-  await dropDatabase(database);
+  await tearDown(admin, topics, t, database);
   return result;
 }
 
 async function maxThroughput(admin: Admin): Promise<E2eResult> {
-  const { t, sourceTopic, database } = await setUp(admin, 'max');
+  const label = 'max';
+  const { t, sourceTopic, topics, database } = await setUp(admin, label);
   const { records } = generateWorkload({ customers: 500, events: MAX_EVENTS });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
   await producer.connect();
@@ -209,10 +304,11 @@ async function maxThroughput(admin: Admin): Promise<E2eResult> {
   }
   await producer.disconnect();
   const reader = await latencyReader(t.fastData.topics.svUpdate(t.fastData.singleViews[0]!));
-  gc?.();
-  const rss = rssSampler();
+  // Started paused and resumed once every worker has joined: the time measured is the work, not the start-up.
+  const running = await start(label, database, true);
+  const rss = running.rss();
   const began = performance.now();
-  const running = await start(t, database);
+  await running.resume();
   const done = await drained(admin, t, began + DRAIN_TIMEOUT_MS);
   await sleep(500);
   const peak = rss.stop();
@@ -229,10 +325,10 @@ async function maxThroughput(admin: Admin): Promise<E2eResult> {
     sustained: null,
     drainSeconds: +seconds.toFixed(1),
     latencyMs: percentiles(reader.latencies),
-    peakRssMiB: mib(peak),
+    peakRssMiB: peak,
   };
   console.log(`  max: ${records.length} events through every stage in ${seconds.toFixed(1)} s = ${result.eventsPerSecond} events/s, ${result.viewsPerSecond} view writes/s${done ? '' : ' (NOT DRAINED)'}; peak RSS ${result.peakRssMiB} MiB`);
-  await dropDatabase(database);
+  await tearDown(admin, topics, t, database);
   return result;
 }
 
@@ -286,6 +382,12 @@ function summaryBlock(results: readonly E2eResult[]): BenchSummary {
       ]
     : [];
   return { measures, targets };
+}
+
+/** Deletes what a phase made (topics, the control topic, the database): a broker left with thousands of partitions is slower for every benchmark after. */
+async function tearDown(admin: Admin, topics: readonly string[], t: FastDataTopology, database: string): Promise<void> {
+  await admin.deleteTopics({ topics: [...topics, `${t.name}.control`], timeout: 30_000 }).catch((error: unknown) => console.warn(`  topics not deleted: ${String(error)}`));
+  await dropDatabase(database);
 }
 
 async function dropDatabase(database: string): Promise<void> {

@@ -20,7 +20,13 @@ export interface Environment {
   readonly memoryGiB: number;
   readonly os: string;
   readonly node: string;
-  readonly kafka: { readonly version: string | null; readonly brokers: number | null; readonly note: string };
+  readonly kafka: {
+    readonly version: string | null;
+    readonly brokers: number | null;
+    /** Partitions on the brokers when the run opened (leftovers of earlier runs make a broker slower); absent in runs before 2026-12-06. */
+    readonly partitions?: number | null;
+    readonly note: string;
+  };
   readonly store: {
     /** e.g. 'DocumentDB 0.106-0', 'FerretDB 1.24.2', 'MongoDB 7.0.14', or the wire version when nothing names the server. */
     readonly server: string;
@@ -85,12 +91,14 @@ export function kafkaVersionsOfLocalBrokers(): string[] {
 
 async function detectKafka(brokers: readonly string[]): Promise<Environment['kafka']> {
   let count: number | null = null;
+  let partitions: number | null = null;
   let reached = '';
   const kafka = new Kafka({ clientId: 'bench-environment', brokers: [...brokers], logLevel: logLevel.NOTHING, connectionTimeout: 3_000, retry: { retries: 1 } });
   const admin = kafka.admin();
   try {
     await admin.connect();
     count = (await admin.describeCluster()).brokers.length;
+    partitions = (await admin.fetchTopicMetadata()).topics.reduce((n, t) => n + t.partitions.length, 0);
   } catch (error) {
     reached = `cluster not described: ${message(error)}; `;
   } finally {
@@ -98,9 +106,9 @@ async function detectKafka(brokers: readonly string[]): Promise<Environment['kaf
   }
   const local = brokers.every((b) => /^(127\.0\.0\.1|localhost|\[::1\]):/.test(b));
   const versions = local ? kafkaVersionsOfLocalBrokers() : [];
-  if (versions.length === 1) return { version: versions[0] as string, brokers: count, note: `${reached}version from the classpath of the local kafka.Kafka process` };
+  if (versions.length === 1) return { version: versions[0] as string, brokers: count, partitions, note: `${reached}version from the classpath of the local kafka.Kafka process` };
   const why = !local ? 'the brokers are not on this machine' : versions.length === 0 ? 'no local kafka.Kafka process names its version' : `local brokers disagree (${versions.join(', ')})`;
-  return { version: null, brokers: count, note: `${reached}version not detected: ${why}` };
+  return { version: null, brokers: count, partitions, note: `${reached}version not detected: ${why}` };
 }
 
 /** The server's name and version from `buildInfo` and, for DocumentDB, the extension's version in PostgreSQL. */
@@ -163,7 +171,8 @@ export async function detectEnvironment(services: { brokers: readonly string[]; 
 
 /** One line for the summary, every part from the detected environment. */
 export function describeEnvironment(e: Environment): string {
-  const kafka = `Kafka ${e.kafka.version ?? 'version not detected'}${e.kafka.brokers !== null ? `, ${e.kafka.brokers} broker${e.kafka.brokers === 1 ? '' : 's'}` : ''}`;
+  const partitions = typeof e.kafka.partitions === 'number' ? ` holding ${e.kafka.partitions} partitions at the start` : '';
+  const kafka = `Kafka ${e.kafka.version ?? 'version not detected'}${e.kafka.brokers !== null ? `, ${e.kafka.brokers} broker${e.kafka.brokers === 1 ? '' : 's'}${partitions}` : ''}`;
   const store = `store: ${e.store.server}${e.store.postgres ? ` on ${e.store.postgres.replace(/ on \S+-linux-gnu.*$/, '')}` : ''}`;
   return `${e.cpu.count} × ${e.cpu.model}; ${e.memoryGiB} GiB memory; ${e.os}; Node ${e.node}; ${kafka}; ${store}`;
 }

@@ -5,6 +5,7 @@
  * Not a benchmark itself: scripts/bench only runs bench/*.ts at the top level.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Session } from 'node:inspector/promises';
@@ -41,6 +42,16 @@ export function median(values: number[]): number {
 }
 
 /** Peak RSS, sampled every 20 ms. */
+/** A process's resident set in MiB from /proc (undefined once it is gone). */
+export function rssMiB(pid: number): number | undefined {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Math.round((Number(kb) / 1024) * 10) / 10;
+  } catch {
+    return undefined;
+  }
+}
+
 export function rssSampler() {
   const start = process.memoryUsage.rss();
   let peak = start;
