@@ -27,12 +27,12 @@
  */
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { spawn } from 'node:child_process';
 import { kafkaClientOf } from './lib/kafka-client.js';
 import type { FastDataTopology } from '../src/index.js';
 import { buildTopology, generateWorkload, TABLES, type CdcRecord, type TableName } from './lib/cdc-workload.js';
-import { createTopic, grouped, packageVersion, percentiles, positiveInt, rssMiB, sleep, streamsLag, writeResult, type Percentiles } from './lib/harness.js';
+import { createTopic, grouped, packageVersion, percentiles, positiveInt, sleep, streamsLag, writeResult, type Percentiles } from './lib/harness.js';
 import type { BenchSummary, Measure, Target } from './lib/result-format.js';
+import { startWorkers, summed, type Workers } from './lib/workers.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const MONGODB_URL = process.env['MONGODB_URL'] ?? 'mongodb://127.0.0.1:27017/?directConnection=true';
@@ -50,7 +50,6 @@ const CLIENT = kafkaClientOf(process.env['BENCH_KAFKA_CLIENT']);
 const WORKERS = positiveInt('BENCH_E2E_WORKERS', 1);
 const HTTP_PORT_BASE = positiveInt('BENCH_E2E_HTTP_PORT', 19_470);
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
-const CONTROL_TOKEN = `bench-e2e-${RUN}-control-token`;
 
 const kafka = new Kafka({ clientId: 'bench-e2e', brokers: BROKERS, logLevel: logLevel.NOTHING });
 
@@ -113,101 +112,23 @@ async function setUp(admin: Admin, label: string): Promise<{ t: FastDataTopology
   return { t, sourceTopic, topics, database: `bench_e2e_${RUN}_${label}`.replace(/[^A-Za-z0-9_]/g, '_') };
 }
 
-/** One running pipeline: the worker processes, their metrics, and how to stop them. */
-interface Workers {
-  /** Starts sampling the workers' RSS every 200 ms; stop() gives the highest of any one worker, in MiB. */
-  rss(): { stop(): number };
-  /** Resumes every stream of every worker (started paused): one call, shared through the control topic. */
-  resume(): Promise<void>;
-  /** The Prometheus text of every worker's /metrics. */
-  metrics(): Promise<string[]>;
-  stop(): Promise<void>;
-}
-
-/**
- * `tributary run` of the bench topology in WORKERS child processes, one consumer group member each
- * (as production scales: instances of one topology), never in this process: the load generator
- * and the latency reader must not share the workers' event loop.
- */
-async function start(label: string, database: string, paused = false): Promise<Workers> {
-  const children = Array.from({ length: WORKERS }, (_, i) => {
-    const port = HTTP_PORT_BASE + i;
-    const child = spawn(process.execPath, ['bin/tributary.js', 'run', 'bench/lib/bench-topology.ts', '--http-port', String(port)], {
-      env: {
-        ...process.env,
-        LOG_LEVEL: 'warn',
-        BENCH_TOPIC_PREFIX: `bench.e2e.${RUN}.${label}.`,
-        BENCH_TOPOLOGY_NAME: `bench-e2e-${RUN}-${label}`,
-        MONGODB_DATABASE: database,
-        MONGODB_URL,
-        KAFKA_BROKERS: BROKERS.join(','),
-        KAFKA_CLIENT: CLIENT,
-        KAFKA_CONSUMER_MAX_WAIT_MS: String(positiveInt('BENCH_E2E_MAX_WAIT_MS', 50)),
-        KAFKA_CONSUMER_MIN_BYTES: String(positiveInt('BENCH_E2E_MIN_BYTES', 1)),
-        TRIBUTARY_START_PAUSED: String(paused),
-        TRIBUTARY_CONTROL_TOKEN: CONTROL_TOKEN,
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    return { child, port };
+/** The pipeline of one phase: `tributary run` of the bench topology in WORKERS processes (bench/lib/workers.ts). */
+function start(label: string, database: string, paused = false): Promise<Workers> {
+  return startWorkers({
+    count: WORKERS,
+    portBase: HTTP_PORT_BASE,
+    paused,
+    env: {
+      BENCH_TOPIC_PREFIX: `bench.e2e.${RUN}.${label}.`,
+      BENCH_TOPOLOGY_NAME: `bench-e2e-${RUN}-${label}`,
+      MONGODB_DATABASE: database,
+      MONGODB_URL,
+      KAFKA_BROKERS: BROKERS.join(','),
+      KAFKA_CLIENT: CLIENT,
+      KAFKA_CONSUMER_MAX_WAIT_MS: String(positiveInt('BENCH_E2E_MAX_WAIT_MS', 50)),
+      KAFKA_CONSUMER_MIN_BYTES: String(positiveInt('BENCH_E2E_MIN_BYTES', 1)),
+    },
   });
-  // Ready = every stream joined its group (/-/ready turns 200).
-  const deadline = performance.now() + 120_000;
-  for (const { child, port } of children) {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`worker on port ${port} exited with ${child.exitCode}`);
-      if (performance.now() > deadline) throw new Error(`worker on port ${port} not ready after 120 s`);
-      const ready = await fetch(`http://127.0.0.1:${port}/-/ready`).then((r) => r.ok, () => false);
-      if (ready) break;
-      await sleep(200);
-    }
-  }
-  return {
-    rss() {
-      let peak = 0;
-      const sample = () => {
-        for (const { child } of children) peak = Math.max(peak, rssMiB(child.pid as number) ?? 0);
-      };
-      const timer = setInterval(sample, 200);
-      return {
-        stop() {
-          clearInterval(timer);
-          sample();
-          return peak;
-        },
-      };
-    },
-    async resume() {
-      const reply = await fetch(`http://127.0.0.1:${HTTP_PORT_BASE}/control/resume`, { method: 'POST', headers: { authorization: `Bearer ${CONTROL_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ target: '*' }) });
-      if (!reply.ok) throw new Error(`resume answered ${reply.status}: ${await reply.text()}`);
-    },
-    metrics: () => Promise.all(children.map(({ port }) => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()))),
-    async stop() {
-      await Promise.all(
-        children.map(({ child }) => {
-          if (child.exitCode !== null) return undefined;
-          const exited = new Promise((resolve) => child.once('exit', resolve));
-          child.kill('SIGTERM');
-          return exited;
-        }),
-      );
-    },
-  };
-}
-
-/** Sum of a metric's samples over every worker, per value of one label (Prometheus text format). */
-function summed(texts: readonly string[], name: string, label: string): Map<string, number> {
-  const out = new Map<string, number>();
-  const line = new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`);
-  for (const text of texts) {
-    for (const row of text.split('\n')) {
-      const m = line.exec(row);
-      if (!m) continue;
-      const key = new RegExp(`(?:^|,)${label}="([^"]*)"`).exec(m[1] as string)?.[1];
-      if (key !== undefined) out.set(key, (out.get(key) ?? 0) + Number(m[2]));
-    }
-  }
-  return out;
 }
 
 /** Where the time goes, per stream, from the workers' /metrics: batches, mean records per batch, mean batch, store-write and commit time. */
