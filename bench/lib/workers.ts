@@ -6,6 +6,9 @@
  *   startWorkers({ count: 2, portBase: 19470, env })  --> ready once every stream of every worker joined (/-/ready)
  *   workers.resume()  (started paused)                --> every stream resumed, through the control topic
  *   workers.metrics() / workers.rss() / workers.stop()
+ *
+ * BENCH_WORKER_NODE_ARGS (space-separated) go to each worker's node before the script, e.g.
+ * "--cpu-prof --cpu-prof-dir=/tmp/prof" for a CPU profile of every worker (written at its exit).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -38,7 +41,8 @@ export async function startWorkers(options: WorkerOptions): Promise<Workers> {
   const controlToken = `bench-workers-${randomUUID()}`;
   const children = Array.from({ length: options.count }, (_, i) => {
     const port = options.portBase + i;
-    const child = spawn(process.execPath, ['bin/tributary.js', 'run', 'bench/lib/bench-topology.ts', '--http-port', String(port)], {
+    const nodeArgs = (process.env['BENCH_WORKER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, 'bin/tributary.js', 'run', 'bench/lib/bench-topology.ts', '--http-port', String(port)], {
       env: { ...process.env, LOG_LEVEL: 'warn', ...options.env, TRIBUTARY_START_PAUSED: String(options.paused ?? false), TRIBUTARY_CONTROL_TOKEN: controlToken },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
