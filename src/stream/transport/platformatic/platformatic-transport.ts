@@ -200,6 +200,14 @@ export function platformaticTransport(options: PlatformaticTransportOptions): Tr
               await lost.close().catch(() => undefined);
               using = newProducer();
               own.add(using);
+              // What made the broker forget this producer (a restart, a rollback of its state) made it
+              // forget the idle ones too: replaced now, not at their next send, which would fail after
+              // the fault has passed and publish that send's records a second time.
+              for (const stale of idle.splice(0)) {
+                own.delete(stale);
+                producers.delete(stale);
+                void stale.close().catch(() => undefined);
+              }
             }
             throw isTributaryError(error) ? error : fromPlatformaticError(error, `cannot produce ${messages.length} records`);
           } finally {
