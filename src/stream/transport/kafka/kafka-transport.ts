@@ -107,10 +107,25 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
 
   const admin: TransportAdmin = {
     async createTopics(topics) {
-      await adminClient.createTopics({
-        topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions, ...(t.config ? { configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })) } : {}) })),
-        waitForLeaders: true,
-      });
+      try {
+        await adminClient.createTopics({
+          topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions, ...(t.config ? { configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })) } : {}) })),
+          waitForLeaders: true,
+        });
+      } catch (error) {
+        // Created, but a busy broker's metadata did not name them yet when kafkajs looked for their
+        // leaders (it waits out LEADER_NOT_AVAILABLE only; seen in CI): look again, for up to ~10 s.
+        if ((error as { type?: unknown }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+        for (let attempt = 1; ; attempt++) {
+          await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+          const ready = await adminClient.fetchTopicMetadata({ topics: topics.map((t) => t.topic) }).then(
+            (m) => m.topics.length === topics.length && m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)),
+            () => false,
+          );
+          if (ready) return;
+          if (attempt >= 13) throw error;
+        }
+      }
     },
     async topicOffsets(topic) {
       const offsets = await adminClient.fetchTopicOffsets(topic);
