@@ -70,7 +70,7 @@ function fromEnvelope(value: Row, key: Row | null, input: AdapterInput, counter:
     after: kind.op === 'delete' ? null : after,
     position: positionOf(source['lsn'], source['ts_ms'], input, counter),
   };
-  return kind.snapshot ? { ...event, snapshot: true } : event;
+  return kind.snapshot ? Object.assign({}, event, { snapshot: true }) : event;
 }
 
 function fromFlattened(value: Row, key: Row | null, input: AdapterInput, counter: Counter): AdapterResult {
@@ -85,7 +85,7 @@ function fromFlattened(value: Row, key: Row | null, input: AdapterInput, counter
     if ('skip' in kind) return kind;
     if (!deleted && kind.op !== 'delete') {
       const event: ChangeEvent = { op: kind.op, key, before: null, after: row, position };
-      return kind.snapshot ? { ...event, snapshot: true } : event;
+      return kind.snapshot ? Object.assign({}, event, { snapshot: true }) : event;
     }
   }
   if (deleted || op === 'd') return { op: 'delete', key, before: row, after: null, position };

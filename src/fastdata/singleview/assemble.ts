@@ -72,7 +72,7 @@ function validated(view: SingleView, key: Row, mapped: unknown): AssemblyOutcome
     throw new AggregationError('NO_SV_GENERATED', `map() produced no single view (${mapped === null ? 'null' : Array.isArray(mapped) ? 'an array' : typeof mapped})`);
   }
   const valid = view.options.validate ? view.options.validate(mapped) : true;
-  const outcome = (ok: boolean): AssemblyOutcome => (ok ? { key, kind: 'upsert', view: { ...(mapped as Row), ...key } } : { key, kind: 'delete', reason: 'VALIDATION_ERROR' });
+  const outcome = (ok: boolean): AssemblyOutcome => (ok ? { key, kind: 'upsert', view: Object.assign({}, mapped as Row, key) } : { key, kind: 'delete', reason: 'VALIDATION_ERROR' });
   return isPromiseLike(valid) ? Promise.resolve(valid).then(outcome) : outcome(valid);
 }
 

@@ -31,8 +31,7 @@ export function lineageWrite(view: SingleView, key: Row, trigger: SvTrigger, out
   return {
     kind: 'replace',
     filter: key,
-    document: {
-      ...key,
+    document: Object.assign({}, key, {
       trigger: {
         projection: trigger.change?.projectionName ?? null,
         identifier: trigger.change?.projectionIdentifier ?? null,
@@ -42,7 +41,7 @@ export function lineageWrite(view: SingleView, key: Row, trigger: SvTrigger, out
       outcome,
       definition: view.version,
       aggregatedAt: at,
-    },
+    }),
   };
 }
 

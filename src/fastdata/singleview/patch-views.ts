@@ -32,7 +32,7 @@ export type KafkaInfoOf = (record: AnyRecord, change: ReadPrUpdate) => unknown;
 
 /** `changes[i]` came from `records[i]`; returns the indexes of the changes left to the strategy. */
 export async function patchViews(view: SingleView, records: readonly AnyRecord[], changes: readonly ReadPrUpdate[], io: BatchIO, options: PatchEventOptions, kafkaInfoOf: KafkaInfoOf): Promise<number[]> {
-  const indexed = changes.map((c, i) => ({ ...c, index: i }));
+  const indexed = changes.map((c, i) => Object.assign({}, c, { index: i }));
   const { patch, rest } = planPatches(view.patches, indexed);
   if (patch.length === 0) return rest.map((c) => c.index);
   const at = new Date(io.now());

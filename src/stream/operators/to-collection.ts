@@ -27,7 +27,7 @@ export function toCollection<R extends AnyRecord>(collection: string, options: T
     decode(record) {
       const filter = options.filter(record);
       const document = options.document(record);
-      return document === null ? { kind: 'delete', filter } : { kind: 'replace', filter, document: { ...document, ...filter } };
+      return document === null ? { kind: 'delete', filter } : { kind: 'replace', filter, document: Object.assign({}, document, filter) };
     },
     async work({ kept, items }, io) {
       const latest = new Map<string, WriteOperation>();

@@ -25,7 +25,7 @@ export function toTopic<K, V>(topic: string, options: ToTopicOptions<K, V>): Ope
     const keyContext: SerdeContext = { topic, part: 'key', ...(context.registry ? { registry: context.registry } : {}) };
     const valueContext: SerdeContext = { topic, part: 'value', ...(context.registry ? { registry: context.registry } : {}) };
     const emit = (r: StreamRecord<K, V>, key: Buffer | null, value: Buffer | null): StreamRecord<K, V> => {
-      context.emit({ topic, key, value, headers: { ...r.headers, ...options.headers }, timestamp: r.timestamp });
+      context.emit({ topic, key, value, headers: Object.assign({}, r.headers, options.headers), timestamp: r.timestamp });
       return r;
     };
     // Synchronous serdes (string, json) encode and emit right away; only a serde that
