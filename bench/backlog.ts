@@ -6,6 +6,12 @@
  * what is in memory, not the backlog's length. It runs once with Node's default heap sizing and once
  * with `--max-old-space-size=160` (BENCH_BACKLOG_HEAPS_MB, "0,160"): V8 lets garbage pile up far
  * before a full collection unless told otherwise, which the capped run separates from a leak.
+ * Before them, the raw baseline catches up on the same backlog the same way, a process of its own
+ * (bench/lib/raw-ingest-worker.ts: bare kafkajs → JSON.parse → bulkWrite, Node's default heap), so
+ * the report divides Tributary's peak by what Node and the two drivers need without Tributary
+ * (BENCH_BACKLOG_RAW=0 leaves it out of an ad-hoc run). BENCH_WORKER_NODE_ARGS: node flags for
+ * both workers (profiling, --trace-gc); BENCH_WORKER_LOG_LEVEL: the workers' log level, their
+ * stdout shown (default warn, stdout dropped).
  *
  * Target (issue #16 item 4), on the run with Node's default heap: peak RSS < 300 MB (10^6 bytes,
  * = 286.1 MiB) and flat, taken as a least-squares trend over the second half of at most
@@ -17,7 +23,6 @@
 import { spawn } from 'node:child_process';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import type { FastDataTopology } from '../src/index.js';
 import { buildTopology, generateWorkload, TABLES, type TableName } from './lib/cdc-workload.js';
 import { createTopic, grouped, packageVersion, positiveInt, rssMiB, sleep, streamsLag, writeResult } from './lib/harness.js';
 import type { BenchSummary, Measure, Target } from './lib/result-format.js';
@@ -34,6 +39,10 @@ const DATABASE = `bench_backlog_${RUN}`;
 const sourceTopic = (table: TableName) => `${PREFIX}${table}`;
 /** Worker heap settings, one catch-up run each on the same backlog (fresh groups): 0 = Node's default sizing. */
 const HEAPS = (process.env['BENCH_BACKLOG_HEAPS_MB'] ?? '0,160').split(',').map(Number);
+/** The raw baseline's run (BENCH_BACKLOG_RAW=0 leaves it out of an ad-hoc run). */
+const RAW = process.env['BENCH_BACKLOG_RAW'] !== '0';
+/** Every database a catch-up wrote, dropped at the end. */
+const databases: string[] = [];
 const TARGET_MB = 300;
 /** "Flat": the second half's trend at most 1 % of the budget per minute. */
 const FLAT_MB_PER_MINUTE = 3;
@@ -46,7 +55,9 @@ type CatchUp = Awaited<ReturnType<typeof catchUp>>;
 function summaryBlock(results: readonly CatchUp[]): BenchSummary {
   const measures: Measure[] = [];
   const targets: Target[] = [];
+  const raw = results.find((r) => r.worker === 'raw');
   for (const r of results) {
+    if (r.worker === 'raw') continue;
     const key = r.heap === 'Node default' ? 'default' : r.heap.replace(/^--max-old-space-size=/, 'heap');
     measures.push(
       {
@@ -57,6 +68,7 @@ function summaryBlock(results: readonly CatchUp[]): BenchSummary {
         value: toMB(r.peakRssMiB),
         detail: `${r.peakRssMiB} MiB; ${grouped(r.processed)} events in ${r.seconds} s (${r.perSecond}/s)`,
         chart: Object.entries(r.rssAt).map(([at, mib]) => [`RSS at ${at} of the run (MB)`, toMB(mib ?? 0)] as const),
+        ...(raw && r.heap === raw.heap ? { baselines: [{ id: 'raw-ingest', label: `${RAW_LABEL}: peak RSS (${raw.perSecond}/s)`, value: toMB(raw.peakRssMiB) }] } : {}),
       },
       { id: `rss-trend-${key}`, label: `RSS trend over the second half, heap ${r.heap}`, unit: 'MB/min', better: 'lower', value: toMB(r.slopeSecondHalfMiBPerMinute) },
     );
@@ -75,14 +87,38 @@ function summaryBlock(results: readonly CatchUp[]): BenchSummary {
   return { measures, targets };
 }
 
-/** One `tributary run --only ingest` catching up for SECONDS, its RSS sampled every second. */
-async function catchUp(admin: Admin, t: FastDataTopology, backlog: number, heapMb: number) {
+const RAW_LABEL = 'bare kafkajs eachBatch → JSON.parse → bulkWrite of each key\'s last record (bench/lib/raw-ingest.ts), a process of its own';
+
+/** Which process catches up: Tributary's worker, or the raw loop of bench/lib/raw-ingest-worker.ts. */
+type Worker = 'tributary' | 'raw';
+
+/** The child process of one catch-up and the consumer groups whose lag says how far it got. */
+function startWorker(worker: Worker, heapMb: number) {
+  // BENCH_WORKER_NODE_ARGS as for bench/lib/workers.ts (profiling flags, say), before the heap cap.
+  const nodeArgs = [...(process.env['BENCH_WORKER_NODE_ARGS'] ?? '').split(' ').filter(Boolean), ...(heapMb ? [`--max-old-space-size=${heapMb}`] : [])];
+  const stdio = ['ignore', process.env['BENCH_WORKER_LOG_LEVEL'] ? 'inherit' : 'ignore', 'inherit'] as const;
+  const database = `${DATABASE}_${worker}_h${heapMb}`;
+  const databaseEnv = { KAFKA_BROKERS: BROKERS.join(','), MONGODB_URL };
+  if (worker === 'raw') {
+    const groupId = `${NAME}-raw-h${heapMb}`;
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bench/lib/raw-ingest-worker.ts'], {
+      env: { ...process.env, ...databaseEnv, RAW_TOPIC_PREFIX: PREFIX, RAW_GROUP_ID: groupId, RAW_DATABASE: database },
+      stdio: [...stdio],
+    });
+    return { child, database, groups: [{ groupId, topics: TABLES.map((x) => sourceTopic(x.name)) }] };
+  }
   const name = `${NAME}-h${heapMb}`;
-  const child = spawn(process.execPath, [...(heapMb ? [`--max-old-space-size=${heapMb}`] : []), 'bin/tributary.js', 'run', 'bench/lib/bench-topology.ts', '--only', 'ingest', '--http-port', '0'], {
-    env: { ...process.env, LOG_LEVEL: 'warn', BENCH_TOPIC_PREFIX: PREFIX, BENCH_TOPOLOGY_NAME: name, MONGODB_DATABASE: `${DATABASE}_h${heapMb}`, KAFKA_BROKERS: BROKERS.join(','), MONGODB_URL },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  const child = spawn(process.execPath, [...nodeArgs, 'bin/tributary.js', 'run', 'bench/lib/bench-topology.ts', '--only', 'ingest', '--http-port', '0'], {
+    env: { ...process.env, ...databaseEnv, LOG_LEVEL: process.env['BENCH_WORKER_LOG_LEVEL'] ?? 'warn', BENCH_TOPIC_PREFIX: PREFIX, BENCH_TOPOLOGY_NAME: name, MONGODB_DATABASE: database },
+    stdio: [...stdio],
   });
-  const groups = buildTopology(name, PREFIX, sourceTopic).streams().filter((s) => s.name.startsWith('ingest:'));
+  return { child, database, groups: buildTopology(name, PREFIX, sourceTopic).streams().filter((s) => s.name.startsWith('ingest:')) };
+}
+
+/** One worker catching up for SECONDS, its RSS sampled every second. */
+async function catchUp(admin: Admin, worker: Worker, backlog: number, heapMb: number) {
+  const { child, database, groups } = startWorker(worker, heapMb);
+  databases.push(database);
   const samples: Array<readonly [number, number]> = [];
   const began = performance.now();
   while (performance.now() - began < SECONDS * 1000 && child.exitCode === null) {
@@ -96,6 +132,7 @@ async function catchUp(admin: Admin, t: FastDataTopology, backlog: number, heapM
   const processed = backlog - left;
   const peak = Math.max(...samples.map(([, y]) => y));
   const result = {
+    worker,
     heap: heapMb ? `--max-old-space-size=${heapMb}` : 'Node default',
     backlog,
     seconds: SECONDS,
@@ -107,7 +144,7 @@ async function catchUp(admin: Admin, t: FastDataTopology, backlog: number, heapM
     underTarget: toMB(peak) < TARGET_MB,
     samples: samples.map(([x, y]) => [Math.round(x), y]),
   };
-  console.log(`  worker (${result.heap}) RSS: peak ${peak} MiB = ${toMB(peak)} MB (target < ${TARGET_MB} MB), second-half trend ${result.slopeSecondHalfMiBPerMinute} MiB/min; ${processed} of ${backlog} events in ${SECONDS} s = ${result.perSecond}/s`);
+  console.log(`  ${worker === 'raw' ? 'raw loop' : 'worker'} (${result.heap}) RSS: peak ${peak} MiB = ${toMB(peak)} MB (target < ${TARGET_MB} MB), second-half trend ${result.slopeSecondHalfMiBPerMinute} MiB/min; ${processed} of ${backlog} events in ${SECONDS} s = ${result.perSecond}/s`);
   return result;
 }
 
@@ -147,12 +184,14 @@ async function main(): Promise<void> {
     const backlog = await streamsLag(admin, t.streams().filter((s) => s.name.startsWith('ingest:')));
     console.log(`\n  backlog: ${backlog} events in ${topics.length} topics x ${PARTITIONS} partitions (produced in ${((performance.now() - producing) / 1000).toFixed(0)} s)`);
 
+    // The raw loop first (Node's default heap), then Tributary once per heap setting; fresh groups each.
     const results = [];
-    for (const heapMb of HEAPS) results.push(await catchUp(admin, t, backlog, heapMb));
-    // `result` (the headline) is the first run: Node's default heap sizing, as users start it.
+    if (RAW) results.push(await catchUp(admin, 'raw', backlog, 0));
+    for (const heapMb of HEAPS) results.push(await catchUp(admin, 'tributary', backlog, heapMb));
+    // `result` (the headline): Tributary with Node's default heap sizing, as users start it.
     await writeResult('backlog', {
-      parameters: { events: EVENTS, seconds: SECONDS, partitions: PARTITIONS, heaps: HEAPS, targetMB: TARGET_MB, flatMBPerMinute: FLAT_MB_PER_MINUTE, kafkajs: packageVersion('kafkajs'), mongodb: packageVersion('mongodb') },
-      result: results[0],
+      parameters: { events: EVENTS, seconds: SECONDS, partitions: PARTITIONS, heaps: HEAPS, raw: RAW ? RAW_LABEL : null, targetMB: TARGET_MB, flatMBPerMinute: FLAT_MB_PER_MINUTE, kafkajs: packageVersion('kafkajs'), mongodb: packageVersion('mongodb') },
+      result: results.find((r) => r.worker === 'tributary'),
       results,
       summary: summaryBlock(results),
     });
@@ -161,7 +200,7 @@ async function main(): Promise<void> {
     await admin.deleteTopics({ topics: [...new Set(streams.flatMap((s) => s.topics)), ...t.fastData.projections.map((p) => t.fastData.topics.prUpdate(p))] }).catch(() => undefined);
     await admin.disconnect();
     const client = new MongoClient(MONGODB_URL);
-    for (const heapMb of HEAPS) await client.db(`${DATABASE}_h${heapMb}`).dropDatabase().catch(() => undefined);
+    for (const database of databases) await client.db(database).dropDatabase().catch(() => undefined);
     await client.close();
   }
 }

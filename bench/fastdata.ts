@@ -36,8 +36,8 @@
  * BENCH_CPU_PROF=<dir> (one V8 CPU profile of this process per timed phase, covering exactly it).
  */
 import path from 'node:path';
-import { Kafka, logLevel, type Admin, type Consumer, type Message } from 'kafkajs';
-import { MongoClient, type AnyBulkWriteOperation, type Db, type Document } from 'mongodb';
+import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
+import { MongoClient, type AnyBulkWriteOperation, type Document } from 'mongodb';
 import { createLogger, createMetrics } from '../src/ops/index.js';
 import { createKafkaTransport, MongoDocumentStore, runTopology, type Collection } from '../src/runtime.js';
 import { kafkaClientOf } from './lib/kafka-client.js';
@@ -46,6 +46,7 @@ import type { FastDataTopology, Row, SvTrigger } from '../src/index.js';
 import { TestDriver } from '../src/testing/index.js';
 import { buildTopology, customerDocument, generateWorkload, TABLES, type CdcRecord, type TableName } from './lib/cdc-workload.js';
 import { assertCommitted, createTopic, endOffsets, gc, packageVersion, positiveInt, Probe, probed, startProfiler, sum, withTimeout, writeResult, type EndOffsets } from './lib/harness.js';
+import { bulkWrite, createRawIndexes, rawConsumer as rawLoop, rawIngestBatch } from './lib/raw-ingest.js';
 import type { BenchSummary } from './lib/result-format.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
@@ -96,49 +97,19 @@ async function timed(phase: string, round: number, ends: EndOffsets, start: (pro
   }
 }
 
-/** A bare kafkajs consumer over `topics`, committing each batch after `handle` resolves. */
-async function rawConsumer(groupId: string, topics: string[], probe: Probe, handle: (topic: string, messages: Message[]) => Promise<void>): Promise<() => Promise<void>> {
-  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500, maxBytesPerPartition: FETCH_BYTES, allowAutoTopicCreation: false });
-  await consumer.connect();
-  await consumer.subscribe({ topics, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    partitionsConsumedConcurrently: PARTITIONS * TABLES.length,
-    eachBatch: async ({ batch }) => {
-      probe.batch();
-      await handle(batch.topic, batch.messages);
-      const offset = (BigInt(batch.lastOffset()) + 1n).toString();
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
-      probe.committed({ topic: batch.topic, partition: batch.partition, offset });
-    },
-  });
-  return () => consumer.disconnect();
-}
-
-/** One ordered bulkWrite of the batch (what the store does). */
-async function bulkWrite(db: Db, collection: string, ops: AnyBulkWriteOperation[]): Promise<void> {
-  if (ops.length > 0) await db.collection(collection).bulkWrite(ops, { ordered: true });
+/** The raw loop of bench/lib/raw-ingest.ts over `topics`, with the probe hooked in. */
+function rawConsumer(groupId: string, topics: string[], probe: Probe, handle: (topic: string, messages: Message[]) => Promise<void>): Promise<() => Promise<void>> {
+  const hooks = { onBatch: () => probe.batch(), onCommitted: (offset: { topic: string; partition: number; offset: string }) => probe.committed(offset) };
+  return rawLoop(kafka, { groupId, topics, partitionsConsumedConcurrently: PARTITIONS * TABLES.length, maxBytesPerPartition: FETCH_BYTES, ...hooks }, handle);
 }
 
 /** `compacted`: only the last record of each key in a batch is written (what a careful hand-written consumer does). */
 async function rawIngest(client: MongoClient, round: number, ends: EndOffsets, compacted: boolean): Promise<PhaseResult> {
   const db = client.db(`bench_fd_${RUN}_raw${compacted ? 'c' : ''}${round}`);
-  for (const t of TABLES) await db.collection(t.projection).createIndex({ [t.pk]: 1 }, { unique: true, name: 'pk' });
+  await createRawIndexes(db);
   const byTopic = new Map(TABLES.map((t) => [sourceTopic(t.name), t]));
   const phase = compacted ? 'raw-ingest-last' : 'raw-ingest';
-  return timed(phase, round, ends, (probe) =>
-    rawConsumer(`bench.fd.${RUN}.${phase}-${round}`, [...byTopic.keys()], probe, async (topic, messages) => {
-      const table = byTopic.get(topic) as (typeof TABLES)[number];
-      const ops = new Map<unknown, AnyBulkWriteOperation>();
-      messages.forEach((m, i) => {
-        const event = JSON.parse((m.value as Buffer).toString()) as { after: Document };
-        const key = event.after[table.pk] as unknown;
-        if (compacted) ops.delete(key); // re-inserted last: Map order = order of each key's last record
-        ops.set(compacted ? key : i, { replaceOne: { filter: { [table.pk]: key }, replacement: event.after, upsert: true } });
-      });
-      await bulkWrite(db, table.projection, [...ops.values()]);
-    }),
-  );
+  return timed(phase, round, ends, (probe) => rawConsumer(`bench.fd.${RUN}.${phase}-${round}`, [...byTopic.keys()], probe, rawIngestBatch(db, byTopic, compacted)));
 }
 
 async function tributaryStage(t: FastDataTopology, stage: 'ingest' | 'aggregate', database: string, round: number, ends: EndOffsets): Promise<PhaseResult> {
