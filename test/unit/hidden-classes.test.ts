@@ -5,7 +5,7 @@
  * (`{ ...doc, createdAt }`) gets a hidden class of its own, allocated in the old generation with its
  * descriptors: one per written projection document was ~15 MB of the ingest stage's live heap and
  * ~60 MB of its peak RSS catching up on a backlog (docs/benchmarks.md). The stages build those
- * documents with Object.assign instead; this test fails if a spread comes back. Node 22+ share
+ * documents with Object.assign instead; this test fails if a spread comes back. Node 24 shares
  * the classes either way, so there the test passes trivially.
  */
 import { describe, it } from 'node:test';

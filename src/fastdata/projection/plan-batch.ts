@@ -161,6 +161,6 @@ function next(state: Row | null, event: KeyedChange, options: PlanOptions): Row 
   // order): on Node 20 (V8 11.3) every object made by a spread and then given a field its source
   // lacks gets a hidden class of its own, allocated in the old generation with its descriptors. One
   // per written document was ~15 MB of the ingest stage's live heap (its version cache) and much of
-  // its old-generation garbage; Node 22+ share them either way (test/unit/hidden-classes.test.ts).
+  // its old-generation garbage; Node 24 shares them either way (test/unit/hidden-classes.test.ts).
   return Object.assign({}, event.document, event.key, { createdAt: isLive(state) ? state.createdAt : options.now }, tracking, { [STATE]: 'PUBLIC' });
 }
