@@ -24,7 +24,7 @@ import { spawn } from 'node:child_process';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { buildTopology, generateWorkload, TABLES, type TableName } from './lib/cdc-workload.js';
-import { createTopic, grouped, packageVersion, positiveInt, rssMiB, sleep, streamsLag, writeResult } from './lib/harness.js';
+import { cpuSeconds, createTopic, grouped, packageVersion, positiveInt, rssMiB, sleep, streamsLag, writeResult } from './lib/harness.js';
 import type { BenchSummary, Measure, Target } from './lib/result-format.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
@@ -71,6 +71,14 @@ function summaryBlock(results: readonly CatchUp[]): BenchSummary {
         ...(raw && r.heap === raw.heap ? { baselines: [{ id: 'raw-ingest', label: `${RAW_LABEL}: peak RSS (${raw.perSecond}/s)`, value: toMB(raw.peakRssMiB) }] } : {}),
       },
       { id: `rss-trend-${key}`, label: `RSS trend over the second half, heap ${r.heap}`, unit: 'MB/min', better: 'lower', value: toMB(r.slopeSecondHalfMiBPerMinute) },
+      {
+        id: `cpu-per-event-${key}`,
+        label: `CPU (user + system) of the catching-up worker per event, heap ${r.heap}`,
+        unit: 'µs',
+        better: 'lower',
+        value: r.cpuMicrosPerEvent,
+        ...(raw && r.heap === raw.heap ? { baselines: [{ id: 'raw-ingest', label: RAW_LABEL, value: raw.cpuMicrosPerEvent }] } : {}),
+      },
     );
   }
   if (results.some((r) => r.heap === 'Node default')) {
@@ -127,6 +135,8 @@ async function catchUp(admin: Admin, worker: Worker, backlog: number, heapMb: nu
     if (rss !== undefined) samples.push([(performance.now() - began) / 1000, rss]);
   }
   const left = await streamsLag(admin, groups);
+  // Before the signal: what the catch-up cost, not the shutdown.
+  const cpu = cpuSeconds(child.pid as number) ?? Number.NaN;
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
   const processed = backlog - left;
@@ -139,12 +149,14 @@ async function catchUp(admin: Admin, worker: Worker, backlog: number, heapMb: nu
     processed,
     perSecond: Math.round(processed / SECONDS),
     peakRssMiB: peak,
+    /** The worker's CPU (user + system) for the whole window, per event caught up. */
+    cpuMicrosPerEvent: Math.round((cpu * 1e6) / Math.max(1, processed)),
     rssAt: Object.fromEntries([0.25, 0.5, 0.75, 1].map((q) => [`${q * 100}%`, samples[Math.min(samples.length - 1, Math.floor(q * samples.length) - 1)]?.[1] ?? null])),
     slopeSecondHalfMiBPerMinute: slopePerMinute(samples.filter(([x]) => x >= SECONDS / 2)),
     underTarget: toMB(peak) < TARGET_MB,
     samples: samples.map(([x, y]) => [Math.round(x), y]),
   };
-  console.log(`  ${worker === 'raw' ? 'raw loop' : 'worker'} (${result.heap}) RSS: peak ${peak} MiB = ${toMB(peak)} MB (target < ${TARGET_MB} MB), second-half trend ${result.slopeSecondHalfMiBPerMinute} MiB/min; ${processed} of ${backlog} events in ${SECONDS} s = ${result.perSecond}/s`);
+  console.log(`  ${worker === 'raw' ? 'raw loop' : 'worker'} (${result.heap}) RSS: peak ${peak} MiB = ${toMB(peak)} MB (target < ${TARGET_MB} MB), second-half trend ${result.slopeSecondHalfMiBPerMinute} MiB/min; ${processed} of ${backlog} events in ${SECONDS} s = ${result.perSecond}/s; CPU ${result.cpuMicrosPerEvent} µs per event`);
   return result;
 }
 

@@ -41,7 +41,6 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : round3((sorted[mid - 1]! + sorted[mid]!) / 2);
 }
 
-/** Peak RSS, sampled every 20 ms. */
 /** A process's resident set in MiB from /proc (undefined once it is gone). */
 export function rssMiB(pid: number): number | undefined {
   try {
@@ -52,6 +51,22 @@ export function rssMiB(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU seconds a process has used so far, user + system, from /proc/<pid>/stat (undefined once it is
+ * gone). Fields 14 and 15 count clock ticks: 100 per second on Linux (USER_HZ).
+ */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces: count the fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Peak RSS of this process, sampled every 20 ms. */
 export function rssSampler() {
   const start = process.memoryUsage.rss();
   let peak = start;
