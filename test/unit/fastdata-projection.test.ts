@@ -100,6 +100,18 @@ function apply(stored: Map<string, Row>, writes: readonly WriteOperation[]): Map
 const A = { id: 'a' };
 const B = { id: 'b' };
 
+describe('keyString', () => {
+  it('writes a key as its fields sorted, as JSON pairs; one-field keys take a shorter path to the same text', () => {
+    const pairs = (key: Record<string, unknown>) => JSON.stringify(Object.keys(key).sort().map((k) => [k, key[k]]));
+    const keys: Array<Record<string, unknown>> = [
+      { id: 1 }, { id: 'c"1' }, { id: undefined }, { id: null }, { id: new Date(0) }, { id: { nested: 1 } }, { 'we"ird': 2 },
+      { id: -0 }, { id: Number.NaN }, { id: [1, undefined] }, { id: () => 1 }, { b: 2, a: 'x' }, { a: 1, c: undefined, b: null },
+    ];
+    for (const key of keys) assert.equal(keyString(key), pairs(key), JSON.stringify(Object.keys(key)));
+    assert.equal(keyString({ b: 2, a: 'x' }), '[["a","x"],["b",2]]');
+  });
+});
+
 describe('planBatch: compaction', () => {
   it('writes each key once: the first before (stored) and the last after survive', () => {
     const stored = storedMap(storedDoc(A, { name: 'Zed' }, 5));

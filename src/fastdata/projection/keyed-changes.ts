@@ -28,25 +28,23 @@ export function keyedChanges(p: Projection<object>, record: StreamRecord<unknown
     emptyPayload: originOf(record)?.rawValue?.length === 0,
   });
   if (isSkip(result)) return result;
-  const context = { projection: p.name };
+  const context = contextOf(p);
   const kafka: KafkaInfo = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: new Date(record.timestamp).toISOString(), key: record.key };
-  const cast = (row: Row | null) => (row === null ? null : castRow(p.options.fields, row, context));
-  const keyOf = (doc: Row) => extractPrimaryKey(p.options.fields, p.primaryKey, doc, context);
-  const before = cast(result.before);
-  const after = cast(result.after);
+  const before = cast(p, result.before, context);
+  const after = cast(p, result.after, context);
   const base = { position: result.position, kafka, ...(result.snapshot === true ? { snapshot: true } : {}) };
 
   if (result.op === 'delete') {
     // Without a before image (basic adapter, or a key-only tombstone-like delete) the key object says which row.
-    const image = before ?? cast(result.key) ?? {};
-    const key = keyOf(image);
+    const image = before ?? cast(p, result.key, context) ?? {};
+    const key = keyOf(p, image, context);
     return [{ op: 'delete', key, id: keyString(key), document: before, ...base }];
   }
   const afterDoc = after ?? {};
-  const newKey = keyOf(afterDoc);
+  const newKey = keyOf(p, afterDoc, context);
   const newId = keyString(newKey);
   if (before !== null) {
-    const oldKey = tryKey(() => keyOf(before));
+    const oldKey = tryKey(() => keyOf(p, before, context));
     const oldId = oldKey && keyString(oldKey);
     if (oldKey && oldId !== newId) {
       return [
@@ -56,6 +54,22 @@ export function keyedChanges(p: Projection<object>, record: StreamRecord<unknown
     }
   }
   return [{ op: 'upsert', key: newKey, id: newId, document: afterDoc, ...base }];
+}
+
+// Per projection, not per record: this runs for every CDC record.
+const contexts = new WeakMap<object, { readonly projection: string }>();
+function contextOf(p: Projection<object>): { readonly projection: string } {
+  let context = contexts.get(p);
+  if (!context) contexts.set(p, (context = { projection: p.name }));
+  return context;
+}
+
+function cast(p: Projection<object>, row: Row | null, context: { readonly projection: string }): Row | null {
+  return row === null ? null : castRow(p.options.fields, row, context);
+}
+
+function keyOf(p: Projection<object>, doc: Row, context: { readonly projection: string }): Row {
+  return extractPrimaryKey(p.options.fields, p.primaryKey, doc, context);
 }
 
 /** A partial before image (Debezium with REPLICA IDENTITY DEFAULT) may lack key fields: then no key change is detectable from it. */

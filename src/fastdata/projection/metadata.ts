@@ -30,7 +30,19 @@ export function withoutId(doc: Row | null): Row | null {
   return rest;
 }
 
-/** Stable string for a key object, used to group and compact by key. */
+/**
+ * Stable string for a key object, used to group and compact by key: its fields sorted, as JSON
+ * pairs. A one-field key (most primary keys) is written without building the pairs (this runs
+ * for every change); both paths give the same text.
+ *
+ *   keyString({ b: 2, a: 'x' })  -->  '[["a","x"],["b",2]]'
+ */
 export function keyString(key: Row): string {
-  return JSON.stringify(Object.keys(key).sort().map((k) => [k, key[k]]));
+  const fields = Object.keys(key);
+  if (fields.length === 1) {
+    const field = fields[0] as string;
+    // In an array JSON writes undefined (and functions, symbols) as null; JSON.stringify alone gives undefined.
+    return `[[${JSON.stringify(field)},${JSON.stringify(key[field]) ?? 'null'}]]`;
+  }
+  return JSON.stringify(fields.sort().map((k) => [k, key[k]]));
 }

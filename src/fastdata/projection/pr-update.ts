@@ -76,9 +76,15 @@ function plainObject(value: Record<string, unknown>, withoutId: boolean): Row {
   return out;
 }
 
+/** The `messageSchema` header of each version, written once. */
+const MESSAGE_SCHEMA: Record<PrUpdateVersion, string> = {
+  'v1.0.0': JSON.stringify({ type: 'pr-update', version: 'v1.0.0' }),
+  'v2.0.0': JSON.stringify({ type: 'pr-update', version: 'v2.0.0' }),
+};
+
 export function prUpdateOf(change: ProjectionChange, context: PrUpdateContext): { value: PrUpdate; headers: Record<string, string> } {
   const timestamp = context.now.toISOString();
-  const messageSchema = JSON.stringify({ type: 'pr-update', version: context.version });
+  const messageSchema = MESSAGE_SCHEMA[context.version];
   if (context.version === 'v1.0.0') {
     return {
       headers: { messageSchema },
