@@ -128,18 +128,20 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
       }
     },
     async topicOffsets(topic) {
-      const offsets = await adminClient.fetchTopicOffsets(topic);
+      const offsets = await retriableRead(() => adminClient.fetchTopicOffsets(topic), refreshing(topic));
       return offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
     },
     async committedOffsets(groupId, topic) {
-      const [entry] = await adminClient.fetchOffsets({ groupId, topics: [topic] });
+      const [entry] = await retriableRead(() => adminClient.fetchOffsets({ groupId, topics: [topic] }), refreshing(topic));
       return (entry?.partitions ?? []).map((p) => ({ topic, partition: p.partition, offset: p.offset }));
     },
     async partitionCount(topic) {
-      const { topics } = await adminClient.fetchTopicMetadata({ topics: [topic] });
+      const { topics } = await retriableRead(() => adminClient.fetchTopicMetadata({ topics: [topic] }));
       return topics[0]?.partitions.length ?? 0;
     },
   };
+  /** Before the next attempt of a read about `topic`: kafkajs refreshes its metadata when asked for the topic's. */
+  const refreshing = (topic: string) => () => adminClient.fetchTopicMetadata({ topics: [topic] }).then(() => undefined);
 
   return {
     kind: 'kafka',
@@ -266,4 +268,22 @@ function definedHeaders(headers: Record<string, Buffer | string | undefined>): R
     if (v !== undefined) out[k] = v;
   }
   return out;
+}
+
+/**
+ * An admin read, attempted again while kafkajs reports a retriable broker error, for up to ~4.5 s:
+ * kafkajs' admin gives up at once on some of them, e.g. NOT_LEADER_OR_FOLLOWER from ListOffsets on
+ * a topic created a moment before, whose leader the broker was still taking up (seen in CI). The
+ * error's own `retriable` flag decides, not the call site; `refresh` runs between attempts.
+ */
+export async function retriableRead<T>(read: () => Promise<T>, refresh?: () => Promise<void>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      if ((error as { retriable?: unknown }).retriable !== true || attempt >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      await refresh?.().catch(() => undefined);
+    }
+  }
 }
