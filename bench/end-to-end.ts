@@ -18,6 +18,12 @@
  * batch names the newest one, so the figure is "age of the newest change when it became visible".
  * A rate the pipeline cannot sustain shows as latency growing for as long as the load lasts.
  *
+ * Where the time goes, in every result: the machine's cores per process group over each phase
+ * (workers, PostgreSQL, Kafka, gateway, this process: bench/lib/machine-cpu.ts), the workers' CPU
+ * per CDC event, and per stream the batches, records per batch and batch time (the workers'
+ * /metrics). BENCH_E2E_HOPS=1 also reads pr-update and sv-trigger, for CDC → each stage's output
+ * (p50/p95/p99 per hop); BENCH_E2E_PARTITIONS (6) sets the partitions of every topic.
+ *
  * The summary block (bench/lib/result-format.ts) carries, per offered rate, the p99 and whether the
  * rate was sustained, and the target of issue #16 item 4 at 1 000 events/s (sustained, p99 ≤ 250 ms),
  * beside this run's raw ingest ceiling (bench/fastdata.ts); the max throughput is divided by that
@@ -25,6 +31,7 @@
  *
  *   npm run bench -- end-to-end
  */
+import os from 'node:os';
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { kafkaClientOf } from './lib/kafka-client.js';
@@ -32,6 +39,7 @@ import type { FastDataTopology } from '../src/index.js';
 import { buildTopology, generateWorkload, TABLES, type CdcRecord, type TableName } from './lib/cdc-workload.js';
 import { createTopic, grouped, packageVersion, percentiles, positiveInt, sleep, streamsLag, writeResult, type Percentiles } from './lib/harness.js';
 import type { BenchSummary, Measure, Target } from './lib/result-format.js';
+import { machineCpu, type MachineCpu } from './lib/machine-cpu.js';
 import { startWorkers, summed, type Workers } from './lib/workers.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
@@ -43,8 +51,10 @@ const RATES = (process.env['BENCH_E2E_RATES'] || '1000,100').split(',').map((r) 
 });
 const SECONDS = positiveInt('BENCH_E2E_SECONDS', 20);
 const MAX_EVENTS = positiveInt('BENCH_E2E_MAX_EVENTS', 10_000);
+/** Also read pr-update and sv-trigger (CDC → each stage's output): off by default, the reading costs this process ~0.1 core at 1 000/s on a machine the pipeline saturates. */
+const HOPS = process.env['BENCH_E2E_HOPS'] === '1';
 const DRAIN_TIMEOUT_MS = positiveInt('BENCH_E2E_DRAIN_SECONDS', 300) * 1000;
-const PARTITIONS = 6;
+const PARTITIONS = positiveInt('BENCH_E2E_PARTITIONS', 6);
 const CLIENT = kafkaClientOf(process.env['BENCH_KAFKA_CLIENT']);
 /** Worker processes (`tributary run`, one consumer group member each) running the pipeline. */
 const WORKERS = positiveInt('BENCH_E2E_WORKERS', 1);
@@ -65,7 +75,13 @@ export interface E2eResult {
   readonly sustained: boolean | null;
   readonly drainSeconds: number;
   readonly latencyMs: Percentiles;
+  /** CDC record → each stage's output record (pr-update: ingest; sv-trigger: ingest + trigger), fixed loads only. */
+  readonly hopsMs?: Readonly<Record<string, Percentiles>>;
   readonly peakRssMiB: number;
+  /** Where the machine's cores went from the first record produced (or the resume) to drained. */
+  readonly cpu: MachineCpu;
+  /** The workers' CPU (user + system) per CDC event, all three stages. */
+  readonly workerCpuMicrosPerEvent: number;
   /** Per stream: batches, mean records per batch, mean batch time (what explains the latency). */
   readonly profile?: Record<string, { batches: number; meanRecords: number; meanBatchMs: number; meanCommitMs?: number }>;
 }
@@ -79,21 +95,34 @@ function ingestionTime(message: Message): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** Reads the sv-update topic from the start and records the CDC → view delay of each record. */
-async function latencyReader(topic: string): Promise<{ latencies: number[]; stop(): Promise<void> }> {
+/**
+ * Reads the sv-update topic from the start and records the CDC → view delay of each record; with
+ * `hops`, the pr-update and sv-trigger topics too (CDC → projection changed, CDC → view triggered),
+ * so that a result says at which stage the delay accrues.
+ */
+async function latencyReader(topic: string, hops: Readonly<Record<string, readonly string[]>> = {}): Promise<{ latencies: number[]; byHop: Map<string, number[]>; stop(): Promise<void> }> {
   const latencies: number[] = [];
+  const byHop = new Map<string, number[]>();
+  const hopOf = new Map<string, number[]>([[topic, latencies]]);
+  for (const [hop, topics] of Object.entries(hops)) {
+    const list: number[] = [];
+    byHop.set(hop, list);
+    for (const t of topics) hopOf.set(t, list);
+  }
   const consumer = kafka.consumer({ groupId: `bench.e2e.${RUN}.latency.${topic}`, maxWaitTimeInMs: 100 });
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.subscribe({ topics: [...hopOf.keys()], fromBeginning: true });
   await consumer.run({
+    partitionsConsumedConcurrently: 4,
     eachBatch: async ({ batch }) => {
+      const list = hopOf.get(batch.topic) as number[];
       for (const m of batch.messages) {
         const from = ingestionTime(m);
-        if (from !== undefined) latencies.push(Number(m.timestamp) - from);
+        if (from !== undefined) list.push(Number(m.timestamp) - from);
       }
     },
   });
-  return { latencies, stop: () => consumer.disconnect() };
+  return { latencies, byHop, stop: () => consumer.disconnect() };
 }
 
 function messagesOf(records: readonly CdcRecord[], sourceTopic: (t: TableName) => string, at?: number): Array<{ topic: string; messages: Message[] }> {
@@ -107,8 +136,12 @@ async function setUp(admin: Admin, label: string): Promise<{ t: FastDataTopology
   const prefix = `bench.e2e.${RUN}.${label}.`;
   const sourceTopic = (table: TableName) => `${prefix}${table}`;
   const t = buildTopology(`bench-e2e-${RUN}-${label}`, prefix, sourceTopic);
-  const topics = [...TABLES.map((x) => sourceTopic(x.name)), ...t.fastData.projections.map((p) => t.fastData.topics.prUpdate(p)), ...t.fastData.singleViews.flatMap((v) => [t.fastData.topics.svTrigger(v), t.fastData.topics.svUpdate(v)])];
-  for (const topic of topics) await createTopic(admin, topic, PARTITIONS);
+  const between = [...t.fastData.projections.map((p) => t.fastData.topics.prUpdate(p)), ...t.fastData.singleViews.map((v) => t.fastData.topics.svTrigger(v))];
+  const topics = [...TABLES.map((x) => sourceTopic(x.name)), ...between, ...t.fastData.singleViews.map((v) => t.fastData.topics.svUpdate(v))];
+  // With BENCH_E2E_HOPS, pr-update and sv-trigger records are stamped by the broker (the stages give
+  // their outputs the input's time): the hops are "CDC record → appended". sv-update keeps the
+  // time the aggregate stage stamps, as the target's latency has always been measured.
+  for (const topic of topics) await createTopic(admin, topic, PARTITIONS, { appendTime: HOPS && between.includes(topic) });
   return { t, sourceTopic, topics, database: `bench_e2e_${RUN}_${label}`.replace(/[^A-Za-z0-9_]/g, '_') };
 }
 
@@ -170,11 +203,14 @@ async function fixedLoad(admin: Admin, rate: number): Promise<E2eResult> {
   const { t, sourceTopic, topics, database } = await setUp(admin, label);
   const events = rate * SECONDS;
   const { records } = generateWorkload({ customers: Math.max(20, Math.min(500, Math.floor(events / 40))), events });
-  const reader = await latencyReader(t.fastData.topics.svUpdate(t.fastData.singleViews[0]!));
+  const view = t.fastData.singleViews[0]!;
+  const hops: Record<string, readonly string[]> = HOPS ? { 'pr-update': t.fastData.projections.map((p) => t.fastData.topics.prUpdate(p)), 'sv-trigger': [t.fastData.topics.svTrigger(view)] } : {};
+  const reader = await latencyReader(t.fastData.topics.svUpdate(view), hops);
   const running = await start(label, database);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
   await producer.connect();
   const rss = running.rss();
+  const cpu = machineCpu({ workers: running.pids });
   const began = performance.now();
   // Ticks of 100 ms: each sends the records due by then, stamped with the time they are sent.
   let sent = 0;
@@ -188,6 +224,7 @@ async function fixedLoad(admin: Admin, rate: number): Promise<E2eResult> {
   const loadEnded = performance.now();
   await producer.disconnect();
   const done = await drained(admin, t, loadEnded + DRAIN_TIMEOUT_MS);
+  const machine = cpu.stop();
   await sleep(500); // the latency reader's last fetch
   const peak = rss.stop();
   const profile = await stageProfile(running);
@@ -205,10 +242,15 @@ async function fixedLoad(admin: Admin, rate: number): Promise<E2eResult> {
     sustained: done !== undefined && done - loadEnded < 10_000,
     drainSeconds: +((end - loadEnded) / 1000).toFixed(1),
     latencyMs: percentiles(reader.latencies),
+    hopsMs: Object.fromEntries([...reader.byHop].map(([hop, list]) => [hop, percentiles(list)])),
     peakRssMiB: peak,
+    cpu: machine,
+    workerCpuMicrosPerEvent: perEvent(machine, events),
     profile,
   };
   console.log(`  fixed ${rate}/s x ${SECONDS} s: ${done ? '' : 'NOT DRAINED, '}drained ${result.drainSeconds} s after the load; ${result.viewsWritten} view writes; CDC→view p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms, p99 ${result.latencyMs.p99} ms; sustained: ${result.sustained}; peak RSS ${result.peakRssMiB} MiB`);
+  for (const [hop, p] of Object.entries(result.hopsMs ?? {})) console.log(`    CDC→${hop.padEnd(10)} p50 ${p.p50} ms, p95 ${p.p95} ms, p99 ${p.p99} ms over ${p.count} records`);
+  console.log(`    ${cpuLine(result)}`);
   for (const [stream, p] of Object.entries(profile)) console.log(`    ${stream.padEnd(28)} ${p.batches} batches, ${p.meanRecords} records/batch, ${p.meanBatchMs} ms/batch, commit ${p.meanCommitMs ?? '?'} ms`);
   await tearDown(admin, topics, t, database);
   return result;
@@ -228,9 +270,11 @@ async function maxThroughput(admin: Admin): Promise<E2eResult> {
   // Started paused and resumed once every worker has joined: the time measured is the work, not the start-up.
   const running = await start(label, database, true);
   const rss = running.rss();
+  const cpu = machineCpu({ workers: running.pids });
   const began = performance.now();
   await running.resume();
   const done = await drained(admin, t, began + DRAIN_TIMEOUT_MS);
+  const machine = cpu.stop();
   await sleep(500);
   const peak = rss.stop();
   await running.stop();
@@ -247,10 +291,23 @@ async function maxThroughput(admin: Admin): Promise<E2eResult> {
     drainSeconds: +seconds.toFixed(1),
     latencyMs: percentiles(reader.latencies),
     peakRssMiB: peak,
+    cpu: machine,
+    workerCpuMicrosPerEvent: perEvent(machine, records.length),
   };
   console.log(`  max: ${records.length} events through every stage in ${seconds.toFixed(1)} s = ${result.eventsPerSecond} events/s, ${result.viewsPerSecond} view writes/s${done ? '' : ' (NOT DRAINED)'}; peak RSS ${result.peakRssMiB} MiB`);
+  console.log(`    ${cpuLine(result)}`);
   await tearDown(admin, topics, t, database);
   return result;
+}
+
+function perEvent(machine: MachineCpu, events: number): number {
+  return Math.round((((machine.byGroup['workers'] ?? 0) * machine.seconds) / events) * 1e6);
+}
+
+/** "cores busy 1.86 of 2 (workers 0.81, postgresql 0.52, …); workers 790 µs per event" */
+function cpuLine(r: E2eResult): string {
+  const groups = Object.entries(r.cpu.byGroup).map(([g, c]) => `${g} ${c}`).join(', ');
+  return `cores busy ${r.cpu.busyCores} of ${os.cpus().length} (${groups}); workers ${r.workerCpuMicrosPerEvent} µs CPU per event`;
 }
 
 /** Target of issue #16 item 4: at this offered rate, sustained and p99 CDC → view written ≤ 250 ms. */
@@ -269,7 +326,7 @@ function summaryBlock(results: readonly E2eResult[]): BenchSummary {
         unit: 'ms',
         better: 'lower',
         value: r.latencyMs.p99,
-        detail: `p50 ${r.latencyMs.p50} ms, p95 ${r.latencyMs.p95} ms, max ${r.latencyMs.max} ms over ${r.viewsWritten} view writes; peak RSS ${r.peakRssMiB} MiB`,
+        detail: `p50 ${r.latencyMs.p50} ms, p95 ${r.latencyMs.p95} ms, max ${r.latencyMs.max} ms over ${r.viewsWritten} view writes; peak RSS ${r.peakRssMiB} MiB; ${cpuLine(r)}`,
         chart: [['p50', r.latencyMs.p50], ['p95', r.latencyMs.p95], ['p99', r.latencyMs.p99]],
       },
       { id: `sustained-${r.offeredPerSecond}`, label: `sustained ${at} (drained within 10 s of the load)`, unit: '', better: 'higher', value: r.sustained === true, detail: `drained ${r.drainSeconds} s after the load; ${r.eventsPerSecond} events/s through` },
@@ -285,7 +342,7 @@ function summaryBlock(results: readonly E2eResult[]): BenchSummary {
       better: 'higher',
       value: max.eventsPerSecond,
       baselines: [ceiling],
-      detail: `${max.viewsPerSecond} view writes/s; peak RSS ${max.peakRssMiB} MiB`,
+      detail: `${max.viewsPerSecond} view writes/s; peak RSS ${max.peakRssMiB} MiB; ${cpuLine(max)}`,
     });
   }
   const targets: Target[] = results.some((x) => x.mode === 'fixed' && x.offeredPerSecond === TARGET_RATE)

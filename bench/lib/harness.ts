@@ -177,8 +177,10 @@ export async function assertCommitted(admin: Admin, groupId: string, topic: stri
   throw new Error(`group ${groupId} has not committed the end offsets of ${topic}`);
 }
 
-export async function createTopic(admin: Admin, topic: string, partitions: number): Promise<void> {
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+/** `appendTime`: records are stamped by the broker when appended (a stage's output timestamp says when it was written). */
+export async function createTopic(admin: Admin, topic: string, partitions: number, options: { appendTime?: boolean } = {}): Promise<void> {
+  const configEntries = options.appendTime ? [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] : [];
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }], waitForLeaders: true });
 }
 
 /** Flushes dirty pages (the previous phase's output) so their writeback does not land in the next phase. */

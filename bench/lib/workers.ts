@@ -23,6 +23,8 @@ export interface Workers {
   metrics(): Promise<string[]>;
   /** SIGTERM to each (they drain and commit), resolved once all exited. */
   stop(): Promise<void>;
+  /** Process ids of the workers (for /proc: CPU, RSS). */
+  readonly pids: readonly number[];
 }
 
 export interface WorkerOptions {
@@ -94,6 +96,7 @@ export async function startWorkers(options: WorkerOptions): Promise<Workers> {
     },
     metrics: () => Promise.all(children.map(({ port }) => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()))),
     stop,
+    pids: children.map(({ child }) => child.pid as number),
   };
 }
 

@@ -196,6 +196,8 @@ class MongoCollection implements Collection {
 export class MongoDocumentStore implements DocumentStore {
   readonly kind = 'mongo' as const;
   #client: MongoClient;
+  /** Driver collections of each client (a replaced client's go with it). */
+  readonly #drivers = new WeakMap<MongoClient, Map<string, DriverCollection>>();
   readonly #options: MongoDocumentStoreOptions;
   readonly #database: string;
   readonly #limits: WriteLimits;
@@ -250,7 +252,15 @@ export class MongoDocumentStore implements DocumentStore {
   readonly #access: StoreAccess = {
     client: () => this.#client,
     deadline: (call) => withDeadline(call, this.#deadlineMs),
-    driver: (client, collection) => client.db(this.#database).collection(collection),
+    driver: (client, collection) => {
+      // The driver's Db and Collection resolve their options when made (~2 % of a busy worker's
+      // CPU when made per call): one of each per client and collection name.
+      let byName = this.#drivers.get(client);
+      if (!byName) this.#drivers.set(client, (byName = new Map()));
+      let driver = byName.get(collection);
+      if (!driver) byName.set(collection, (driver = client.db(this.#database).collection(collection)));
+      return driver;
+    },
     writeLimits: () => this.#limits,
     fail: (code, message, error, context, client) => {
       const failure = storeError(code, message, error, context);
