@@ -243,6 +243,29 @@ export function transportContract(name: string, makeTransport: MakeTransport): v
       assert.ok(member.committed.length > 0, 'onCommitted reported the commits');
     });
 
+    it('with one partition worked at a time, a partition with a backlog does not hold back the others', async (t) => {
+      const h = await harness(t, makeTransport);
+      const topic = uniqueName('tc-fair');
+      const groupId = uniqueName('g-fair');
+      await h.admin.createTopics([{ topic, partitions: 2 }]);
+      const backlog = 200;
+      // Sends of 5: Kafka hands over whole record batches, whatever the fetch size asks.
+      for (let i = 0; i < backlog; i += 5) await h.produce(Array.from({ length: 5 }, (_, j) => ({ topic, partition: 0, key: null, value: Buffer.from(`p0-${i + j}`) })));
+      await h.produce([{ topic, partition: 1, key: null, value: Buffer.from('p1-0') }]);
+      // Small fetches and slow batches: partition 0 needs many batches, and its next one is always
+      // fetched while one runs.
+      const member = await h.member('a', { groupId, topics: [topic], partitionsConcurrently: 1, maxBytesPerPartition: 1_024, maxBatchRecords: 5, ...tuning }, async (_batch, _control, commit) => {
+        await sleep(20);
+        return { commit };
+      });
+      await waitFor(`${backlog + 1} records delivered`, () => member.delivered.length >= backlog + 1, { detail: () => member.delivered.length });
+      const batchesOf = (partition: number) => member.batches.filter((b) => b.partition === partition).length;
+      assert.ok(batchesOf(0) >= 4, `partition 0 came in several batches (${batchesOf(0)})`);
+      const at = member.delivered.findIndex((d) => d.partition === 1);
+      const before = member.delivered.slice(0, at).filter((d) => d.partition === 0).length;
+      assert.ok(before < backlog, `partition 1's record was worked before partition 0's backlog was done (after ${before} of ${backlog})`);
+    });
+
     it('a new member of the same group resumes at the committed offset and re-reads nothing before it', async (t) => {
       const h = await harness(t, makeTransport);
       const topic = uniqueName('tc-resume');

@@ -157,7 +157,11 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
     inFlight.add(running);
     void running.finally(() => {
       inFlight.delete(running);
-      for (const p of partitions.values()) handOver(p);
+      // The freed slot goes round: partitions after this one first, so that with fewer slots than
+      // partitions (partitionsConcurrently) the first ones in the map cannot take every slot.
+      const order = [...partitions.values()];
+      const at = order.indexOf(state);
+      for (let i = 1; i <= order.length; i++) handOver(order[(at + i) % order.length] as PartitionState);
       nudge();
     });
   };
