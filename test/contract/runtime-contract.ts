@@ -5,6 +5,7 @@
  * real schema registry (test/integration/runtime-kafka.test.ts).
  */
 import { describe, it, type TestContext } from 'node:test';
+import { mergeMap, tap, toArray } from 'rxjs';
 import assert from 'node:assert/strict';
 import { TributaryError } from '../../src/errors.js';
 import { createLogger } from '../../src/ops/logger.js';
@@ -12,7 +13,7 @@ import { createMetrics, type Metrics } from '../../src/ops/metrics.js';
 import { DEAD_LETTERS_TOTAL, ERRORS_TOTAL, RECORDS_IN_TOTAL, RECORDS_OUT_TOTAL, RETRIES_TOTAL, ASSIGNED_PARTITIONS } from '../../src/ops/metric-names.js';
 import { filter, flatMap, map, mapAsync, mapValues, peek, toCollection, toTopic } from '../../src/stream/operators/index.js';
 import { DEAD_LETTER_HEADERS } from '../../src/stream/runtime/dead-letter.js';
-import { runTopology, type RunningTopology } from '../../src/stream/runtime/runner.js';
+import { runTopology, type RunningTopology, type RunOptions } from '../../src/stream/runtime/runner.js';
 import { avro, json, string } from '../../src/stream/serdes/index.js';
 import type { AvroSchema, SchemaRegistryClient } from '../../src/stream/serdes/registry.js';
 import { topology, type Topology } from '../../src/stream/topology.js';
@@ -52,7 +53,7 @@ async function setup(t: TestContext, makeEnv: MakeEnv) {
     async createTopics(topics: Record<string, number>) {
       await env.admin.createTopics(Object.entries(topics).map(([topic, partitions]) => ({ topic, partitions })));
     },
-    async start(top: Topology, transport: Transport = env.transport(), extra: { startPaused?: boolean | readonly string[]; maxMessageBytes?: number } = {}): Promise<Started> {
+    async start(top: Topology, transport: Transport = env.transport(), extra: { startPaused?: boolean | readonly string[]; maxMessageBytes?: number; consumer?: RunOptions['consumer'] } = {}): Promise<Started> {
       const metrics = createMetrics({ defaultMetrics: false });
       const running = await runTopology(top, { transport, registry: env.registry, metrics, logger, ...extra });
       defer(() => running.stop());
@@ -420,6 +421,41 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       assert.equal(await metrics.value(DEAD_LETTERS_TOTAL), 0, 'nothing dead-lettered');
       assert.equal(running.health().ok, true, 'skipping keeps the stream healthy');
       assert.deepEqual((await s.env.admin.topicOffsets(`${input}.dlq`)).map((o) => o.high), ['0'], 'the dead-letter topic stayed empty');
+    });
+
+    it('partitions fetched together are worked as one batch, each committed to its end; combinePartitions: false keeps one partition per batch', async (t) => {
+      const s = await setup(t, makeEnv);
+      const input = uniqueName('rt-combine-in');
+      await s.createTopics({ [input]: 3, [`${input}.out`]: 1 });
+      const records = (round: number): OutgoingMessage[] =>
+        [0, 1, 2].flatMap((partition) => Array.from({ length: 4 }, (_, i) => ({ topic: input, key: Buffer.from(`p${partition}-${i}`), value: jsonBytes({ round, partition, i }), partition })));
+      for (const combinePartitions of [true, false]) {
+        const round = combinePartitions ? 1 : 2;
+        // Waiting before the stream starts: the first fetch brings all three partitions.
+        await s.env.produce(records(round));
+        const batches: number[][] = [];
+        const top = topology(uniqueName('rt-combine'));
+        top.stream(input, { key: string(), value: json<{ round: number; partition: number; i: number }>() }).pipe(
+          (source) => source.pipe(toArray(), tap((batch) => batches.push([...new Set(batch.map((r) => r.partition))].sort())), mergeMap((batch) => batch)),
+          toTopic(`${input}.out`, { key: string(), value: json<{ round: number; partition: number; i: number }>() }),
+        );
+        const { running } = await s.start(top, s.env.transport(), { consumer: { combinePartitions } });
+        const stream = top.streams()[0]!;
+        await s.committed(stream.groupId, input);
+        await running.stop();
+        const seen = batches.flat().length;
+        assert.ok(seen >= 3, `every partition was worked (${JSON.stringify(batches)})`);
+        if (combinePartitions) assert.ok(batches.some((b) => b.length > 1), `a batch held several partitions: ${JSON.stringify(batches)}`);
+        else assert.ok(batches.every((b) => b.length === 1), `one partition per batch: ${JSON.stringify(batches)}`);
+      }
+      const out = (await s.output(`${input}.out`, 24)).map((r) => parse<{ round: number; partition: number; i: number }>(r.value));
+      for (const round of [1, 2]) {
+        for (const partition of [0, 1, 2]) {
+          // Each partition's records once each and in order (by key; one output partition keeps the order).
+          const mine = out.filter((v) => v.round === round && v.partition === partition).map((v) => v.i);
+          assert.deepEqual(mine.slice(0, 4), [0, 1, 2, 3], `round ${round}, partition ${partition} in order`);
+        }
+      }
     });
 
     it("errors: 'fail' turns health red and commits neither the failing record nor anything after it in its partition", async (t) => {

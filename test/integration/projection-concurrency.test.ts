@@ -66,25 +66,26 @@ describe('projection writes: many concurrent version-guarded writers on the real
     let stale = 0;
     let cachedPlans = 0;
 
+    const onePartition = () => 'p';
     const writer = async (store: MongoDocumentStore, cache: VersionCache | undefined): Promise<void> => {
       const collection = store.collection(COLLECTION);
       for (let event = queue.shift(); event !== undefined; event = queue.shift()) {
         const k = keyString(event.key);
         for (let attempt = 1; ; attempt++) {
-          const cached = cache?.get('p', [k]).get(k);
+          const cached = cache?.get([k], onePartition).get(k);
           const stored = cached !== undefined ? new Map(cached === null ? [] : [[k, cached]]) : await storedByKey(collection, ['account_id'], [event.key]);
           if (cached !== undefined) cachedPlans++;
           const plan = planBatch([event], stored, { deleteMode: 'soft', now: new Date() });
           stale += plan.stale;
           try {
             await collection.bulkWrite(plan.writes);
-            cache?.set('p', plan.changes.map((c) => [k, c.after] as const));
+            cache?.set(plan.changes.map((c) => [k, c.after] as const), onePartition);
             break;
           } catch (error) {
             assert.ok(error instanceof TributaryError && error.retriable, `only retriable failures are expected: ${String(error)}`);
             assert.ok(attempt < 200, 'a writer never gets through');
             conflicts++;
-            cache?.forget('p', [k]);
+            cache?.forget([k], onePartition);
           }
         }
       }

@@ -12,7 +12,7 @@ import { kafkaBrokers, mongoUrl, urlCredentials } from './connection-strings.js'
 import { kafkaSecurity, registryAuth, type KafkaSecurity, type RegistryAuth } from './security.js';
 import type { SettingSource } from './source.js';
 import type { SettingKey } from './settings.js';
-import { bad, bindHost, integer, oneOf, port } from './values.js';
+import { bad, bindHost, boolean, integer, oneOf, port } from './values.js';
 
 export const DEFAULT_BROKERS = ['127.0.0.1:9092'];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -115,6 +115,7 @@ export function readConsumerTuning(source: SettingSource): ConsumerTuning {
     maxWaitMs: integer(source.get('consumer-max-wait-ms'), undefined, { min: 0, max: 60_000 }),
     minBytes: integer(source.get('consumer-min-bytes'), undefined, { min: 1, max: 64 * MiB }),
     maxBatchRecords: integer(source.get('consumer-max-batch-records'), undefined, { min: 1, max: 1_000_000 }),
+    combinePartitions: source.get('consumer-combine-partitions')[1] === undefined ? undefined : boolean(source.get('consumer-combine-partitions'), true),
     maxBufferedRecords: integer(source.get('consumer-max-buffered-records'), undefined, { min: 1, max: 10_000_000 }),
     sessionTimeoutMs: integer(source.get('consumer-session-timeout-ms'), undefined, { min: 1_000, max: 3_600_000 }),
     heartbeatIntervalMs: integer(source.get('consumer-heartbeat-interval-ms'), undefined, { min: 100, max: 3_600_000 }),

@@ -70,6 +70,7 @@ export const SETTINGS = {
   'consumer-max-wait-ms': s({ key: 'consumer-max-wait-ms', env: 'KAFKA_CONSUMER_MAX_WAIT_MS', flag: false, help: 'longest wait of a fetch with no data; default 500' }),
   'consumer-max-buffered-records': s({ key: 'consumer-max-buffered-records', env: 'KAFKA_CONSUMER_MAX_BUFFERED_RECORDS', flag: false, help: 'records a stream holds at once, fetched ahead and being worked (platformatic client); default 10000' }),
   'consumer-max-batch-records': s({ key: 'consumer-max-batch-records', env: 'KAFKA_CONSUMER_MAX_BATCH_RECORDS', flag: false, help: 'records worked at once per partition (a larger fetched batch is worked in chunks); default 500' }),
+  'consumer-combine-partitions': s({ key: 'consumer-combine-partitions', env: 'KAFKA_CONSUMER_COMBINE_PARTITIONS', flag: false, help: 'work the batches of partitions fetched together as one batch (one store round trip and one produce for all; each partition committed on its own): true|false; default true' }),
   'consumer-min-bytes': s({ key: 'consumer-min-bytes', env: 'KAFKA_CONSUMER_MIN_BYTES', flag: false, help: "fetch.min.bytes: the broker holds a fetch until this many bytes or the max wait; default 1" }),
   'consumer-session-timeout-ms': s({ key: 'consumer-session-timeout-ms', env: 'KAFKA_CONSUMER_SESSION_TIMEOUT_MS', flag: false, help: 'group session timeout; default 30000' }),
   'consumer-heartbeat-interval-ms': s({ key: 'consumer-heartbeat-interval-ms', env: 'KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS', flag: false, help: 'group heartbeat, below the session timeout; default 3000' }),
@@ -144,7 +145,7 @@ export const MONGO: OptionSection = {
 };
 export const TUNING: OptionSection = {
   title: 'Kafka tuning (environment or config file)',
-  keys: ['kafka-connection-timeout-ms', 'consumer-max-bytes-per-partition', 'consumer-max-bytes', 'consumer-max-wait-ms', 'consumer-min-bytes', 'consumer-max-batch-records', 'consumer-max-buffered-records', 'consumer-session-timeout-ms', 'consumer-heartbeat-interval-ms', 'consumer-partitions-concurrently', 'producer-compression', 'producer-max-request-bytes', 'producer-max-message-bytes'],
+  keys: ['kafka-connection-timeout-ms', 'consumer-max-bytes-per-partition', 'consumer-max-bytes', 'consumer-max-wait-ms', 'consumer-min-bytes', 'consumer-max-batch-records', 'consumer-combine-partitions', 'consumer-max-buffered-records', 'consumer-session-timeout-ms', 'consumer-heartbeat-interval-ms', 'consumer-partitions-concurrently', 'producer-compression', 'producer-max-request-bytes', 'producer-max-message-bytes'],
 };
 export const PRODUCER_TUNING: OptionSection = { title: 'Kafka tuning (environment or config file)', keys: ['kafka-connection-timeout-ms', 'producer-compression', 'producer-max-request-bytes'] };
 export const GENERAL: OptionSection = { title: 'General', keys: ['config', 'log-level'] };

@@ -22,11 +22,13 @@ import type { AnyRecord } from '../../stream/record.js';
 import type { Row } from '../cdc/change-event.js';
 import { COUNTER, COUNTER_TYPE, KAFKA_INFO, STATE, type KafkaInfo } from './metadata.js';
 
-/** The partition a batch came from, as a map key. */
-export function partitionOf(records: readonly AnyRecord[]): string {
-  const first = records[0] as AnyRecord;
-  return `${first.topic}\u0000${first.partition}`;
+/** The partition a record came from, as a map key. */
+export function partitionOf(record: AnyRecord): string {
+  return `${record.topic}\u0000${record.partition}`;
 }
+
+/** Which partition a key of the batch belongs to (a batch may hold several partitions' records). */
+export type PartitionOfKey = (key: string) => string;
 
 /** Whether two stored versions are the same write (position and state), ignoring `_id` and timestamps. */
 export function sameVersion(a: Row | null, b: Row | null): boolean {
@@ -50,30 +52,35 @@ export class VersionCache {
   constructor(readonly maxKeysPerPartition: number) {}
 
   /** The cached versions of those keys that are cached (null = known to be absent). */
-  get(partition: string, keys: Iterable<string>): Map<string, Row | null> {
-    const cache = this.#byPartition.get(partition);
+  get(keys: Iterable<string>, partitionOfKey: PartitionOfKey): Map<string, Row | null> {
     const out = new Map<string, Row | null>();
-    if (!cache) return out;
-    for (const k of keys) if (cache.has(k)) out.set(k, cache.get(k) as Row | null);
+    for (const k of keys) {
+      const cache = this.#byPartition.get(partitionOfKey(k));
+      if (cache?.has(k)) out.set(k, cache.get(k) as Row | null);
+    }
     return out;
   }
 
-  set(partition: string, entries: Iterable<readonly [string, Row | null]>): void {
-    let cache = this.#byPartition.get(partition);
-    if (!cache) this.#byPartition.set(partition, (cache = new Map()));
+  set(entries: Iterable<readonly [string, Row | null]>, partitionOfKey: PartitionOfKey): void {
+    const touched = new Set<Map<string, Row | null>>();
     for (const [k, doc] of entries) {
+      const partition = partitionOfKey(k);
+      let cache = this.#byPartition.get(partition);
+      if (!cache) this.#byPartition.set(partition, (cache = new Map()));
       cache.delete(k); // re-inserted last: Map order is recency
       cache.set(k, doc);
+      touched.add(cache);
     }
-    for (const k of cache.keys()) {
-      if (cache.size <= this.maxKeysPerPartition) break;
-      cache.delete(k);
+    for (const cache of touched) {
+      for (const k of cache.keys()) {
+        if (cache.size <= this.maxKeysPerPartition) break;
+        cache.delete(k);
+      }
     }
   }
 
-  forget(partition: string, keys: Iterable<string>): void {
-    const cache = this.#byPartition.get(partition);
-    if (cache) for (const k of keys) cache.delete(k);
+  forget(keys: Iterable<string>, partitionOfKey: PartitionOfKey): void {
+    for (const k of keys) this.#byPartition.get(partitionOfKey(k))?.delete(k);
   }
 }
 
@@ -84,23 +91,32 @@ interface Remembered {
 }
 
 export class BatchBeforeImages {
-  readonly #byPartition = new Map<string, { firstOffset: string; keys: Map<string, Remembered> }>();
+  readonly #byPartition = new Map<string, { firstOffset: string; attempt: number; keys: Map<string, Remembered> }>();
+  /** Counts calls of `remember`, to tell a partition's first record in this batch from later ones. */
+  #attempt = 0;
 
   /**
    * The before image of every key of this attempt: the first attempt's, unless what is stored now
    * is neither that version nor what an earlier attempt wrote (then someone else wrote the key in
    * between, or the first attempt planned from a stale cache entry, and the store is the truth).
    */
-  remember(records: readonly AnyRecord[], stored: ReadonlyMap<string, Row>, keys: Iterable<string>): ReadonlyMap<string, Row | null> {
-    const partition = partitionOf(records);
-    const firstOffset = (records[0] as AnyRecord).offset;
-    let entry = this.#byPartition.get(partition);
-    if (!entry || entry.firstOffset !== firstOffset) {
-      entry = { firstOffset, keys: new Map() };
-      this.#byPartition.set(partition, entry);
+  remember(records: readonly AnyRecord[], stored: ReadonlyMap<string, Row>, keys: Iterable<string>, partitionOfKey: PartitionOfKey): ReadonlyMap<string, Row | null> {
+    // A partition's batch is the same attempt again when it starts at the same offset.
+    let previous: AnyRecord | undefined;
+    for (const record of records) {
+      if (previous && previous.partition === record.partition && previous.topic === record.topic) continue; // a partition's records come together
+      previous = record;
+      const partition = partitionOf(record);
+      const entry = this.#byPartition.get(partition);
+      if (entry?.attempt === this.#attempt) continue; // seen earlier in this batch
+      if (!entry || entry.firstOffset !== record.offset) this.#byPartition.set(partition, { firstOffset: record.offset, attempt: this.#attempt, keys: new Map() });
+      else entry.attempt = this.#attempt;
     }
+    this.#attempt++;
     const out = new Map<string, Row | null>();
     for (const k of keys) {
+      const entry = this.#byPartition.get(partitionOfKey(k));
+      if (!entry) continue;
       const now = stored.get(k) ?? null;
       const known = entry.keys.get(k);
       if (!known || !(sameVersion(now, known.before) || (known.wrote !== undefined && sameVersion(now, known.wrote)))) {
@@ -114,11 +130,9 @@ export class BatchBeforeImages {
   }
 
   /** Records what this attempt is about to write, so the next attempt can tell its own writes apart. */
-  planned(records: readonly AnyRecord[], writes: Iterable<readonly [string, Row | null]>): void {
-    const entry = this.#byPartition.get(partitionOf(records));
-    if (!entry) return;
+  planned(writes: Iterable<readonly [string, Row | null]>, partitionOfKey: PartitionOfKey): void {
     for (const [k, doc] of writes) {
-      const known = entry.keys.get(k);
+      const known = this.#byPartition.get(partitionOfKey(k))?.keys.get(k);
       if (known) known.wrote = doc;
     }
   }

@@ -57,35 +57,43 @@ export function writeProjection(p: Projection<object>, options: WriteProjectionO
       const changes: KeyedChange[] = [];
       const lastRecord = new Map<string, AnyRecord>();
       const keys = new Map<string, Row>();
+      // A batch may hold several partitions' records: what is remembered is remembered per partition.
+      const partitionById = new Map<string, string>();
+      let partition = '';
+      let previous: AnyRecord | undefined;
       for (let i = 0; i < items.length; i++) {
+        const record = kept[i] as AnyRecord;
+        if (!previous || previous.partition !== record.partition || previous.topic !== record.topic) partition = partitionOf(record);
+        previous = record;
         for (const change of items[i] as readonly KeyedChange[]) {
           const id = change.id ?? keyString(change.key);
           changes.push(change);
-          lastRecord.set(id, kept[i] as AnyRecord);
+          lastRecord.set(id, record);
+          partitionById.set(id, partition);
           keys.set(id, change.key);
         }
       }
       if (changes.length === 0) return [];
       const { cache, attempts } = memory.of(io.store);
-      const partition = partitionOf(records);
-      const cached = cache?.get(partition, keys.keys()) ?? new Map<string, Row | null>();
+      const partitionOfKey = (id: string) => partitionById.get(id) as string;
+      const cached = cache?.get(keys.keys(), partitionOfKey) ?? new Map<string, Row | null>();
       const unknown = [...keys].filter(([k]) => !cached.has(k)).map(([, key]) => key);
       const stored = unknown.length > 0 ? await storedByKey(io.store.collection(p.name), p.primaryKey, unknown) : new Map<string, Row>();
       for (const [k, doc] of cached) if (doc !== null) stored.set(k, doc);
-      const priorBefore = attempts.remember(records, stored, keys.keys());
+      const priorBefore = attempts.remember(records, stored, keys.keys(), partitionOfKey);
       const at = options.now?.() ?? new Date(io.now());
       const plan = planBatch(changes, stored, { deleteMode: p.options.deleteMode ?? 'soft', now: at, priorBefore });
       io.metrics?.count(STALE_EVENTS_TOTAL, { projection: p.name }, plan.stale);
       const after = plan.changes.map((c) => [c.id, c.after] as const);
-      attempts.planned(records, after);
+      attempts.planned(after, partitionOfKey);
       try {
         await io.write(p.name, plan.writes);
       } catch (error) {
         // Some writes may have applied, one may have met a newer version: read them all again.
-        cache?.forget(partition, keys.keys());
+        cache?.forget(keys.keys(), partitionOfKey);
         throw error;
       }
-      cache?.set(partition, after);
+      cache?.set(after, partitionOfKey);
       const context = { ...prContext, now: at };
       return plan.changes.map((change) => {
         const { value, headers } = prUpdateOf(change, context);

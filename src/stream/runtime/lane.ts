@@ -1,10 +1,14 @@
 /**
- * The work for one partition batch, from fetched bytes to "safe to commit": run the batch, produce
- * its outputs and dead letters in one acknowledged call (or one transaction), retry transient
- * faults with capped backoff while the partition is paused, and stop the partition on a fatal one.
+ * The work for one partition batch — or for batches of several partitions worked as one (a group,
+ * `group.ts`) — from fetched bytes to "safe to commit": run the batch, produce its outputs and
+ * dead letters in one acknowledged call (or one transaction), retry transient faults with capped
+ * backoff while the partitions are paused, and stop the partitions on a fatal one.
  * A batch whose work is done and whose produce failed is not run again: its outputs are, those the
  * broker did not acknowledge (a transaction: all of them).
  * Offsets are only ever handed back for a batch whose work is durable.
+ *
+ *   [batch of p0]                 --processLane-->   { commit p0 }
+ *   [batch of p0, batch of p3]    --processGroup-->  [{ commit p0 }, { commit p3 }]  |  'split'
  */
 import { toTributaryError, type TributaryError } from '../../errors.js';
 import { writtenBy } from '../transport/partial-send.js';
@@ -16,7 +20,7 @@ export interface LaneDeps extends BatchDeps {
   readonly producer: TransportProducer;
   /** Present when the stream runs exactly-once: one transactional producer per partition. */
   transactional?(topic: string, partition: number): Promise<TransactionalProducer>;
-  onRetry(error: TributaryError, attempt: number, delayMs: number): void;
+  onRetry(error: TributaryError, attempt: number, delayMs: number, batches: readonly RawBatch[]): void;
   onFatal(error: TributaryError, batch: RawBatch): void;
   onPaused(paused: boolean, batch: RawBatch): void;
 }
@@ -26,29 +30,59 @@ export interface LaneResult {
   readonly transactional?: boolean;
 }
 
+/** One partition's batch with the consumer's handle on that partition. */
+export interface LaneMember {
+  readonly batch: RawBatch;
+  readonly control: BatchControl;
+}
+
 export async function processLane(batch: RawBatch, control: BatchControl, deps: LaneDeps): Promise<LaneResult> {
-  const last = batch.messages.at(-1);
-  if (!last) return { commit: null };
-  const commit: TopicPartitionOffset = { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() };
+  const results = await work([{ batch, control }], deps, false);
+  return (results as LaneResult[])[0] as LaneResult;
+}
+
+/**
+ * Works the batches of several partitions as one: one run of the operators, one produce, each
+ * partition's offset handed back when all of it is durable. A transient fault retries the group
+ * with every member paused. When a record or a fault of the run stops the work, nothing has been
+ * produced yet and the answer is 'split': the caller works each member alone, so that only the
+ * partition that holds the culprit stops (the writes the group made replay idempotently).
+ */
+export async function processGroup(members: readonly LaneMember[], deps: LaneDeps): Promise<LaneResult[] | 'split'> {
+  if (deps.transactional) throw new Error('exactly-once streams work one partition at a time');
+  return work(members, deps, true);
+}
+
+async function work(members: readonly LaneMember[], deps: LaneDeps, splittable: boolean): Promise<LaneResult[] | 'split'> {
+  const commits: TopicPartitionOffset[] = [];
+  for (const { batch } of members) {
+    const last = batch.messages.at(-1);
+    if (!last) return members.map(() => ({ commit: null }));
+    commits.push({ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() });
+  }
+  const control = together(members.map((m) => m.control));
   let paused = false;
   const setPaused = (value: boolean) => {
     if (paused === value) return;
     paused = value;
     if (value) control.pause();
     else control.resume();
-    deps.onPaused(value, batch);
+    for (const { batch } of members) deps.onPaused(value, batch);
   };
 
   // kafkajs only heartbeats between batches: keep the membership alive during a long one.
   const beat = setInterval(() => void control.heartbeat().catch(() => undefined), 3_000);
   try {
-    return await attempts(batch, control, deps, commit, setPaused);
+    const outcome = await attempts(members.map((m) => m.batch), control, deps, commits, setPaused, splittable);
+    if (outcome === 'split') return 'split';
+    return commits.map((commit) => (outcome ? { commit, transactional: Boolean(deps.transactional) } : { commit: null }));
   } finally {
     clearInterval(beat);
   }
 }
 
-async function attempts(batch: RawBatch, control: BatchControl, deps: LaneDeps, commit: TopicPartitionOffset, setPaused: (paused: boolean) => void): Promise<LaneResult> {
+/** True: durable, commit every member; false: do not commit (stopped, or stopped the partitions). */
+async function attempts(batches: readonly RawBatch[], control: BatchControl, deps: LaneDeps, commits: readonly TopicPartitionOffset[], setPaused: (paused: boolean) => void, splittable: boolean): Promise<boolean | 'split'> {
   const { retry, name } = deps.definition;
   // Once the batch's work is done its outputs are kept: a failed produce is retried alone, and only
   // for the records the broker did not acknowledge (partial-send.ts), so a failover that fails
@@ -58,18 +92,19 @@ async function attempts(batch: RawBatch, control: BatchControl, deps: LaneDeps, 
   for (let attempt = 1; ; attempt++) {
     try {
       if (!outputs) {
-        outputs = await runBatch(batch, deps);
+        outputs = await runBatch(batches, deps, splittable);
         unsent = outputs;
       }
       if (deps.transactional) {
-        const tx = await deps.transactional(batch.topic, batch.partition);
-        await tx.sendAndCommit(outputs, deps.definition.groupId, [commit]); // all or nothing
+        const first = batches[0] as RawBatch;
+        const tx = await deps.transactional(first.topic, first.partition);
+        await tx.sendAndCommit(outputs, deps.definition.groupId, commits); // all or nothing
       } else if (unsent.length > 0) {
         await deps.producer.send(unsent);
       }
       for (const [topic, count] of countByTopic(outputs)) deps.metrics.recordsOut(name, topic, count);
       setPaused(false);
-      return { commit, transactional: Boolean(deps.transactional) };
+      return true;
     } catch (error) {
       if (outputs && !deps.transactional) {
         const written = writtenBy(error);
@@ -77,10 +112,15 @@ async function attempts(batch: RawBatch, control: BatchControl, deps: LaneDeps, 
       }
       const failure = toTributaryError(error, 'TRB_PROCESS');
       const fatal = error instanceof RecordFailedError || !failure.retriable;
+      if (fatal && splittable && !outputs) {
+        // Nothing produced: let each partition find out alone whether it holds the culprit.
+        setPaused(false);
+        return 'split';
+      }
       if (!fatal && !control.isRunning()) {
         // Shutting down or revoked mid-retry: give up without committing; the next owner re-reads.
         setPaused(false);
-        return { commit: null };
+        return false;
       }
       if (fatal || attempt >= retry.maxAttempts) {
         const final = fatal ? failure : toTributaryError(new Error(`gave up after ${attempt} attempts: ${failure.message}`), 'TRB_RETRIES_EXHAUSTED');
@@ -88,18 +128,31 @@ async function attempts(batch: RawBatch, control: BatchControl, deps: LaneDeps, 
         // A record the policy failed was counted by runBatch already; count only the fatal faults
         // that never went through the policy (retries exhausted, a non-retriable produce error).
         if (!(error instanceof RecordFailedError)) deps.metrics.error(name, final.code, 'fail');
-        // The partition stays paused: nothing past this record may be processed or committed.
+        // The partitions stay paused: nothing past this record may be processed or committed.
         setPaused(true);
-        deps.onFatal(final, batch);
-        return { commit: null };
+        for (const batch of batches) deps.onFatal(final, batch);
+        return false;
       }
       const delay = backoffMs(attempt, retry);
       deps.metrics.retry(name, failure.code);
-      deps.onRetry(failure, attempt, delay);
+      deps.onRetry(failure, attempt, delay, batches);
       setPaused(true);
       await sleepWhile(delay, () => !control.isRunning(), () => control.heartbeat(), deps.clock);
     }
   }
+}
+
+/** The members' controls as one: paused and resumed together, running while every one is. */
+function together(controls: readonly BatchControl[]): BatchControl {
+  if (controls.length === 1) return controls[0] as BatchControl;
+  return {
+    heartbeat: async () => {
+      await Promise.all(controls.map((c) => c.heartbeat()));
+    },
+    isRunning: () => controls.every((c) => c.isRunning()),
+    pause: () => controls.forEach((c) => c.pause()),
+    resume: () => controls.forEach((c) => c.resume()),
+  };
 }
 
 function countByTopic(outputs: ReadonlyArray<{ topic: string }>): Map<string, number> {

@@ -1,6 +1,7 @@
 /**
- * One attempt at one partition batch: decode every record, run the stream's operators over the
- * batch as a finite Observable, and collect what must be produced (sink outputs and dead letters).
+ * One attempt at a batch — the records of one partition, or of several worked as one group, each
+ * partition's in order: decode every record, run the stream's operators over the batch as a finite
+ * Observable, and collect what must be produced (sink outputs and dead letters).
  * Nothing is produced or committed here; the lane does that once this resolves.
  */
 import { ignoreElements, lastValueFrom } from 'rxjs';
@@ -41,21 +42,28 @@ export class RecordFailedError extends TributaryError {
   }
 }
 
-export async function runBatch(batch: RawBatch, deps: BatchDeps): Promise<OutgoingMessage[]> {
+/**
+ * `deferDecisions`: count and report the policy's decisions only if the run completes. A group of
+ * partitions (lane.ts) that meets a fatal record is worked again partition by partition, and each
+ * decision must be counted once, by the run whose outputs are kept.
+ */
+export async function runBatch(batches: readonly RawBatch[], deps: BatchDeps, deferDecisions = false): Promise<OutgoingMessage[]> {
   const { definition, metrics } = deps;
   const outputs: OutgoingMessage[] = [];
+  const deferred: Array<() => void> = [];
 
   const reject = (origin: RecordOrigin, error: unknown, code: ErrorCode): void => {
     const failure = toTributaryError(error, code);
     const decision = decide(definition.errors, { stream: definition.name, code: failure.code, error: failure, origin });
-    metrics.error(definition.name, failure.code, decision);
-    deps.onDecision(decision, failure, origin);
+    const report = () => {
+      metrics.error(definition.name, failure.code, decision);
+      deps.onDecision(decision, failure, origin);
+      if (decision === 'dead-letter') metrics.deadLetter(definition.name, definition.deadLetterTopic(origin.topic), failure.code);
+    };
+    if (deferDecisions) deferred.push(report);
+    else report();
     if (decision === 'fail') throw new RecordFailedError(failure, origin);
-    if (decision === 'dead-letter') {
-      const topic = definition.deadLetterTopic(origin.topic);
-      outputs.push(deadLetter(topic, definition.name, origin, failure));
-      metrics.deadLetter(definition.name, topic, failure.code);
-    }
+    if (decision === 'dead-letter') outputs.push(deadLetter(definition.deadLetterTopic(origin.topic), definition.name, origin, failure));
   };
 
   const context: OperatorContext = {
@@ -76,10 +84,22 @@ export async function runBatch(batch: RawBatch, deps: BatchDeps): Promise<Outgoi
     metrics,
   };
 
+  const records: AnyRecord[] = [];
+  for (const batch of batches) await decodeInto(records, batch, deps, reject);
+
+  // Tributary operators apply the policy per record themselves; plain RxJS operators get it from underPolicy.
+  const run = pipeline(definition, records, context, (op) => (isOperator(op) ? op.build(context) : underPolicy(op, context)));
+  await lastValueFrom(run.pipe(ignoreElements()), { defaultValue: undefined });
+  for (const report of deferred) report();
+  return outputs;
+}
+
+/** Decodes one partition's records onto `records`; a record that cannot be decoded goes to the policy. */
+async function decodeInto(records: AnyRecord[], batch: RawBatch, deps: BatchDeps, reject: (origin: RecordOrigin, error: unknown, code: ErrorCode) => void): Promise<void> {
+  const { definition } = deps;
   // One serde context per part for the whole batch (they only name the topic, the part and the registry).
   const keyContext: SerdeContext = { topic: batch.topic, part: 'key', ...(deps.registry ? { registry: deps.registry } : {}) };
   const valueContext: SerdeContext = { topic: batch.topic, part: 'value', ...(deps.registry ? { registry: deps.registry } : {}) };
-  const records: AnyRecord[] = [];
   for (const message of batch.messages) {
     const origin: RecordOrigin = {
       topic: batch.topic,
@@ -108,9 +128,4 @@ export async function runBatch(batch: RawBatch, deps: BatchDeps): Promise<Outgoi
       reject(origin, failure, 'TRB_DECODE');
     }
   }
-
-  // Tributary operators apply the policy per record themselves; plain RxJS operators get it from underPolicy.
-  const run = pipeline(definition, records, context, (op) => (isOperator(op) ? op.build(context) : underPolicy(op, context)));
-  await lastValueFrom(run.pipe(ignoreElements()), { defaultValue: undefined });
-  return outputs;
 }

@@ -4,6 +4,7 @@
  * turn the consumer's events into lane runs, metrics and log lines.
  *
  *   consumer batch  --onBatch-->  (held while paused by the operator)  --processLane-->  { commit }
+ *   batches of several partitions at once  --gather-->  processGroup  --> a commit for each
  */
 import { TributaryError } from '../../errors.js';
 import type { Logger } from '../../ops/logger.js';
@@ -13,7 +14,8 @@ import type { StreamDefinition } from '../definition.js';
 import type { SchemaRegistryClient } from '../serdes/registry.js';
 import type { ConsumerOptions, RawBatch, TransactionalProducer, Transport, TransportConsumer, TransportProducer } from '../transport/types.js';
 import type { Clock } from './clock.js';
-import { processLane, type LaneDeps } from './lane.js';
+import { BatchGatherer } from './gather.js';
+import { processGroup, processLane, type LaneDeps, type LaneMember, type LaneResult } from './lane.js';
 import { sleepWhile } from './retry.js';
 
 export interface StreamState {
@@ -56,6 +58,10 @@ export async function startStream(definition: StreamDefinition, run: RunResource
   const remember = (error: TributaryError) => {
     state.lastError = { code: error.code, message: error.message, at: new Date().toISOString() };
   };
+  const deps = laneDeps(state, run, log, remember);
+  const maxBatchRecords = run.consumer?.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
+  // Exactly-once streams commit each partition in its own transaction: they are never combined.
+  const gatherer = (run.consumer?.combinePartitions ?? true) && !definition.exactlyOnce ? new BatchGatherer(maxBatchRecords, (members) => workTogether(members, deps)) : undefined;
 
   await consumer.run({
     onAssigned(assignment) {
@@ -92,7 +98,7 @@ export async function startStream(definition: StreamDefinition, run: RunResource
       const started = performance.now();
       state.highWatermarks.set(tp(batch.topic, batch.partition), BigInt(batch.highWatermark));
       metrics.recordsIn(definition.name, batch.topic, batch.messages.length);
-      let result: Awaited<ReturnType<typeof processLane>> = { commit: null };
+      let result: LaneResult = { commit: null };
       // A fetched batch is worked in chunks of at most maxBatchRecords: Kafka returns whole record
       // batches whatever the fetch size asks (a producer's batch can hold thousands of records), and
       // a batch's decoded records, plans and outputs are what a catching-up worker's memory is made
@@ -100,9 +106,13 @@ export async function startStream(definition: StreamDefinition, run: RunResource
       // chunk that is not committed makes the whole batch come again (the chunks before it replay:
       // their writes are idempotent). Exactly-once streams take the batch whole (one transaction
       // per chunk would commit offsets the consumer's position does not know).
-      for (const chunk of chunksOf(batch, definition.exactlyOnce ? Number.POSITIVE_INFINITY : (run.consumer?.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS))) {
-        result = await processLane(chunk, control, laneDeps(state, run, chunk, log, remember));
-        if (!result.commit) break;
+      if (gatherer && batch.messages.length <= maxBatchRecords) {
+        result = await gatherer.add({ batch, control });
+      } else {
+        for (const chunk of chunksOf(batch, definition.exactlyOnce ? Number.POSITIVE_INFINITY : maxBatchRecords)) {
+          result = await processLane(chunk, control, deps);
+          if (!result.commit) break;
+        }
       }
       metrics.batch(definition.name, batch.messages.length, (performance.now() - started) / 1000);
       return result;
@@ -111,8 +121,19 @@ export async function startStream(definition: StreamDefinition, run: RunResource
   return state;
 }
 
-/** What a lane needs for one batch of this stream, and how its events land in state, metrics and logs. */
-function laneDeps(state: StreamState, run: RunResources, batch: RawBatch, log: Logger, remember: (error: TributaryError) => void): LaneDeps {
+/** One partition's batch alone, or several as one group; a group a fatal record stops is worked again partition by partition. */
+async function workTogether(members: readonly LaneMember[], deps: LaneDeps): Promise<readonly LaneResult[]> {
+  if (members.length === 1) {
+    const { batch, control } = members[0] as LaneMember;
+    return [await processLane(batch, control, deps)];
+  }
+  const results = await processGroup(members, deps);
+  if (results !== 'split') return results;
+  return Promise.all(members.map(({ batch, control }) => processLane(batch, control, deps)));
+}
+
+/** What a lane needs for the batches of this stream, and how its events land in state, metrics and logs. */
+function laneDeps(state: StreamState, run: RunResources, log: Logger, remember: (error: TributaryError) => void): LaneDeps {
   const { definition, consumer } = state;
   return {
     definition,
@@ -130,16 +151,17 @@ function laneDeps(state: StreamState, run: RunResources, batch: RawBatch, log: L
       else if (decision === 'dead-letter') log.warn(fields, `record dead-lettered: ${error.message}`);
       else log.error(fields, `record failed the stream: ${error.message}`);
     },
-    onRetry(error, attempt, delayMs) {
+    onRetry(error, attempt, delayMs, batches) {
       remember(error);
-      log.warn({ code: error.code, attempt, delayMs, topic: batch.topic, partition: batch.partition }, `transient failure, retrying: ${error.message}`);
+      const where = batches.length === 1 ? { topic: batches[0]?.topic, partition: batches[0]?.partition } : { partitions: batches.map((b) => tp(b.topic, b.partition)) };
+      log.warn({ code: error.code, attempt, delayMs, ...where }, `transient failure, retrying: ${error.message}`);
     },
-    onFatal(error) {
+    onFatal(error, batch) {
       state.failed = error;
       remember(error);
       log.error({ code: error.code, topic: batch.topic, partition: batch.partition }, `partition stopped: ${error.message}`);
     },
-    onPaused(paused) {
+    onPaused(paused, batch) {
       const key = tp(batch.topic, batch.partition);
       if (paused) state.retrying.add(key);
       else state.retrying.delete(key);

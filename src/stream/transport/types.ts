@@ -79,6 +79,14 @@ export interface ConsumerOptions {
    */
   readonly maxBatchRecords?: number;
   /**
+   * Work the batches of several partitions that arrive together (one fetch) as one batch, up to
+   * `maxBatchRecords` records (default true; the runtime reads it, not the transport). Each
+   * partition's records stay in order and are committed on their own; what a batch costs whatever
+   * its size (store round trips, a produce) is paid once for all of them. Exactly-once streams
+   * never combine.
+   */
+  readonly combinePartitions?: boolean;
+  /**
    * Records one stream's consumer holds at once, fetched ahead and being worked (platformatic
    * client; default 10 000): partitions beyond it wait to be fetched until batches finish, so a
    * worker catching up on a backlog does not hold a whole fetch for each of its partitions. A fetch

@@ -20,6 +20,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { FetchIsolationLevels, type BaseOptions, type ClusterMetadata } from '@platformatic/kafka';
 import type { BatchControl, ConsumerHandlers, ConsumerOptions, RawMessage, TopicPartitionOffset, TopicPartitions, TransportConsumer } from '../types.js';
+import { coalesced } from './coalesced.js';
 import { fromPlatformaticError, protocolErrorOf } from './errors.js';
 import { closeClient, createGroupClient, joinGroup, retireClient, type GroupClient as Client, type IdleStream } from './group-client.js';
 import { withinBudget } from './fetch-budget.js';
@@ -171,14 +172,16 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
    * next batch of the partition starts while this commit travels (one round trip less per batch).
    * Commits of a partition go out in order; a failed one is covered by the next (offsets are
    * cumulative); one owed by an idle partition is re-sent every few seconds (`maintain`) and at stop.
+   * The commits of partitions whose batches finished together go out as one request (`coalesced`).
    */
+  const commitOffset = coalesced<{ topic: string; partition: number; offset: bigint; leaderEpoch: number }>((offsets) => consumer.commit({ offsets }));
   const commitInOrder = (state: PartitionState, commit: TopicPartitionOffset, leaderEpoch: number) => {
     state.pendingCommits++;
     state.commits = state.commits.then(async () => {
       if (state.revoked) return;
       const started = performance.now();
       try {
-        await consumer.commit({ offsets: [{ topic: commit.topic, partition: commit.partition, offset: BigInt(commit.offset), leaderEpoch }] });
+        await commitOffset({ topic: commit.topic, partition: commit.partition, offset: BigInt(commit.offset), leaderEpoch });
         state.uncommitted = undefined;
         handlers!.onCommitted?.(commit, (performance.now() - started) / 1000);
       } catch {
