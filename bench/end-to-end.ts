@@ -6,6 +6,10 @@
  * latencies: neither shares the workers' event loop), and the delay from each CDC event to the
  * view write it caused. Each phase deletes its topics and its database at its end.
  *
+ *   warm-up      BENCH_E2E_WARMUP_SECONDS (10; 0 = none) of the first rate, the same as a fixed
+ *                load but not measured: the broker and the store start every measured phase warm
+ *                (a complete run empties the broker first, and its first phase paid for creating
+ *                internal topics and filling caches: docs/benchmarks.md)
  *   fixed load   CDC records produced at BENCH_E2E_RATES events/s (default "1000,100") for
  *                BENCH_E2E_SECONDS (20) each, into fresh topics and a fresh database
  *   max          BENCH_E2E_MAX_EVENTS (10000) records produced first, then the workers started
@@ -53,6 +57,7 @@ const RATES = (process.env['BENCH_E2E_RATES'] || '1000,100').split(',').map((r) 
   return rate;
 });
 const SECONDS = positiveInt('BENCH_E2E_SECONDS', 20);
+const WARMUP_SECONDS = process.env['BENCH_E2E_WARMUP_SECONDS'] === '0' ? 0 : positiveInt('BENCH_E2E_WARMUP_SECONDS', 10);
 const MAX_EVENTS = positiveInt('BENCH_E2E_MAX_EVENTS', 10_000);
 /** Also read pr-update and sv-trigger (CDC → each stage's output): off by default, the reading costs this process ~0.1 core at 1 000/s on a machine the pipeline saturates. */
 const HOPS = process.env['BENCH_E2E_HOPS'] === '1';
@@ -204,10 +209,10 @@ async function drained(admin: Admin, t: FastDataTopology, deadline: number): Pro
   return undefined;
 }
 
-async function fixedLoad(admin: Admin, rate: number): Promise<E2eResult> {
-  const label = `fixed${rate}`;
+async function fixedLoad(admin: Admin, rate: number, seconds = SECONDS, warmUp = false): Promise<E2eResult> {
+  const label = `${warmUp ? 'warmup' : 'fixed'}${rate}`;
   const { t, sourceTopic, topics, database } = await setUp(admin, label);
-  const events = rate * SECONDS;
+  const events = rate * seconds;
   const { records } = generateWorkload({ customers: Math.max(20, Math.min(500, Math.floor(events / 40))), events });
   const view = t.fastData.singleViews[0]!;
   const hops: Record<string, readonly string[]> = HOPS ? { 'pr-update': t.fastData.projections.map((p) => t.fastData.topics.prUpdate(p)), 'sv-trigger': [t.fastData.topics.svTrigger(view)] } : {};
@@ -237,14 +242,14 @@ async function fixedLoad(admin: Admin, rate: number): Promise<E2eResult> {
   await running.stop();
   await reader.stop();
   const end = done ?? performance.now();
-  const seconds = (end - began) / 1000;
+  const elapsed = (end - began) / 1000;
   const result: E2eResult = {
     mode: 'fixed',
     offeredPerSecond: rate,
     events,
-    eventsPerSecond: Math.round(events / seconds),
+    eventsPerSecond: Math.round(events / elapsed),
     viewsWritten: reader.latencies.length,
-    viewsPerSecond: Math.round(reader.latencies.length / seconds),
+    viewsPerSecond: Math.round(reader.latencies.length / elapsed),
     sustained: done !== undefined && done - loadEnded < 10_000,
     drainSeconds: +((end - loadEnded) / 1000).toFixed(1),
     latencyMs: percentiles(reader.latencies),
@@ -254,7 +259,7 @@ async function fixedLoad(admin: Admin, rate: number): Promise<E2eResult> {
     workerCpuMicrosPerEvent: perEvent(machine, events),
     profile,
   };
-  console.log(`  fixed ${rate}/s x ${SECONDS} s: ${done ? '' : 'NOT DRAINED, '}drained ${result.drainSeconds} s after the load; ${result.viewsWritten} view writes; CDC→view p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms, p99 ${result.latencyMs.p99} ms; sustained: ${result.sustained}; peak RSS ${result.peakRssMiB} MiB`);
+  console.log(`  ${warmUp ? 'warm-up (not measured)' : 'fixed'} ${rate}/s x ${seconds} s: ${done ? '' : 'NOT DRAINED, '}drained ${result.drainSeconds} s after the load; ${result.viewsWritten} view writes; CDC→view p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms, p99 ${result.latencyMs.p99} ms; sustained: ${result.sustained}; peak RSS ${result.peakRssMiB} MiB`);
   for (const [hop, p] of Object.entries(result.hopsMs ?? {})) console.log(`    CDC→${hop.padEnd(10)} p50 ${p.p50} ms, p95 ${p.p95} ms, p99 ${p.p99} ms over ${p.count} records`);
   console.log(`    ${cpuLine(result)}`);
   for (const [stream, p] of Object.entries(profile)) console.log(`    ${stream.padEnd(28)} ${p.batches} batches, ${p.meanRecords} records/batch, ${p.meanBatchMs} ms/batch, commit ${p.meanCommitMs ?? '?'} ms`);
@@ -389,11 +394,13 @@ async function main(): Promise<void> {
   try {
     console.log(`end-to-end: fixed loads ${RATES.join(', ')} events/s for ${SECONDS} s each; max throughput over ${MAX_EVENTS} events; ${PARTITIONS} partitions`);
     const results: E2eResult[] = [];
+    const warmUp = WARMUP_SECONDS > 0 ? await fixedLoad(admin, RATES[0] as number, WARMUP_SECONDS, true) : null;
     for (const rate of RATES) results.push(await fixedLoad(admin, rate));
     results.push(await maxThroughput(admin));
     await writeResult('end-to-end', {
-      parameters: { rates: RATES, seconds: SECONDS, maxEvents: MAX_EVENTS, partitions: PARTITIONS, kafkaClient: CLIENT, maxWaitMs: Number(process.env['BENCH_E2E_MAX_WAIT_MS'] || 500), minBytes: Number(process.env['BENCH_E2E_MIN_BYTES'] || 1), hops: HOPS, kafkajs: packageVersion('kafkajs'), mongodb: packageVersion('mongodb') },
+      parameters: { rates: RATES, seconds: SECONDS, warmUpSeconds: WARMUP_SECONDS, maxEvents: MAX_EVENTS, partitions: PARTITIONS, kafkaClient: CLIENT, maxWaitMs: Number(process.env['BENCH_E2E_MAX_WAIT_MS'] || 500), minBytes: Number(process.env['BENCH_E2E_MIN_BYTES'] || 1), hops: HOPS, kafkajs: packageVersion('kafkajs'), mongodb: packageVersion('mongodb') },
       results,
+      ...(warmUp ? { warmUp } : {}),
       summary: summaryBlock(results),
     });
   } finally {

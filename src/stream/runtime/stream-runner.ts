@@ -106,7 +106,7 @@ export async function startStream(definition: StreamDefinition, run: RunResource
       // chunk that is not committed makes the whole batch come again (the chunks before it replay:
       // their writes are idempotent). Exactly-once streams take the batch whole (one transaction
       // per chunk would commit offsets the consumer's position does not know).
-      if (gatherer && batch.messages.length <= maxBatchRecords) {
+      if (gatherer && batch.messages.length > 0 && batch.messages.length <= maxBatchRecords) {
         result = await gatherer.add({ batch, control });
       } else {
         for (const chunk of chunksOf(batch, definition.exactlyOnce ? Number.POSITIVE_INFINITY : maxBatchRecords)) {
