@@ -167,6 +167,26 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
       assert.equal(await c.count({ k: 'b' }), 0);
     });
 
+    it('insert adds new documents (counted as upserted); a key the unique index already holds fails it retriably, and the batch before it stays applied', async () => {
+      const c = fresh('insert');
+      await c.createIndexes([{ name: 'k_unique', fields: { k: 1 }, unique: true }]);
+      const first = await c.bulkWrite([
+        { kind: 'insert', document: { k: 'a', v: 1, nested: { at: new Date(0) } } },
+        { kind: 'insert', document: { k: 'b', v: 1 } },
+      ]);
+      assert.equal(first.upserted, 2);
+      const error = await failure(c.bulkWrite([{ kind: 'insert', document: { k: 'c', v: 1 } }, { kind: 'insert', document: { k: 'a', v: 2 } }]));
+      assert.equal(error.code, 'TRB_STORE_WRITE');
+      assert.equal(error.retriable, true, 'someone inserted the key meanwhile: the writer reads again and updates');
+      assert.deepEqual(await c.find({}, { ...NO_ID, sort: { k: 1 } }), [
+        { k: 'a', v: 1, nested: { at: new Date(0) } },
+        { k: 'b', v: 1 },
+        { k: 'c', v: 1 },
+      ]);
+      const [stored] = await c.find({ k: 'a' });
+      assert.ok(stored?.['_id'] !== undefined, 'an _id is given, as the driver gives one');
+    });
+
     it('a batch failing in the middle throws; retrying the whole batch after the conflict clears converges', async () => {
       const c = fresh('batch');
       await c.createIndexes([{ name: 'email_unique', fields: { email: 1 }, unique: true }]);

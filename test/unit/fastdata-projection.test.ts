@@ -76,9 +76,15 @@ function storedMap(...docs: Row[]): Map<string, Row> {
   return new Map(docs.map((d) => [keyString({ id: d['id'] }), d]));
 }
 
+/** The document a write leaves: a replace's, or an insert's (a key known to be absent). */
 function replaced(write: WriteOperation | undefined): Row {
-  assert.ok(write && write.kind === 'replace', `expected a replace, got ${JSON.stringify(write)}`);
+  assert.ok(write && (write.kind === 'replace' || write.kind === 'insert'), `expected a replace or an insert, got ${JSON.stringify(write)}`);
   return write.document;
+}
+
+/** The key a write is for (the tests' keys are `{ id }`). */
+function keyOfWrite(write: WriteOperation): Row {
+  return write.kind === 'insert' ? { id: write.document['id'] } : keyOf(write.filter);
 }
 
 /** The primary-key part of a write filter (the rest is the version condition). */
@@ -90,9 +96,9 @@ function keyOf(filter: Row): Row {
 function apply(stored: Map<string, Row>, writes: readonly WriteOperation[]): Map<string, Row> {
   const next = new Map(stored);
   for (const w of writes) {
-    const k = keyString(keyOf(w.filter));
+    const k = keyString(keyOfWrite(w));
     if (w.kind === 'delete') next.delete(k);
-    else if (w.kind === 'replace') next.set(k, w.document);
+    else if (w.kind === 'replace' || w.kind === 'insert') next.set(k, w.document);
   }
   return next;
 }
@@ -121,9 +127,11 @@ describe('planBatch: compaction', () => {
       SOFT,
     );
     assert.equal(plan.writes.length, 2, 'one write per key');
-    assert.deepEqual(plan.writes.map((w) => keyOf(w.filter)), [A, B]);
-    assert.deepEqual(plan.writes[0]?.filter, versionFilter(A, stored.get(keyString(A)) ?? null), 'conditional on the version read');
-    assert.deepEqual(plan.writes[1]?.filter, { ...B, __internal__counter: { $exists: false } }, 'insert only if nobody inserted meanwhile');
+    assert.deepEqual(plan.writes.map(keyOfWrite), [A, B]);
+    const [toA, toB] = plan.writes;
+    assert.ok(toA?.kind === 'replace');
+    assert.deepEqual(toA.filter, versionFilter(A, stored.get(keyString(A)) ?? null), 'conditional on the version read');
+    assert.equal(toB?.kind, 'insert', 'a key known to be absent is inserted: the unique primary-key index refuses it if someone inserted meanwhile');
     assert.equal(replaced(plan.writes[0])['name'], 'Annie');
     assert.equal(replaced(plan.writes[1])['name'], 'Bo');
     assert.equal(plan.changes.length, 2, 'one projection change per key');
@@ -190,7 +198,9 @@ describe('planBatch: a retried attempt', () => {
     const priorBefore = new Map([[keyString(A), original]]);
     const retry = planBatch([event], storedMap(written), { ...SOFT, priorBefore });
     assert.equal(replaced(retry.writes[0])['customer_id'], 'c2', 'an equal position is rewritten: the same state again');
-    assert.deepEqual(retry.writes[0]?.filter, versionFilter(A, written), 'conditional on what the retry read');
+    const rewrite = retry.writes[0];
+    assert.ok(rewrite?.kind === 'replace');
+    assert.deepEqual(rewrite.filter, versionFilter(A, written), 'conditional on what the retry read');
     const change = retry.changes[0];
     assert.equal(change?.before?.['customer_id'], 'c1', 'the customer the row left is still in the before image');
     assert.equal(change?.before?.['_id'], undefined);

@@ -114,8 +114,13 @@ export function planBatch(events: readonly KeyedChange[], stored: ReadonlyMap<st
     }
     const last = keyEvents[keyEvents.length - 1] as KeyedChange;
     if (applied) {
-      const filter = versionFilter(last.key, first);
-      writes.push(state === null ? { kind: 'delete', filter } : { kind: 'replace', filter, document: state });
+      // A key known to be absent is inserted: about twice the rate of a conditional upsert on
+      // DocumentDB, and as safe (the unique primary-key index refuses a second insert: retriable).
+      if (first === null && state !== null) writes.push({ kind: 'insert', document: state });
+      else {
+        const filter = versionFilter(last.key, first);
+        writes.push(state === null ? { kind: 'delete', filter } : { kind: 'replace', filter, document: state });
+      }
     }
     const before = options.priorBefore?.has(k) ? withoutId(options.priorBefore.get(k) ?? null) : first;
     const type: ChangeType = !isLive(state) ? 'DELETE' : isLive(before) ? 'UPDATE' : 'INSERT';

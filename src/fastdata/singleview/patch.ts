@@ -206,7 +206,7 @@ export function patchIndexes(patches: readonly CompiledPatch[]): IndexSpec[] {
  */
 export function guardedWrites(writes: readonly WriteOperation[], existing: ReadonlyMap<string, Row>, keyFields: readonly string[]): WriteOperation[] {
   return writes.map((write) => {
-    if (write.kind === 'updateMany') return write;
+    if (write.kind === 'updateMany' || write.kind === 'insert') return write; // views are never inserted blind
     const key = Object.fromEntries(keyFields.map((f) => [f, write.filter[f]]));
     const stamp = (existing.get(keyString(key))?.[PATCH_FIELD] as { id?: unknown } | undefined)?.id;
     // Object.assign for the filter: a spread given a new field is one hidden class per view on Node 20 (../projection/plan-batch.ts).

@@ -14,7 +14,7 @@ import { BASIC_CAPABILITIES, type BulkWriteResult, type Collection, type Documen
 import { CollectionIndexes, type DocId } from './indexes.js';
 import { compileFilter, compileProjection, compileSort, type Matcher } from './query.js';
 import { positionallyUpdated } from './positional.js';
-import { insertedDocument, refused, replacementDocument, updatedDocument } from './update.js';
+import { insertedDocument, newDocument, refused, replacementDocument, updatedDocument } from './update.js';
 import { canonicalKey, cloneDocument, isPlainObject, type PlainObject } from './values.js';
 
 interface CollectionState {
@@ -112,6 +112,16 @@ class MemoryCollection implements Collection {
   }
 
   private apply(state: CollectionState, operation: WriteOperation, result: { -readonly [K in keyof BulkWriteResult]: number }): void {
+    if (operation.kind === 'insert') {
+      if (!isPlainObject(operation.document)) throw refused('an inserted document must be a plain object');
+      const next = newDocument(operation.document);
+      this.checkUnique(state, next, undefined);
+      const inserted = state.nextId++;
+      state.documents.set(inserted, next);
+      state.indexes.add(inserted, next);
+      result.upserted += 1;
+      return;
+    }
     const matches = compileFilter(operation.filter);
     if (operation.kind === 'updateMany') {
       for (const [id, document] of [...matching(state, operation.filter, matches)]) {

@@ -145,6 +145,13 @@ export function insertedDocument(operation: Upsert): PlainObject {
   return withIdFirst(next, Object.hasOwn(next, '_id') ? next['_id'] : new ObjectId());
 }
 
+/** The document an insert adds: its own `_id`, or a new ObjectId (as the driver gives one). */
+export function newDocument(document: PlainObject): PlainObject {
+  checkStoredKeys(document, 'an inserted document');
+  const next = cloneDocument(document);
+  return withIdFirst(next, Object.hasOwn(next, '_id') ? next['_id'] : new ObjectId());
+}
+
 /** A replacement keeps the existing `_id`; on insert it takes `_id` from the filter's equality, if any. */
 export function replacementDocument(existing: PlainObject | undefined, filter: Filter, replacement: PlainObject): PlainObject {
   checkStoredKeys(replacement, 'a replacement document');

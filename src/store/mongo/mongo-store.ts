@@ -85,6 +85,8 @@ function toDriverOperation(operation: WriteOperation): AnyBulkWriteOperation {
     }
     case 'replace':
       return { replaceOne: { filter: operation.filter, replacement: operation.document, upsert: true } };
+    case 'insert':
+      return { insertOne: { document: operation.document } };
     case 'delete':
       return { deleteMany: { filter: operation.filter } };
     case 'updateMany':
@@ -130,7 +132,7 @@ class MongoCollection implements Collection {
         const chunk = operations.slice(start, start + operationsPerCommand).map(toDriverOperation);
         // the deadline inside the gate: a hung command must give its slot back
         const result = await gate.run(() => this.#store.deadline(driver.bulkWrite(chunk, { ordered: true })));
-        total.upserted += result.upsertedCount;
+        total.upserted += result.upsertedCount + result.insertedCount;
         total.modified += result.modifiedCount;
         total.matched += result.matchedCount;
         total.deleted += result.deletedCount;

@@ -18,8 +18,11 @@ export interface ToCollectionOptions<R> {
  *   {key: 'c-1', value: {...}} x3  --toCollection('customers', { filter, document })-->  (same records)
  *                                  ~~> one bulkWrite: upsert/replace or delete per distinct filter
  */
+/** What one record asks of the collection: its document replaced, or deleted. */
+type KeyedWrite = Extract<WriteOperation, { kind: 'replace' | 'delete' }>;
+
 export function toCollection<R extends AnyRecord>(collection: string, options: ToCollectionOptions<R>): Operator<R, R> {
-  return defineBatchOperator<R, WriteOperation, R>({
+  return defineBatchOperator<R, KeyedWrite, R>({
     name: 'toCollection',
     needs: { store: true },
     writes: [{ kind: 'collection', name: collection }],
@@ -30,7 +33,7 @@ export function toCollection<R extends AnyRecord>(collection: string, options: T
       return document === null ? { kind: 'delete', filter } : { kind: 'replace', filter, document: Object.assign({}, document, filter) };
     },
     async work({ kept, items }, io) {
-      const latest = new Map<string, WriteOperation>();
+      const latest = new Map<string, KeyedWrite>();
       for (const op of items) latest.set(JSON.stringify(op.filter), op);
       await io.write(collection, [...latest.values()]);
       return kept;
