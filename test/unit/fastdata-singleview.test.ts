@@ -18,7 +18,7 @@ import { singleView, type MapInput, type SingleView, type SingleViewOptions } fr
 import { affectedKeys } from '../../src/fastdata/singleview/strategy.js';
 import { triggerViews } from '../../src/fastdata/singleview/trigger-views.js';
 import { MemoryDocumentStore } from '../../src/store/memory/memory-store.js';
-import type { DocumentStore, IndexSpec } from '../../src/store/types.js';
+import type { DocumentStore, Filter, FindOptions, IndexSpec } from '../../src/store/types.js';
 import { toTopic } from '../../src/stream/operators/to-topic.js';
 import { DEAD_LETTER_HEADERS } from '../../src/stream/runtime/dead-letter.js';
 import { json } from '../../src/stream/serdes/json.js';
@@ -689,6 +689,34 @@ describe('aggregateViews: upsert and delete strategies', () => {
       }
     });
   }
+
+  it('with sv-update v1.0.0 and no before/after (the defaults) the stored views are read narrowly (state, createdAt), and createdAt and UPDATE come out as from whole ones', async () => {
+    const store = new MemoryDocumentStore();
+    await seedModel(store);
+    await seed(store, 'sv_customers', ['customer_id'], [existing]);
+    const projections: unknown[] = [];
+    const spying: DocumentStore = Object.assign(Object.create(store) as DocumentStore, {
+      collection(name: string) {
+        const inner = store.collection(name);
+        if (name !== 'sv_customers') return inner;
+        return Object.assign(Object.create(inner) as typeof inner, {
+          find: (filter: Filter, options?: FindOptions) => (projections.push(options?.projection), inner.find(filter, options)),
+        });
+      },
+    });
+    const driver = await aggregator(customerView(), spying);
+    try {
+      await aggregate(driver, 'c1');
+      assert.deepEqual(projections[0], { customer_id: 1, __STATE__: 1, createdAt: 1 }, 'only what the write and the event need');
+      const view = (await views(store)).get('c1');
+      assert.deepEqual(view?.['createdAt'], EARLIER, 'createdAt of a live view is kept');
+      assert.equal(view?.['note'], undefined, 'replaced whole');
+      const [update] = await readJson(driver, UPDATES);
+      assert.equal(update?.value?.['operationType'], 'UPDATE');
+    } finally {
+      await driver.close();
+    }
+  });
 
   for (const mode of ['delete', 'virtualDelete'] as const) {
     it(`delete '${mode}' ${mode === 'delete' ? 'removes the view' : 'marks it DELETED'}`, async () => {

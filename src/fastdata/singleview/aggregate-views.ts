@@ -15,13 +15,13 @@ import type { AnyRecord } from '../../stream/record.js';
 import type { BulkWriteResult, WriteOperation } from '../../store/types.js';
 import type { Row } from '../cdc/change-event.js';
 import { EventSerdes, type EventFormat } from '../events/event-serde.js';
-import { isLive, keyString } from '../projection/metadata.js';
+import { isLive, keyString, STATE } from '../projection/metadata.js';
 import { storedByKey } from '../stored-by-key.js';
 import { RETRYABLE, errorRecord } from './aggregation-errors.js';
 import { assemble } from './assemble.js';
 import { assertWritable, DEFINITIONS_COLLECTION } from './definitions.js';
 import { lineageCollection, lineageWrite } from './lineage.js';
-import { assertNoPatchRace, guardedWrites, PatchableReads } from './patch.js';
+import { assertNoPatchRace, guardedWrites, PATCH_FIELD, PatchableReads } from './patch.js';
 import { isSourceOfViews } from './view-source.js';
 import { deleteOf, upsertOf } from './view-writes.js';
 import { readSvTrigger, svUpdateOf, SV_TRIGGER_HEADERS, type OperationType, type SvTrigger } from './events.js';
@@ -60,6 +60,12 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
   const lineage = view.options.lineage !== false;
   // With patch rules the stored views (and their patch stamps) are read before the projections (patch.ts).
   const patched = view.patches.length > 0;
+  // What of a stored view the stage needs: all of it when an event or the write carries it (a
+  // before image, 'update' merges, a view others are built on), else whether it is live, since
+  // when, and its patch stamp. Decoding whole views (their joined arrays) was most of the
+  // aggregate stage's BSON work.
+  const wholeBefore = view.options.upsert === 'update' || isSourceOfViews(view) || (svUpdate !== null && ((svUpdate.version ?? 'v1.0.0') === 'v2.0.0' || svUpdate.beforeAfter === true));
+  const beforeFields = wholeBefore ? undefined : [STATE, 'createdAt', ...(patched ? [PATCH_FIELD] : [])];
   const writes: OperatorOutput[] = [
     { kind: 'collection', name: view.name },
     { kind: 'collection', name: options.errorsCollection },
@@ -83,7 +89,7 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
       const keys = [...triggers.values()].map((t) => t.trigger.singleViewIdentifier);
       // Independent reads, run together: the aggregate stage's latency is a chain of queries
       // (bench/end-to-end.ts profile), so the views' own read does not add a link.
-      const readStored = () => storedByKey(io.store.collection(view.name), Object.keys(view.key), keys);
+      const readStored = () => storedByKey(io.store.collection(view.name), Object.keys(view.key), keys, beforeFields);
       const reads = patched ? new PatchableReads(view.patches) : null;
       const [existing, outcomes] = reads ? [await readStored(), await assemble(view, keys, io.store, reads.joined)] : await Promise.all([readStored(), assemble(view, keys, io.store)]);
       const at = options.now?.() ?? new Date(io.now());
