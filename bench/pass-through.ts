@@ -8,7 +8,8 @@
  * each client, a raw phase and a Tributary phase on that same data, each with a fresh consumer
  * group and a fresh output topic:
  *   raw-kafkajs            bare kafkajs (bench/lib/raw-loops.ts): eachBatch, sendBatch acks=-1 (idempotent), commit each batch
- *   tributary-kafkajs      topology('bench'): stream(input) → toTopic(output), byte serdes, runTopology on the kafkajs transport
+ *   tributary-kafkajs      topology('bench'): stream(input) → toTopic(output), byte serdes for key and value (the raw loop
+ *                          decodes neither), runTopology on the kafkajs transport
  *   raw-platformatic       bare @platformatic/kafka: consume() stream, one send + one commit per buffered run of records
  *   tributary-platformatic the same topology on the platformatic transport
  * The ratio of a client is its Tributary phase over its own raw loop. Rate = records / (first batch
@@ -34,7 +35,7 @@ import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
 import { rawKafkajs, rawPlatformatic, type RawLoop } from './lib/raw-loops.js';
 import { createLogger, createMetrics } from '../src/ops/index.js';
 import { createKafkaTransport, runTopology, type KafkaClient } from '../src/runtime.js';
-import { string, toTopic, topology, type Serde } from '../src/stream/index.js';
+import { toTopic, topology, type Serde } from '../src/stream/index.js';
 import {
   assertCommitted,
   createTopic as createTopicWith,
@@ -149,7 +150,7 @@ const raw = (client: KafkaClient): Pipeline => ({ input, output, groupId }, prob
 
 const tributary = (client: KafkaClient): Pipeline => async ({ input, output, groupId }, probe) => {
   const t = topology('bench');
-  t.stream(input, { key: string(), value: bytes, name: 'pass-through', groupId }).pipe(toTopic(output, { key: string(), value: bytes }));
+  t.stream(input, { key: bytes, value: bytes, name: 'pass-through', groupId }).pipe(toTopic(output, { key: bytes, value: bytes }));
   const running = await runTopology(t, {
     transport: probed(createKafkaTransport({ brokers: BROKERS, client }), probe),
     metrics: createMetrics({ defaultMetrics: false }),
