@@ -21,11 +21,11 @@ const ENTRIES = {
 
 const SURFACE: Record<keyof typeof ENTRIES, { values: string; types: string }> = {
   '.': {
-    values: `DEAD_LETTER_HEADERS ERROR_CODES FAST_DATA_STAGES TributaryError avro basic casts customAdapter db2 debezium debeziumDecimal defineOperator epochDaysToDate
+    values: `DEAD_LETTER_HEADERS ERROR_CODES FAST_DATA_STAGES TributaryError avro basic casts customAdapter db2 debezium debeziumDecimal defineBatchOperator defineOperator epochDaysToDate
       fastData field filter flatMap goldenGate hasMany hasOne hasValue importFastDataConfig isTopology isTributaryError json jsonString
       loadFastDataProject map mapAsync mapValues microTimestampToDate patchFrom peek projection psCasts singleView string toCollection toTopic topology viewSource`,
-    types: `AdapterInput AdapterResult AvroCodec AvroSchema AvroSerdeOptions Branches CastFunction CdcAdapter ChangeEvent ChangeOperation ChangePosition
-      CheckedIncludes CustomAdapterFunction CustomMappingFunction DebeziumDecimalMode DebeziumDecimalOptions DebeziumOptions ErrorCode ErrorDecision
+    types: `AdapterInput AdapterResult AvroCodec AvroSchema AvroSerdeOptions BatchIO BatchOperatorSpec Branches CastFunction CdcAdapter ChangeEvent ChangeOperation ChangePosition
+      CheckedIncludes CustomAdapterFunction CustomMappingFunction DebeziumDecimalMode DecodedBatch DebeziumDecimalOptions DebeziumOptions ErrorCode ErrorDecision
       ErrorPolicy FastDataDeclarations FastDataOptions FastDataStage FastDataTopics FastDataTopology FieldSpec FieldsOf GoldenGateOptions HeaderValue Headers IdentifierFunction
       ImportFastDataConfigOptions ImportedFastData ImportedSingleViewConfig ImportedViewOptions Includes JoinOn KafkaInfo KeyValue
       AggregationErrorType LoadFastDataProjectOptions ManualStrategy MapContext MapInput Operator OperatorContext OperatorInfo OperatorKind PrUpdate PrUpdateOptions PrUpdateV1

@@ -3,7 +3,7 @@
  * emit — written once. `toCollection` and the Fast Data stages (ingest, trigger, aggregate) are
  * built on it; each says only what is its own:
  *
- *   records of one partition batch
+ *   records of a batch (one partition's, or several partitions' fetched together, each in order)
  *     --decode(record)-->  item, or nothing to do        (a throw: that record to the error policy)
  *     --work({ records, kept, items }, io)-->  records passed downstream   (one call per batch)
  *     ~~> io.write(collection, operations): one bulk write, timed for metrics
@@ -43,9 +43,9 @@ export interface BatchIO {
   reject(record: AnyRecord, error: unknown, code: ErrorCode): void;
 }
 
-/** One partition batch, decoded. */
+/** One batch, decoded (the records of one partition, or of several fetched together: `record.partition` says which). */
 export interface DecodedBatch<In, Item> {
-  /** Every record of the batch, in offset order (those the policy rejected or with nothing to do included). */
+  /** Every record of the batch, each partition's in offset order (those the policy rejected or with nothing to do included). */
   readonly records: readonly In[];
   /** The records that decoded to an item, and their items, index for index. */
   readonly kept: readonly In[];
