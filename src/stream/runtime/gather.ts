@@ -10,63 +10,31 @@
  *   p3 batch ─┼─ (same turn of the event loop) ─> work([p0, p3, p5]) ─> { commit p0 }, { commit p3 }, { commit p5 }
  *   p5 batch ─┘
  */
+import { sameTurn } from '../transport/same-turn.js';
 import type { LaneMember, LaneResult } from './lane.js';
 
-interface Waiting {
-  readonly member: LaneMember;
-  resolve(result: LaneResult): void;
-  reject(error: unknown): void;
-}
-
-export class BatchGatherer {
-  #waiting: Waiting[] = [];
-  #scheduled = false;
-
-  /**
-   * `maxRecords`: the most records one group holds (members beyond it start another group, worked
-   * at the same time). `work` resolves with one result per member, in the members' order.
-   */
-  constructor(
-    readonly maxRecords: number,
-    private readonly work: (members: readonly LaneMember[]) => Promise<readonly LaneResult[]>,
-  ) {}
-
-  /** Resolves with this partition's result once the group it joined is done. */
-  add(member: LaneMember): Promise<LaneResult> {
-    return new Promise<LaneResult>((resolve, reject) => {
-      this.#waiting.push({ member, resolve, reject });
-      if (this.#scheduled) return;
-      this.#scheduled = true;
-      // The consumers hand over a fetch's partitions in one turn of the event loop; the next turn
-      // starts the work with every one of them.
-      setImmediate(() => this.#flush());
-    });
-  }
-
-  #flush(): void {
-    this.#scheduled = false;
-    const waiting = this.#waiting;
-    this.#waiting = [];
-    let group: Waiting[] = [];
+/**
+ * `maxRecords`: the most records one group holds (members beyond it start another group, worked
+ * at the same time). `work` resolves with one result per member, in the members' order. The
+ * returned function resolves with a member's result once the group it joined is done.
+ */
+export function batchGatherer(maxRecords: number, work: (members: readonly LaneMember[]) => Promise<readonly LaneResult[]>): (member: LaneMember) => Promise<LaneResult> {
+  return sameTurn<LaneMember, LaneResult>((members) => {
+    const results: Array<Promise<LaneResult>> = [];
+    let group: LaneMember[] = [];
     let records = 0;
-    for (const entry of waiting) {
-      const size = entry.member.batch.messages.length;
-      if (group.length > 0 && records + size > this.maxRecords) {
-        this.#start(group);
-        group = [];
-        records = 0;
-      }
-      group.push(entry);
-      records += size;
+    const start = () => {
+      const done = work(group);
+      results.push(...group.map((_, i) => done.then((all) => all[i] as LaneResult)));
+      group = [];
+      records = 0;
+    };
+    for (const member of members) {
+      if (group.length > 0 && records + member.batch.messages.length > maxRecords) start();
+      group.push(member);
+      records += member.batch.messages.length;
     }
-    if (group.length > 0) this.#start(group);
-  }
-
-  #start(group: readonly Waiting[]): void {
-    this.work(group.map((w) => w.member)).then(
-      (results) => group.forEach((w, i) => w.resolve(results[i] as LaneResult)),
-      (error: unknown) => group.forEach((w) => w.reject(error)),
-    );
-  }
+    if (group.length > 0) start();
+    return results;
+  });
 }
-

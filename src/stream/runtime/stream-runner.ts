@@ -14,7 +14,7 @@ import type { StreamDefinition } from '../definition.js';
 import type { SchemaRegistryClient } from '../serdes/registry.js';
 import type { ConsumerOptions, RawBatch, TransactionalProducer, Transport, TransportConsumer, TransportProducer } from '../transport/types.js';
 import type { Clock } from './clock.js';
-import { BatchGatherer } from './gather.js';
+import { batchGatherer } from './gather.js';
 import { processGroup, processLane, type LaneDeps, type LaneMember, type LaneResult } from './lane.js';
 import { sleepWhile } from './retry.js';
 
@@ -61,7 +61,7 @@ export async function startStream(definition: StreamDefinition, run: RunResource
   const deps = laneDeps(state, run, log, remember);
   const maxBatchRecords = run.consumer?.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
   // Exactly-once streams commit each partition in its own transaction: they are never combined.
-  const gatherer = (run.consumer?.combinePartitions ?? true) && !definition.exactlyOnce ? new BatchGatherer(maxBatchRecords, (members) => workTogether(members, deps)) : undefined;
+  const gatherer = (run.consumer?.combinePartitions ?? true) && !definition.exactlyOnce ? batchGatherer(maxBatchRecords, (members) => workTogether(members, deps)) : undefined;
 
   await consumer.run({
     onAssigned(assignment) {
@@ -107,7 +107,7 @@ export async function startStream(definition: StreamDefinition, run: RunResource
       // their writes are idempotent). Exactly-once streams take the batch whole (one transaction
       // per chunk would commit offsets the consumer's position does not know).
       if (gatherer && batch.messages.length > 0 && batch.messages.length <= maxBatchRecords) {
-        result = await gatherer.add({ batch, control });
+        result = await gatherer({ batch, control });
       } else {
         for (const chunk of chunksOf(batch, definition.exactlyOnce ? Number.POSITIVE_INFINITY : maxBatchRecords)) {
           result = await processLane(chunk, control, deps);
