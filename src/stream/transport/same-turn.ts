@@ -6,7 +6,7 @@
  *   const commit = sameTurn(send);  commit(p0@12); commit(p3@40)  (same turn)  ─►  send([p0@12, p3@40])
  *
  * The runtime gathers the partition batches one fetch handed over this way (runtime/gather.ts), and
- * the platformatic consumer the offset commits of a combined batch (one OffsetCommit request).
+ * both consumers the offset commits of a combined batch (one OffsetCommit request).
  */
 interface Joined<T, R> {
   readonly item: T;

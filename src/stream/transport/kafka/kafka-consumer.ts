@@ -10,9 +10,12 @@
  * not handed to the handler a second time: the consumer remembers the offset it owes and commits
  * it (records at or past it go to the handler as usual). A different process still re-processes
  * them (at least once); this one does not multiply its outputs while a coordinator fails over.
+ * The commits of partitions whose batches finish in one turn (a combined batch, runtime/gather.ts)
+ * go out as one OffsetCommit request (`sameTurn`).
  */
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { fromKafkaError } from './errors.js';
+import { sameTurn } from '../same-turn.js';
 import type { ConsumerHandlers, ConsumerOptions, Headers, RawMessage, TopicPartitions, TransportConsumer } from '../types.js';
 
 export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): TransportConsumer {
@@ -35,6 +38,18 @@ export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): Transport
   let stopping = false;
   /** `topic/partition` → the offset a durable batch still has to commit (its commit failed). */
   const owed = new Map<string, string>();
+  // The commits of partitions whose batches finished together (a combined batch) go out as one
+  // OffsetCommit request; a failure fails each (offsets are cumulative: re-sending one is harmless).
+  const commitTogether = sameTurn<PartitionCommit, void>((commits) => {
+    const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+    for (const { topic, partition, offset } of commits) {
+      const partitions = byTopic.get(topic) ?? [];
+      partitions.push({ partition, offset });
+      byTopic.set(topic, partitions);
+    }
+    const sent = (commits[0] as PartitionCommit).send({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+    return commits.map(() => sent);
+  });
 
   return {
     async run(handlers: ConsumerHandlers) {
@@ -67,7 +82,7 @@ export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): Transport
             owed.set(at, offset);
             // Not consumer.commitOffsets(): kafkajs silently drops that once stop() has begun, which
             // would lose the commit of a batch drained during shutdown. This path has no such check.
-            await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }] });
+            await commitTogether({ topic: batch.topic, partition: batch.partition, offset, send: commitOffsetsIfNecessary });
             if (owed.get(at) === offset) owed.delete(at);
           };
           const owing = owed.get(at);
@@ -119,6 +134,14 @@ export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): Transport
       assignment = [];
     },
   };
+}
+
+interface PartitionCommit {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** kafkajs' commit of the group (any batch's: it commits whatever partitions it is given). */
+  readonly send: (offsets: { topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> }) => Promise<void>;
 }
 
 function toRaw(message: KafkaMessage): RawMessage {
