@@ -26,6 +26,7 @@ import { closeClient, createGroupClient, joinGroup, retireClient, type GroupClie
 import { withinBudget } from './fetch-budget.js';
 import { fetchedRecords, type FetchResponsePartition } from './fetched-records.js';
 import { guardMissingBroker } from './missing-broker.js';
+import { rejoinWithNewClient } from './rejoin.js';
 
 /** What the transport adds to the runtime's consumer options. */
 export interface PlatformaticConsumerSettings {
@@ -71,9 +72,6 @@ const key = (topic: string, partition: number) => `${topic}:${partition}`;
 
 /** Records a stream's consumer holds at once (fetched ahead plus being worked) when `maxBufferedRecords` does not say. */
 export const DEFAULT_MAX_BUFFERED_RECORDS = 10_000;
-
-/** New clients tried, one after another, when a replacement cannot join the group. */
-const MAX_JOIN_ATTEMPTS = 10;
 
 /** How often a member checks its group's coordinator (one Metadata request) and re-sends owed commits. */
 const MAINTENANCE_MS = 5_000;
@@ -368,74 +366,40 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
   const maintain = () => {
     if (stopping || replacing) return;
     void checkCoordinator(consumer);
+    recommitOwed();
+  };
+  const recommitOwed = () => {
     for (const p of partitions.values()) if (p.uncommitted && !p.inFlight && !p.revoked && p.pendingCommits === 0) commitInOrder(p, { topic: p.topic, partition: p.partition, offset: p.uncommitted.offset }, p.uncommitted.leaderEpoch);
   };
 
-  /** The group's coordinator as the cluster names it now, asked by a throwaway client (a client caches its answer for good). */
-  const coordinatorNow = async (): Promise<number | undefined> => {
-    const probe = createClient();
-    try {
-      return await probe.findGroupCoordinator();
-    } catch {
-      return undefined;
-    } finally {
-      void closeClient(probe, true);
-    }
-  };
-
-  /** Settles with 'stale' once the cluster names another coordinator than the one `client` is joining through. */
-  const staleWhileJoining = async (client: Client, joining: () => boolean): Promise<'stale' | 'stopped'> => {
-    while (joining() && !stopping) {
-      await delay(MAINTENANCE_MS);
-      const known = client.coordinatorId;
-      if (!joining() || known === null) continue;
-      const named = await coordinatorNow();
-      if (named !== undefined && named !== known) return 'stale';
-    }
-    return 'stopped';
-  };
-
-  /**
-   * A new library client joins the group in place of the current one. Right after a node died the
-   * cluster may still name it, or a node not yet ready, as the coordinator: a client that joins
-   * through a coordinator the cluster no longer names is given up for another one (up to
-   * MAX_JOIN_ATTEMPTS), rather than retrying for minutes against the wrong node.
-   */
+  /** A new library client joins the group in place of the current one (rejoin.ts). */
   const replaceClient = () => {
-    replacing ??= (async () => {
-      let previous: { client: Client; idle: IdleStream | undefined } = { client: consumer, idle: stream };
-      handlers?.onNotice?.(`Kafka consumer replaced: the group coordinator of ${options.groupId} (node ${consumer.coordinatorId}) is gone`);
-      for (let attempt = 1; !stopping; attempt++) {
-        retiredClients.add(previous.client);
-        void retireClient(previous.client, previous.idle, keepIdle);
-        const client = (consumer = createClient());
-        stream = undefined;
-        attach(client);
-        let joining = true;
-        const joined = join(client);
-        joined.catch(() => undefined); // given up for another client: its failure is nobody's
-        try {
-          const outcome = await Promise.race([joined, staleWhileJoining(client, () => joining)]);
-          if (outcome === 'stopped') return;
-          if (outcome !== 'stale') {
-            stream = outcome;
-            syncAssignment();
-            maintain(); // the commits that failed while the coordinator was gone
-            return;
-          }
-          if (attempt >= MAX_JOIN_ATTEMPTS) throw new Error(`the cluster named another coordinator ${attempt} times while joining`);
-        } catch (error) {
-          if (attempt >= MAX_JOIN_ATTEMPTS || stopping) {
-            if (!stopping) handlers?.onCrash?.(fromPlatformaticError(error, `cannot rejoin consumer group ${options.groupId} with a new client`, 'TRB_CONNECT'));
-            return;
-          }
-        } finally {
-          joining = false;
-        }
-        handlers?.onNotice?.(`Kafka consumer of ${options.groupId}: joining through node ${client.coordinatorId} failed, trying a new client (attempt ${attempt + 1} of ${MAX_JOIN_ATTEMPTS})`);
-        previous = { client, idle: undefined };
-      }
-    })().finally(() => {
+    replacing ??= rejoinWithNewClient(
+      {
+        groupId: options.groupId,
+        checkEveryMs: MAINTENANCE_MS,
+        createClient,
+        join,
+        install: (client) => {
+          consumer = client;
+          stream = undefined;
+          attach(client);
+        },
+        retire: (client, idle) => {
+          retiredClients.add(client);
+          void retireClient(client, idle, keepIdle);
+        },
+        joined: (idle) => {
+          stream = idle;
+          syncAssignment();
+          recommitOwed(); // the commits that failed while the coordinator was gone
+        },
+        stopping: () => stopping,
+        onNotice: (message) => handlers?.onNotice?.(message),
+        onCrash: (error) => handlers?.onCrash?.(error),
+      },
+      { client: consumer, idle: stream },
+    ).finally(() => {
       replacing = undefined;
     });
     return replacing;
