@@ -1,11 +1,11 @@
 /**
  * `sameTurn` (src/stream/transport/same-turn.ts): calls made in one turn of the event loop are
- * handled as one (the platformatic consumer's offset commits, the runtime's partition batches);
+ * handled as one (the consumers' offset commits through `inOneCall`, the runtime's partition batches);
  * each caller gets its own item's result.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sameTurn } from '../../src/stream/transport/same-turn.js';
+import { inOneCall, sameTurn } from '../../src/stream/transport/same-turn.js';
 
 describe('sameTurn', () => {
   it('items given in one turn of the event loop are handled as one call; an item given later starts the next', async () => {
@@ -45,5 +45,20 @@ describe('sameTurn', () => {
     assert.deepEqual((await Promise.allSettled([commit('a'), commit('b')])).map((r) => r.status), ['rejected', 'rejected']);
     await commit('a');
     assert.equal(calls, 3);
+  });
+});
+
+describe('inOneCall', () => {
+  it('sends the items of one turn in one call, and each caller gets the outcome of that call', async () => {
+    const sends: string[][] = [];
+    let fail = false;
+    const commit = inOneCall<string>(async (items) => {
+      sends.push([...items]);
+      if (fail) throw new Error('coordinator moved');
+    });
+    await Promise.all([commit('p0@12'), commit('p3@40')]);
+    fail = true;
+    assert.deepEqual((await Promise.allSettled([commit('p0@13'), commit('p5@7')])).map((r) => r.status), ['rejected', 'rejected']);
+    assert.deepEqual(sends, [['p0@12', 'p3@40'], ['p0@13', 'p5@7']]);
   });
 });

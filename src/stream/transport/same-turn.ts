@@ -36,3 +36,15 @@ export function sameTurn<T, R>(handle: (items: readonly T[]) => ReadonlyArray<Pr
       pending.push({ item, resolve, reject });
     });
 }
+
+/**
+ * `sameTurn` for calls answered together: one `send` of every item of the turn, whose outcome is
+ * each caller's (the consumers' offset commits: one OffsetCommit request; offsets are cumulative,
+ * so re-sending one that landed after a failure is harmless).
+ */
+export function inOneCall<T>(send: (items: readonly T[]) => Promise<void>): (item: T) => Promise<void> {
+  return sameTurn<T, void>((items) => {
+    const sent = send(items);
+    return items.map(() => sent);
+  });
+}

@@ -11,11 +11,11 @@
  * it (records at or past it go to the handler as usual). A different process still re-processes
  * them (at least once); this one does not multiply its outputs while a coordinator fails over.
  * The commits of partitions whose batches finish in one turn (a combined batch, runtime/gather.ts)
- * go out as one OffsetCommit request (`sameTurn`).
+ * go out as one OffsetCommit request (`inOneCall`, same-turn.ts).
  */
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { fromKafkaError } from './errors.js';
-import { sameTurn } from '../same-turn.js';
+import { inOneCall } from '../same-turn.js';
 import type { ConsumerHandlers, ConsumerOptions, Headers, RawMessage, TopicPartitions, TransportConsumer } from '../types.js';
 
 export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): TransportConsumer {
@@ -38,17 +38,11 @@ export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): Transport
   let stopping = false;
   /** `topic/partition` → the offset a durable batch still has to commit (its commit failed). */
   const owed = new Map<string, string>();
-  // The commits of partitions whose batches finished together (a combined batch) go out as one
-  // OffsetCommit request; a failure fails each (offsets are cumulative: re-sending one is harmless).
-  const commitTogether = sameTurn<PartitionCommit, void>((commits) => {
+  // The commits of partitions whose batches finished together (a combined batch) go out as one OffsetCommit request.
+  const commitTogether = inOneCall<PartitionCommit>((commits) => {
     const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
-    for (const { topic, partition, offset } of commits) {
-      const partitions = byTopic.get(topic) ?? [];
-      partitions.push({ partition, offset });
-      byTopic.set(topic, partitions);
-    }
-    const sent = (commits[0] as PartitionCommit).send({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
-    return commits.map(() => sent);
+    for (const { topic, partition, offset } of commits) byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, offset }]);
+    return (commits[0] as PartitionCommit).send({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
   });
 
   return {

@@ -20,7 +20,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { FetchIsolationLevels, type BaseOptions, type ClusterMetadata } from '@platformatic/kafka';
 import type { BatchControl, ConsumerHandlers, ConsumerOptions, RawMessage, TopicPartitionOffset, TopicPartitions, TransportConsumer } from '../types.js';
-import { sameTurn } from '../same-turn.js';
+import { inOneCall } from '../same-turn.js';
 import { fromPlatformaticError, protocolErrorOf } from './errors.js';
 import { closeClient, createGroupClient, joinGroup, retireClient, type GroupClient as Client, type IdleStream } from './group-client.js';
 import { withinBudget } from './fetch-budget.js';
@@ -170,13 +170,9 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
    * next batch of the partition starts while this commit travels (one round trip less per batch).
    * Commits of a partition go out in order; a failed one is covered by the next (offsets are
    * cumulative); one owed by an idle partition is re-sent every few seconds (`maintain`) and at stop.
-   * The commits of partitions whose batches finished together go out as one request (`sameTurn`).
+   * The commits of partitions whose batches finished together go out as one request (`inOneCall`).
    */
-  // One request for the offsets of one turn; a failure fails each (offsets are cumulative: re-sending one that landed is harmless).
-  const commitOffset = sameTurn<{ topic: string; partition: number; offset: bigint; leaderEpoch: number }, void>((offsets) => {
-    const sent = consumer.commit({ offsets: [...offsets] });
-    return offsets.map(() => sent);
-  });
+  const commitOffset = inOneCall<{ topic: string; partition: number; offset: bigint; leaderEpoch: number }>((offsets) => consumer.commit({ offsets: [...offsets] }));
   const commitInOrder = (state: PartitionState, commit: TopicPartitionOffset, leaderEpoch: number) => {
     state.pendingCommits++;
     state.commits = state.commits.then(async () => {
