@@ -26,7 +26,8 @@ describe('sameTurn', () => {
     const double = sameTurn<number, number>((items) => items.map((n) => (n === 2 ? late.then(() => n * 2) : Promise.resolve(n * 2))));
     const order: number[] = [];
     const all = [1, 2, 3].map((n) => double(n).then((r) => (order.push(n), r)));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Two turns, not a timer: a 10 ms timer could fire before the handling's setImmediate when the loop was busy (seen in CI).
+    for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(order, [1, 3], 'the items whose result is ready do not wait for the slow one');
     release();
     assert.deepEqual(await Promise.all(all), [2, 4, 6]);
