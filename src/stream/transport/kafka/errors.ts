@@ -1,4 +1,4 @@
-import { TributaryError } from '../../../errors.js';
+import { isTributaryError, TributaryError } from '../../../errors.js';
 import { PERMANENT_BROKER_ERRORS as PERMANENT } from '../broker-errors.js';
 
 
@@ -72,4 +72,19 @@ function isAuthenticationError(error: unknown): boolean {
     e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/**
+ * A crash kafkajs does not restart from that a new start of the member fixes once the broker is
+ * back: a kafkajs error (KafkaJSGroupCoordinatorNotFound is non-retriable in kafkajs) whose cause
+ * is not a permanent broker answer or refused credentials. A handler's own error (a TributaryError)
+ * is never restarted here: kafkajs already restarted the retriable ones.
+ */
+export function restartableCrash(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    if (isTributaryError(e)) return false;
+    e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
+  }
+  const name = (error as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' && name.startsWith('KafkaJS') && fromKafkaError(error, '').retriable && !isAuthenticationError(error);
 }

@@ -12,11 +12,26 @@
  * them (at least once); this one does not multiply its outputs while a coordinator fails over.
  * The commits of partitions whose batches finish in one turn (a combined batch, runtime/gather.ts)
  * go out as one OffsetCommit request (`inOneCall`, same-turn.ts).
+ *
+ * kafkajs restarts a crashed member by itself only when it calls the cause retriable; it gives up
+ * on some that a new start does fix — "Failed to find group coordinator" while the only broker
+ * restarts (seen in the fault suite) is non-retriable in kafkajs. Such a member is started again
+ * here, with a backoff, for as long as the cause is one a broker's return fixes (`restartableCrash`):
+ *
+ *   CRASH, kafkajs restarts ──────────────────────────► (kafkajs' own restart)
+ *   CRASH, kafkajs gives up ─┬─ restartable ─► wait ─► connect, run ─┬─► joined (backoff reset)
+ *                            │                                       └─► fails: CRASH again
+ *                            └─ not (a handler's error, a permanent broker answer) ─► onCrash
  */
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import { fromKafkaError } from './errors.js';
+import type { Consumer, ConsumerRunConfig, Kafka, KafkaMessage } from 'kafkajs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fromKafkaError, restartableCrash } from './errors.js';
 import { inOneCall } from '../same-turn.js';
 import type { ConsumerHandlers, ConsumerOptions, Headers, RawMessage, TopicPartitions, TransportConsumer } from '../types.js';
+
+/** The first wait before a member kafkajs gave up on is started again, doubled per crash in a row up to RESTART_MAX_MS. */
+const RESTART_FIRST_MS = 1_000;
+const RESTART_MAX_MS = 30_000;
 
 export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): TransportConsumer {
   const consumer: Consumer = kafka.consumer({
@@ -45,9 +60,13 @@ export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): Transport
     return (commits[0] as PartitionCommit).send({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
   });
 
+  /** Crashes kafkajs gave up on since the member last joined: the backoff of the next start. */
+  let crashesInARow = 0;
+
   return {
     async run(handlers: ConsumerHandlers) {
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        crashesInARow = 0;
         const next = Object.entries(payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }));
         const revoked = assignment
           .map(({ topic, partitions }) => ({ topic, partitions: partitions.filter((p) => !next.find((n) => n.topic === topic)?.partitions.includes(p)) }))
@@ -56,16 +75,33 @@ export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): Transport
         assignment = next;
         handlers.onAssigned?.(next);
       });
+      const crashed = (error: Error): void => {
+        if (stopping) return;
+        if (!restartableCrash(error)) return void handlers.onCrash?.(error);
+        crashesInARow++;
+        const waitMs = Math.min(RESTART_FIRST_MS * 2 ** (crashesInARow - 1), RESTART_MAX_MS);
+        handlers.onNotice?.(`Kafka consumer of ${options.groupId} stopped (${error.message}) and kafkajs gave up on it; starting it again in ${waitMs} ms (attempt ${crashesInARow})`);
+        void delay(waitMs).then(async () => {
+          if (stopping) return;
+          try {
+            await start();
+          } catch (error) {
+            crashed(error instanceof Error ? error : new Error(String(error)));
+          }
+        });
+      };
       consumer.on(consumer.events.CRASH, ({ payload }) => {
-        if (!payload.restart) handlers.onCrash?.(payload.error);
+        if (!payload.restart) crashed(payload.error);
       });
-      try {
+      const connect = async () => {
         await consumer.connect();
         for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
-      } catch (error) {
-        throw fromKafkaError(error, `cannot join consumer group ${options.groupId}`, 'TRB_CONNECT');
-      }
-      await consumer.run({
+      };
+      const start = async () => {
+        await connect();
+        await consumer.run(runConfig);
+      };
+      const runConfig: ConsumerRunConfig = {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: options.partitionsConcurrently ?? 64,
@@ -116,7 +152,13 @@ export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): Transport
           }
           resolveOffset(batch.lastOffset());
         },
-      });
+      };
+      try {
+        await connect();
+      } catch (error) {
+        throw fromKafkaError(error, `cannot join consumer group ${options.groupId}`, 'TRB_CONNECT');
+      }
+      await consumer.run(runConfig);
     },
     pause: (partitions) => consumer.pause(partitions.map((p) => ({ topic: p.topic, partitions: [...p.partitions] }))),
     resume: (partitions) => consumer.resume(partitions.map((p) => ({ topic: p.topic, partitions: [...p.partitions] }))),
