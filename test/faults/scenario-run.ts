@@ -24,8 +24,8 @@ export const EVENTS = Number(process.env['FAULTS_EVENTS'] ?? 50_000);
 export const KILLS = Number(process.env['FAULTS_KILLS'] ?? 10);
 export const SEED = Number(process.env['FAULTS_SEED'] ?? 20261124);
 export const SMALL = Math.max(1_000, Math.round(EVENTS / 5));
-/** How long a crashed service stays down before it is started again. */
-export const OUTAGE_MS = 3_000;
+/** How long a crashed service stays down before it is started again (FAULTS_OUTAGE_MS, default 3 s). */
+export const OUTAGE_MS = Number(process.env['FAULTS_OUTAGE_MS'] ?? 3_000);
 
 /**
  * Per scenario: producing and processing (~100-200 events/s end to end on two cores, measured),
