@@ -109,6 +109,11 @@ async function inKeyOrder<T, R>(items: readonly T[], limit: number, fn: (item: T
 /** Included documents are attached to their parent under a private slot, so `map` sees them as siblings of `base`. */
 const childSlot = (node: RelationNode) => `\u0000${node.name}`;
 
+/**
+ * Sibling includes are read one after the other, not at once: on DocumentDB with both cores busy,
+ * reading them together made each aggregate batch slower (102–160 ms against 63 ms) and the end to
+ * end p99 worse (545–1 417 ms against 393 ms at 1 000 events/s; docs/benchmarks.md, run 20261207T021734).
+ */
 async function attach(parentNode: RelationNode, parents: Row[], store: DocumentStore, joined: JoinedDocs | undefined): Promise<void> {
   for (const child of parentNode.children) {
     const relation = child.relation;
