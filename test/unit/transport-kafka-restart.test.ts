@@ -22,6 +22,7 @@ function fakeKafka() {
   const listeners = new Map<string, Listener[]>();
   const calls: string[] = [];
   let failConnects = 0;
+  let gate: Promise<void> | undefined;
   const emit = (event: string, payload: Record<string, unknown>) => {
     for (const l of listeners.get(event) ?? []) l({ payload });
   };
@@ -30,6 +31,7 @@ function fakeKafka() {
     on: (event: string, l: Listener) => void listeners.set(event, [...(listeners.get(event) ?? []), l]),
     connect: async () => {
       calls.push('connect');
+      await gate;
       if (failConnects > 0) {
         failConnects--;
         throw kafkajsError('KafkaJSConnectionError', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092');
@@ -43,6 +45,12 @@ function fakeKafka() {
     kafka: { consumer: () => consumer } as unknown as Kafka,
     calls,
     failNextConnects: (n: number) => void (failConnects = n),
+    /** Holds every connect until the returned function is called. */
+    holdConnects: () => {
+      let open = () => undefined as void;
+      gate = new Promise<void>((resolve) => (open = resolve));
+      return open;
+    },
     crash: (error: Error, restart: boolean) => emit('crash', { error, restart }),
     join: () => emit('join', { memberAssignment: { t: [0] } }),
   };
@@ -78,6 +86,19 @@ describe('kafka consumer: a crash kafkajs gave up on', () => {
     await member.stop();
     await new Promise((r) => setTimeout(r, 1_200));
     assert.equal(fake.calls.filter((c) => c === 'run').length, 2, 'a member that stopped is not started again');
+  });
+
+  it('disconnects again when stop() ran while a start was connecting', async () => {
+    const fake = fakeKafka();
+    const member = kafkaConsumer(fake.kafka, { groupId: 'g', topics: ['t'] });
+    await member.run({ onBatch: async () => ({ commit: null }) });
+    const release = fake.holdConnects();
+    fake.crash(kafkajsError('KafkaJSGroupCoordinatorNotFound', 'Failed to find group coordinator'), false);
+    await until(() => fake.calls.filter((c) => c === 'connect').length === 2);
+    await member.stop();
+    release();
+    await until(() => fake.calls.at(-1) === 'disconnect' && fake.calls.filter((c) => c === 'disconnect').length === 2);
+    assert.deepEqual(fake.calls, ['connect', 'subscribe', 'run', 'connect', 'disconnect', 'subscribe', 'run', 'disconnect']);
   });
 
   it('leaves what kafkajs restarts itself to kafkajs, and reports what no restart fixes as a crash', async () => {

@@ -85,6 +85,8 @@ export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): Transport
           if (stopping) return;
           try {
             await start();
+            // stop() ran while this start was connecting: what it disconnected is connected again.
+            if (stopping) await consumer.disconnect();
           } catch (error) {
             crashed(error instanceof Error ? error : new Error(String(error)));
           }
