@@ -56,20 +56,26 @@ export function fencedProducer(error: unknown): boolean {
   return type !== undefined && FENCED.has(type);
 }
 
+/** `error`, then what it wraps (kafkajs' `originalError`, else `cause`), at most five deep. */
+function* causeChain(error: unknown): Generator<object> {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    yield e;
+    e = (e as { originalError?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
+  }
+}
+
 function findType(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+  for (const e of causeChain(error)) {
     const type = (e as { type?: unknown }).type;
     if (typeof type === 'string') return type;
-    e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
   }
   return undefined;
 }
 
 /** kafkajs reports refused credentials as KafkaJSSASLAuthenticationError, or as the broker's SASL_AUTHENTICATION_FAILED. */
 function isAuthenticationError(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+  for (const e of causeChain(error)) {
     if ((e as { name?: unknown }).name === 'KafkaJSSASLAuthenticationError' || (e as { type?: unknown }).type === 'SASL_AUTHENTICATION_FAILED') return true;
-    e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
   }
   return false;
 }
@@ -81,10 +87,7 @@ function isAuthenticationError(error: unknown): boolean {
  * is never restarted here: kafkajs already restarted the retriable ones.
  */
 export function restartableCrash(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
-    if (isTributaryError(e)) return false;
-    e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
-  }
+  for (const e of causeChain(error)) if (isTributaryError(e)) return false;
   const name = (error as { name?: unknown } | undefined)?.name;
   return typeof name === 'string' && name.startsWith('KafkaJS') && fromKafkaError(error, '').retriable && !isAuthenticationError(error);
 }
