@@ -231,7 +231,7 @@ function stateOf(s: StreamStatus): NodeState {
   if (s.state === 'stopped') return 'stopped';
   if (s.state === 'failed' || s.state === 'retrying') return 'failing';
   if (s.pausedByOperator) return 'paused';
-  if (s.state === 'starting') return 'rebalancing';
+  if (s.state === 'starting' || s.state === 'rejoining') return 'rebalancing';
   return 'running';
 }
 

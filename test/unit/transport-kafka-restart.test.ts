@@ -65,8 +65,15 @@ describe('kafka consumer: a crash kafkajs gave up on', () => {
     const fake = fakeKafka();
     const crashes: Error[] = [];
     const notices: string[] = [];
+    const membership: string[] = [];
     const member = kafkaConsumer(fake.kafka, { groupId: 'g', topics: ['t'] });
-    await member.run({ onBatch: async () => ({ commit: null }), onCrash: (e) => void crashes.push(e), onNotice: (m) => void notices.push(m) });
+    await member.run({
+      onBatch: async () => ({ commit: null }),
+      onCrash: (e) => void crashes.push(e),
+      onNotice: (m) => void notices.push(m),
+      onRejoining: (reason) => void membership.push(`rejoining: ${reason}`),
+      onAssigned: (a) => void membership.push(`assigned ${JSON.stringify(a)}`),
+    });
     assert.deepEqual(fake.calls, ['connect', 'subscribe', 'run']);
 
     fake.failNextConnects(1);
@@ -78,9 +85,14 @@ describe('kafka consumer: a crash kafkajs gave up on', () => {
     assert.equal(notices.length, 2);
     assert.match(notices[0] ?? '', /Failed to find group coordinator.*starting it again in 1000 ms \(attempt 1\)/);
     assert.match(notices[1] ?? '', /ECONNREFUSED.*starting it again in 2000 ms \(attempt 2\)/);
+    // Out of the group from the first crash on (readiness down), until kafkajs joins again.
+    assert.equal(membership.length, 2);
+    assert.match(membership[0] ?? '', /^rejoining: kafkajs gave up on the consumer \(Failed to find group coordinator\); restart 1 in 1000 ms$/);
+    assert.match(membership[1] ?? '', /^rejoining: .*ECONNREFUSED.*restart 2 in 2000 ms$/);
 
     // Joined: the next crash waits the first backoff again.
     fake.join();
+    assert.equal(membership[2], 'assigned [{"topic":"t","partitions":[0]}]');
     fake.crash(kafkajsError('KafkaJSGroupCoordinatorNotFound', 'Failed to find group coordinator'), false);
     assert.match(notices[2] ?? '', /in 1000 ms \(attempt 1\)/);
     await member.stop();

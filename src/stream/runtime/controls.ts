@@ -15,7 +15,7 @@ export interface StreamStatus {
   readonly name: string;
   readonly stage: string;
   readonly groupId: string;
-  readonly state: 'starting' | 'running' | 'retrying' | 'failed' | 'stopped';
+  readonly state: 'starting' | 'rejoining' | 'running' | 'retrying' | 'failed' | 'stopped';
   readonly assigned: TopicPartitions[];
   readonly paused: TopicPartitions[];
   /** Paused by `pause()` (as opposed to partitions paused while a transient fault is retried). */
@@ -63,7 +63,7 @@ export function readiness(states: readonly StreamState[]): HealthReport {
     states.map((s) => {
       if (s.failed) return [s.definition.name, { ok: false, detail: `failed: ${s.failed.code}` }];
       if (s.stopped) return [s.definition.name, { ok: false, detail: 'stopped' }];
-      if (!s.joined) return [s.definition.name, { ok: false, detail: 'not yet assigned partitions' }];
+      if (!s.joined) return [s.definition.name, { ok: false, detail: s.rejoining ? `joining its consumer group again: ${s.rejoining}` : 'not yet assigned partitions' }];
       return [s.definition.name, { ok: true }];
     }),
   );
@@ -75,7 +75,7 @@ export function status(states: readonly StreamState[]): StreamStatus[] {
     name: s.definition.name,
     stage: s.definition.stage,
     groupId: s.definition.groupId,
-    state: s.stopped ? 'stopped' : s.failed ? 'failed' : !s.joined ? 'starting' : s.retrying.size > 0 ? 'retrying' : 'running',
+    state: s.stopped ? 'stopped' : s.failed ? 'failed' : !s.joined ? (s.rejoining ? 'rejoining' : 'starting') : s.retrying.size > 0 ? 'retrying' : 'running',
     assigned: s.consumer.assignment(),
     paused: s.consumer.paused(),
     pausedByOperator: s.pausedByOperator,

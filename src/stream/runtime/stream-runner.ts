@@ -22,6 +22,8 @@ export interface StreamState {
   readonly definition: StreamDefinition;
   readonly consumer: TransportConsumer;
   joined: boolean;
+  /** Why the member is out of its group and joining again by itself (cleared by the next assignment). */
+  rejoining?: string;
   /** `topic:partition` of the partitions a lane keeps paused while it retries a transient fault. */
   readonly retrying: Set<string>;
   failed?: TributaryError;
@@ -66,6 +68,7 @@ export async function startStream(definition: StreamDefinition, run: RunResource
   await consumer.run({
     onAssigned(assignment) {
       state.joined = true;
+      state.rejoining = undefined;
       // A pause outlives rebalances: newly assigned partitions start paused too.
       if (state.pausedByOperator && assignment.some((a) => a.partitions.length > 0)) consumer.pause(assignment);
       metrics.assignedPartitions(definition.name, assignment.reduce((n, a) => n + a.partitions.length, 0));
@@ -86,6 +89,12 @@ export async function startStream(definition: StreamDefinition, run: RunResource
     },
     onNotice(message) {
       log.warn(message);
+    },
+    onRejoining(reason) {
+      state.joined = false;
+      state.rejoining = reason;
+      metrics.assignedPartitions(definition.name, 0);
+      log.warn({ reason }, 'out of the consumer group, joining again');
     },
     async onBatch(batch, control) {
       if (state.pausedByOperator) {

@@ -63,6 +63,12 @@ export interface ConsumerHandlers {
   onCrash?(error: Error): void;
   /** Something an operator should know that the consumer recovered from by itself (a client replaced). */
   onNotice?(message: string): void;
+  /**
+   * The member is out of its group and joining again by itself (a crashed consumer restarted, a
+   * client replaced): no partition of it is worked until the next `onAssigned`. Readiness is
+   * down meanwhile.
+   */
+  onRejoining?(reason: string): void;
 }
 
 export interface ConsumerOptions {

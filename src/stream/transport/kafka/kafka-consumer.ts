@@ -81,6 +81,7 @@ export function kafkaConsumer(kafka: Kafka, options: ConsumerOptions): Transport
         crashesInARow++;
         const waitMs = Math.min(RESTART_FIRST_MS * 2 ** (crashesInARow - 1), RESTART_MAX_MS);
         handlers.onNotice?.(`Kafka consumer of ${options.groupId} stopped (${error.message}) and kafkajs gave up on it; starting it again in ${waitMs} ms (attempt ${crashesInARow})`);
+        handlers.onRejoining?.(`kafkajs gave up on the consumer (${error.message}); restart ${crashesInARow} in ${waitMs} ms`);
         void delay(waitMs).then(async () => {
           if (stopping) return;
           try {

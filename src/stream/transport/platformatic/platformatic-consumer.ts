@@ -388,10 +388,13 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
         joined: (idle) => {
           stream = idle;
           syncAssignment();
+          // In the group again (readiness back), also when the assignment did not change.
+          if (!stopping) handlers?.onAssigned?.(assignment());
           recommitOwed(); // the commits that failed while the coordinator was gone
         },
         stopping: () => stopping,
         onNotice: (message) => handlers?.onNotice?.(message),
+        onRejoining: (reason) => handlers?.onRejoining?.(reason),
         onCrash: (error) => handlers?.onCrash?.(error),
       },
       { client: consumer, idle: stream },
