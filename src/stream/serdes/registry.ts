@@ -78,23 +78,49 @@ function statusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-/** 4xx answers are about the request (unknown id, incompatible schema): retrying will not help. */
-function registryError(error: unknown, message: string, context: Record<string, unknown>): TributaryError {
+/**
+ * A request that got no HTTP answer (refused, reset, timed out): mappersmith, under
+ * @kafkajs/confluent-schema-registry, reports it as a made-up response of status 400 whose body is
+ * Node's error message, and the library turns that into `<client> - Error, status 400: <message>`.
+ * Taken for a 400 of the registry it made an outage permanent (TRB_SCHEMA: dead letters).
+ */
+const NO_ANSWER = /Error, status 400: .*\b(ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|ESOCKETTIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|socket hang up|Timeout \(\d+ms\))/;
+
+/**
+ * What a failed registry call means:
+ *   401 / 403                                   → TRB_AUTH (not retriable)
+ *   no answer (refused, reset, timed out), 408, 429, 5xx, anything unexpected → TRB_CONNECT (retriable)
+ *   any other 4xx (unknown id or subject, incompatible or invalid schema),
+ *   the library's own argument and schema errors → TRB_SCHEMA (not retriable)
+ */
+export function registryError(error: unknown, message: string, context: Record<string, unknown>): TributaryError {
   const status = statusOf(error);
+  const text = (error as Error)?.message ?? String(error);
   if (status === 401 || status === 403) {
     return new TributaryError('TRB_AUTH', `${message}: the schema registry refused the credentials (HTTP ${status})`, { cause: error, context: { ...context, status } });
   }
-  if (status !== undefined && status >= 400 && status < 500) {
-    return new TributaryError('TRB_SCHEMA', `${message}: ${(error as Error).message}`, { cause: error, context: { ...context, status } });
+  const unanswered = status === 400 && NO_ANSWER.test(text);
+  const refused = status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429 && !unanswered;
+  const invalid = status === undefined && /^ConfluentSchemaRegistry\w*Error$/.test((error as Error)?.name ?? '');
+  if (refused || invalid) {
+    return new TributaryError('TRB_SCHEMA', `${message}: ${text}`, { cause: error, context: status === undefined ? context : { ...context, status } });
   }
-  return new TributaryError('TRB_CONNECT', `${message}: schema registry unavailable (${(error as Error).message})`, { cause: error, context });
+  return new TributaryError('TRB_CONNECT', `${message}: schema registry unavailable (${text})`, { cause: error, context });
 }
+
+const invalidSchema = (subject: string, error: unknown) =>
+  new TributaryError('TRB_SCHEMA', `cannot register schema under subject ${subject}: not a valid Avro schema (${(error as Error).message})`, { cause: error, context: { subject } });
 
 export function confluentRegistry(options: ConfluentRegistryOptions): SchemaRegistryClient {
   const client = new SchemaRegistry({ host: options.url, ...(options.auth ? { auth: options.auth } : {}) });
   const codecs = new Map<number, Promise<AvroCodec>>();
   return {
     async register(subject, schema) {
+      try {
+        codecOf(0, schema); // an invalid schema is refused here, not retried as if the registry were down
+      } catch (error) {
+        throw invalidSchema(subject, error);
+      }
       try {
         const { id } = await client.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
         return id;
@@ -114,7 +140,13 @@ export function confluentRegistry(options: ConfluentRegistryOptions): SchemaRegi
       if (!codec) {
         codec = client.getSchema(id).then(
           // Rebuild the type with our avsc options so both registries decode unions the same way.
-          (type) => codecOf(id, (type as unknown as { schema(): AvroSchema }).schema()),
+          (type) => {
+            try {
+              return codecOf(id, (type as unknown as { schema(): AvroSchema }).schema());
+            } catch (error) {
+              throw new TributaryError('TRB_SCHEMA', `schema id ${id} cannot be read as Avro: ${(error as Error).message}`, { cause: error, context: { schemaId: id } });
+            }
+          },
           (error: unknown) => {
             codecs.delete(id); // a registry outage must not poison the cache
             throw registryError(error, `unknown schema id ${id}`, { schemaId: id });
@@ -137,8 +169,14 @@ export function memoryRegistry(): SchemaRegistryClient & { subjects(): string[] 
       const text = JSON.stringify(schema);
       let id = idByText.get(text);
       if (id === undefined) {
-        id = byId.size + 1;
-        byId.set(id, { schema, codec: codecOf(id, schema) });
+        let codec: AvroCodec;
+        try {
+          codec = codecOf(byId.size + 1, schema);
+        } catch (error) {
+          throw invalidSchema(subject, error);
+        }
+        id = codec.id;
+        byId.set(id, { schema, codec });
         idByText.set(text, id);
       }
       const versions = bySubject.get(subject) ?? [];
