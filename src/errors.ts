@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   TRB_ENCODE: { retriable: false, summary: 'value could not be encoded' },
   /** A record lacks its primary key. */
   TRB_MISSING_KEY: { retriable: false, summary: 'primary key missing' },
+  /** A CDC record's row lacks a field its projection declares `required` (or has it null when not nullable). */
+  TRB_MISSING_FIELD: { retriable: false, summary: 'required field missing' },
   /** A CDC record has an operation the adapter does not know. */
   TRB_UNKNOWN_OPERATION: { retriable: false, summary: 'unknown CDC operation' },
   /** A user operator threw while processing a record. */

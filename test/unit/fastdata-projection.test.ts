@@ -508,6 +508,54 @@ describe('writeProjection on the TestDriver', () => {
     }
   });
 
+  it('dead-letters a row without a required field (TRB_MISSING_FIELD): absent, or null when not nullable; a required nullable field may be null', async () => {
+    const strict = projection({
+      name: 'pr_customers',
+      source: { topic: TOPIC, adapter: debezium() },
+      primaryKey: ['customer_id'],
+      fields: {
+        customer_id: field.string({ from: 'id' }),
+        name: field.string({ from: 'full_name', required: true }),
+        tier: field.integer({ required: true, nullable: true }),
+        vip: field.boolean({ required: true }),
+      },
+    });
+    const store = new CountingStore();
+    const driver = await TestDriver.start(fastData({ name: 'required', projections: [strict] }), { store });
+    try {
+      await driver.pipeInput(
+        TOPIC,
+        [
+          dbz('c', 1, { full_name: 'Ann', tier: 2, vip: 'true' }, 10),
+          dbz('c', 2, { tier: 1, vip: 'false' }, 11), // no full_name
+          dbz('c', 3, { full_name: 'Cy', tier: null, vip: 'true' }, 12), // tier null: nullable, kept
+          dbz('c', 4, { full_name: 'Di', vip: 'true' }, 13), // no tier
+          dbz('c', 5, { full_name: 'Ed', tier: 3, vip: 'yes' }, 14), // vip casts to nothing: null, not nullable
+        ],
+        debeziumSerdes,
+      );
+      await driver.idle();
+      const dlq = driver.broker.partitions(`${TOPIC}.dlq`).flat();
+      assert.deepEqual(
+        dlq.map((d) => [d.headers[DEAD_LETTER_HEADERS.code], d.headers[DEAD_LETTER_HEADERS.offset], /required fields? (.*) missing/.exec(String(d.headers[DEAD_LETTER_HEADERS.message]))?.[1]]),
+        [
+          ['TRB_MISSING_FIELD', '1', "'name'"],
+          ['TRB_MISSING_FIELD', '3', "'tier'"],
+          ['TRB_MISSING_FIELD', '4', "'vip'"],
+        ],
+      );
+      assert.deepEqual(
+        (await store.inner.collection('pr_customers').find({}, { sort: { customer_id: 1 }, projection: { _id: 0, customer_id: 1, name: 1, tier: 1, vip: 1 } })),
+        [
+          { customer_id: '1', name: 'Ann', tier: 2, vip: true },
+          { customer_id: '3', name: 'Cy', tier: null, vip: true },
+        ],
+      );
+    } finally {
+      await driver.close();
+    }
+  });
+
   for (const version of ['v1.0.0', 'v2.0.0'] as const) {
     it(`emits pr-update ${version} with the Fast Data field names and the messageSchema header`, async () => {
       const p = projection({

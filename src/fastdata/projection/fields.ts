@@ -31,7 +31,11 @@ export interface FieldOptions {
   readonly from?: string;
   /** Replaces the default cast of the field's kind. */
   readonly cast?: CastFunction;
-  /** Fast Data's Required flag (declarative: the document type does not change). */
+  /**
+   * Fast Data's Required flag, enforced: a row written without the field (or with it null, unless
+   * `nullable`) is dead-lettered with TRB_MISSING_FIELD. Without it a field may be absent or null
+   * whatever its type says (a missing column, a value its cast cannot convert).
+   */
   readonly required?: boolean;
   /** Fast Data's Nullable flag: the field's type gains `| null`. */
   readonly nullable?: boolean;

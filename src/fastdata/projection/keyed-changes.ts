@@ -9,6 +9,7 @@
  *
  * Field mapping and casts are applied here, so everything after works with projection field names.
  */
+import { TributaryError } from '../../errors.js';
 import { originOf, type StreamRecord } from '../../stream/record.js';
 import { isSkip, type Row, type SkipReason } from '../cdc/change-event.js';
 import { castRow, extractPrimaryKey } from './fields.js';
@@ -42,6 +43,7 @@ export function keyedChanges(p: Projection<object>, record: StreamRecord<unknown
   }
   const afterDoc = after ?? {};
   const newKey = keyOf(p, afterDoc, context);
+  checkRequired(p, afterDoc, context);
   const newId = keyString(newKey);
   if (before !== null) {
     const oldKey = tryKey(() => keyOf(p, before, context));
@@ -62,6 +64,31 @@ function contextOf(p: Projection<object>): { readonly projection: string } {
   let context = contexts.get(p);
   if (!context) contexts.set(p, (context = { projection: p.name }));
   return context;
+}
+
+/** The fields declared `required`, per projection: `nullable` ones must be there, the others there and not null. */
+const requiredFields = new WeakMap<object, ReadonlyArray<{ readonly name: string; readonly nullable: boolean }>>();
+
+/**
+ * A row written to the projection holds every required field:
+ *
+ *   fields { name: field.string({ required: true }) }   { id: 1 }            --> TRB_MISSING_FIELD (dead letter)
+ *                                                        { id: 1, name: 7 }   --> ok ({ name: '7' })
+ */
+function checkRequired(p: Projection<object>, document: Row, context: { readonly projection: string }): void {
+  let required = requiredFields.get(p);
+  if (!required) {
+    required = Object.entries(p.options.fields)
+      .filter(([, spec]) => spec.required)
+      .map(([name, spec]) => ({ name, nullable: spec.nullable }));
+    requiredFields.set(p, required);
+  }
+  if (required.length === 0) return;
+  const missing = required.filter(({ name, nullable }) => (nullable ? !(name in document) : document[name] === undefined || document[name] === null)).map(({ name }) => name);
+  if (missing.length === 0) return;
+  throw new TributaryError('TRB_MISSING_FIELD', `projection '${context.projection}': required field${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} missing or null (a value its cast cannot convert is null)`, {
+    context: { projection: context.projection, fields: missing },
+  });
 }
 
 function cast(p: Projection<object>, row: Row | null, context: { readonly projection: string }): Row | null {
