@@ -16,6 +16,7 @@ import { prUpdateTopic, projectionIndexes, sourceSerdes, type Projection } from 
 import type { PrUpdate } from './projection/pr-update.js';
 import { projectionMemory, writeProjection } from './projection/write-projection.js';
 import { aggregateViews } from './singleview/aggregate-views.js';
+import type { SvTrigger } from './singleview/events.js';
 import { lineageCollection } from './singleview/lineage.js';
 import { patchIndexes } from './singleview/patch.js';
 import { nodes } from './singleview/relations.js';
@@ -112,7 +113,7 @@ export function fastData(options: FastDataOptions): FastDataTopology {
   for (const view of views) {
     t.stream(view.projections.map(topics.prUpdate), { key: json(), value: anyEvent(), name: `trigger:${view.name}`, stage: 'trigger', errors: errors('trigger'), exactlyOnce: options.exactlyOnceTriggers ?? false }).pipe(
       triggerViews(view, { svUpdateTopic: topics.svUpdate(view) || null, source, events }),
-      toTopic(topics.svTrigger(view), { key: json(), value: events.of('sv-trigger-v1.0.0') }),
+      toTopic(topics.svTrigger(view), { key: json(), value: events.of<SvTrigger>('sv-trigger-v1.0.0') }),
     );
     t.stream(topics.svTrigger(view), { key: json(), value: anyEvent(), name: `aggregate:${view.name}`, stage: 'aggregate', errors: errors('aggregate') }).pipe(
       aggregateViews(view, { triggerTopic: topics.svTrigger(view), svUpdateTopic: topics.svUpdate(view) || null, errorsCollection: `${view.name}-errors`, source, events }),

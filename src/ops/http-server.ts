@@ -50,8 +50,11 @@ export interface OpsServerOptions {
   host?: string;
   /** Port to bind. Default 9464 (the Prometheus exporter convention); 0 picks a free port. */
   port?: number;
-  /** Prometheus scrape body. Without it `/metrics` answers 404. */
-  metrics?: () => Promise<{ contentType: string; body: string }>;
+  /**
+   * What `/metrics` serves: the `Metrics` the topology runs with (`createMetrics()`), or a function
+   * returning a scrape body. Without it `/metrics` answers 404.
+   */
+  metrics?: ScrapeSource | (() => Promise<{ contentType: string; body: string }>);
   /** Liveness: is the process worth keeping? Without it the process counts as alive. */
   health?: () => HealthReport | Promise<HealthReport>;
   /** Readiness: should traffic/partitions go here? Without it, same as liveness. */
@@ -73,6 +76,12 @@ export interface OpsServerOptions {
   maxBodyBytes?: number;
   /** Told about failures that became a 500, so they reach the log instead of vanishing. */
   onError?: (error: unknown, request: { method: string; path: string }) => void;
+}
+
+/** A metrics registry that renders Prometheus text (`Metrics` does). */
+export interface ScrapeSource {
+  readonly contentType: string;
+  text(): Promise<string>;
 }
 
 export interface OpsServer {
@@ -122,7 +131,8 @@ export async function startOpsServer(options: OpsServerOptions = {}): Promise<Op
         if (method !== 'GET') return send(res, { status: 405, body: { error: 'method not allowed' }, headers: { allow: 'GET, HEAD' } });
         if (path === '/metrics') {
           if (options.metrics === undefined) return send(res, { status: 404, body: { error: 'metrics not enabled' } });
-          const { contentType, body } = await options.metrics();
+          const source = options.metrics;
+          const { contentType, body } = typeof source === 'function' ? await source() : { contentType: source.contentType, body: await source.text() };
           res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
           res.end(redactor.redact(body));
           return;

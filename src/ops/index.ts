@@ -7,7 +7,7 @@
 export { METRIC_DEFINITIONS, METRIC_NAMES, SERVE_METRIC_DEFINITIONS } from './metric-names.js';
 export type { MetricDefinition, MetricName, MetricType } from './metric-names.js';
 export { DEFAULT_OPS_HOST, DEFAULT_OPS_PORT, startOpsServer } from './http-server.js';
-export type { HealthReport, OpsRoute, OpsRouteRequest, OpsRouteResponse, OpsServer, OpsServerOptions } from './http-server.js';
+export type { HealthReport, OpsRoute, OpsRouteRequest, OpsRouteResponse, OpsServer, OpsServerOptions, ScrapeSource } from './http-server.js';
 export { createMetrics } from './metrics.js';
 export type { Metrics, MetricsOptions } from './metrics.js';
 export { createLogger } from './logger.js';

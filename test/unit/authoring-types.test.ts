@@ -44,7 +44,15 @@ describe('authoring types', () => {
       toTopic('orders-copy', { value: json<Order>() }),
     );
 
-    assert.equal(t.describe().subTopologies.length, 4);
+    t.stream('orders-5', { key: string(), value: json<Order>(), name: 'two-sinks' }).pipe(
+      filter(hasValue),
+      toTopic('orders-copy', { value: json<Order>() }),
+      // Records pass through a sink with their type: still Order, not `Order | null` (json's serde type).
+      filter((r) => r.value.total > 0),
+      toTopic('orders-copy-2', { value: json<Order>() }),
+    );
+
+    assert.equal(t.describe().subTopologies.length, 5);
   });
 
   it('admits null for tombstones: fields are read only after filter(hasValue), and sinks can write tombstones', async () => {

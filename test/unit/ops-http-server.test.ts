@@ -41,6 +41,16 @@ describe('ops HTTP server', () => {
     assert.match(await response.text(), /tributary_records_in_total\{stream="orders",topic="cdc.orders"\} 3/);
   });
 
+  it('serves the Metrics object itself (what runTopology was given), without a wrapper function', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    metrics.recordsOut('orders', 'shop.big-orders', 2);
+    const server = await start({ metrics });
+    const response = await fetch(`${server.url}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0.0.4/);
+    assert.match(await response.text(), /tributary_records_out_total\{stream="orders",topic="shop.big-orders"\} 2/);
+  });
+
   it('answers 404 for endpoints without a provider and for unknown paths', async () => {
     const server = await start();
     for (const path of ['/metrics', '/topology', '/nope']) {

@@ -52,7 +52,7 @@ const SURFACE: Record<keyof typeof ENTRIES, { values: string; types: string }> =
   './ops': {
     values: 'DEFAULT_OPS_HOST DEFAULT_OPS_PORT METRIC_DEFINITIONS METRIC_NAMES SERVE_METRIC_DEFINITIONS createDashboard createLogger createMetrics startOpsServer',
     types: `Dashboard DashboardOptions DashboardSnapshot HealthReport Logger LoggerOptions MetricDefinition MetricName MetricType Metrics MetricsOptions OpsRoute OpsRouteRequest
-      OpsRouteResponse OpsServer OpsServerOptions`,
+      OpsRouteResponse OpsServer OpsServerOptions ScrapeSource`,
   },
   './serve': {
     values: 'createReadApi createServeMetrics view',

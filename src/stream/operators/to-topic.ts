@@ -13,25 +13,27 @@ export interface ToTopicOptions<K, V> {
 
 /**
  * Sink: serialises each record and queues it for the batch's single produce call, acknowledged
- * by all in-sync replicas before the batch's offsets are committed. Records pass through, so
- * several sinks can follow each other. The record's value type must match the serde's.
+ * by all in-sync replicas before the batch's offsets are committed. Records pass through unchanged
+ * (their type too: a `json<T>()` serde admits tombstones, but a record that had no null value
+ * still has none after the sink), so several sinks can follow each other. The record's value type
+ * must be one the serde writes.
  *
  *   {key: 'o-1', value: {total: 10}}  --toTopic('shop.big-orders', { value: json<Order>() })-->  (same record)
  *                                     ~~> topic shop.big-orders: key b'"o-1"', value b'{"total":10}'
  */
-export function toTopic<K, V>(topic: string, options: ToTopicOptions<K, V>): Operator<StreamRecord<K, V>, StreamRecord<K, V>> {
+export function toTopic<K, V, R extends StreamRecord<K, V> = StreamRecord<K, V>>(topic: string, options: ToTopicOptions<K, V>): Operator<R, R> {
   const needsRegistry = options.value.needsRegistry === true || options.key?.needsRegistry === true;
   return defineOperator({ name: 'toTopic', kind: 'sink', writes: [{ kind: 'topic', name: topic }], needs: { registry: needsRegistry } }, (context) => {
     const keyContext: SerdeContext = { topic, part: 'key', ...(context.registry ? { registry: context.registry } : {}) };
     const valueContext: SerdeContext = { topic, part: 'value', ...(context.registry ? { registry: context.registry } : {}) };
-    const emit = (r: StreamRecord<K, V>, key: Buffer | null, value: Buffer | null): StreamRecord<K, V> => {
+    const emit = (r: R, key: Buffer | null, value: Buffer | null): R => {
       context.emit({ topic, key, value, headers: Object.assign({}, r.headers, options.headers), timestamp: r.timestamp });
       return r;
     };
     // Synchronous serdes (string, json) encode and emit right away; only a serde that
     // returns a promise (Avro's first registry lookup) pays for promises. Either way records are
     // emitted one at a time, in order, and a failure goes through the same guard.
-    const encode = (r: StreamRecord<K, V>): StreamRecord<K, V> | Promise<StreamRecord<K, V>> => {
+    const encode = (r: R): R | Promise<R> => {
       const key = options.key ? options.key.serialize(r.key, keyContext) : asBytes(r.key);
       if (isPromiseLike(key)) return Promise.resolve(key).then(async (k) => emit(r, k, await options.value.serialize(r.value, valueContext)));
       const value = options.value.serialize(r.value, valueContext);
@@ -44,7 +46,7 @@ export function toTopic<K, V>(topic: string, options: ToTopicOptions<K, V>): Ope
           const sent = guarded(context, record, 'TRB_ENCODE', encode);
           return isPromiseLike(sent) ? guardedAsync(context, record, 'TRB_ENCODE', () => sent) : sent;
         }),
-        rxFilter((r): r is StreamRecord<K, V> => r !== DROPPED),
+        rxFilter((r): r is R => r !== DROPPED),
       );
   });
 }

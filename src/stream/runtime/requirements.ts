@@ -21,13 +21,13 @@ export function checkRequirements(definitions: readonly StreamDefinition[], avai
   if (!available.registry) {
     const missing = definitions.filter((d) => d.key.needsRegistry === true || d.value.needsRegistry === true || needs(d, 'registry'));
     if (missing.length > 0) {
-      throw new TributaryError('TRB_CONFIG', `no schema registry, but these streams read or write Avro: ${list(missing)}; set SCHEMA_REGISTRY_URL or pass registry`, { context: { streams: missing.map((d) => d.name) } });
+      throw new TributaryError('TRB_CONFIG', `no schema registry, but these streams read or write Avro: ${list(missing)}; set SCHEMA_REGISTRY_URL or --registry (tributary run), or pass \`registry\` to runTopology`, { context: { streams: missing.map((d) => d.name) } });
     }
   }
   if (!available.store) {
     const missing = definitions.filter((d) => needs(d, 'store'));
     if (missing.length > 0) {
-      throw new TributaryError('TRB_CONFIG', `no document store, but these streams write or read one: ${list(missing)}; set MONGODB_URL or pass store`, { context: { streams: missing.map((d) => d.name) } });
+      throw new TributaryError('TRB_CONFIG', `no document store, but these streams write or read one: ${list(missing)}; set MONGODB_URL or --mongo (tributary run), or pass \`store\` to runTopology`, { context: { streams: missing.map((d) => d.name) } });
     }
   }
 }

@@ -105,8 +105,15 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
     return [...byTopic].map(([topic, list]) => ({ topic, partitions: list.sort((a, b) => a - b) }));
   };
 
+  /** Whether onAssigned was called since the member last (re)joined: a join is announced once. */
+  let announced = false;
+  const announce = () => {
+    announced = true;
+    handlers?.onAssigned?.(assignment());
+  };
+
   /** Takes the library's current assignment; reports what was revoked and what is now owned. */
-  const syncAssignment = () => {
+  const syncAssignment = (): void => {
     if (!handlers || stopping) return;
     const now = new Set<string>();
     for (const a of consumer.assignments ?? []) for (const p of a.partitions) now.add(key(a.topic, p));
@@ -127,7 +134,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       }
     }
     if (revoked.length > 0) handlers.onRevoked?.(revoked);
-    if (added || revoked.length > 0) handlers.onAssigned?.(assignment());
+    if (added || revoked.length > 0) announce();
     nudge();
   };
 
@@ -389,12 +396,15 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
           stream = idle;
           syncAssignment();
           // In the group again (readiness back), also when the assignment did not change.
-          if (!stopping) handlers?.onAssigned?.(assignment());
+          if (!announced && !stopping) announce();
           recommitOwed(); // the commits that failed while the coordinator was gone
         },
         stopping: () => stopping,
         onNotice: (message) => handlers?.onNotice?.(message),
-        onRejoining: (reason) => handlers?.onRejoining?.(reason),
+        onRejoining: (reason) => {
+          announced = false; // the new client's join is announced again
+          handlers?.onRejoining?.(reason);
+        },
         onCrash: (error) => handlers?.onCrash?.(error),
       },
       { client: consumer, idle: stream },
@@ -415,7 +425,8 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
         throw fromPlatformaticError(error, `cannot join consumer group ${options.groupId}`, 'TRB_CONNECT');
       }
       syncAssignment();
-      h.onAssigned?.(assignment());
+      // Announced once: by the sync (partitions came), else here (joined with none).
+      if (!announced) announce();
       maintenance = setInterval(maintain, MAINTENANCE_MS).unref();
       loop = fetchLoop().catch((error: unknown) => h.onCrash?.(error instanceof Error ? error : new Error(String(error))));
     },
