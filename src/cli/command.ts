@@ -5,7 +5,7 @@
  * exactly the options the parser accepts and the code reads.
  *
  *   parseCommand(serveSpec, ['x.ts', '--kafka-brokers', 'b:9092'])
- *     --> TRB_CONFIG '--kafka-brokers is not an option of "serve" (it is one of run, refresh, topics)…'
+ *     --> TRB_CONFIG '--kafka-brokers is not an option of "serve" (it is one of run, topics, refresh, verify, dlq)'
  */
 import { parseArgs } from 'node:util';
 import { TributaryError } from '../errors.js';

@@ -70,7 +70,7 @@ export function runConfig(source: SettingSource): RunConfig {
     ...(only ? { only } : {}),
     startPaused: boolean(source.get('paused'), false),
     consumer: readConsumerTuning(source),
-    producer: readProducerTuning(source),
+    producer: readProducerTuning(source, { sinks: true }),
     redactor: source.redactor,
   };
 }
@@ -99,6 +99,7 @@ export function serveConfig(source: SettingSource): ServeConfig {
   const logLevel = readLogLevel(source);
   const mongo = readMongo(source);
   if (!mongo) throw usageError('serve', 'serve needs the document store: set MONGODB_URL or --mongo');
+  source.secret('cursor-key'); // checked by createReadApi (SERVE_CURSOR_KEY); registered here so no output shows it
   return { mongo, host, port: listenPort, logLevel, redactor: source.redactor };
 }
 

@@ -1,6 +1,8 @@
 /**
  * The Kafka client options of a command, from its validated settings: brokers, TLS, SASL, client
- * id, timeouts, producer tuning. One place, so `run`, `refresh` and `topics` connect alike.
+ * id, timeouts, producer tuning. One place, so `run`, `refresh`, `topics`, `verify` and `dlq`
+ * connect alike. `maxMessageBytes` is not a client option: `run` hands it to the runtime, which
+ * checks every record a sink produces against it.
  *
  * kafkajs splits a seed broker on ':' (`host = broker.split(':')[0]`), so it cannot take an IPv6
  * literal: `[::1]:9092` would become host '['. Such a broker is handed to kafkajs under a name

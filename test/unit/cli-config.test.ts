@@ -225,6 +225,12 @@ describe('Kafka tuning', () => {
     assert.deepEqual(load({}).consumer, {}, 'unset: the transport defaults');
   });
 
+  it('reads producer-max-message-bytes for run alone: the runtime checks sinks against it, no client option', () => {
+    refused(() => load({ KAFKA_PRODUCER_MAX_MESSAGE_BYTES: 'big' }), /KAFKA_PRODUCER_MAX_MESSAGE_BYTES="big"/);
+    const refresh = refreshConfig(configSource({ MONGODB_URL: 'mongodb://127.0.0.1:1', KAFKA_PRODUCER_MAX_MESSAGE_BYTES: 'big', KAFKA_PRODUCER_COMPRESSION: 'gzip' }));
+    assert.deepEqual(refresh.producer, { compression: 'gzip' });
+  });
+
   it('names each bad tuning value', () => {
     refused(() => load({ KAFKA_CONSUMER_MAX_WAIT_MS: 'soon' }), /KAFKA_CONSUMER_MAX_WAIT_MS="soon": expected an integer from 0 to 60000/);
     refused(() => load({ KAFKA_PRODUCER_COMPRESSION: 'brotli' }), /KAFKA_PRODUCER_COMPRESSION="brotli": expected none, gzip/);
@@ -261,6 +267,34 @@ describe('per-command options', () => {
     assert.match(unknownCommand.err, /unknown command "launch"/);
   });
 
+  it('states in each --help the defaults the code uses', async () => {
+    const help = async (command: string) => (await run([command, '--help'])).out;
+    for (const command of ['topics', 'dlq', 'verify', 'refresh']) assert.match(await help(command), /--log-level <level> +LOG_LEVEL +\S+, default warn/, command);
+    for (const command of ['run', 'serve']) assert.match(await help(command), /--log-level <level> +LOG_LEVEL +\S+, default info/, command);
+    assert.doesNotMatch(await help('explain'), /log-level|LOG_LEVEL/, 'explain has no logger');
+    assert.match(await help('verify'), /--kafka-client-id <id> +KAFKA_CLIENT_ID +client id the brokers see; default <topology>-verify/);
+    assert.match(await help('refresh'), /default <topology>-refresh \(--promote: <topology>-promote\)/);
+    for (const command of ['verify', 'dlq']) assert.match(await help(command), /KAFKA_CONNECTION_TIMEOUT_MS/, command);
+    assert.match(await help('verify'), /KAFKA_PRODUCER_COMPRESSION/);
+    assert.doesNotMatch(await help('refresh'), /KAFKA_PRODUCER_MAX_MESSAGE_BYTES/);
+    assert.match(await help('run'), /KAFKA_PRODUCER_MAX_MESSAGE_BYTES/);
+    assert.match(await help('run'), /130 a second signal/);
+    for (const variable of ['SERVE_CURSOR_KEY', 'SERVE_MAX_TIME_MS']) assert.match(await help('serve'), new RegExp(`^ +${variable} +\\S`, 'm'), variable);
+    assert.match(await help('demo'), /read only with --real/);
+    const infra = await help('infra');
+    assert.match(infra, /^Usage: tributary infra up\|down\|status\|restart\|kill\|clean\|env\|dir\|controller \[service\.\.\.\]/);
+    assert.match(infra, /documentdb/);
+    assert.match(infra, /--brokers <1\|3>/);
+  });
+
+  it('verify reads and checks its settings, --retrigger\'s producer ones too, before loading the topology or connecting', async () => {
+    const r = await run(['verify', 'no-such-file.ts', 'sv_x', '--retrigger'], { MONGODB_URL: 'mongodb://127.0.0.1:1', KAFKA_PRODUCER_COMPRESSION: 'brotli' });
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^tributary: TRB_CONFIG: invalid KAFKA_PRODUCER_COMPRESSION="brotli"/);
+    const without = await run(['verify', 'no-such-file.ts', 'sv_x'], { MONGODB_URL: 'mongodb://127.0.0.1:1', KAFKA_PRODUCER_COMPRESSION: 'brotli' });
+    assert.doesNotMatch(without.err, /KAFKA_PRODUCER_COMPRESSION/, 'without --retrigger no producer setting is read');
+  });
+
   it('prints the version of the package', async () => {
     const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     for (const flag of ['--version', '-v']) assert.deepEqual(await run([flag]), { code: 0, out: `tributary ${version}\n`, err: '' });
@@ -268,6 +302,6 @@ describe('per-command options', () => {
 
   it('keeps the config file keys in step with the settings', () => {
     assert.ok(FILE_KEYS.includes('consumer-session-timeout-ms'));
-    for (const key of ['config', 'control-token', 'ops-token', 'restart', 'create']) assert.ok(!(FILE_KEYS as readonly string[]).includes(key), key);
+    for (const key of ['config', 'control-token', 'ops-token', 'restart', 'create', 'cursor-key', 'max-time-ms', 'brokers']) assert.ok(!(FILE_KEYS as readonly string[]).includes(key), key);
   });
 });

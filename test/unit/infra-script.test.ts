@@ -13,18 +13,27 @@ import { join } from 'node:path';
 const SCRIPT = join(import.meta.dirname, '..', '..', 'scripts', 'infra');
 
 function infra(...args: string[]): { code: number | null; out: string; err: string } {
+  return inStateDir(['bash', SCRIPT], args);
+}
+
+/** The same through the CLI: `tributary infra …`. */
+function cliInfra(...args: string[]): { code: number | null; out: string; err: string } {
+  return inStateDir([process.execPath, '--import', 'tsx', join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts'), 'infra'], args);
+}
+
+function inStateDir([command, ...prefix]: string[], args: string[]): { code: number | null; out: string; err: string } {
   const state = mkdtempSync(join(tmpdir(), 'infra-script-'));
   try {
     const env: NodeJS.ProcessEnv = { ...process.env, TRIBUTARY_INFRA_DIR: state };
-    for (const name of ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'MONGODB_URL', 'POSTGRES_URL', 'CONNECT_URL']) delete env[name];
-    const run = spawnSync('bash', [SCRIPT, ...args], { env, encoding: 'utf8' });
+    for (const name of ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'MONGODB_URL', 'POSTGRES_URL', 'CONNECT_URL', 'TRIBUTARY_CONFIG']) delete env[name];
+    const run = spawnSync(command as string, [...prefix, ...args], { env, encoding: 'utf8' });
     return { code: run.status, out: run.stdout, err: run.stderr };
   } finally {
     rmSync(state, { recursive: true, force: true });
   }
 }
 
-describe('scripts/infra: kill, --brokers, dir, controller', () => {
+describe('scripts/infra and tributary infra: kill, --brokers, dir, controller', () => {
   it('kill needs the services to crash by name: never all of them by default', () => {
     const run = infra('kill');
     assert.equal(run.code, 1);
@@ -63,5 +72,18 @@ describe('scripts/infra: kill, --brokers, dir, controller', () => {
     const controller = infra('controller');
     assert.equal(controller.code, 1);
     assert.match(controller.err, /no running node of the cluster is the active controller/);
+  });
+
+  it('tributary infra passes kill, dir, controller and --brokers through to the script', () => {
+    assert.match(cliInfra('kill').err, /kill needs the services to crash, by name/);
+    const dir = cliInfra('dir', 'kafka-3');
+    assert.equal(dir.code, 0, dir.err);
+    assert.match(dir.out.trim(), /\/kafka-3$/);
+    const three = cliInfra('env', '--brokers', '3');
+    assert.equal(three.code, 0, three.err);
+    assert.match(three.out, /^export KAFKA_BROKERS=127\.0\.0\.1:19092\\?,127\.0\.0\.1:19093/m);
+    const bad = cliInfra('status', '--brokers', '2');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /TRB_CONFIG: invalid --brokers="2": expected 1, 3/);
   });
 });

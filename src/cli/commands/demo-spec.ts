@@ -27,6 +27,7 @@ real services: topics with 3 partitions and a database, named uniquely per run, 
         mongo: 'MongoDB connection string (implies real services)',
         config: 'JSON config file: its kafka-brokers, registry and mongo (implies real services)',
       },
+      note: 'The environment variables (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, MONGODB_URL, TRIBUTARY_CONFIG, …) are read only with --real; a flag alone implies real services.',
     },
   ],
 };

@@ -56,32 +56,6 @@ export interface DemoExample<T extends DemoTopology = DemoTopology, H extends De
   show(view: Row): string[];
 }
 
-export const demoHelp = `Usage: tributary demo [options]
-
-Runs the example topology topologies/customer-360.ts end to end. A seeded generator plays the CDC
-history of four source tables into it: CRM customers (Debezium, Avro through the schema registry),
-orders and order lines (Debezium JSON), marketing preferences (GoldenGate JSON), with inserts,
-updates, deletes, foreign-key moves, key changes, snapshots, duplicate and replayed deliveries.
-The demo prints a few sv_customers views and a summary, checks the views against the oracle
-(recomputed from the projections) and the projections against the generated source tables, and
-ends with the next steps.
-
-By default everything runs on the embedded engine (in-memory broker, schema registry and store:
-nothing to install, no network). With --real, --kafka, --registry or --mongo it runs on real
-services: topics with 3 partitions and a database, named uniquely per run, are created and kept.
-
-Options:
-  --events <n>        CDC records to generate (default 20000)
-  --customers <n>     customers in the initial snapshot (default 500)
-  --real              use real services: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, MONGODB_URL
-                      (each defaults to the local service of "tributary infra up")
-  --kafka <brokers>   Kafka bootstrap servers (implies real services)
-  --registry <url>    Confluent-compatible schema registry (implies real services)
-  --mongo <url>       MongoDB or DocumentDB (implies real services)
-  --cdc               real CDC instead of the generator: starts PostgreSQL, Kafka Connect and Debezium
-                      (scripts/infra up --cdc), applies a scripted SQL workload and prints each affected
-                      view with its commit-to-view delay (scripts/services/cdc/demo.ts; needs the repository)`;
-
 /** The generator's seed: the same history on every run, so the demo's numbers are reproducible. */
 export const DEMO_SEED = 360;
 /** The package root from this file: src/cli/commands in a checkout, dist/src/cli/commands once built. */

@@ -13,7 +13,7 @@ import { readDeadLetters, replayDeadLetters, type DeadLetter } from '../../strea
 import { kafkaTransport } from '../../stream/transport/kafka/kafka-transport.js';
 import type { CommandSpec } from '../command.js';
 import { readKafka, readLogLevel } from '../config/sections.js';
-import { GENERAL, KAFKA_CONNECTION } from '../config/settings.js';
+import { GENERAL_WARN, KAFKA_CONNECTION } from '../config/settings.js';
 import type { SettingSource } from '../config/source.js';
 import { integer, list, oneOf } from '../config/values.js';
 import { kafkaTransportOptions } from '../kafka-client.js';
@@ -36,7 +36,8 @@ projections refuse it by its source position, other consumers must judge.`,
   sections: [
     { title: 'Options', keys: ['limit', 'codes', 'offsets', 'format'], help: { format: 'text|json (list), default text' } },
     { ...KAFKA_CONNECTION, help: { 'kafka-client-id': 'client id the brokers see; default tributary-dlq' } },
-    GENERAL,
+    { title: 'Kafka tuning (environment or config file)', keys: ['kafka-connection-timeout-ms'] },
+    GENERAL_WARN,
   ],
   footer: 'Exit codes: 0 done, 1 a failure, 2 bad configuration.',
 };

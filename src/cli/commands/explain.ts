@@ -9,7 +9,7 @@ import { explainView, viewKeyFromText, type Explanation } from '../../fastdata/s
 import { MongoDocumentStore } from '../../store/mongo/mongo-store.js';
 import { usageError, type CommandSpec } from '../command.js';
 import { readMongo } from '../config/sections.js';
-import { GENERAL, MONGO } from '../config/settings.js';
+import { MONGO } from '../config/settings.js';
 import type { SettingSource } from '../config/source.js';
 import { oneOf } from '../config/values.js';
 import { loadFastDataTopology } from './fast-data-file.js';
@@ -28,7 +28,7 @@ field (c0001).`,
   sections: [
     { title: 'Output', keys: ['format'], help: { format: 'text|json, default text' } },
     { ...MONGO, note: `${MONGO.note ?? ''} MONGODB_URL is required.`.trim() },
-    GENERAL,
+    { title: 'General', keys: ['config'] }, // no logger: LOG_LEVEL is not read
   ],
   footer: 'Exit codes: 0 shown, 1 failed, 2 bad configuration.',
 };

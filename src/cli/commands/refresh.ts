@@ -37,7 +37,7 @@ one step; --abandon drops it. --batch-size and --rate then count views built.`,
   sections: [
     { title: 'Refresh', keys: ['batch-size', 'rate', 'checkpoint', 'restart'] },
     { title: 'Blue/green', keys: ['shadow', 'promote', 'abandon', 'grace-ms', 'samples', 'format'], help: { format: 'report: text|json, default text' } },
-    { ...KAFKA_CONNECTION, help: { 'kafka-client-id': 'client id the brokers see; default <topology>-refresh' } },
+    { ...KAFKA_CONNECTION, help: { 'kafka-client-id': 'client id the brokers see; default <topology>-refresh (--promote: <topology>-promote)' } },
     REGISTRY,
     { ...MONGO, note: `${MONGO.note ?? ''} MONGODB_URL is required.`.trim() },
     PRODUCER_TUNING,

@@ -53,7 +53,7 @@ up to 2 minutes; anything else exits at once. The ops server serves /metrics, /-
     TUNING,
     GENERAL,
   ],
-  footer: 'Exit codes: 0 stopped by a signal after draining, 1 failed, 2 bad configuration or missing topics.',
+  footer: 'Exit codes: 0 stopped by a signal after draining, 1 failed, 2 bad configuration or missing topics, 130 a second signal (exit without draining).',
 };
 
 /**

@@ -18,7 +18,12 @@ export const serveSpec: CommandSpec = {
 CRUD Service clients understand (GET /<collection>/, /:id, /count, /export, /schema; /-/schemas,
 /-/healthz, /-/ready, /-/metrics; OpenAPI at /documentation/json). Connects only to the document
 store, never to Kafka, so read traffic scales apart from the pipeline. Runs until SIGTERM/SIGINT.`,
-  sections: [{ title: 'Read API', keys: ['host', 'port'] }, { ...MONGO, note: `${MONGO.note ?? ''} MONGODB_URL is required.`.trim() }, GENERAL],
+  sections: [
+    { title: 'Read API', keys: ['host', 'port'] },
+    { title: 'Read API (environment only)', keys: ['cursor-key', 'max-time-ms'] },
+    { ...MONGO, note: `${MONGO.note ?? ''} MONGODB_URL is required.`.trim() },
+    GENERAL,
+  ],
   footer: 'See docs/serve.md for the routes and the query parameters.',
 };
 
@@ -32,7 +37,7 @@ export async function serveCommand(file: string, source: SettingSource): Promise
   const logger = createLogger({ level: config.logLevel, name: 'tributary-serve', redactor: config.redactor });
   const store = new MongoDocumentStore({ url: config.mongo.url, database: config.mongo.database });
   await store.connect();
-  const api = await createReadApi({ topology: topology as unknown as NonNullable<ReadApiOptions['topology']>, store, logger });
+  const api = await createReadApi({ topology: topology as unknown as NonNullable<ReadApiOptions['topology']>, store, logger, env: source.env }); // SERVE_CURSOR_KEY, SERVE_MAX_TIME_MS
   const url = await api.listen({ port: config.port, host: config.host });
   logger.info({ url, collections: api.endpoints.map((e) => `${e.path}/`) }, 'read API listening');
   stopOnSignals({ stop: async () => (await api.close(), await store.close()) }, { logger });

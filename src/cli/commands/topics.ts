@@ -11,7 +11,7 @@
  */
 import { createLogger } from '../../ops/logger.js';
 import { topicsConfig, TOPICS_FORMATS } from '../config.js';
-import { GENERAL, KAFKA_CONNECTION, type OptionSection } from '../config/settings.js';
+import { GENERAL_WARN, KAFKA_CONNECTION, type OptionSection } from '../config/settings.js';
 import type { CommandSpec } from '../command.js';
 import type { SettingSource } from '../config/source.js';
 import { kafkaTransportOptions } from '../kafka-client.js';
@@ -38,7 +38,7 @@ policy ${CLEANUP_POLICY}; partitions and replicas from the options, else the bro
     OPTIONS,
     { ...KAFKA_CONNECTION, help: { 'kafka-client-id': 'client id the brokers see; default <topology>-topics' } },
     { title: 'Kafka tuning (environment or config file)', keys: ['kafka-connection-timeout-ms'] },
-    GENERAL,
+    GENERAL_WARN,
   ],
   footer: 'Exit codes: 0 every topic present (or created), 1 some missing (without --create) or a failure, 2 bad configuration.',
 };

@@ -13,7 +13,7 @@ import { confluentRegistry } from '../../stream/serdes/registry.js';
 import { kafkaTransport } from '../../stream/transport/kafka/kafka-transport.js';
 import { usageError, type CommandSpec } from '../command.js';
 import { readKafka, readLogLevel, readMongo, readProducerTuning, readRegistry } from '../config/sections.js';
-import { GENERAL, KAFKA_CONNECTION, MONGO, REGISTRY } from '../config/settings.js';
+import { GENERAL_WARN, KAFKA_CONNECTION, MONGO, PRODUCER_TUNING, REGISTRY } from '../config/settings.js';
 import type { SettingSource } from '../config/source.js';
 import { bad, boolean, integer, oneOf } from '../config/values.js';
 import { kafkaTransportOptions } from '../kafka-client.js';
@@ -29,10 +29,11 @@ after 2 s (the live stage may have been writing it); what still differs is repor
 the fields), missing (should exist), extra (should not exist).`,
   sections: [
     { title: 'Verify', keys: ['sample', 'seed', 'rate', 'batch-size', 'retrigger', 'format'], help: { rate: 'views recomputed per second at most, ≥ 0 (0 = no limit); default 500', 'batch-size': 'base documents per batch, ≥ 1; default 500', format: 'text|json, default text' } },
-    { ...KAFKA_CONNECTION, note: 'Kafka only with --retrigger.' },
+    { ...KAFKA_CONNECTION, help: { 'kafka-client-id': 'client id the brokers see; default <topology>-verify' }, note: 'Kafka only with --retrigger.' },
     REGISTRY,
     { ...MONGO, note: `${MONGO.note ?? ''} MONGODB_URL is required.`.trim() },
-    GENERAL,
+    { ...PRODUCER_TUNING, note: 'Read only with --retrigger.' },
+    GENERAL_WARN,
   ],
   footer: 'Exit codes: 0 no drift, 3 drift found (also with --retrigger), 1 failed, 2 bad configuration, 130 interrupted.',
 };
@@ -49,8 +50,10 @@ export async function verifyCommand(file: string, viewName: string, source: Sett
   const mongo = readMongo(source);
   if (!mongo) throw usageError('verify', 'verify reads the views and their projections: set MONGODB_URL or --mongo');
   const kafka = retrigger ? readKafka(source) : undefined;
+  const producerTuning = retrigger ? readProducerTuning(source) : undefined;
   const registry = readRegistry(source);
   const logLevel = readLogLevel(source, 'warn');
+  // Everything above is validated before the topology loads and anything connects.
   const fast = await loadFastDataTopology(file, 'verify');
   const view = findView(fast, viewName);
   const store = new MongoDocumentStore({ url: mongo.url, database: mongo.database });
@@ -64,7 +67,7 @@ export async function verifyCommand(file: string, viewName: string, source: Sett
     let retriggered = 0;
     if (kafka && report.drifted > 0) {
       const logger = createLogger({ level: logLevel, redactor: source.redactor, destination: pino.destination(2) }); // stdout carries the report
-      const transport = kafkaTransport(kafkaTransportOptions(kafka, { clientId: `${fast.name}-verify`, logger, producer: readProducerTuning(source) }));
+      const transport = kafkaTransport(kafkaTransportOptions(kafka, { clientId: `${fast.name}-verify`, logger, ...(producerTuning ? { producer: producerTuning } : {}) }));
       try {
         await transport.connect();
         const producer = await transport.producer({ idempotent: true });

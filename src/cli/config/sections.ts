@@ -136,15 +136,20 @@ export { COMPRESSIONS };
 export interface ProducerTuning {
   readonly compression?: Compression;
   readonly maxRequestBytes?: number;
-  /** Largest record a sink may produce (RunOptions.maxMessageBytes). */
+  /** Largest record a sink may produce (RunOptions.maxMessageBytes; run only, not a client option). */
   readonly maxMessageBytes?: number;
 }
 
-export function readProducerTuning(source: SettingSource): ProducerTuning {
+/**
+ * The producer settings of the Kafka client (compression, request size). With `sinks` (run) also
+ * producer-max-message-bytes, which is no client option: the runtime checks every record a sink
+ * produces against it (RunOptions.maxMessageBytes), so commands that run no sink do not read it.
+ */
+export function readProducerTuning(source: SettingSource, options: { sinks?: boolean } = {}): ProducerTuning {
   const [compressionSetting, compressionValue] = source.get('producer-compression');
   const compression = compressionValue === undefined ? undefined : oneOf([compressionSetting, compressionValue], 'none', COMPRESSIONS);
   const maxRequestBytes = integer(source.get('producer-max-request-bytes'), undefined, { min: 1024, max: 100 * 1024 * 1024 });
-  const maxMessageBytes = integer(source.get('producer-max-message-bytes'), undefined, { min: 1024, max: 100 * 1024 * 1024 });
+  const maxMessageBytes = options.sinks ? integer(source.get('producer-max-message-bytes'), undefined, { min: 1024, max: 100 * 1024 * 1024 }) : undefined;
   return {
     ...(compression !== undefined ? { compression } : {}),
     ...(maxRequestBytes !== undefined ? { maxRequestBytes } : {}),

@@ -82,6 +82,9 @@ export const SETTINGS = {
   host: s({ key: 'host', env: 'SERVE_HOST', arg: '<host>', help: 'read API interface; default 127.0.0.1' }),
   port: s({ key: 'port', env: 'SERVE_PORT', arg: '<port>', help: 'read API port, 0-65535 (0 = any free port); default 3000' }),
 
+  'cursor-key': s({ key: 'cursor-key', env: 'SERVE_CURSOR_KEY', flag: false, file: false, help: 'key signing the _after cursors, ≥ 32 characters; set the same on every replica; default a random key per process' }),
+  'max-time-ms': s({ key: 'max-time-ms', env: 'SERVE_MAX_TIME_MS', flag: false, file: false, help: 'time budget of each store query, ms (0 = none; past it 503 TRB_QUERY_TIMEOUT); default 5000' }),
+
   url: s({ key: 'url', env: 'TRIBUTARY_URL', arg: '<url>', help: 'the instance\'s ops server; default http://127.0.0.1:9464' }),
   token: s({ key: 'token', env: 'TRIBUTARY_CONTROL_TOKEN', arg: '<token>', help: 'control token the instance was started with (pause/resume; status too when it has an ops token)' }),
   'client-ops-token': s({ key: 'client-ops-token', env: 'TRIBUTARY_OPS_TOKEN', flag: false, file: false, help: 'ops token the instance was started with (status, when --token is not given)' }),
@@ -114,6 +117,7 @@ export const SETTINGS = {
   customers: s({ key: 'customers', arg: '<n>', file: false, help: 'customers in the initial snapshot (default 500)' }),
   real: s({ key: 'real', boolean: true, file: false, help: 'use real services: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, MONGODB_URL (each defaults to the local service of "tributary infra up")' }),
   kafka: s({ key: 'kafka', arg: '<brokers>', file: false, help: 'Kafka bootstrap servers (implies real services)' }),
+  brokers: s({ key: 'brokers', arg: '<1|3>', file: false, help: '3: kafka (named or by default) means the three-node cluster kafka-1..3; default 1' }),
   cdc: s({ key: 'cdc', boolean: true, file: false, help: 'real CDC instead of the generator: PostgreSQL, Kafka Connect and Debezium (scripts/infra up --cdc; needs the repository)' }),
 } as const satisfies Record<string, Setting>;
 
@@ -147,5 +151,8 @@ export const TUNING: OptionSection = {
   title: 'Kafka tuning (environment or config file)',
   keys: ['kafka-connection-timeout-ms', 'consumer-max-bytes-per-partition', 'consumer-max-bytes', 'consumer-max-wait-ms', 'consumer-min-bytes', 'consumer-max-batch-records', 'consumer-combine-partitions', 'consumer-max-buffered-records', 'consumer-session-timeout-ms', 'consumer-heartbeat-interval-ms', 'consumer-partitions-concurrently', 'producer-compression', 'producer-max-request-bytes', 'producer-max-message-bytes'],
 };
+/** The producer settings of the Kafka client (refresh, verify); producer-max-message-bytes is run's alone (the runtime checks it). */
 export const PRODUCER_TUNING: OptionSection = { title: 'Kafka tuning (environment or config file)', keys: ['kafka-connection-timeout-ms', 'producer-compression', 'producer-max-request-bytes'] };
 export const GENERAL: OptionSection = { title: 'General', keys: ['config', 'log-level'] };
+/** GENERAL of a command whose output is its report: it logs at warn unless told otherwise. */
+export const GENERAL_WARN: OptionSection = { ...GENERAL, help: { 'log-level': 'fatal|error|warn|info|debug|trace|silent, default warn' } };
