@@ -35,7 +35,8 @@ export async function loadTopology(file: string): Promise<Topology> {
     module = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (error) {
     // A declaration the file makes may be refused (TRB_TOPOLOGY, e.g. a join on a missing field): a setting to fix, named with its file.
-    const code = isTributaryError(error) ? ` (${error.code})` : '';
+    // Its own code is kept in the message unless it is the one this error carries (printed once).
+    const code = isTributaryError(error) && error.code !== 'TRB_CONFIG' ? ` (${error.code})` : '';
     throw new TributaryError('TRB_CONFIG', `cannot load topology file ${file}: ${(error as Error).message}${code}`, { cause: error });
   }
   const exported = typeof module.default === 'function' ? await (module.default as () => unknown)() : module.default;

@@ -64,6 +64,15 @@ export default fastData({ name: 'misspelt', projections: [books, authors], singl
     );
   });
 
+  it('names a refused declaration of its own kind (TRB_CONFIG) once: the code is not repeated after the message', async () => {
+    const src = new URL('../../src/index.ts', import.meta.url).href;
+    const path = file('uncalled.mjs', `import { json, string, topology } from '${src}';\nconst t = topology('o');\nt.stream('x', { key: string, value: json() });\nexport default t;\n`);
+    await assert.rejects(
+      loadTopology(path),
+      (e: unknown) => isTributaryError(e) && e.code === 'TRB_CONFIG' && /call it \(string\(\)\)/.test(e.message) && !e.message.includes('(TRB_CONFIG)'),
+    );
+  });
+
   it('refuses a module without a topology, naming the file', async () => {
     const path = file('nothing.mjs', 'export default { name: "not a topology" };\n');
     await assert.rejects(loadTopology(path), (e: unknown) => isTributaryError(e) && e.code === 'TRB_CONFIG' && e.message.includes(`${path} must export default a topology`));

@@ -40,5 +40,5 @@ export async function serveCommand(file: string, source: SettingSource): Promise
   const api = await createReadApi({ topology: topology as unknown as NonNullable<ReadApiOptions['topology']>, store, logger, env: source.env }); // SERVE_CURSOR_KEY, SERVE_MAX_TIME_MS
   const url = await api.listen({ port: config.port, host: config.host });
   logger.info({ url, collections: api.endpoints.map((e) => `${e.path}/`) }, 'read API listening');
-  stopOnSignals({ stop: async () => (await api.close(), await store.close()) }, { logger });
+  stopOnSignals({ stop: async () => (await api.close(), await store.close()) }, { logger, stopping: 'finishing requests in flight' });
 }

@@ -13,6 +13,8 @@ export interface SignalOptions {
   readonly logger?: Logger;
   /** Called after a graceful stop (default: process.exit(0)). */
   readonly onStopped?: () => void;
+  /** What the graceful stop does, for the log line of the first signal (default 'draining and committing'). */
+  readonly stopping?: string;
 }
 
 /** Installs the handlers; returns a function that removes them. */
@@ -25,7 +27,7 @@ export function stopOnSignals(target: Stoppable, options: SignalOptions = {}): (
       process.exit(130);
     }
     stopping = true;
-    options.logger?.info({ signal }, 'signal received: draining and committing (send it again to force exit)');
+    options.logger?.info({ signal }, `signal received: ${options.stopping ?? 'draining and committing'} (send it again to force exit)`);
     target.stop().then(
       () => (options.onStopped ?? (() => process.exit(0)))(),
       (error: unknown) => {
