@@ -120,6 +120,7 @@ export function buildTopology(name: string, topicPrefix: string, sourceTopic: (t
     include: { orders: hasMany(orders, { customer_id: 'customer_id' }, { include: { lines: hasMany(orderLines, { order_id: 'order_id' }) } }) },
     map: ({ base, orders }) => customerDocument(base, orders),
     validate: (view) => typeof view['name'] === 'string' && view['name'].length > 0,
+    ...(process.env['BENCH_NO_LINEAGE'] === '1' ? { lineage: false } : {}),
   });
   return fastData({ name, topicPrefix, projections: [customers, orders, orderLines], singleViews: [customerView] });
 }

@@ -35,6 +35,13 @@ export interface BatchIO {
   write(collection: string, operations: readonly WriteOperation[]): Promise<BulkWriteResult | null>;
   /** Queues a record for a declared topic; it is produced with the batch, before the commit. */
   emit(message: OutgoingMessage): void;
+  /**
+   * Work done after the batch's records are produced and before its offsets are committed, e.g. a
+   * write that records what the batch did: it is durable before the commit without holding back
+   * the records downstream stages wait for. A failure retries it alone (the batch's work and
+   * produce are not redone).
+   */
+  afterProduce(work: () => Promise<void>): void;
   /** The run's clock, in ms since the epoch (for timestamps written into documents and events). */
   now(): number;
   /** Serialises a value for a topic with the run's registry (Avro serdes need it). */
@@ -72,7 +79,9 @@ export function defineBatchOperator<In extends AnyRecord, Item, Out>(spec: Batch
   const collections = new Set(spec.writes.filter((o) => o.kind === 'collection').map((o) => o.name));
   const code = spec.decodeCode ?? 'TRB_DECODE';
   return defineOperator(info, (context) => {
-    const io = batchIO(info, context, collections);
+    // Standalone (no runtime, so no produce), work handed to afterProduce runs at the end of the batch.
+    const later: Array<() => Promise<void>> = [];
+    const io = batchIO(info, context, collections, context.afterProduce ? (work) => context.afterProduce?.(work) : (work) => void later.push(work));
     const decode = (record: In) => spec.decode(record, io);
     return (source) =>
       source.pipe(
@@ -86,14 +95,17 @@ export function defineBatchOperator<In extends AnyRecord, Item, Out>(spec: Batch
             kept.push(record);
             items.push(item);
           }
-          return items.length === 0 ? [] : spec.work({ records, kept, items }, io);
+          if (items.length === 0) return [];
+          const out = await spec.work({ records, kept, items }, io);
+          for (let work = later.shift(); work; work = later.shift()) await work();
+          return out;
         }),
         mergeMap((out) => out),
       );
   });
 }
 
-function batchIO(info: OperatorInfo, context: OperatorContext, collections: ReadonlySet<string>): BatchIO {
+function batchIO(info: OperatorInfo, context: OperatorContext, collections: ReadonlySet<string>, afterProduce: (work: () => Promise<void>) => void): BatchIO {
   const store = (): DocumentStore => {
     if (!context.store) throw new TributaryError('TRB_CONFIG', `${info.name} needs a document store (set MONGODB_URL or pass store)`);
     return context.store;
@@ -114,6 +126,7 @@ function batchIO(info: OperatorInfo, context: OperatorContext, collections: Read
       return result;
     },
     emit: (message) => context.emit(message),
+    afterProduce,
     now: () => context.now(),
     serialize: (serde, topic, value) => serde.serialize(value, { topic, part: 'value', ...(context.registry ? { registry: context.registry } : {}) }),
     reject: (record, error, errorCode) => context.reject(record, error, errorCode),

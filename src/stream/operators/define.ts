@@ -55,6 +55,13 @@ export interface OperatorContext {
   reject(record: AnyRecord, error: unknown, code: ErrorCode): void;
   /** Queues a record for the batch's single produce call (sent before the commit). */
   emit(message: OutgoingMessage): void;
+  /**
+   * Work that must be durable before the batch commits but need not hold back its records: run
+   * once the batch's records are acknowledged by the broker (in a transaction: before it commits),
+   * in the order given; a failure retries what is left of it, not the batch. Absent when the
+   * operator runs standalone (there is no produce: the work runs at the end of the batch).
+   */
+  afterProduce?(work: () => Promise<void>): void;
   /** The run's clock, in ms since the epoch (virtual under a TestDriver given a virtual clock). */
   now(): number;
   /** Reports time spent writing to a collection (for metrics). */

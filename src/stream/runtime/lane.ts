@@ -4,7 +4,8 @@
  * dead letters in one acknowledged call (or one transaction), retry transient faults with capped
  * backoff while the partitions are paused, and stop the partitions on a fatal one.
  * A batch whose work is done and whose produce failed is not run again: its outputs are, those the
- * broker did not acknowledge (a transaction: all of them).
+ * broker did not acknowledge (a transaction: all of them). Work an operator left for after the
+ * produce (`afterProduce`) runs then, before the commit; when it fails, only what is left of it is retried.
  * Offsets are only ever handed back for a batch whose work is durable.
  *
  *   [batch of p0]                 --processLane-->   { commit p0 }
@@ -89,18 +90,32 @@ async function attempts(batches: readonly RawBatch[], control: BatchControl, dep
   // several attempts does not publish the partitions it did write once per attempt.
   let outputs: readonly OutgoingMessage[] | undefined;
   let unsent: readonly OutgoingMessage[] = [];
+  // What operators left for after the produce (a record of what the batch wrote): done before the
+  // commit, each once; a failure retries what is left, not the batch.
+  let pending: Array<() => Promise<void>> = [];
+  const finish = async () => {
+    for (let work = pending[0]; work; work = pending[0]) {
+      await work();
+      pending.shift();
+    }
+  };
   for (let attempt = 1; ; attempt++) {
     try {
       if (!outputs) {
-        outputs = await runBatch(batches, deps, splittable);
+        const outcome = await runBatch(batches, deps, splittable);
+        outputs = outcome.outputs;
         unsent = outputs;
+        pending = [...outcome.afterProduce];
       }
       if (deps.transactional) {
+        await finish(); // the transaction commits the offsets: what must precede the commit goes first
         const first = batches[0] as RawBatch;
         const tx = await deps.transactional(first.topic, first.partition);
         await tx.sendAndCommit(outputs, deps.definition.groupId, commits); // all or nothing
-      } else if (unsent.length > 0) {
-        await deps.producer.send(unsent);
+      } else {
+        if (unsent.length > 0) await deps.producer.send(unsent);
+        unsent = [];
+        await finish();
       }
       for (const [topic, count] of countByTopic(outputs)) deps.metrics.recordsOut(name, topic, count);
       setPaused(false);

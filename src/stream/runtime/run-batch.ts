@@ -47,9 +47,17 @@ export class RecordFailedError extends TributaryError {
  * partitions (lane.ts) that meets a fatal record is worked again partition by partition, and each
  * decision must be counted once, by the run whose outputs are kept.
  */
-export async function runBatch(batches: readonly RawBatch[], deps: BatchDeps, deferDecisions = false): Promise<OutgoingMessage[]> {
+/** What a batch's run leaves to do: records to produce, then work to finish before the commit. */
+export interface BatchOutcome {
+  readonly outputs: readonly OutgoingMessage[];
+  /** Handed over by operators (`afterProduce`): run after the produce, before the commit, in order. */
+  readonly afterProduce: ReadonlyArray<() => Promise<void>>;
+}
+
+export async function runBatch(batches: readonly RawBatch[], deps: BatchDeps, deferDecisions = false): Promise<BatchOutcome> {
   const { definition, metrics } = deps;
   const outputs: OutgoingMessage[] = [];
+  const afterProduce: Array<() => Promise<void>> = [];
   const deferred: Array<() => void> = [];
 
   const reject = (origin: RecordOrigin, error: unknown, code: ErrorCode): void => {
@@ -79,6 +87,7 @@ export async function runBatch(batches: readonly RawBatch[], deps: BatchDeps, de
       }
       outputs.push(message);
     },
+    afterProduce: (work) => void afterProduce.push(work),
     now: () => deps.clock.now(),
     observeStoreWrite: (collection, seconds) => metrics.storeWrite(definition.name, collection, seconds),
     metrics,
@@ -91,7 +100,7 @@ export async function runBatch(batches: readonly RawBatch[], deps: BatchDeps, de
   const run = pipeline(definition, records, context, (op) => (isOperator(op) ? op.build(context) : underPolicy(op, context)));
   await lastValueFrom(run.pipe(ignoreElements()), { defaultValue: undefined });
   for (const report of deferred) report();
-  return outputs;
+  return { outputs, afterProduce };
 }
 
 /** Decodes one partition's records onto `records`; a record that cannot be decoded goes to the policy. */
