@@ -2,7 +2,9 @@
  * Small helpers shared by the contract suites: waiting for a condition with a deadline (never
  * asserting a duration), a manual gate, and a LIFO cleanup stack bound to a test.
  */
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
+import { TributaryError } from '../../src/errors.js';
 import type { HeaderValue, Headers, TransportAdmin } from '../../src/stream/transport/types.js';
 
 /** A record read back from a topic (headers as text). */
@@ -132,4 +134,15 @@ export async function offsetsSnapshot(admin: TransportAdmin, groupId: string, to
     committed: Object.fromEntries([...committed].map(([p, o]) => [p, o.toString()])),
     end: Object.fromEntries([...ends].map(([p, o]) => [p, o.toString()])),
   };
+}
+
+/** The TributaryError a call fails with (an assertion error when it succeeds or fails otherwise). */
+export async function failure(promise: Promise<unknown>): Promise<TributaryError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof TributaryError, `expected a TributaryError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the call to fail');
 }

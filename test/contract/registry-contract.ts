@@ -8,18 +8,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { TributaryError } from '../../src/errors.js';
 import type { AvroSchema, SchemaRegistryClient } from '../../src/stream/serdes/registry.js';
+import { failure } from './helpers.js';
 
-async function failure(promise: Promise<unknown>): Promise<TributaryError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof TributaryError, `expected a TributaryError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the call to fail');
-}
 
 const subjectOf = (label: string) => `registry-contract-${label}-${randomUUID().slice(0, 8)}-value`;
 

@@ -7,8 +7,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { TributaryError } from '../../src/errors.js';
 import type { Collection, Document, DocumentStore, WriteOperation } from '../../src/store/types.js';
+import { failure } from './helpers.js';
 
 export interface StoreFixture {
   store: DocumentStore;
@@ -28,15 +28,6 @@ function upsert(k: string, set: Document, more: Partial<Extract<WriteOperation, 
   return { kind: 'upsert', filter: { k }, set, ...more };
 }
 
-async function failure(promise: Promise<unknown>): Promise<TributaryError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof TributaryError, `expected a TributaryError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the call to fail');
-}
 
 async function keys(collection: Collection, filter: Document): Promise<unknown[]> {
   return (await collection.find(filter, { projection: { _id: 0, k: 1 }, sort: { k: 1 } })).map((document) => document['k']);

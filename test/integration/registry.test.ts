@@ -9,7 +9,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { TributaryError } from '../../src/errors.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { toTopic } from '../../src/stream/operators/index.js';
@@ -17,7 +16,7 @@ import { runTopology } from '../../src/stream/runtime/runner.js';
 import { avro, json, string } from '../../src/stream/serdes/index.js';
 import { confluentRegistry, type AvroSchema } from '../../src/stream/serdes/registry.js';
 import { topology } from '../../src/stream/topology.js';
-import { waitFor } from '../contract/helpers.js';
+import { waitFor, failure } from '../contract/helpers.js';
 import { registryContract } from '../contract/registry-contract.js';
 import { kafkaIo, type KafkaIo } from './kafka-env.js';
 import { services, uniqueName } from './services.js';
@@ -53,15 +52,6 @@ async function relay(target: string) {
   return { url: `http://127.0.0.1:${port}${upstream.pathname}`, down: close, up: open, close };
 }
 
-async function failure(promise: Promise<unknown>): Promise<TributaryError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof TributaryError, `expected a TributaryError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the call to fail');
-}
 
 interface Reading {
   sensor: string;

@@ -6,10 +6,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MongoClient, MongoServerError, ObjectId } from 'mongodb';
-import { TributaryError } from '../../src/errors.js';
 import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
 import { storeContract } from '../contract/store-contract.js';
 import { services, uniqueName, dropDatabase } from './services.js';
+import { failure } from '../contract/helpers.js';
 
 /** Letters, digits and underscores only: DocumentDB keeps each database's collections in PostgreSQL tables. */
 function databaseName(label: string): string {
@@ -33,14 +33,6 @@ storeContract('mongo', async () => {
   };
 });
 
-async function failure(promise: Promise<unknown>): Promise<TributaryError> {
-  const error = await promise.then(
-    () => assert.fail('expected the call to fail'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof TributaryError, `expected a TributaryError, got ${String(error)}`);
-  return error;
-}
 
 describe('MongoDocumentStore on the real server', () => {
   const database = databaseName('store_mongo');

@@ -11,6 +11,7 @@ import { CollectionIndexes } from '../../src/store/memory/indexes.js';
 import { MemoryDocumentStore } from '../../src/store/memory/memory-store.js';
 import type { Collection, Document, Filter, IndexSpec, WriteOperation } from '../../src/store/types.js';
 import { storeContract } from '../contract/store-contract.js';
+import { failure } from '../contract/helpers.js';
 
 storeContract('memory', async () => {
   const store = new MemoryDocumentStore();
@@ -18,14 +19,6 @@ storeContract('memory', async () => {
   return { store, cleanup: () => store.close() };
 });
 
-async function failure(promise: Promise<unknown>): Promise<TributaryError> {
-  const error = await promise.then(
-    () => assert.fail('expected the call to fail'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof TributaryError, `expected a TributaryError, got ${String(error)}`);
-  return error;
-}
 
 function collection(): Collection {
   return new MemoryDocumentStore().collection('c');
