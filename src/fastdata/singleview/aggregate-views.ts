@@ -92,12 +92,6 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
       // Independent reads, run together: the aggregate stage's latency is a chain of queries
       // (bench/end-to-end.ts profile), so the views' own read does not add a link.
       const readStored = () => storedByKey(io.store.collection(view.name), Object.keys(view.key), keys, beforeFields);
-      // Blue/green: a definition that is not (or no longer) the live one must not write (TRB_FENCED,
-      // retried). Read beside the projections, not after them (one link fewer in the batch's chain of
-      // queries): a promote waits `graceMs` (5 s) after fencing for writes under way, which covers a
-      // fence read a batch's reads earlier than its write.
-      const fence = assertWritable(io.store, view);
-      fence.catch(() => undefined); // awaited below; a read failing first must not leave it unhandled
       const reads = patched ? new PatchableReads(view.patches) : null;
       const [existing, outcomes] = reads ? [await readStored(), await assemble(view, keys, io.store, reads.joined)] : await Promise.all([readStored(), assemble(view, keys, io.store)]);
       const at = options.now?.() ?? new Date(io.now());
@@ -143,7 +137,10 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
           rejected.push([record, new TributaryError('TRB_PROCESS', `aggregation of ${view.name} ${JSON.stringify(outcome.key)} ${tries}: ${message}`, { cause: outcome.error, context: { errorType } })]);
         }
       }
-      await fence;
+      // Blue/green: a definition that is not (or no longer) the live one must not write (TRB_FENCED,
+      // retried). Read after the projections, not beside them: queries sent at once contend in a
+      // store with no idle core (assemble.ts), and ad-hoc runs reading it beside them measured no gain.
+      await assertWritable(io.store, view);
       const keyFields = Object.keys(view.key);
       if (!patched) await io.write(view.name, writes);
       else if (writes.length > 0) {
