@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { ERROR_CODES, TributaryError, isTributaryError, toTributaryError } from '../../src/errors.js';
 
 describe('TributaryError', () => {
@@ -24,6 +25,12 @@ describe('TributaryError', () => {
     assert.equal(wrapped.code, 'TRB_DECODE');
     assert.equal(wrapped.message, 'Unexpected token');
     assert.ok(wrapped.cause instanceof SyntaxError);
+  });
+
+  it('docs/stream.md lists every code once, with its retriable default, and no other', () => {
+    const docs = readFileSync(new URL('../../docs/stream.md', import.meta.url), 'utf8');
+    const rows = [...docs.matchAll(/^\| `(TRB_[A-Z_]+)` \| (yes|no) \|/gm)].map(([, code, retriable]) => [code, retriable === 'yes'] as const);
+    assert.deepEqual(rows, Object.entries(ERROR_CODES).map(([code, meta]) => [code, meta.retriable]));
   });
 
   it('codes form one closed list, each with a summary', () => {
