@@ -65,16 +65,17 @@ export interface CreateOptions {
 }
 
 /** Creates `topics` with the cleanup policy of topic-plan.ts; waits until each has a leader. A topic created meanwhile by someone else is fine. */
-export async function createTopics(options: KafkaTransportOptions, topics: readonly string[], create: CreateOptions): Promise<void> {
+/** Creates `topics`; a topic whose role fixes its partitions or cleanup policy (the control topic) gets those. */
+export async function createTopics(options: KafkaTransportOptions, topics: ReadonlyArray<{ readonly topic: string; readonly partitions?: number; readonly cleanupPolicy?: string }>, create: CreateOptions): Promise<void> {
   if (topics.length === 0) return;
   await withAdmin(options, async (admin) => {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: topics.map((topic) => ({
-        topic,
-        numPartitions: create.partitions ?? -1,
+      topics: topics.map((t) => ({
+        topic: t.topic,
+        numPartitions: t.partitions ?? create.partitions ?? -1,
         replicationFactor: create.replicationFactor ?? -1,
-        configEntries: [{ name: 'cleanup.policy', value: CLEANUP_POLICY }],
+        configEntries: [{ name: 'cleanup.policy', value: t.cleanupPolicy ?? CLEANUP_POLICY }],
       })),
     });
   });

@@ -7,6 +7,8 @@
  *   internal     written by one stream and read by another (pr-update, sv-trigger)
  *   output       written only (sv-update, sinks for other systems)
  *   dead-letter  where a stream's failed records go
+ *   control      the shared pause/resume state (`<topology>.control`; `run` creates it when missing):
+ *                one partition, compacted
  *
  *   topicPlan(customer360.describe().toJSON())
  *     --> [{ topic: 'crm.public.customers', role: 'source', readBy: ['ingest:pr_customers'], writtenBy: [] }, …]
@@ -14,7 +16,7 @@
 import { targets } from '../stream/runtime/runner.js';
 import type { SubTopologyDescription } from '../stream/describe.js';
 
-export type TopicRole = 'source' | 'internal' | 'output' | 'dead-letter';
+export type TopicRole = 'source' | 'internal' | 'output' | 'dead-letter' | 'control';
 
 export interface PlannedTopic {
   readonly topic: string;
@@ -23,6 +25,10 @@ export interface PlannedTopic {
   readonly readBy: readonly string[];
   /** Streams that produce to it (dead letters included). */
   readonly writtenBy: readonly string[];
+  /** Partitions it must have, when the role fixes them (the control topic: 1). */
+  readonly partitions?: number;
+  /** Its cleanup policy when not CLEANUP_POLICY (the control topic: compact). */
+  readonly cleanupPolicy?: string;
 }
 
 /** The cleanup policy every topic is created with: each is a log of events (changes, triggers, failures), not a table of latest values. */
@@ -61,6 +67,11 @@ export function topicPlan(description: { readonly subTopologies: readonly SubTop
     }))
     .filter((t) => selected([...t.readBy, ...t.writtenBy]))
     .sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role));
+}
+
+/** The control topic's row: every instance reads it and writes the pauses set through it (src/stream/control/control-topic.ts). */
+export function controlTopicRow(topic: string): PlannedTopic {
+  return { topic, role: 'control', readBy: ['every instance (pause state)'], writtenBy: ['pause / resume'], partitions: 1, cleanupPolicy: 'compact' };
 }
 
 /**

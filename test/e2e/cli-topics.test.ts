@@ -28,14 +28,17 @@ describe('tributary topics, and run with missing topics', () => {
       const listed = cli(['topics', fixture, '--format', 'json'], env);
       assert.equal(listed.status, 1, listed.stderr);
       const plan = JSON.parse(listed.stdout) as { topics: Array<{ topic: string; role: string; state: unknown }>; missing: string[] };
-      assert.deepEqual(plan.topics.map((t) => [t.topic, t.role, t.state ?? 'missing']), [[input, 'source', 'missing'], [output, 'output', 'missing'], [`${input}.dlq`, 'dead-letter', 'missing']]);
-      assert.deepEqual(plan.missing, [input, output, `${input}.dlq`]);
+      const control = `${env.E2E_NAME}.control`;
+      assert.deepEqual(plan.topics.map((t) => [t.topic, t.role, t.state ?? 'missing']), [[input, 'source', 'missing'], [output, 'output', 'missing'], [`${input}.dlq`, 'dead-letter', 'missing'], [control, 'control', 'missing']]);
+      assert.deepEqual(plan.missing, [input, output, `${input}.dlq`, control]);
 
       const created = cli(['topics', fixture, '--create', '--partitions', '3'], env);
       assert.equal(created.status, 0, created.stderr);
       assert.match(created.stdout, new RegExp(`^  ${input.replace(/\./g, '\\.')} +source +3 +1 +delete +created$`, 'm'));
-      const metadata = await admin.fetchTopicMetadata({ topics: [input, output, `${input}.dlq`] });
-      assert.deepEqual(metadata.topics.map((t) => t.partitions.length), [3, 3, 3]);
+      // The control topic as run would create it: one partition, compacted (whatever --partitions says).
+      assert.match(created.stdout, new RegExp(`^  ${control.replace(/\./g, '\\.')} +control +1 +1 +compact +created$`, 'm'));
+      const metadata = await admin.fetchTopicMetadata({ topics: [input, output, `${input}.dlq`, control] });
+      assert.deepEqual(Object.fromEntries(metadata.topics.map((t) => [t.name, t.partitions.length])), { [input]: 3, [output]: 3, [`${input}.dlq`]: 3, [control]: 1 });
       assert.equal(cli(['topics', fixture], env).status, 0, 'nothing missing any more');
 
       const port = await freePort();
@@ -47,7 +50,7 @@ describe('tributary topics, and run with missing topics', () => {
         assert.equal(await run.exited, 0, run.output());
       }
     } finally {
-      await admin.deleteTopics({ topics: [input, output, `${input}.dlq`] }).catch(() => undefined);
+      await admin.deleteTopics({ topics: [input, output, `${input}.dlq`, `${env.E2E_NAME}.control`] }).catch(() => undefined);
       await admin.disconnect();
     }
   });

@@ -17,11 +17,12 @@ import type { SettingSource } from '../config/source.js';
 import { kafkaTransportOptions } from '../kafka-client.js';
 import { loadTopology } from '../load-topology.js';
 import { createTopics, inspectTopics, type TopicState } from '../topic-admin.js';
-import { CLEANUP_POLICY, topicPlan, type PlannedTopic } from '../topic-plan.js';
+import { CLEANUP_POLICY, controlTopicRow, topicPlan, type PlannedTopic } from '../topic-plan.js';
+import { controlTopicName } from '../config/kafka-client-settings.js';
 
 const OPTIONS: OptionSection = {
   title: 'Options',
-  keys: ['create', 'partitions', 'replication-factor', 'only', 'offline', 'format'],
+  keys: ['create', 'partitions', 'replication-factor', 'only', 'offline', 'format', 'control-topic'],
   help: { format: `${TOPICS_FORMATS.join('|')}, default text`, only: 'only the topics of these streams or stages (as run --only)' },
 };
 
@@ -30,9 +31,10 @@ export const topicsSpec: CommandSpec = {
   summary: 'list the topics a topology reads and writes; --create creates the missing ones',
   positionals: ['<topology-file>'],
   description: `Lists every topic the topology reads and writes, from its description (sources, pr-update,
-sv-trigger, sinks, dead-letter topics), with its role and what the brokers hold: partitions,
-replicas and cleanup policy, or "missing". With --create, creates the missing topics (cleanup
-policy ${CLEANUP_POLICY}; partitions and replicas from the options, else the broker's defaults).
+sv-trigger, sinks, dead-letter topics) and the control topic "run" shares pauses through, with its
+role and what the brokers hold: partitions, replicas and cleanup policy, or "missing". With
+--create, creates the missing topics (cleanup policy ${CLEANUP_POLICY}; partitions and replicas from
+the options, else the broker's defaults; the control topic: one partition, compact).
 "tributary run" refuses to start while a topic it reads is missing.`,
   sections: [
     OPTIONS,
@@ -55,7 +57,7 @@ function table(rows: readonly Row[], offline: boolean): string[] {
     r.role,
     String(r.state?.partitions ?? '-'),
     String(r.state?.replicas ?? '-'),
-    r.state?.cleanupPolicy ?? CLEANUP_POLICY,
+    r.state?.cleanupPolicy ?? r.cleanupPolicy ?? CLEANUP_POLICY,
     offline ? '' : r.created ? 'created' : r.state ? 'present' : 'missing',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)) + 2);
@@ -66,7 +68,8 @@ function table(rows: readonly Row[], offline: boolean): string[] {
 export async function topicsCommand(file: string, source: SettingSource, print: (line: string) => void): Promise<number> {
   const config = topicsConfig(source);
   const topology = await loadTopology(file);
-  const plan = topicPlan(topology.describe().toJSON(), config.only);
+  const control = controlTopicName(source, topology.name);
+  const plan = [...topicPlan(topology.describe().toJSON(), config.only), ...(control ? [controlTopicRow(control)] : [])];
   if (!config.kafka) {
     if (config.format === 'json') print(JSON.stringify({ topology: topology.name, topics: plan }, null, 2));
     else for (const line of table(plan.map((p) => ({ ...p, state: undefined, created: false })), true)) print(line);
@@ -78,7 +81,7 @@ export async function topicsCommand(file: string, source: SettingSource, print: 
   let states = await inspectTopics(options, names);
   const missing = names.filter((t) => states.get(t) === undefined);
   if (config.create && missing.length > 0) {
-    await createTopics(options, missing, config);
+    await createTopics(options, plan.filter((p) => missing.includes(p.topic)), config);
     states = await inspectTopics(options, names);
   }
   const rows: Row[] = plan.map((p) => ({ ...p, state: states.get(p.topic), created: config.create && missing.includes(p.topic) }));

@@ -30,9 +30,14 @@ export function readKafkaClient(source: SettingSource, topologyName: string): Ka
   if (client === 'kafkajs' && groupProtocol === 'consumer') bad(protocolSetting[0], protocolSetting[1] ?? '', "classic with kafka-client kafkajs (KIP-848's consumer protocol needs platformatic)");
   if (client === 'kafkajs' && instanceId) bad(instanceSetting, instanceId, 'no instance id with kafka-client kafkajs (kafkajs has no static membership)');
   if (instanceId !== undefined && !/^\S{1,249}$/.test(instanceId)) bad(instanceSetting, instanceId, 'a name without spaces, 1-249 characters');
-  const [, topic] = source.get('control-topic');
-  const control = topic === undefined ? `${topologyName}.control` : topic === 'none' ? undefined : topic;
+  const control = controlTopicName(source, topologyName);
   return { client, groupProtocol, ...(instanceId ? { instanceId } : {}), ...(control ? { controlTopic: control } : {}) };
+}
+
+/** The control topic `run` uses (and `topics` lists): `--control-topic`, default `<topology>.control`; undefined for `none`. */
+export function controlTopicName(source: SettingSource, topologyName: string): string | undefined {
+  const [, topic] = source.get('control-topic');
+  return topic === undefined ? `${topologyName}.control` : topic === 'none' ? undefined : topic;
 }
 
 /** The transport `run` uses: the chosen client; platformatic takes the brokers as given (kafkajs' seed renaming is its own). */
