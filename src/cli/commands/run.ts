@@ -80,7 +80,7 @@ export async function startRunOpsServer(options: {
     const server = await startOpsServer({
       host: config.ops.host,
       port: config.ops.port,
-      metrics: async () => ({ contentType: metrics.contentType, body: await metrics.text() }),
+      metrics,
       health: () => running()?.health() ?? { ok: true, checks: {} },
       readiness: () => running()?.readiness() ?? notStarted,
       topology: () => ({ ...topology.describe().toJSON(), status: running()?.status() ?? [] }),
