@@ -17,7 +17,7 @@ import type { PrUpdate } from './projection/pr-update.js';
 import { projectionMemory, writeProjection } from './projection/write-projection.js';
 import { aggregateViews } from './singleview/aggregate-views.js';
 import type { SvTrigger } from './singleview/events.js';
-import { lineageCollection } from './singleview/lineage.js';
+import { upgradeLineage } from './singleview/lineage.js';
 import { patchIndexes } from './singleview/patch.js';
 import { nodes } from './singleview/relations.js';
 import { checkViewChains, isViewSource, viewSourcesOf } from './singleview/view-source.js';
@@ -130,7 +130,8 @@ export function fastData(options: FastDataOptions): FastDataTopology {
     for (const v of views) {
       const keyIndex = { name: 'sv_key_index', fields: Object.fromEntries(Object.keys(v.key).map((k) => [k, 1 as const])), unique: true };
       await store.collection(v.name).createIndexes([keyIndex, ...patchIndexes(v.patches)]);
-      if (v.options.lineage !== false) await store.collection(lineageCollection(v)).createIndexes([keyIndex]);
+      // Lineage records are keyed by `_id` (no index of their own); a collection of the earlier layout goes.
+      if (v.options.lineage !== false) await upgradeLineage(v, store);
     }
   });
   return t;

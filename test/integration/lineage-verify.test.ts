@@ -42,6 +42,12 @@ describe('tributary explain / verify on Kafka and MongoDB', () => {
     caughtUp(control, t.streams(), { deadlineMs: 180_000, check: () => assert.ok(running?.health().ok, JSON.stringify(running?.health().checks)), describe: () => JSON.stringify(running?.status()) });
 
   it('explains a view down to Debezium positions, finds drift and repairs it', { timeout: 600_000 }, async () => {
+    // A lineage collection of the earlier layout (ObjectId _id, a unique key index) is dropped at start:
+    // its old record of a customer the history writes would otherwise refuse the new one.
+    await store.connect();
+    const legacy = store.collection('sv_customers-lineage');
+    await legacy.createIndexes([{ name: 'sv_key_index', fields: { customer_id: 1 }, unique: true }]);
+    await legacy.bulkWrite([{ kind: 'insert', document: { customer_id: 'legacy', outcome: 'upsert' } }]);
     running = await runTopology(t, {
       transport: kafkaTransport({ brokers: services.kafkaBrokers, clientId: name }),
       registry,
@@ -54,6 +60,8 @@ describe('tributary explain / verify on Kafka and MongoDB', () => {
     await produceHistory(producer, registry, generateHistory({ seed: 515, customers: 50, events: 600, topics: t.sourceTopics }));
     await producer.disconnect();
     await whenCaughtUp();
+    const records = await store.collection('sv_customers-lineage').find({});
+    assert.ok(records.length > 0 && records.every((r) => r['_id'] === r['customer_id']), 'every lineage record keyed by its customer_id, the earlier one gone');
 
     // explain: a customer with orders.
     const withOrders = (await store.collection('sv_customers').find({})).find((v) => Array.isArray(v['orders']) && (v['orders'] as Array<{ lines: unknown[] }>).some((o) => o.lines.length > 0));

@@ -11,7 +11,8 @@ import { fastData } from '../../src/fastdata/fast-data.js';
 import { field } from '../../src/fastdata/projection/fields.js';
 import { projection } from '../../src/fastdata/projection/projection.js';
 import { retriggerDrifted, verifyViews } from '../../src/fastdata/refresh/verify-views.js';
-import { explainView, viewKeyFromText } from '../../src/fastdata/singleview/lineage.js';
+import { explainView, lineageId, upgradeLineage, viewKeyFromText } from '../../src/fastdata/singleview/lineage.js';
+import { MemoryDocumentStore } from '../../src/store/memory/memory-store.js';
 import { hasMany, hasOne } from '../../src/fastdata/singleview/relations.js';
 import { singleView } from '../../src/fastdata/singleview/single-view.js';
 import { createLogger } from '../../src/ops/logger.js';
@@ -115,6 +116,43 @@ describe('explain: the lineage of a view document', () => {
     assert.deepEqual(viewKeyFromText(byTeam, '7'), { team_id: 7 });
     assert.deepEqual(viewKeyFromText(byTeam, { team_id: '7' }), { team_id: 7 });
     assert.throws(() => viewKeyFromText(view, '{"nope":1}'), /person_id is missing/);
+  });
+
+  it('keys each lineage record by _id: the value of a one-field key, the fields in key order for a longer one', async () => {
+    const driver = await seeded();
+    try {
+      const records = await driver.store.collection('sv_people-lineage').find({}, { sort: { _id: 1 } });
+      assert.deepEqual(records.map((r) => [r['_id'], r['person_id'], r['outcome']]), [['p1', 'p1', 'upsert'], ['p2', 'p2', 'upsert'], ['p3', 'p3', 'upsert'], ['p4', 'p4', 'upsert']]);
+    } finally {
+      await driver.close();
+    }
+    const byPair = singleView({ name: 'sv_pairs', base: people, key: { team: 'team_id', person: 'person_id' }, include: {}, map: ({ base }) => ({ person: base.person_id, team: base.team_id }) });
+    assert.deepEqual(lineageId(byPair, { person: 'p1', team: 7 }), { team: 7, person: 'p1' });
+    assert.deepEqual(Object.keys(lineageId(byPair, { person: 'p1', team: 7 }) as Row), ['team', 'person']);
+  });
+
+  it('drops a lineage collection of the earlier layout (ObjectId _id, a unique key index) at start, and keeps a current or empty one', async () => {
+    const store = new MemoryDocumentStore();
+    const lineage = store.collection('sv_people-lineage');
+    assert.equal(await upgradeLineage(view, store), false, 'nothing there: nothing to drop');
+    await lineage.createIndexes([{ name: 'sv_key_index', fields: { person_id: 1 }, unique: true }]);
+    await lineage.bulkWrite([{ kind: 'replace', filter: { person_id: 'p1' }, document: { person_id: 'p1', outcome: 'upsert' } }]);
+    assert.equal(await upgradeLineage(view, store), true);
+    assert.equal(await lineage.count(), 0);
+    // With the old unique key index gone, a record of the new layout for the same key can be written twice.
+    const driver = await TestDriver.start(t, { store });
+    try {
+      await driver.pipeInput('hr.people', [{ key: { person_id: 'p1' }, value: { person_id: 'p1', name: 'A', team_id: null } }], serdes);
+      await driver.idle();
+      await driver.pipeInput('hr.people', [{ key: { person_id: 'p1' }, value: { person_id: 'p1', name: 'B', team_id: null } }], serdes);
+      await driver.idle();
+      assert.deepEqual((await lineage.find({})).map((r) => r['_id']), ['p1']);
+      assert.equal((await explainView(view, { person_id: 'p1' }, store)).lineage?.['outcome'], 'upsert');
+      assert.equal(await upgradeLineage(view, store), false, 'the current layout is kept');
+      assert.equal(await lineage.count(), 1);
+    } finally {
+      await driver.close();
+    }
   });
 });
 

@@ -198,7 +198,7 @@ describe('mongo store: maxTimeMS reaches the driver; MaxTimeMSExpired is TRB_QUE
       assert.equal(failure.retriable, false);
     }
     assert.deepEqual(sent, [
-      { method: 'find', options: { limit: 2, maxTimeMS: 150 } },
+      { method: 'find', options: { limit: 2, maxTimeMS: 150, batchSize: 2 } },
       { method: 'countDocuments', options: { maxTimeMS: 150 } },
     ]);
     assert.equal(store.clientReplacements, 0, 'a query over its budget does not retire the client');

@@ -79,7 +79,8 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
     name: 'aggregateViews',
     needs: { store: true, registry: events.format === 'avro' },
     writes,
-    reads: [view.name, DEFINITIONS_COLLECTION, ...view.projections.map((p) => p.name)],
+    // The lineage collection is read once, at start (lineage.ts, upgradeLineage).
+    reads: [view.name, DEFINITIONS_COLLECTION, ...view.projections.map((p) => p.name), ...(lineage ? [lineageCollection(view)] : [])],
     decode(record) {
       const trigger = readSvTrigger(record.value);
       if (!trigger) throw new TributaryError('TRB_DECODE', `not an sv-trigger event on ${record.topic}`);
