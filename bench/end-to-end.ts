@@ -178,8 +178,8 @@ function start(label: string, database: string, paused = false): Promise<Workers
   });
 }
 
-/** Where the time goes, per stream, from the workers' /metrics: batches, mean records per batch, mean batch, store-write and commit time. */
-async function stageProfile(workers: Workers, since: readonly string[] = []): Promise<Record<string, { batches: number; meanRecords: number; meanBatchMs: number; meanCommitMs?: number }>> {
+/** Where the time goes, per stream, from the workers' /metrics: batches, mean records per batch, mean batch, store-write, produce and commit time. */
+async function stageProfile(workers: Workers, since: readonly string[] = []): Promise<Record<string, { batches: number; meanRecords: number; meanBatchMs: number; meanCommitMs?: number; meanProduceMs?: number }>> {
   const texts = await workers.metrics();
   // Counters and histogram sums since `since` (the workers' /metrics at the start of the measured window).
   const delta = (name: string, label: string) => {
@@ -198,10 +198,13 @@ async function stageProfile(workers: Workers, since: readonly string[] = []): Pr
   const records = sum('tributary_batch_size', 'stream');
   const commits = count('tributary_commit_duration_seconds', 'stream');
   const commitSums = sum('tributary_commit_duration_seconds', 'stream');
-  const out: Record<string, { batches: number; meanRecords: number; meanBatchMs: number; meanCommitMs?: number }> = {};
+  const produces = count('tributary_produce_duration_seconds', 'stream');
+  const produceSums = sum('tributary_produce_duration_seconds', 'stream');
+  const out: Record<string, { batches: number; meanRecords: number; meanBatchMs: number; meanCommitMs?: number; meanProduceMs?: number }> = {};
   for (const [stream, n] of batches) {
     const commit = ms(commitSums.get(stream), commits.get(stream));
-    out[stream] = { batches: n, meanRecords: +((records.get(stream) ?? 0) / Math.max(1, n)).toFixed(1), meanBatchMs: ms(batchSums.get(stream), n) ?? 0, ...(commit !== undefined ? { meanCommitMs: commit } : {}) };
+    const produce = ms(produceSums.get(stream), produces.get(stream));
+    out[stream] = { batches: n, meanRecords: +((records.get(stream) ?? 0) / Math.max(1, n)).toFixed(1), meanBatchMs: ms(batchSums.get(stream), n) ?? 0, ...(commit !== undefined ? { meanCommitMs: commit } : {}), ...(produce !== undefined ? { meanProduceMs: produce } : {}) };
   }
   return out;
 }
@@ -285,7 +288,7 @@ async function fixedLoad(admin: Admin, rate: number, seconds = SECONDS, leadInSe
   console.log(`  fixed ${rate}/s x ${seconds} s${leadInSeconds > 0 ? ` (after a lead-in of ${leadInSeconds} s, not measured)` : ''}: ${done ? '' : 'NOT DRAINED, '}drained ${result.drainSeconds} s after the load; ${result.viewsWritten} view writes; CDC→view p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms, p99 ${result.latencyMs.p99} ms; sustained: ${result.sustained}; peak RSS ${result.peakRssMiB} MiB`);
   for (const [hop, p] of Object.entries(result.hopsMs ?? {})) console.log(`    CDC→${hop.padEnd(10)} p50 ${p.p50} ms, p95 ${p.p95} ms, p99 ${p.p99} ms over ${p.count} records`);
   console.log(`    ${cpuLine(result)}`);
-  for (const [stream, p] of Object.entries(profile)) console.log(`    ${stream.padEnd(28)} ${p.batches} batches, ${p.meanRecords} records/batch, ${p.meanBatchMs} ms/batch, commit ${p.meanCommitMs ?? '?'} ms`);
+  for (const [stream, p] of Object.entries(profile)) console.log(`    ${stream.padEnd(28)} ${p.batches} batches, ${p.meanRecords} records/batch, ${p.meanBatchMs} ms/batch (produce ${p.meanProduceMs ?? '?'} ms), commit ${p.meanCommitMs ?? '?'} ms`);
   await tearDown(admin, topics, t, database);
   return result;
 }

@@ -25,6 +25,12 @@ export const BATCH_DURATION_SECONDS = 'tributary_batch_duration_seconds';
 /** Histogram {stream}: wall time of one consumer offset commit, in seconds. */
 export const COMMIT_DURATION_SECONDS = 'tributary_commit_duration_seconds';
 
+/**
+ * Histogram {stream}: wall time of producing one batch's outputs until the broker acknowledged
+ * them (for an exactly-once stream: the transaction's produce and commit), in seconds.
+ */
+export const PRODUCE_DURATION_SECONDS = 'tributary_produce_duration_seconds';
+
 /** Histogram {stream, collection}: wall time of one bulk write to the document store, in seconds. */
 export const STORE_WRITE_DURATION_SECONDS = 'tributary_store_write_duration_seconds';
 
@@ -104,6 +110,12 @@ export const METRIC_DEFINITIONS = {
   [COMMIT_DURATION_SECONDS]: {
     type: 'histogram',
     help: 'Time of one consumer offset commit, in seconds.',
+    labels: ['stream'],
+    buckets: DURATION_BUCKETS_SECONDS,
+  },
+  [PRODUCE_DURATION_SECONDS]: {
+    type: 'histogram',
+    help: "Time to produce one batch's outputs until the broker acknowledged them, in seconds.",
     labels: ['stream'],
     buckets: DURATION_BUCKETS_SECONDS,
   },

@@ -6,6 +6,7 @@ import {
   BATCH_DURATION_SECONDS,
   BATCH_SIZE,
   COMMIT_DURATION_SECONDS,
+  PRODUCE_DURATION_SECONDS,
   CONSUMER_LAG,
   DEAD_LETTERS_TOTAL,
   ERRORS_TOTAL,
@@ -99,6 +100,11 @@ export class Metrics implements MetricsSink, MetricsSource {
   /** Records the duration of one offset commit. */
   commit(stream: string, seconds: number): void {
     this.#histogram(COMMIT_DURATION_SECONDS).observe({ stream }, seconds);
+  }
+
+  /** Records the duration of producing one batch's outputs (acknowledged by the broker). */
+  produce(stream: string, seconds: number): void {
+    this.#histogram(PRODUCE_DURATION_SECONDS).observe({ stream }, seconds);
   }
 
   /** Records the duration of one bulk write to a store collection. */

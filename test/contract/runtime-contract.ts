@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { TributaryError } from '../../src/errors.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { createMetrics, type Metrics } from '../../src/ops/metrics.js';
-import { DEAD_LETTERS_TOTAL, ERRORS_TOTAL, RECORDS_IN_TOTAL, RECORDS_OUT_TOTAL, RETRIES_TOTAL, ASSIGNED_PARTITIONS } from '../../src/ops/metric-names.js';
+import { DEAD_LETTERS_TOTAL, ERRORS_TOTAL, PRODUCE_DURATION_SECONDS, RECORDS_IN_TOTAL, RECORDS_OUT_TOTAL, RETRIES_TOTAL, ASSIGNED_PARTITIONS } from '../../src/ops/metric-names.js';
 import { filter, flatMap, map, mapAsync, mapValues, peek, toCollection, toTopic } from '../../src/stream/operators/index.js';
 import { DEAD_LETTER_HEADERS } from '../../src/stream/runtime/dead-letter.js';
 import { runTopology, type RunningTopology, type RunOptions } from '../../src/stream/runtime/runner.js';
@@ -178,6 +178,8 @@ export function runtimeContract(name: string, makeEnv: MakeEnv): void {
       assert.equal(peeked, keys * perKey, 'peek saw every input record once');
       assert.equal(await metrics.value(RECORDS_IN_TOTAL, { topic: input }), keys * perKey);
       assert.equal(await metrics.value(RECORDS_OUT_TOTAL, { topic: output }), keys * expectedPerKey.length);
+      const produces = await metrics.value(PRODUCE_DURATION_SECONDS, {});
+      assert.ok(produces > 0 && produces <= keys * perKey, `one produce observed per batch with outputs (${produces})`);
     });
 
     it('pause() stops consumption at once (a fetched batch is held, not processed), resume() goes on without loss; startPaused waits for resume()', async (t) => {

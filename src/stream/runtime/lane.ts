@@ -111,9 +111,15 @@ async function attempts(batches: readonly RawBatch[], control: BatchControl, dep
         await finish(); // the transaction commits the offsets: what must precede the commit goes first
         const first = batches[0] as RawBatch;
         const tx = await deps.transactional(first.topic, first.partition);
+        const producing = performance.now();
         await tx.sendAndCommit(outputs, deps.definition.groupId, commits); // all or nothing
+        deps.metrics.produce(name, (performance.now() - producing) / 1000);
       } else {
-        if (unsent.length > 0) await deps.producer.send(unsent);
+        if (unsent.length > 0) {
+          const producing = performance.now();
+          await deps.producer.send(unsent);
+          deps.metrics.produce(name, (performance.now() - producing) / 1000);
+        }
         unsent = [];
         await finish();
       }
