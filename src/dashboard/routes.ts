@@ -63,12 +63,17 @@ export function createDashboard(topology: DashboardTopology, running: () => Dash
     for (const res of clients) send(res, 'tick', snapshot);
     return snapshot;
   };
-  // Scraping runs whether or not a page is open, so the sparklines have history when one opens.
+  // Scraping runs whether or not a page is open, so the sparklines have history when one opens;
+  // the snapshot (and the state changes it carries) is worked out only for open pages.
+  const recordOnly = async () => {
+    states = new Map(); // no page saw these states: an open page starts from the next snapshot's
+    await sampler.record();
+  };
   let busy = false;
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
-    void tick().catch(() => undefined).finally(() => (busy = false));
+    void (clients.size > 0 ? tick() : recordOnly()).catch(() => undefined).finally(() => (busy = false));
   }, options.intervalMs ?? 1000);
   timer.unref();
 
@@ -87,6 +92,8 @@ export function createDashboard(topology: DashboardTopology, running: () => Dash
           send(res, 'topology', graph);
           const latest = sampler.snapshot();
           if (latest) send(res, 'tick', latest);
+          // The first page open: state changes count from what it was just sent.
+          if (latest && clients.size === 0) states = new Map(latest.streams.map((s) => [s.name, s.state]));
           clients.add(res);
           const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
           keepAlive.unref();
