@@ -91,7 +91,6 @@ export class DashboardSampler {
     this.#window = options.rateWindow ?? 5;
   }
 
-  /** Scrapes once; returns the new snapshot (undefined while the topology is still starting). */
   /** One scrape into the ring buffer, then the snapshot from it (undefined while the engine starts). */
   async tick(now = Date.now()): Promise<DashboardSnapshot | undefined> {
     return (await this.record(now)) ? this.snapshot() : undefined;

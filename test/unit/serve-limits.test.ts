@@ -204,6 +204,14 @@ describe('mongo store: maxTimeMS reaches the driver; MaxTimeMSExpired is TRB_QUE
     assert.equal(store.clientReplacements, 0, 'a query over its budget does not retire the client');
     await store.close();
   });
+
+  it('a find asks for its whole result in the first reply: batchSize is the limit, else 100 000 (no getMore, which DocumentDB answers at ~4x a first page)', async () => {
+    const store = new MongoDocumentStore({ url: 'mongodb://127.0.0.1:27017/?directConnection=true', database: 'ok_1' });
+    sent.length = 0;
+    await store.collection('pr_customers').find({ a: { $in: [1, 2] } }).catch(() => undefined);
+    assert.deepEqual(sent, [{ method: 'find', options: { batchSize: 100_000 } }]);
+    await store.close();
+  });
 });
 
 describe('regex cost: patterns refused before any query runs', () => {
