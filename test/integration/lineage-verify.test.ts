@@ -10,7 +10,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { MongoClient } from 'mongodb';
 import type { VerifyReport } from '../../src/fastdata/refresh/verify-views.js';
-import type { Explanation } from '../../src/fastdata/singleview/lineage.js';
+import { lineageWrite, writeLineage, type Explanation } from '../../src/fastdata/singleview/lineage.js';
+import type { SvTrigger } from '../../src/fastdata/singleview/events.js';
+import { isTributaryError } from '../../src/errors.js';
+import type { WriteOperation } from '../../src/store/types.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
@@ -109,5 +112,18 @@ describe('tributary explain / verify on Kafka and MongoDB', () => {
     const repaired = tributary('verify', fixture, 'sv_customers', '--rate', '0');
     assert.equal(repaired.status, 0, repaired.stdout + repaired.stderr);
     assert.deepStrictEqual(Object.fromEntries(await storedViews(t.customerView, store)), Object.fromEntries(await computeViews(t.customerView, store)));
+  });
+
+  it('a lineage write that meets the earlier layout again (a rolling update) removes its record and lands on the retry: DocumentDB reports the duplicate key as code 11000', async () => {
+    const view = t.customerView;
+    const collection = store.collection('sv_customers-rolling-lineage');
+    await collection.createIndexes([{ name: 'sv_key_index', fields: { customer_id: 1 }, unique: true }]);
+    await collection.bulkWrite([{ kind: 'insert', document: { customer_id: 'c-rolling', outcome: 'upsert' } }]);
+    const record = lineageWrite(view, { customer_id: 'c-rolling' }, { singleViewIdentifier: { customer_id: 'c-rolling' } } as unknown as SvTrigger, 'upsert', new Date());
+    const write = (_name: string, operations: readonly WriteOperation[]) => collection.bulkWrite(operations);
+    const first = await writeLineage(view, [record], write).then(() => undefined, (e: unknown) => e);
+    assert.ok(isTributaryError(first) && first.retriable, `the duplicate key is retried: ${String(first)}`);
+    await writeLineage(view, [record], write);
+    assert.deepEqual((await collection.find({})).map((r) => [r['_id'], r['customer_id']]), [['c-rolling', 'c-rolling']]);
   });
 });

@@ -154,6 +154,23 @@ describe('explain: the lineage of a view document', () => {
       await driver.close();
     }
   });
+
+  it('a rolling update: a worker of the earlier version builds the unique key index again and writes its own record; the next lineage write of that key replaces it (no stuck stage)', async () => {
+    const driver = await seeded();
+    try {
+      const lineage = driver.store.collection('sv_people-lineage');
+      // What an earlier worker does at its start and at its next aggregation of p9.
+      await lineage.createIndexes([{ name: 'sv_key_index', fields: { person_id: 1 }, unique: true }]);
+      await lineage.bulkWrite([{ kind: 'replace', filter: { person_id: 'p9' }, document: { person_id: 'p9', outcome: 'upsert' } }]);
+      await driver.pipeInput('hr.people', [{ key: { person_id: 'p9' }, value: { person_id: 'p9', name: 'Late', team_id: null } }], serdes);
+      await driver.idle();
+      const records = await lineage.find({ person_id: 'p9' });
+      assert.deepEqual(records.map((r) => [r['_id'], r['definition']]), [['p9', view.version]]);
+      assert.ok(driver.running.health().ok, 'the aggregate stage is not stuck');
+    } finally {
+      await driver.close();
+    }
+  });
 });
 
 describe('verify: drift between stored views and their definition', () => {

@@ -22,7 +22,7 @@ import { storedByKey } from '../stored-by-key.js';
 import { RETRYABLE, errorRecord } from './aggregation-errors.js';
 import { assemble } from './assemble.js';
 import { assertWritable, DEFINITIONS_COLLECTION } from './definitions.js';
-import { lineageCollection, lineageWrite } from './lineage.js';
+import { lineageCollection, lineageWrite, writeLineage } from './lineage.js';
 import { assertNoPatchRace, guardedWrites, PATCH_FIELD, PatchableReads } from './patch.js';
 import { isSourceOfViews } from './view-source.js';
 import { deleteOf, upsertOf } from './view-writes.js';
@@ -154,7 +154,7 @@ export function aggregateViews(view: SingleView, options: AggregateOptions): Ope
       // After the views (a lineage record never names a write that did not happen) and after the
       // batch's sv-updates are produced: durable before the commit, without holding back the views'
       // events (bench/end-to-end.ts: one store write fewer on the way from CDC to sv-update).
-      if (lineage && lineages.length > 0) io.afterProduce(async () => void (await io.write(lineageCollection(view), lineages)));
+      if (lineage && lineages.length > 0) io.afterProduce(() => writeLineage(view, lineages, (collection, operations) => io.write(collection, operations)));
       // After the writes: with the 'fail' policy reject() throws, and the error records must be there by then.
       for (const [record, error] of rejected) io.reject(record, error, 'TRB_PROCESS');
       const written = io.now();

@@ -75,6 +75,32 @@ export async function upgradeLineage(view: SingleView, store: DocumentStore): Pr
   return true;
 }
 
+/**
+ * Writes the batch's lineage records. A duplicate key means the earlier layout's unique key index
+ * is back (a worker of the earlier version started during a rolling update and built it) and holds
+ * records of some of these keys: those records are deleted, and the error is rethrown so that the
+ * write is retried (the afterProduce step) and now lands.
+ */
+export async function writeLineage(view: SingleView, records: readonly WriteOperation[], write: (collection: string, operations: readonly WriteOperation[]) => Promise<unknown>): Promise<void> {
+  try {
+    await write(lineageCollection(view), records);
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+    const fields = Object.keys(view.key);
+    const stale = records.flatMap((r) => (r.kind === 'replace' ? [{ kind: 'delete' as const, filter: { ...Object.fromEntries(fields.map((f) => [f, r.document[f]])), _id: { $ne: r.document['_id'] } } }] : []));
+    await write(lineageCollection(view), stale);
+    throw error;
+  }
+}
+
+/** A unique index refused a write (code 11000 from the server; the memory store's E11000 error). */
+function isDuplicateKey(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: unknown }).code === 11000 || /E11000/.test(e.message)) return true;
+  }
+  return false;
+}
+
 export interface SourceRow {
   /** Where in the include tree: '$base', 'orders', 'orders.lines'. */
   readonly path: string;
