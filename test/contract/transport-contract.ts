@@ -151,7 +151,13 @@ function byPartition(delivered: readonly Delivered[]): Map<number, Delivered[]> 
   return out;
 }
 
-export function transportContract(name: string, makeTransport: MakeTransport): void {
+/** What a transport promises beyond the contract every one keeps. */
+export interface TransportTraits {
+  /** Records that arrive while a partition's batch is worked and its next one waits join that waiting batch (platformatic). */
+  readonly topsUpWaitingBatch?: boolean;
+}
+
+export function transportContract(name: string, makeTransport: MakeTransport, traits: TransportTraits = {}): void {
   describe(`transport contract: ${name}`, () => {
     it('one send of 3 MB in many records (more than a broker accepts in one record batch) is delivered whole and in order', async (t) => {
       const h = await harness(t, makeTransport);
@@ -310,6 +316,37 @@ export function transportContract(name: string, makeTransport: MakeTransport): v
       const all = member.values();
       for (let i = 0; i < 5; i++) assert.ok(all.includes(`r-${i}`), `r-${i} delivered`);
       assert.equal(all.filter((v) => v === 'r-0').length, 3, 'r-0 delivered once per attempt');
+    });
+
+    it(`records that arrive one by one while a batch is worked all come next, once and in order${traits.topsUpWaitingBatch ? ', in one batch' : ''}`, async (t) => {
+      const h = await harness(t, makeTransport);
+      const topic = uniqueName('tc-arrivals');
+      const groupId = uniqueName('g-arrivals');
+      await h.admin.createTopics([{ topic, partitions: 1 }]);
+      const send = (i: number) => h.produce([{ topic, key: null, value: Buffer.from(`a-${i}`), partition: 0 }]);
+      await send(0);
+      const release = gate();
+      let working = false;
+      const member = await h.member('a', { groupId, topics: [topic], ...tuning }, async (batch, _control, commit) => {
+        if (batch.messages[0]?.offset === '0') {
+          working = true;
+          await release.promise;
+        }
+        return { commit };
+      });
+      await waitFor('the first batch is being worked', () => working);
+      // a-1 becomes the waiting batch; a-2 and a-3 arrive after it, each on its own, while a-0 is still worked.
+      for (let i = 1; i <= 3; i++) {
+        await send(i);
+        await sleep(i === 1 ? 300 : 100);
+      }
+      release.open();
+      await waitFor('4 records delivered', () => member.delivered.length >= 4, { detail: () => member.values() });
+      await sleep(200);
+      assert.deepEqual(member.values(), ['a-0', 'a-1', 'a-2', 'a-3'], 'each once, in offset order');
+      if (traits.topsUpWaitingBatch) {
+        assert.deepEqual(member.batches.map((b) => b.messages.map((m) => m.value?.toString())), [['a-0'], ['a-1', 'a-2', 'a-3']], 'what arrived during the first batch came as one batch');
+      }
     });
 
     it('stop() lets an in-flight batch finish, commits it, and only then leaves', async (t) => {

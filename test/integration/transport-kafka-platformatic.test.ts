@@ -3,5 +3,5 @@ import { platformaticTransport } from '../../src/stream/transport/platformatic/p
 import { transportContract } from '../contract/transport-contract.js';
 import { services } from './services.js';
 
-transportContract('kafka (platformatic, classic group protocol)', () => platformaticTransport({ brokers: services.kafkaBrokers, clientId: 'transport-contract' }));
-transportContract('kafka (platformatic, KIP-848 consumer group protocol)', () => platformaticTransport({ brokers: services.kafkaBrokers, clientId: 'transport-contract', groupProtocol: 'consumer' }));
+transportContract('kafka (platformatic, classic group protocol)', () => platformaticTransport({ brokers: services.kafkaBrokers, clientId: 'transport-contract' }), { topsUpWaitingBatch: true });
+transportContract('kafka (platformatic, KIP-848 consumer group protocol)', () => platformaticTransport({ brokers: services.kafkaBrokers, clientId: 'transport-contract', groupProtocol: 'consumer' }), { topsUpWaitingBatch: true });

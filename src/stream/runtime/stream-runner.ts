@@ -12,7 +12,7 @@ import type { Metrics } from '../../ops/metrics.js';
 import type { DocumentStore } from '../../store/types.js';
 import type { StreamDefinition } from '../definition.js';
 import type { SchemaRegistryClient } from '../serdes/registry.js';
-import type { ConsumerOptions, RawBatch, TransactionalProducer, Transport, TransportConsumer, TransportProducer } from '../transport/types.js';
+import { DEFAULT_MAX_BATCH_RECORDS, type ConsumerOptions, type RawBatch, type TransactionalProducer, type Transport, type TransportConsumer, type TransportProducer } from '../transport/types.js';
 import type { Clock } from './clock.js';
 import { batchGatherer } from './gather.js';
 import { processGroup, processLane, type LaneDeps, type LaneMember, type LaneResult } from './lane.js';
@@ -178,9 +178,6 @@ function laneDeps(state: StreamState, run: RunResources, log: Logger, remember: 
     },
   };
 }
-
-/** Records of one batch worked at once when `consumer.maxBatchRecords` does not say (as the memory transport fetches). */
-export const DEFAULT_MAX_BATCH_RECORDS = 500;
 
 function chunksOf(batch: RawBatch, size: number): RawBatch[] {
   if (batch.messages.length <= size) return [batch];

@@ -71,6 +71,8 @@ export interface ConsumerHandlers {
   onRejoining?(reason: string): void;
 }
 
+/** Records of one batch worked at once when `maxBatchRecords` does not say (the runtime's chunks, the memory transport's fetches, the platformatic client's top-ups). */
+export const DEFAULT_MAX_BATCH_RECORDS = 500;
 export interface ConsumerOptions {
   readonly groupId: string;
   readonly topics: readonly string[];
@@ -81,7 +83,8 @@ export interface ConsumerOptions {
   /**
    * Records worked at once per partition (default 500): the runtime works a larger fetched batch in
    * chunks of this size (Kafka returns whole record batches, whatever the fetch size), which bounds
-   * a catching-up worker's memory; the memory transport fetches no more than this.
+   * a catching-up worker's memory; the memory transport fetches no more than this, and the
+   * platformatic one tops up a partition's waiting batch to this many records at most.
    */
   readonly maxBatchRecords?: number;
   /**

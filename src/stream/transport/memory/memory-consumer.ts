@@ -5,7 +5,7 @@
  * handed to another member, as with Kafka.
  */
 import { randomUUID } from 'node:crypto';
-import type { ConsumerHandlers, ConsumerOptions, TopicPartitions, TransportConsumer } from '../types.js';
+import { DEFAULT_MAX_BATCH_RECORDS, type ConsumerHandlers, type ConsumerOptions, type TopicPartitions, type TransportConsumer } from '../types.js';
 import type { GroupMember, MemoryBroker } from './memory-broker.js';
 
 interface Lane {
@@ -18,7 +18,7 @@ interface Lane {
 
 export function memoryConsumer(broker: MemoryBroker, options: ConsumerOptions): TransportConsumer {
   const lanes = new Map<string, Lane>();
-  const maxBatch = options.maxBatchRecords ?? 500;
+  const maxBatch = options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
   let handlers: ConsumerHandlers | undefined;
   let stopped = false;
   let stopping: Promise<void> | undefined;
