@@ -24,7 +24,7 @@ import { spawn } from 'node:child_process';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { buildTopology, generateWorkload, TABLES, type TableName } from './lib/cdc-workload.js';
-import { cpuSeconds, createTopic, grouped, packageVersion, positiveInt, rssMiB, sleep, streamsLag, writeResult } from './lib/harness.js';
+import { cpuSeconds, createTopic, grouped, packageVersion, positiveInt, rssMiB, sleep, streamsLag, writeResult, deleteTopics } from './lib/harness.js';
 import type { BenchSummary, Measure, Target } from './lib/result-format.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
@@ -209,7 +209,7 @@ async function main(): Promise<void> {
     });
   } finally {
     const streams = t.streams();
-    await admin.deleteTopics({ topics: [...new Set(streams.flatMap((s) => s.topics)), ...t.fastData.projections.map((p) => t.fastData.topics.prUpdate(p))] }).catch(() => undefined);
+    await deleteTopics(admin, [...streams.flatMap((s) => s.topics), ...t.fastData.projections.map((p) => t.fastData.topics.prUpdate(p)), ...HEAPS.map((heapMb) => `${NAME}-h${heapMb}.control`)]);
     await admin.disconnect();
     const client = new MongoClient(MONGODB_URL);
     for (const database of databases) await client.db(database).dropDatabase().catch(() => undefined);

@@ -47,7 +47,7 @@ import { MongoClient } from 'mongodb';
 import { kafkaClientOf } from './lib/kafka-client.js';
 import type { FastDataTopology } from '../src/index.js';
 import { buildTopology, generateWorkload, TABLES, type CdcRecord, type TableName } from './lib/cdc-workload.js';
-import { createTopic, grouped, packageVersion, percentiles, positiveInt, sleep, streamsLag, writeResult, type Percentiles } from './lib/harness.js';
+import { createTopic, grouped, packageVersion, percentiles, positiveInt, sleep, streamsLag, writeResult, type Percentiles, deleteTopics } from './lib/harness.js';
 import type { BenchSummary, Measure, Target } from './lib/result-format.js';
 import { machineCpu, type MachineCpu } from './lib/machine-cpu.js';
 import { startWorkers, summed, type Workers } from './lib/workers.js';
@@ -401,7 +401,7 @@ function summaryBlock(results: readonly E2eResult[]): BenchSummary {
 
 /** Deletes what a phase made (topics, the control topic, the database): a broker left with thousands of partitions is slower for every benchmark after. */
 async function tearDown(admin: Admin, topics: readonly string[], t: FastDataTopology, database: string): Promise<void> {
-  await admin.deleteTopics({ topics: [...topics, `${t.name}.control`], timeout: 30_000 }).catch((error: unknown) => console.warn(`  topics not deleted: ${String(error)}`));
+  await deleteTopics(admin, [...topics, `${t.name}.control`]);
   await dropDatabase(database);
 }
 

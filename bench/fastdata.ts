@@ -47,7 +47,7 @@ import { MemoryDocumentStore } from '../src/testing/index.js';
 import type { FastDataTopology, Row, SvTrigger } from '../src/index.js';
 import { TestDriver } from '../src/testing/index.js';
 import { buildTopology, customerDocument, generateWorkload, TABLES, type CdcRecord, type TableName } from './lib/cdc-workload.js';
-import { assertCommitted, createTopic, endOffsets, gc, packageVersion, positiveInt, Probe, probed, startProfiler, sum, withTimeout, writeResult, type EndOffsets } from './lib/harness.js';
+import { assertCommitted, createTopic, endOffsets, gc, packageVersion, positiveInt, Probe, probed, startProfiler, sum, withTimeout, writeResult, type EndOffsets, deleteTopics } from './lib/harness.js';
 import { bulkWrite, createRawIndexes, rawConsumer as rawLoop, rawIngestBatch } from './lib/raw-ingest.js';
 import type { BenchSummary } from './lib/result-format.js';
 
@@ -340,7 +340,7 @@ async function main(): Promise<void> {
     };
     await writeResult('fastdata', { parameters, best, results, summary });
   } finally {
-    await admin.deleteTopics({ topics: created }).catch(() => undefined);
+    await deleteTopics(admin, created);
     for (const d of databases) await client.db(d).dropDatabase().catch(() => undefined);
     await client.close();
     await admin.disconnect();

@@ -18,7 +18,7 @@ import { createLogger, createMetrics } from '../src/ops/index.js';
 import { json, mapAsync, string, topology } from '../src/index.js';
 import { createKafkaTransport, runTopology } from '../src/runtime.js';
 import { kafkaClientOf } from './lib/kafka-client.js';
-import { createTopic, endOffsets, gc, mib, packageVersion, positiveInt, Probe, probed, rssSampler, sleep, sum, withTimeout, writeResult, type EndOffsets } from './lib/harness.js';
+import { createTopic, endOffsets, gc, mib, packageVersion, positiveInt, Probe, probed, rssSampler, sleep, sum, withTimeout, writeResult, type EndOffsets, deleteTopics } from './lib/harness.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const RECORDS = positiveInt('BENCH_KC_RECORDS', 20_000);
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
         ],
       },
     });
-    await admin.deleteTopics({ topics: [TOPIC] }).catch(() => undefined);
+    await deleteTopics(admin, [TOPIC]);
   } finally {
     await admin.disconnect();
   }

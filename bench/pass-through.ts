@@ -39,6 +39,7 @@ import { toTopic, topology, type Serde } from '../src/stream/index.js';
 import {
   assertCommitted,
   createTopic as createTopicWith,
+  deleteTopics,
   endOffsets,
   flushPageCache,
   gc,
@@ -283,7 +284,7 @@ async function main(): Promise<void> {
   } finally {
     if (process.env['BENCH_KEEP_TOPICS'] !== '1') {
       await admin.deleteGroups(groups).catch(() => undefined);
-      await admin.deleteTopics({ topics: created }).catch(() => undefined);
+      await deleteTopics(admin, created);
     }
     await admin.disconnect();
   }

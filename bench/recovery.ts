@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { createTopic, positiveInt, sleep, writeResult } from './lib/harness.js';
+import { createTopic, positiveInt, sleep, writeResult, deleteTopics } from './lib/harness.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
 const RATE = positiveInt('BENCH_RECOVERY_RATE', 600);
@@ -156,7 +156,7 @@ async function measure(kafka: Kafka, admin: Admin, config: Config): Promise<Resu
     await Promise.race([new Promise((resolve) => worker.child.once('exit', resolve)), sleep(15_000)]);
     worker.child.kill('SIGKILL');
     await feeder.stop();
-    await admin.deleteTopics({ topics: [topics.input, topics.output] }).catch(() => undefined);
+    await deleteTopics(admin, [topics.input, topics.output]);
   }
 }
 

@@ -183,6 +183,22 @@ export async function createTopic(admin: Admin, topic: string, partitions: numbe
   await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }], waitForLeaders: true });
 }
 
+/**
+ * Deletes a benchmark's topics at its end, and says so when it cannot: a broker left with the
+ * partitions of earlier benchmarks is slower for every one after it. Each name once and only those
+ * that exist — a request naming a topic twice is refused whole (INVALID_REQUEST), and one naming a
+ * missing topic fails after deleting the rest.
+ */
+export async function deleteTopics(admin: Admin, topics: readonly string[]): Promise<void> {
+  try {
+    const existing = new Set(await admin.listTopics());
+    const names = [...new Set(topics)].filter((topic) => existing.has(topic));
+    if (names.length > 0) await admin.deleteTopics({ topics: names, timeout: 30_000 });
+  } catch (error) {
+    console.warn(`  topics not deleted: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 /** Flushes dirty pages (the previous phase's output) so their writeback does not land in the next phase. */
 export function flushPageCache(): void {
   try {
