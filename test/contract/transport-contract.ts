@@ -338,7 +338,7 @@ export function transportContract(name: string, makeTransport: MakeTransport, tr
       // a-1 becomes the waiting batch; a-2 and a-3 arrive after it, each on its own, while a-0 is still worked.
       for (let i = 1; i <= 3; i++) {
         await send(i);
-        await sleep(i === 1 ? 300 : 100);
+        await sleep(i === 1 ? 300 : i === 2 ? 100 : 1_000);
       }
       release.open();
       await waitFor('4 records delivered', () => member.delivered.length >= 4, { detail: () => member.values() });

@@ -84,7 +84,7 @@ export interface ConsumerOptions {
    * Records worked at once per partition (default 500): the runtime works a larger fetched batch in
    * chunks of this size (Kafka returns whole record batches, whatever the fetch size), which bounds
    * a catching-up worker's memory; the memory transport fetches no more than this, and the
-   * platformatic one tops up a partition's waiting batch to this many records at most.
+   * platformatic one stops topping up a partition's waiting batch once it holds this many.
    */
   readonly maxBatchRecords?: number;
   /**

@@ -8,9 +8,11 @@
  *        ─► per partition: a RawBatch ─► handlers.onBatch ─► commit ─► position = last + 1
  *
  * While a partition's batch is in flight its next batch is fetched, so the fetch round trip
- * overlaps the work; records that arrive after it, still during the work, are added to that waiting
- * batch (a top-up, up to `maxBatchRecords`) rather than left for the batch after it, which made them
- * wait for two batches instead of one (bench/end-to-end.ts: p99 at 1 000 events/s −25 %).
+ * overlaps the work. When that fetch reached the end of the log, records that arrive after it,
+ * still during the work, are added to the waiting batch (a top-up, until it holds `maxBatchRecords`)
+ * rather than left for the batch after it, which made them wait for two batches instead of one
+ * (bench/end-to-end.ts: p99 at 1 000 events/s −25 %); a partition catching up never tops up (its
+ * next batch is full already, and memory stays what the fetch sizes say).
  * Batches of one partition still run one after another, and a batch
  * whose handler returns no commit (or throws) drops what was fetched after it and is fetched again
  * from its own first offset. Fetches go over the idle message stream's own connections, so a long-poll never
@@ -52,8 +54,10 @@ interface PartitionState {
   position?: bigint;
   /** Next offset to fetch: past the prefetched batch, if any. */
   fetchPosition?: bigint;
-  /** The next batch, fetched while the one before is processed (hides the fetch round trip) and topped up until it starts. */
+  /** The next batch, fetched while the one before is processed (hides the fetch round trip); topped up while that one runs. */
   prefetched?: Fetched;
+  /** Whether the last fetch reached the end of the log (the high watermark, or the last stable offset when reading committed). */
+  atEnd: boolean;
   inFlight: boolean;
   pausedByCaller: boolean;
   pausedByBatch: boolean;
@@ -77,10 +81,10 @@ const key = (topic: string, partition: number) => `${topic}:${partition}`;
 export const DEFAULT_MAX_BUFFERED_RECORDS = 10_000;
 
 /**
- * How long the broker holds a fetch that only tops up batches already waiting (every partition in
- * it has its next batch fetched while the one before is worked): records trickling in are taken
- * in one answer every few milliseconds, instead of one answer per record that a 1-byte minimum
- * would give. A partition with nothing waiting is never held by it.
+ * Top-ups are paced: a partition is topped up at most once per this many milliseconds, and a fetch
+ * made only of top-ups is held by the broker this long. Records trickling in are then taken in one
+ * answer every few milliseconds, not one answer (and one Fetch) per record, as a 1-byte minimum
+ * would give. A partition that became free during a held fetch waits for it, at most this long.
  */
 const TOP_UP_WAIT_MS = 10;
 
@@ -105,7 +109,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
   const maxConcurrent = options.partitionsConcurrently ?? 64;
   const maxWaitMs = options.maxWaitMs ?? 500;
   const maxBufferedRecords = options.maxBufferedRecords ?? DEFAULT_MAX_BUFFERED_RECORDS;
-  // A waiting batch is topped up to the runtime's batch size, no further (larger ones are worked in chunks).
+  // Top-ups stop once the waiting batch holds the runtime's batch size (larger batches are worked in chunks).
   const topUpLimit = options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
   const topUpWaitMs = Math.min(maxWaitMs, TOP_UP_WAIT_MS);
   const isolationLevel = options.readCommitted ?? true ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED;
@@ -143,7 +147,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       for (const p of a.partitions) {
         const k = key(a.topic, p);
         if (partitions.has(k)) continue;
-        partitions.set(k, { topic: a.topic, partition: p, inFlight: false, pausedByCaller: pausedByCaller.has(k), pausedByBatch: false, revoked: false, commits: Promise.resolve(), pendingCommits: 0, inFlightRecords: 0, lastFetchAt: 0 });
+        partitions.set(k, { topic: a.topic, partition: p, atEnd: false, inFlight: false, pausedByCaller: pausedByCaller.has(k), pausedByBatch: false, revoked: false, commits: Promise.resolve(), pendingCommits: 0, inFlightRecords: 0, lastFetchAt: 0 });
         added = true;
       }
     }
@@ -165,6 +169,8 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
   };
 
   const paused = (p: PartitionState) => p.pausedByCaller || p.pausedByBatch;
+  /** Whether a partition's waiting batch takes what arrives while the batch before it runs: at the end of the log, and not full. */
+  const topsUp = (p: PartitionState) => p.prefetched !== undefined && p.inFlight && p.atEnd && p.prefetched.messages.length < topUpLimit;
 
   /** Hands a prefetched batch to the handler when its partition is free, not paused and there is room. */
   const handOver = (state: PartitionState) => {
@@ -236,6 +242,8 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       state.inFlightRecords = 0;
       if (accepted) {
         state.position = BigInt(messages.at(-1)!.offset) + 1n;
+        // A fetch past this batch was out of range meanwhile: go on from here (out of range again: resolved anew).
+        state.fetchPosition ??= state.position;
       } else {
         // Not accepted: what was fetched after it is dropped; fetching starts again at this batch.
         state.prefetched = undefined;
@@ -248,12 +256,16 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
   const take = (state: PartitionState, from: bigint, part: FetchResponsePartition, leaderEpoch: number) => {
     if (state.fetchPosition !== from) return; // reset meanwhile
     if (part.errorCode !== 0) {
-      if (part.errorCode === 1) state.position = state.fetchPosition = undefined; // OFFSET_OUT_OF_RANGE: from the commit or the reset policy again
+      if (part.errorCode === 1) {
+        // OFFSET_OUT_OF_RANGE: from the commit or the reset policy again, once the batch in flight is done.
+        state.position = state.fetchPosition = state.prefetched = undefined;
+      }
       else consumer.clearMetadata();
       return;
     }
     const { messages, next } = fetchedRecords(part, from);
     if (next > from) state.fetchPosition = next;
+    state.atEnd = next >= (isolationLevel === FetchIsolationLevels.READ_COMMITTED ? part.lastStableOffset : part.highWatermark);
     state.lastFetched = messages.length;
     if (messages.length === 0) {
       // only markers or aborted records: nothing to hand over; the position moves past them once nothing is pending before
@@ -315,11 +327,16 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       try {
         if (unknown.length > 0) await resolvePositions(unknown);
         const held = states.reduce((n, p) => n + p.inFlightRecords + (p.prefetched?.messages.length ?? 0), 0);
-        const ready = withinBudget(states.filter((p) => p.fetchPosition !== undefined && !paused(p) && !p.revoked && (!p.prefetched || (p.inFlight && p.prefetched.messages.length < topUpLimit))), held, maxBufferedRecords);
+        const fetchable = states.filter((p) => p.fetchPosition !== undefined && !paused(p) && !p.revoked && (!p.prefetched || topsUp(p)));
+        const started = performance.now();
+        const due = (p: PartitionState) => !p.prefetched || started - p.lastFetchAt >= topUpWaitMs;
+        const ready = withinBudget(fetchable.filter(due), held, maxBufferedRecords);
         if (ready.length === 0) {
+          // Nothing to fetch until a batch finishes (nudge), or the next top-up is due (when the budget has room).
+          const nextTopUp = held < maxBufferedRecords ? Math.min(...fetchable.filter((p) => !due(p)).map((p) => p.lastFetchAt + topUpWaitMs - started)) : Number.POSITIVE_INFINITY;
           await new Promise<void>((resolve) => {
             wake = resolve;
-            setTimeout(resolve, 200).unref();
+            setTimeout(resolve, Math.max(1, Math.min(200, nextTopUp))).unref();
           });
           wake = undefined;
           continue;
