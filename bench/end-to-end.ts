@@ -8,12 +8,15 @@
  *
  *   fixed load   CDC records produced at BENCH_E2E_RATES events/s (default "1000,100") into fresh
  *                topics and a fresh database, read by freshly started workers: first a lead-in of
- *                BENCH_E2E_WARMUP_SECONDS (10; 0 = none), not measured, then BENCH_E2E_SECONDS (20)
+ *                BENCH_E2E_WARMUP_SECONDS (60; 0 = none), not measured, then BENCH_E2E_SECONDS (20)
  *                measured, the same load without a pause. What the target asks is the latency of a
  *                running pipeline: measured from a cold start, the first second of every phase (the
  *                workers' first batches on new topics and collections, their JIT, the broker and the
  *                store after a complete run emptied the broker) reached 1.0-1.5 s and set the p99
- *                on its own (docs/benchmarks.md). Only CDC records produced in the measured window
+ *                on its own (docs/benchmarks.md); a lead-in of 10 s still left the broker's JVM
+ *                compiling this workload's request paths (a broker just started, or warmed by the
+ *                other benchmarks' traffic only: 0.31-0.41 of a core against 0.17-0.23 one run
+ *                later, p99 395-431 against 183-200 ms), 60 s did not. Only CDC records produced in the measured window
  *                count, and the CPU and the per-stage profile cover that window and the drain.
  *   max          BENCH_E2E_MAX_EVENTS (10000) records produced first, then the workers started
  *                paused and resumed once all joined: events/s = records / (resume → every stage
@@ -60,7 +63,7 @@ const RATES = (process.env['BENCH_E2E_RATES'] || '1000,100').split(',').map((r) 
   return rate;
 });
 const SECONDS = positiveInt('BENCH_E2E_SECONDS', 20);
-const WARMUP_SECONDS = process.env['BENCH_E2E_WARMUP_SECONDS'] === '0' ? 0 : positiveInt('BENCH_E2E_WARMUP_SECONDS', 10);
+const WARMUP_SECONDS = process.env['BENCH_E2E_WARMUP_SECONDS'] === '0' ? 0 : positiveInt('BENCH_E2E_WARMUP_SECONDS', 60);
 const MAX_EVENTS = positiveInt('BENCH_E2E_MAX_EVENTS', 10_000);
 /** Also read pr-update and sv-trigger (CDC → each stage's output): off by default, the reading costs this process ~0.1 core at 1 000/s on a machine the pipeline saturates. */
 const HOPS = process.env['BENCH_E2E_HOPS'] === '1';

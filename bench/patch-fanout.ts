@@ -27,7 +27,7 @@ import { createLogger, createMetrics } from '../src/operations.js';
 import { kafkaTransport, MongoDocumentStore, runTopology } from '../src/runtime.js';
 import { buildViews, BuildFailures, chunks } from '../src/fastdata/refresh/view-builder.js';
 import { applyPatches, planPatches } from '../src/fastdata/singleview/patch.js';
-import { createTopic, gc, positiveInt, sleep, withTimeout, writeResult } from './lib/harness.js';
+import { createTopic, deleteTopics, gc, positiveInt, sleep, withTimeout, writeResult } from './lib/harness.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const MONGODB_URL = process.env['MONGODB_URL'] ?? 'mongodb://127.0.0.1:27017/?directConnection=true';
@@ -123,6 +123,7 @@ async function endToEnd(mode: Mode): Promise<Record<string, unknown>> {
     }
   } finally {
     await producer.disconnect();
+    await deleteTopics(admin, [...topics, `${t.name}.control`]);
     await admin.disconnect();
     await store.close();
     const client = new MongoClient(MONGODB_URL);
