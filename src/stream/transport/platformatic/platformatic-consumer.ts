@@ -8,11 +8,8 @@
  *        ─► per partition: a RawBatch ─► handlers.onBatch ─► commit ─► position = last + 1
  *
  * While a partition's batch is in flight its next batch is fetched, so the fetch round trip
- * overlaps the work. When that fetch reached the end of the log, records that arrive after it,
- * still during the work, are added to the waiting batch (a top-up, until it holds `maxBatchRecords`)
- * rather than left for the batch after it, which made them wait for two batches instead of one
- * (bench/end-to-end.ts: p99 at 1 000 events/s −25 %); a partition catching up never tops up (its
- * next batch is full already, and memory stays what the fetch sizes say).
+ * overlaps the work, and what arrives meanwhile is added to that waiting batch (a top-up,
+ * `fetch-plan.ts`; bench/end-to-end.ts: p99 at 1 000 events/s −25 %).
  * Batches of one partition still run one after another, and a batch
  * whose handler returns no commit (or throws) drops what was fetched after it and is fetched again
  * from its own first offset. Fetches go over the idle message stream's own connections, so a long-poll never
@@ -28,7 +25,7 @@ import { DEFAULT_MAX_BATCH_RECORDS, type BatchControl, type ConsumerHandlers, ty
 import { inOneCall } from '../same-turn.js';
 import { fromPlatformaticError, protocolErrorOf } from './errors.js';
 import { closeClient, createGroupClient, joinGroup, retireClient, type GroupClient as Client, type IdleStream } from './group-client.js';
-import { withinBudget } from './fetch-budget.js';
+import { planFetch, TOP_UP_WAIT_MS } from './fetch-plan.js';
 import { fetchedRecords, type FetchResponsePartition } from './fetched-records.js';
 import { guardMissingBroker } from './missing-broker.js';
 import { rejoinWithNewClient } from './rejoin.js';
@@ -79,14 +76,6 @@ const key = (topic: string, partition: number) => `${topic}:${partition}`;
 
 /** Records a stream's consumer holds at once (fetched ahead plus being worked) when `maxBufferedRecords` does not say. */
 export const DEFAULT_MAX_BUFFERED_RECORDS = 10_000;
-
-/**
- * Top-ups are paced: a partition is topped up at most once per this many milliseconds, and a fetch
- * made only of top-ups is held by the broker this long. Records trickling in are then taken in one
- * answer every few milliseconds, not one answer (and one Fetch) per record, as a 1-byte minimum
- * would give. A partition that became free during a held fetch waits for it, at most this long.
- */
-const TOP_UP_WAIT_MS = 10;
 
 /** How often a member checks its group's coordinator (one Metadata request) and re-sends owed commits. */
 const MAINTENANCE_MS = 5_000;
@@ -169,8 +158,6 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
   };
 
   const paused = (p: PartitionState) => p.pausedByCaller || p.pausedByBatch;
-  /** Whether a partition's waiting batch takes what arrives while the batch before it runs: at the end of the log, and not full. */
-  const topsUp = (p: PartitionState) => p.prefetched !== undefined && p.inFlight && p.atEnd && p.prefetched.messages.length < topUpLimit;
 
   /** Hands a prefetched batch to the handler when its partition is free, not paused and there is room. */
   const handOver = (state: PartitionState) => {
@@ -327,24 +314,20 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       try {
         if (unknown.length > 0) await resolvePositions(unknown);
         const held = states.reduce((n, p) => n + p.inFlightRecords + (p.prefetched?.messages.length ?? 0), 0);
-        const fetchable = states.filter((p) => p.fetchPosition !== undefined && !paused(p) && !p.revoked && (!p.prefetched || topsUp(p)));
-        const started = performance.now();
-        const due = (p: PartitionState) => !p.prefetched || started - p.lastFetchAt >= topUpWaitMs;
-        const ready = withinBudget(fetchable.filter(due), held, maxBufferedRecords);
-        if (ready.length === 0) {
-          // Nothing to fetch until a batch finishes (nudge), or the next top-up is due (when the budget has room).
-          const nextTopUp = held < maxBufferedRecords ? Math.min(...fetchable.filter((p) => !due(p)).map((p) => p.lastFetchAt + topUpWaitMs - started)) : Number.POSITIVE_INFINITY;
+        const plan = planFetch(states, { held, budget: maxBufferedRecords, topUpLimit, topUpWaitMs, now: performance.now(), paused });
+        if (plan.fetch.length === 0) {
+          // Nothing to fetch until a batch finishes (nudge), or the next top-up is due.
           await new Promise<void>((resolve) => {
             wake = resolve;
-            setTimeout(resolve, Math.max(1, Math.min(200, nextTopUp))).unref();
+            setTimeout(resolve, plan.waitMs).unref();
           });
           wake = undefined;
           continue;
         }
         const metadata = await consumer.metadata({ topics: [...options.topics] });
         const now = performance.now();
-        for (const p of ready) p.lastFetchAt = now;
-        await fetchOnce(metadata, ready, ready.every((p) => p.prefetched));
+        for (const p of plan.fetch) p.lastFetchAt = now;
+        await fetchOnce(metadata, plan.fetch, plan.topUpsOnly);
       } catch (error) {
         if (stopping) break;
         consumer.clearMetadata();
