@@ -7,7 +7,6 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import type { BuildReport, PromoteReport } from '../../src/fastdata/refresh/blue-green.js';
 import type { FastDataTopology } from '../../src/fastdata/fast-data.js';
 import { createLogger } from '../../src/ops/logger.js';
@@ -20,7 +19,7 @@ import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { generateHistory, produceHistory } from '../../topologies/customer-360.generator.js';
 import { caughtUp, kafkaIo } from './kafka-env.js';
-import { services, topologySuite, uniqueName } from './services.js';
+import { runCli, services, topologySuite, uniqueName } from './services.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -42,7 +41,7 @@ describe('tributary refresh --shadow / --promote / --abandon on Kafka and MongoD
       throw new Error(`not one JSON document: ${(error as Error).message}\n${out}`, { cause: error });
     }
   };
-  const refresh = (...flags: string[]) => spawnSync(process.execPath, ['bin/tributary.js', 'refresh', 'test/integration/fixtures/customer-360-v2.ts', 'sv_customers', '--rate', '0', ...flags], { env, encoding: 'utf8', timeout: 180_000 });
+  const refresh = (...flags: string[]) => runCli(['refresh', 'test/integration/fixtures/customer-360-v2.ts', 'sv_customers', '--rate', '0', ...flags], env);
   let running: RunningTopology | undefined;
 
   const start = (t: FastDataTopology) =>
@@ -56,7 +55,7 @@ describe('tributary refresh --shadow / --promote / --abandon on Kafka and MongoD
     });
   const whenCaughtUp = (t: FastDataTopology) =>
     caughtUp(control, t.streams(), {
-      deadlineMs: 180_000,
+      deadlineMs: 90_000,
       check: () => assert.ok(running?.health().ok, `a stream failed: ${JSON.stringify(running?.health().checks)}`),
       describe: () => JSON.stringify(running?.status()),
     });
@@ -77,7 +76,7 @@ describe('tributary refresh --shadow / --promote / --abandon on Kafka and MongoD
 
     // --shadow while the live view keeps changing: CDC events produced during the build.
     const changes = produce(202, 300);
-    const shadow = refresh('--shadow', '--format', 'json');
+    const shadow = await refresh('--shadow', '--format', 'json');
     await changes;
     assert.equal(shadow.status, 0, shadow.stdout + shadow.stderr);
     const built = parse<BuildReport>(shadow.stdout);
@@ -89,7 +88,7 @@ describe('tributary refresh --shadow / --promote / --abandon on Kafka and MongoD
     assert.deepStrictEqual(Object.fromEntries(await storedViews(v1.customerView, store)), Object.fromEntries(await computeViews(v1.customerView, store)), 'the live view kept v1 and kept updating');
 
     // The text report, once: what an operator reads.
-    const text = refresh('--shadow');
+    const text = await refresh('--shadow');
     assert.equal(text.status, 0, text.stdout + text.stderr);
     assert.match(text.stdout, /shadow of sv_customers: definition \w+ built into sv_customers__shadow/);
     assert.match(text.stdout, /against the live view: \d+ changed, \d+ added, \d+ removed, \d+ unchanged/);
@@ -98,7 +97,7 @@ describe('tributary refresh --shadow / --promote / --abandon on Kafka and MongoD
     // More live changes after the build, then --promote: they must reach the new view (catch-up).
     await produce(303, 200);
     await whenCaughtUp(v1);
-    const promote = refresh('--promote', '--grace-ms', '500', '--format', 'json');
+    const promote = await refresh('--promote', '--grace-ms', '500', '--format', 'json');
     assert.equal(promote.status, 0, promote.stdout + promote.stderr);
     const promoted = parse<PromoteReport>(promote.stdout);
     assert.equal(promoted.version, customerViewV2.version);
@@ -134,8 +133,8 @@ describe('tributary refresh --shadow / --promote / --abandon on Kafka and MongoD
     }
 
     // A second shadow of the same (now live) definition, abandoned: nothing changes.
-    assert.equal(refresh('--shadow').status, 0);
-    const abandon = refresh('--abandon');
+    assert.equal((await refresh('--shadow')).status, 0);
+    const abandon = await refresh('--abandon');
     assert.equal(abandon.status, 0, abandon.stdout + abandon.stderr);
     assert.match(abandon.stdout, /dropped sv_customers__shadow/);
     assert.equal(await store.collection('sv_customers__shadow').count(), 0);

@@ -7,7 +7,6 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { MongoClient } from 'mongodb';
 import type { VerifyReport } from '../../src/fastdata/refresh/verify-views.js';
 import { lineageWrite, writeLineage, type Explanation } from '../../src/fastdata/singleview/lineage.js';
@@ -24,7 +23,7 @@ import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { generateHistory, produceHistory } from '../../topologies/customer-360.generator.js';
 import { caughtUp } from './kafka-env.js';
-import { services, topologySuite, uniqueName } from './services.js';
+import { runCli, services, topologySuite, uniqueName } from './services.js';
 
 describe('tributary explain / verify on Kafka and MongoDB', () => {
   const prefix = `${uniqueName('lineage')}.`;
@@ -35,7 +34,7 @@ describe('tributary explain / verify on Kafka and MongoDB', () => {
   const registry = confluentRegistry({ url: services.registryUrl });
   const control = kafkaTransport({ brokers: services.kafkaBrokers, clientId: 'lineage-control' });
   const env = { ...process.env, LOG_LEVEL: 'warn', C360_PREFIX: prefix, C360_NAME: name, MONGODB_DATABASE: database, KAFKA_BROKERS: services.kafkaBrokers.join(','), SCHEMA_REGISTRY_URL: services.registryUrl, MONGODB_URL: services.mongoUrl };
-  const tributary = (...args: string[]) => spawnSync(process.execPath, ['bin/tributary.js', ...args], { env, encoding: 'utf8', timeout: 120_000 });
+  const tributary = (...args: string[]) => runCli(args, env);
   const fixture = 'test/integration/fixtures/customer-360-scaled.ts';
   let running: RunningTopology | undefined;
 
@@ -70,7 +69,7 @@ describe('tributary explain / verify on Kafka and MongoDB', () => {
     const withOrders = (await store.collection('sv_customers').find({})).find((v) => Array.isArray(v['orders']) && (v['orders'] as Array<{ lines: unknown[] }>).some((o) => o.lines.length > 0));
     assert.ok(withOrders, 'a customer with orders that have lines');
     const id = String(withOrders['customer_id']);
-    const json = tributary('explain', fixture, 'sv_customers', id, '--format', 'json');
+    const json = await tributary('explain', fixture, 'sv_customers', id, '--format', 'json');
     assert.equal(json.status, 0, json.stdout + json.stderr);
     const e = JSON.parse(json.stdout) as Explanation;
     assert.equal((e.document as Record<string, unknown>)['customer_id'], id);
@@ -83,13 +82,13 @@ describe('tributary explain / verify on Kafka and MongoDB', () => {
     assert.ok(e.sources.some((s) => s.path === 'orders.lines'), 'the lines of the orders too');
     const trigger = (e.lineage as Record<string, Record<string, unknown>>)['trigger'];
     assert.ok(trigger && Object.values(t.sourceTopics).includes(String((trigger['kafkaInfo'] as Record<string, unknown>)['topic'])), `the last trigger names its ingestion record: ${JSON.stringify(trigger)}`);
-    const text = tributary('explain', fixture, 'sv_customers', id);
+    const text = await tributary('explain', fixture, 'sv_customers', id);
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /last rebuilt .* by a change of pr_\w+ /);
     assert.match(text.stdout, new RegExp(`\\$base\\s+pr_customers \\{"customer_id":"${id}"\\}\\s+${t.sourceTopics.customers.replace(/\./g, '\\.')}\\[\\d\\]@\\d+\\s+lsn \\d+`));
 
     // verify: clean, then damaged, then repaired through --retrigger.
-    const clean = tributary('verify', fixture, 'sv_customers', '--rate', '0');
+    const clean = await tributary('verify', fixture, 'sv_customers', '--rate', '0');
     assert.equal(clean.status, 0, clean.stdout + clean.stderr);
     assert.match(clean.stdout, /drifted: 0/);
     const client = new MongoClient(services.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
@@ -102,14 +101,14 @@ describe('tributary explain / verify on Kafka and MongoDB', () => {
     } finally {
       await client.close();
     }
-    const damaged = tributary('verify', fixture, 'sv_customers', '--rate', '0', '--format', 'json', '--retrigger');
+    const damaged = await tributary('verify', fixture, 'sv_customers', '--rate', '0', '--format', 'json', '--retrigger');
     assert.equal(damaged.status, 3, damaged.stdout + damaged.stderr);
     const report = JSON.parse(damaged.stdout) as VerifyReport & { retriggered: number };
     assert.deepEqual(report.drifts.map((d) => d.kind).sort(), ['changed', 'extra', 'missing']);
     assert.deepEqual(report.drifts.find((d) => d.kind === 'changed')?.fields, ['name']);
     assert.equal(report.retriggered, 3);
     await whenCaughtUp();
-    const repaired = tributary('verify', fixture, 'sv_customers', '--rate', '0');
+    const repaired = await tributary('verify', fixture, 'sv_customers', '--rate', '0');
     assert.equal(repaired.status, 0, repaired.stdout + repaired.stderr);
     assert.deepStrictEqual(Object.fromEntries(await storedViews(t.customerView, store)), Object.fromEntries(await computeViews(t.customerView, store)));
   });

@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { generateHistory, produceHistory } from '../../topologies/customer-360.generator.js';
 import { caughtUp } from './kafka-env.js';
-import { services, topologySuite, uniqueName } from './services.js';
+import { runCli, services, topologySuite, uniqueName } from './services.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -99,7 +99,7 @@ describe('tributary refresh on Kafka and MongoDB', () => {
     assert.ok(kept.sent >= 20 && kept.sent < total, `checkpoint says ${kept.sent} of ${total}`);
 
     // Second run: resumes, finishes, removes the checkpoint.
-    const second = spawnSync(process.execPath, [...args, '--rate', '0'], { env, encoding: 'utf8', timeout: 120_000 });
+    const second = await runCli([...args.slice(1), '--rate', '0'], env);
     assert.equal(second.status, 0, second.stdout + second.stderr);
     assert.match(second.stdout, new RegExp(`resuming from .*checkpoint\\.json: ${kept.sent} of ${total} already sent`));
     assert.match(second.stdout, new RegExp(`done: ${total - kept.sent} triggers sent in [\\d.]+ s \\(${total} in total for this refresh\\)`));
