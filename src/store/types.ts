@@ -89,6 +89,17 @@ export interface StoreCapabilities {
   readonly views: boolean;
 }
 
+/**
+ * Whether a store call failed on a unique index: both engines mark such a failure
+ * `context.duplicateKey` (MongoDB code 11000), found anywhere in the cause chain.
+ */
+export function isDuplicateKey(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if ((e as { context?: { duplicateKey?: unknown } }).context?.duplicateKey === true) return true;
+  }
+  return false;
+}
+
 /** What a store without `capabilities()` is taken to offer: flat filters, nothing more. */
 export const BASIC_CAPABILITIES: StoreCapabilities = { serverQueries: false, views: false };
 

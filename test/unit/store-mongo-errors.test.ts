@@ -21,7 +21,9 @@ import {
   type WriteError,
 } from 'mongodb';
 import { MongoDocumentStore, classifyMongoError } from '../../src/store/mongo/mongo-store.js';
-import { OperationDeadlineError } from '../../src/store/mongo/errors.js';
+import { OperationDeadlineError, storeError } from '../../src/store/mongo/errors.js';
+import { isDuplicateKey } from '../../src/store/types.js';
+import { MemoryDocumentStore } from '../../src/store/memory/memory-store.js';
 import { TributaryError } from '../../src/errors.js';
 
 const serverError = (code: number, message = `server error ${code}`, errorLabels: string[] = []): MongoServerError =>
@@ -141,5 +143,29 @@ describe('MongoDocumentStore construction', () => {
     assert.equal(failure.code, 'TRB_STORE_READ');
     assert.equal(failure.retriable, false);
     assert.equal(store.clientReplacements, 0);
+  });
+});
+
+describe('isDuplicateKey', () => {
+  it('is told by the store layer: a MongoDB refusal with code 11000, as a command or inside a bulk error, marked through any wrapper', () => {
+    const marked = (error: unknown) => isDuplicateKey(storeError('TRB_STORE_WRITE', 'write failed', error, { collection: 'c' }));
+    assert.equal(marked(serverError(11000, 'E11000 duplicate key error collection: db.c')), true);
+    assert.equal(marked(bulkError(undefined, [11000])), true);
+    assert.equal(marked(bulkError(11000, [11000])), true);
+    assert.equal(marked(serverError(2, 'BadValue')), false);
+    assert.equal(marked(new MongoNetworkError('connection reset')), false);
+    const wrapped = new TributaryError('TRB_PROCESS', 'lineage write failed', { cause: storeError('TRB_STORE_WRITE', 'write failed', serverError(11000), {}) });
+    assert.equal(isDuplicateKey(wrapped), true, 'found anywhere in the cause chain');
+    assert.equal(isDuplicateKey(new Error('E11000 in a message is not a mark')), false);
+  });
+
+  it('the embedded engine marks its unique-index refusals the same way', async () => {
+    const store = new MemoryDocumentStore();
+    const c = store.collection('c');
+    await c.createIndexes([{ name: 'k_unique', fields: { k: 1 }, unique: true }]);
+    await c.bulkWrite([{ kind: 'insert', document: { _id: 1, k: 'a' } }]);
+    const failure = await c.bulkWrite([{ kind: 'insert', document: { _id: 2, k: 'a' } }]).then(() => undefined, (error: unknown) => error);
+    assert.ok(failure instanceof TributaryError, String(failure));
+    assert.equal(isDuplicateKey(failure), true);
   });
 });

@@ -18,7 +18,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { TributaryError } from '../../errors.js';
-import type { DocumentStore, WriteOperation } from '../../store/types.js';
+import { isDuplicateKey, type DocumentStore, type WriteOperation } from '../../store/types.js';
 import type { Row } from '../cdc/change-event.js';
 import { COUNTER, COUNTER_TYPE, KAFKA_INFO, STATE, withoutId } from '../projection/metadata.js';
 import { readDefinitions } from './definitions.js';
@@ -91,14 +91,6 @@ export async function writeLineage(view: SingleView, records: readonly WriteOper
     await write(lineageCollection(view), stale);
     throw error;
   }
-}
-
-/** A unique index refused a write (code 11000 from the server; the memory store's E11000 error). */
-function isDuplicateKey(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: unknown }).code === 11000 || /E11000/.test(e.message)) return true;
-  }
-  return false;
 }
 
 export interface SourceRow {

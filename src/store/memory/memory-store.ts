@@ -169,7 +169,7 @@ class MemoryCollection implements Collection {
     if (index === undefined) return;
     throw new TributaryError('TRB_STORE_WRITE', `E11000 duplicate key error: collection "${this.name}" index "${index.name}"`, {
       retriable: true,
-      context: { collection: this.name, index: index.name },
+      context: { collection: this.name, index: index.name, duplicateKey: true },
     });
   }
 

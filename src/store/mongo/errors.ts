@@ -75,6 +75,9 @@ function isNetworkFailure(error: unknown): boolean {
 
 const RETRYABLE_LABELS = ['RetryableWriteError', 'TransientTransactionError', 'ResetPool', 'RetryableError', 'SystemOverloadedError'];
 
+/** A unique index refused the write (`isDuplicateKey` in store/types.ts reads the mark). */
+const DUPLICATE_KEY = 11000;
+
 function serverCodes(error: MongoServerError): number[] {
   const codes = [error.code];
   if (error instanceof MongoBulkWriteError) codes.push(...[error.writeErrors].flat().map((writeError) => writeError.code));
@@ -104,7 +107,8 @@ export function classifyMongoError(error: unknown): { retriable: boolean } {
 
 export function storeError(code: ErrorCode, message: string, error: unknown, context: Record<string, unknown>): TributaryError {
   const detail = error instanceof Error ? error.message : String(error);
-  return new TributaryError(code, `${message}: ${detail}`, { cause: error, retriable: classifyMongoError(error).retriable, context });
+  const duplicateKey = error instanceof MongoServerError && serverCodes(error).includes(DUPLICATE_KEY);
+  return new TributaryError(code, `${message}: ${detail}`, { cause: error, retriable: classifyMongoError(error).retriable, context: duplicateKey ? { ...context, duplicateKey } : context });
 }
 
 /**
