@@ -20,7 +20,7 @@
  * (with --expose-gc) and `sync`, so the previous phase's garbage and dirty pages are not billed to
  * the next one.
  *
- * Env: KAFKA_BROKERS (default 127.0.0.1:9092), BENCH_RECORDS (200000), BENCH_ROUNDS (2),
+ * Env: KAFKA_BROKERS (default 127.0.0.1:9092), BENCH_RECORDS (200000), BENCH_ROUNDS (3),
  * BENCH_RECORD_BYTES (1024), BENCH_KEYS (distinct keys, 50000), BENCH_KEEP_TOPICS=1 (do not delete),
  * BENCH_CLIENTS (kafkajs,platformatic), BENCH_PHASES (raw,tributary; one of them alone for
  * profiling), BENCH_CPU_PROF=<dir> (one V8 CPU profile per phase, covering exactly that phase, for
@@ -62,7 +62,7 @@ process.env['KAFKAJS_NO_PARTITIONER_WARNING'] ??= '1';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean);
 const RECORDS = positiveInt('BENCH_RECORDS', 200_000);
-const ROUNDS = positiveInt('BENCH_ROUNDS', 2);
+const ROUNDS = positiveInt('BENCH_ROUNDS', 3);
 const RECORD_BYTES = positiveInt('BENCH_RECORD_BYTES', 1024);
 const KEYS = positiveInt('BENCH_KEYS', 50_000);
 /** For profiling one side alone, e.g. BENCH_PHASES=tributary BENCH_CPU_PROF=/tmp/prof (the ratio then needs both). */

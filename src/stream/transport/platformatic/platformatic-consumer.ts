@@ -18,16 +18,22 @@
  * waiting for the application, so unlike kafkajs there is no drain before the next owner starts.
  * When the group's coordinator leaves the cluster the library client is replaced (`replaceClient`):
  * the library would keep asking the dead node for good.
+ *
+ * Beside it: what to fetch next (`fetch-plan.ts`), one Fetch per leader (`leader-fetch.ts`), the
+ * per-partition state (`partition-state.ts`), commits in order off the batch's path
+ * (`partition-commits.ts`), the group client (`group-client.ts`) and its replacement (`rejoin.ts`).
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { FetchIsolationLevels, type BaseOptions, type ClusterMetadata } from '@platformatic/kafka';
-import { DEFAULT_MAX_BATCH_RECORDS, type BatchControl, type ConsumerHandlers, type ConsumerOptions, type RawMessage, type TopicPartitionOffset, type TopicPartitions, type TransportConsumer } from '../types.js';
-import { inOneCall } from '../same-turn.js';
+import { DEFAULT_MAX_BATCH_RECORDS, type BatchControl, type ConsumerHandlers, type ConsumerOptions, type TopicPartitions, type TransportConsumer } from '../types.js';
 import { fromPlatformaticError, protocolErrorOf } from './errors.js';
 import { closeClient, createGroupClient, joinGroup, retireClient, type GroupClient as Client, type IdleStream } from './group-client.js';
 import { planFetch, TOP_UP_WAIT_MS } from './fetch-plan.js';
 import { fetchedRecords, type FetchResponsePartition } from './fetched-records.js';
+import { fetchByLeader } from './leader-fetch.js';
 import { guardMissingBroker } from './missing-broker.js';
+import { isPaused as paused, newPartitionState, partitionKey as key, topicPartitions, type Fetched, type PartitionState } from './partition-state.js';
+import { partitionCommits } from './partition-commits.js';
 import { rejoinWithNewClient } from './rejoin.js';
 
 /** What the transport adds to the runtime's consumer options. */
@@ -37,42 +43,6 @@ export interface PlatformaticConsumerSettings {
   /** Static membership: the same id after a restart takes the member's place without a rebalance. */
   readonly groupInstanceId?: string;
 }
-
-interface Fetched {
-  readonly messages: RawMessage[];
-  readonly highWatermark: bigint;
-  readonly leaderEpoch: number;
-}
-
-interface PartitionState {
-  readonly topic: string;
-  readonly partition: number;
-  /** Next offset to hand over (after the last accepted batch); undefined until read from the group's commits. */
-  position?: bigint;
-  /** Next offset to fetch: past the prefetched batch, if any. */
-  fetchPosition?: bigint;
-  /** The next batch, fetched while the one before is processed (hides the fetch round trip); topped up while that one runs. */
-  prefetched?: Fetched;
-  /** Whether the last fetch reached the end of the log (the high watermark, or the last stable offset when reading committed). */
-  atEnd: boolean;
-  inFlight: boolean;
-  pausedByCaller: boolean;
-  pausedByBatch: boolean;
-  revoked: boolean;
-  /** The partition's commits, one after another (a batch does not wait for its own commit). */
-  commits: Promise<void>;
-  /** Commits queued or travelling: an owed commit is re-sent only when none is. */
-  pendingCommits: number;
-  /** Records of the batch being worked (0 when none): with the prefetched ones, what it holds. */
-  inFlightRecords: number;
-  /** Records its last fetch brought, and when (the fetch budget's estimate and fairness). */
-  lastFetched?: number;
-  lastFetchAt: number;
-  /** Offset of the last accepted batch (+1) whose commit failed, to commit again at stop. */
-  uncommitted?: { offset: string; leaderEpoch: number };
-}
-
-const key = (topic: string, partition: number) => `${topic}:${partition}`;
 
 /** Records a stream's consumer holds at once (fetched ahead plus being worked) when `maxBufferedRecords` does not say. */
 export const DEFAULT_MAX_BUFFERED_RECORDS = 10_000;
@@ -106,11 +76,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
   const keepIdle = () => void stream?.pause();
   const nudge = () => wake?.();
 
-  const assignment = (): TopicPartitions[] => {
-    const byTopic = new Map<string, number[]>();
-    for (const p of partitions.values()) if (!p.revoked) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
-    return [...byTopic].map(([topic, list]) => ({ topic, partitions: list.sort((a, b) => a - b) }));
-  };
+  const assignment = (): TopicPartitions[] => topicPartitions(partitions.values(), (p) => !p.revoked);
 
   /** Whether onAssigned was called since the member last (re)joined: a join is announced once. */
   let announced = false;
@@ -136,7 +102,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       for (const p of a.partitions) {
         const k = key(a.topic, p);
         if (partitions.has(k)) continue;
-        partitions.set(k, { topic: a.topic, partition: p, atEnd: false, inFlight: false, pausedByCaller: pausedByCaller.has(k), pausedByBatch: false, revoked: false, commits: Promise.resolve(), pendingCommits: 0, inFlightRecords: 0, lastFetchAt: 0 });
+        partitions.set(k, newPartitionState(a.topic, p, pausedByCaller.has(k)));
         added = true;
       }
     }
@@ -156,8 +122,6 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       p.position = p.fetchPosition = at >= 0n ? at : ends.get(p.topic)?.[p.partition] ?? 0n;
     }
   };
-
-  const paused = (p: PartitionState) => p.pausedByCaller || p.pausedByBatch;
 
   /** Hands a prefetched batch to the handler when its partition is free, not paused and there is room. */
   const handOver = (state: PartitionState) => {
@@ -179,30 +143,8 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
     });
   };
 
-  /**
-   * Commits after the batch's work is durable, as the contract wants, but off the batch's path: the
-   * next batch of the partition starts while this commit travels (one round trip less per batch).
-   * Commits of a partition go out in order; a failed one is covered by the next (offsets are
-   * cumulative); one owed by an idle partition is re-sent every few seconds (`maintain`) and at stop.
-   * The commits of partitions whose batches finished together go out as one request (`inOneCall`).
-   */
-  const commitOffset = inOneCall<{ topic: string; partition: number; offset: bigint; leaderEpoch: number }>((offsets) => consumer.commit({ offsets: [...offsets] }));
-  const commitInOrder = (state: PartitionState, commit: TopicPartitionOffset, leaderEpoch: number) => {
-    state.pendingCommits++;
-    state.commits = state.commits.then(async () => {
-      if (state.revoked) return;
-      const started = performance.now();
-      try {
-        await commitOffset({ topic: commit.topic, partition: commit.partition, offset: BigInt(commit.offset), leaderEpoch });
-        state.uncommitted = undefined;
-        handlers!.onCommitted?.(commit, (performance.now() - started) / 1000);
-      } catch {
-        state.uncommitted = { offset: commit.offset, leaderEpoch };
-      }
-    }).finally(() => {
-      state.pendingCommits--;
-    });
-  };
+  // After the batch's work is durable, off the batch's path (partition-commits.ts); `consumer` is read per call: it may be replaced.
+  const commits = partitionCommits((offsets) => consumer.commit({ offsets: [...offsets] }), (commit, seconds) => handlers?.onCommitted?.(commit, seconds));
 
   const runBatch = async (state: PartitionState, { messages, highWatermark, leaderEpoch }: Fetched) => {
     const control: BatchControl = {
@@ -221,7 +163,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       const result = await handlers!.onBatch({ topic: state.topic, partition: state.partition, messages, highWatermark: highWatermark.toString() }, control);
       if (!result.commit) return;
       accepted = true;
-      if (!result.transactional && !state.revoked) commitInOrder(state, result.commit, leaderEpoch);
+      if (!result.transactional && !state.revoked) commits.commitInOrder(state, result.commit, leaderEpoch);
     } catch {
       // As kafkajs: the offset stays, the batch is fetched again (the runtime reports its own failures).
     } finally {
@@ -267,45 +209,24 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
 
   const maxBytes = options.maxBytes ?? 10_485_760;
   /** One Fetch per leader; when every partition in it only tops up a waiting batch, a short held one (TOP_UP_WAIT_MS). */
-  const fetchOnce = async (metadata: ClusterMetadata, ready: PartitionState[], topUpsOnly: boolean) => {
-    const byLeader = new Map<number, PartitionState[]>();
-    for (const p of ready) {
-      const leader = metadata.topics.get(p.topic)?.partitions[p.partition]?.leader;
-      if (leader === undefined || leader < 0) continue;
-      byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
-    }
-    await Promise.all([...byLeader].map(async ([node, list]) => {
-      const topicIds = new Map<string, string>();
-      const requested = new Map<string, bigint>();
-      const requests = new Map<string, Array<{ partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; lastFetchedEpoch: number }>>();
-      for (const p of list) {
-        const topic = metadata.topics.get(p.topic)!;
-        topicIds.set(topic.id, p.topic);
-        requested.set(key(p.topic, p.partition), p.fetchPosition!);
-        const entry = { partition: p.partition, fetchOffset: p.fetchPosition!, partitionMaxBytes: options.maxBytesPerPartition ?? 1_048_576, currentLeaderEpoch: -1, lastFetchedEpoch: -1 };
-        requests.set(topic.id, [...(requests.get(topic.id) ?? []), entry]);
-      }
-      const response = await consumer.fetch({
-        node,
-        topics: [...requests].map(([topicId, parts]) => ({ topicId, partitions: parts })),
+  const fetchOnce = (metadata: ClusterMetadata, ready: PartitionState[], topUpsOnly: boolean) =>
+    fetchByLeader(
+      consumer,
+      metadata,
+      ready,
+      {
         maxWaitTime: topUpsOnly ? topUpWaitMs : maxWaitMs,
         minBytes: topUpsOnly ? maxBytes : options.minBytes ?? 1,
         maxBytes,
+        partitionMaxBytes: options.maxBytesPerPartition ?? 1_048_576,
         isolationLevel,
         ...(stream ? { connectionPool: stream.connections } : {}),
-      });
-      for (const topicResponse of response.responses) {
-        const topic = topicIds.get(topicResponse.topicId);
-        if (!topic) continue;
-        for (const part of topicResponse.partitions) {
-          const k = key(topic, part.partitionIndex);
-          const state = partitions.get(k);
-          const from = requested.get(k);
-          if (state && from !== undefined) take(state, from, part, metadata.topics.get(topic)?.partitions[part.partitionIndex]?.leaderEpoch ?? -1);
-        }
-      }
-    }));
-  };
+      },
+      (state, from, part, leaderEpoch) => {
+        // Revoked (and maybe assigned again) during the fetch: the answer belongs to no one now.
+        if (partitions.get(key(state.topic, state.partition)) === state) take(state, from, part, leaderEpoch);
+      },
+    );
 
   const fetchLoop = async () => {
     while (!stopping) {
@@ -387,10 +308,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
   const maintain = () => {
     if (stopping || replacing) return;
     void checkCoordinator(consumer);
-    recommitOwed();
-  };
-  const recommitOwed = () => {
-    for (const p of partitions.values()) if (p.uncommitted && !p.inFlight && !p.revoked && p.pendingCommits === 0) commitInOrder(p, { topic: p.topic, partition: p.partition, offset: p.uncommitted.offset }, p.uncommitted.leaderEpoch);
+    commits.recommitOwed(partitions.values());
   };
 
   /** A new library client joins the group in place of the current one (rejoin.ts). */
@@ -415,7 +333,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
           syncAssignment();
           // In the group again (readiness back), also when the assignment did not change.
           if (!announced && !stopping) announce();
-          recommitOwed(); // the commits that failed while the coordinator was gone
+          commits.recommitOwed(partitions.values()); // the commits that failed while the coordinator was gone
         },
         stopping: () => stopping,
         onNotice: (message) => handlers?.onNotice?.(message),
@@ -470,11 +388,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       }
       nudge();
     },
-    paused() {
-      const byTopic = new Map<string, number[]>();
-      for (const p of partitions.values()) if (p.pausedByCaller || p.pausedByBatch) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
-      return [...byTopic].map(([topic, list]) => ({ topic, partitions: list.sort((a, b) => a - b) }));
-    },
+    paused: () => topicPartitions(partitions.values(), paused),
     assignment,
     async stop() {
       if (stopping) return;
@@ -486,7 +400,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       await Promise.allSettled([...inFlight]);
       await Promise.allSettled([...partitions.values()].map(async (p) => {
         await p.commits;
-        if (p.uncommitted && !p.revoked) commitInOrder(p, { topic: p.topic, partition: p.partition, offset: p.uncommitted.offset }, p.uncommitted.leaderEpoch);
+        commits.commitOwed(p);
         await p.commits;
       }));
       // Closing ends the stream by letting it flow to its end: it may resume now.
