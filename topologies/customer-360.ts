@@ -140,11 +140,11 @@ export function customer360(options: Customer360Options = {}) {
         total: o.total,
         lines: o.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, price: l.price })),
       })),
-      total_spent: Math.round(orders.filter((o) => o.status !== 'cancelled').reduce((sum, o) => sum + o.total, 0) * 100) / 100,
+      total_spent: Math.round(orders.filter((o) => o.status !== 'cancelled').reduce((sum, o) => sum + (o.total ?? 0), 0) * 100) / 100,
       channels: prefs?.channels ?? [],
       email_opt_in: prefs?.email_opt_in ?? false,
     }),
-    validate: (view) => view.name.length > 0,
+    validate: (view) => Boolean(view.name), // name is not `required`: it may be absent or null
   });
 
   const topology = fastData({

@@ -245,23 +245,25 @@ interface Address {
 }
 
 describe('typed fields', () => {
-  it('infers the document type from the declarations', () => {
-    const f = { id: field.string(), n: field.integer({ nullable: true }) };
+  it('infers the document type from the declarations: what the ingest guarantees, no more', () => {
+    const f = { id: field.string({ required: true }), n: field.integer({ required: true, nullable: true }), note: field.string() };
     type D = FieldsOf<typeof f>;
-    const d: D = { id: 'a', n: null };
+    const d: D = { id: 'a', n: null, note: undefined };
     // @ts-expect-error — `id` is a string field
-    const wrong: D = { id: 1, n: 2 };
+    const wrong: D = { id: 1, n: 2, note: 'x' };
     // @ts-expect-error — `n` is nullable but not optional
-    const missing: D = { id: 'a' };
+    const missing: D = { id: 'a', note: null };
 
     const g = {
-      address: field.object<Address>(),
-      addresses: field.arrayOfObject<Address>({ nullable: true }),
-      at: field.date(),
-      iso: field.isoTimestamp(),
-      ok: field.boolean({ nullable: false }),
-      tags: field.arrayOfString(),
-      any: field.any<{ x: number }>(),
+      address: field.object<Address>({ required: true }),
+      addresses: field.arrayOfObject<Address>({ required: true, nullable: true }),
+      at: field.date({ required: true }),
+      iso: field.isoTimestamp({ required: true }),
+      ok: field.boolean({ required: true, nullable: false }),
+      tags: field.arrayOfString({ required: true }),
+      any: field.any<{ x: number }>({ required: true }),
+      loose: field.number(),
+      looseObject: field.object<Address>({ nullable: true }),
     };
     type G = FieldsOf<typeof g>;
     const check = (doc: G) => {
@@ -274,10 +276,15 @@ describe('typed fields', () => {
       const x: number = doc.any.x;
       // @ts-expect-error — `addresses` may be null
       const notNull: Address[] = doc.addresses;
-      return [city, maybe, at, iso, ok, tags, x, notNull];
+      // @ts-expect-error — not `required`: a row without the column stores no field, an uncastable value null
+      const loose: number = doc.loose;
+      const looseOk: number | null | undefined = doc.loose;
+      // @ts-expect-error — not `required`, whatever `nullable` says
+      const looseCity: string = doc.looseObject.city;
+      return [city, maybe, at, iso, ok, tags, x, notNull, loose, looseOk, looseCity];
     };
     void [f, g, wrong, missing, check];
-    assert.deepEqual(d, { id: 'a', n: null });
+    assert.deepEqual(d, { id: 'a', n: null, note: undefined });
   });
 
   it('carries kind, source name, cast and flags', () => {

@@ -841,9 +841,14 @@ describe('single view types', () => {
         prefs: hasOne(prefs, { customer_id: 'customer_id' }),
       },
       map: ({ base, orders: list, prefs: pref }) => {
-        const total: number = list.reduce((sum, o) => sum + o.total, 0);
-        const skus: string[] = list.flatMap((o) => o.lines.map((l) => l.sku));
-        const channel: string | undefined = pref?.channel;
+        const total: number = list.reduce((sum, o) => sum + (o.total ?? 0), 0);
+        const skus: Array<string | null | undefined> = list.flatMap((o) => o.lines.map((l) => l.sku));
+        const channel: string | null | undefined = pref?.channel;
+        const id: string = base.customer_id; // a primary key field: always present
+        const lineNo: number[] = list.flatMap((o) => o.lines.map((l) => l.line_no));
+        // @ts-expect-error — `name` is not `required`: it may be absent or null
+        const name: string = base.name;
+        void [id, lineNo, name];
         return {
           id: base.customer_id,
           total,

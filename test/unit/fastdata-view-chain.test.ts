@@ -38,7 +38,7 @@ const lines = projection({
   name: 'pr_lines',
   source: { topic: 'shop.lines', adapter: basic() },
   primaryKey: ['line_id'],
-  fields: { line_id: field.string(), order_id: field.string(), amount: field.integer() },
+  fields: { line_id: field.string(), order_id: field.string(), amount: field.integer({ required: true }) },
 });
 
 const orderView = singleView({

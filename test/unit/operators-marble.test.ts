@@ -154,7 +154,7 @@ describe('operators, marble by marble', () => {
 });
 
 describe('Fast Data stages, one batch each', () => {
-  const people = projection({ name: 'pr_people', source: { topic: 'hr.people', adapter: basic() }, primaryKey: ['id'], fields: { id: field.string(), name: field.string() } });
+  const people = projection({ name: 'pr_people', source: { topic: 'hr.people', adapter: basic() }, primaryKey: ['id'], fields: { id: field.string(), name: field.string({ required: true }) } });
   const view = singleView({ name: 'sv_people', base: people, include: {}, map: ({ base }) => ({ id: base.id, upper: base.name.toUpperCase() }) });
 
   it("writeProjection: 'a1 b a2 !|' → 'A B|': one pr-update per changed key, the bad record to the policy", async () => {

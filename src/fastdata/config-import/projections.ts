@@ -20,7 +20,7 @@ import { debezium } from '../cdc/debezium.js';
 import { goldenGate } from '../cdc/golden-gate.js';
 import { casts, psCasts, type CastFunction } from '../projection/casts.js';
 import { field, type FieldKind, type FieldOptions, type FieldSpec } from '../projection/fields.js';
-import { projection, type Projection } from '../projection/projection.js';
+import { projection, type Projection, type ProjectionOptions } from '../projection/projection.js';
 import { configError, describeValue, expectArray, expectObject, expectString, onlyKeys, optionalBoolean, type Where, type Json } from './where.js';
 
 export interface ProjectionImportOptions {
@@ -180,7 +180,7 @@ function fromProjectionStorer(config: Json, where: Where, options: ProjectionImp
   });
 }
 
-function build(where: Where, options: Parameters<typeof projection<Record<string, FieldSpec<unknown>>>>[0]): Projection<object> {
+function build(where: Where, options: ProjectionOptions<Record<string, FieldSpec<unknown>>>): Projection<object> {
   try {
     return projection(options) as Projection<object>;
   } catch (error) {

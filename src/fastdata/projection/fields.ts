@@ -3,8 +3,9 @@
  * same name), how its value is cast (default: the Fast Data cast of its type), and carries the
  * TypeScript type of the stored value, so a projection's document type is inferred:
  *
- *   const fields = { id: field.string({ from: 'ID' }), n: field.integer({ nullable: true }) };
- *   type Doc = FieldsOf<typeof fields>;                    // { id: string; n: number | null }
+ *   const fields = { id: field.string({ from: 'ID' }), n: field.integer({ required: true, nullable: true }), note: field.string() };
+ *   type Doc = FieldsOf<typeof fields>;   // { id: string | null | undefined; n: number | null; note: string | null | undefined }
+ *   projection({ primaryKey: ['id'], fields, … })  // documents typed { id: string; n: number | null; note: string | null | undefined }
  *
  *   applyFields(fields, { ID: 7, n: '3.5', extra: 1 }, { projection: 'pr_x' })
  *     --> { document: { id: '7', n: 3 }, unmapped: ['extra'], uncastable: [] }
@@ -57,32 +58,38 @@ export type FieldType<S> = S extends FieldSpec<infer T> ? T : never;
 /** The document type of a projection: one property per declared field, with its value type. */
 export type FieldsOf<F extends Record<string, FieldSpec<unknown>>> = { [K in keyof F]: FieldType<F[K]> };
 
-type NullableOptions = FieldOptions & { readonly nullable: true };
-type NonNullableOptions = FieldOptions & { readonly nullable?: false };
+/** A projection's document type: its fields, the primary-key ones always present (a row without one is dead-lettered, TRB_MISSING_KEY). */
+export type KeyedFieldsOf<F extends Record<string, FieldSpec<unknown>>, Key extends keyof F> = { [K in keyof F]: K extends Key ? NonNullable<FieldType<F[K]>> : FieldType<F[K]> };
 
-/** `nullable: true` adds `| null` to the field type (also when nullable is only known as a boolean). */
+type RequiredNullable = FieldOptions & { readonly required: true; readonly nullable: true };
+type RequiredNonNullable = FieldOptions & { readonly required: true; readonly nullable?: false };
+
+/**
+ * The field type says what the ingest guarantees: `required: true` gives `T` (`T | null` with
+ * `nullable: true`); without it the field may be absent or null whatever the source says, so `T | null | undefined`.
+ */
 export interface FieldFactory<T> {
-  (options: NullableOptions): FieldSpec<T | null>;
-  (options?: NonNullableOptions): FieldSpec<T>;
-  (options: FieldOptions): FieldSpec<T | null>;
+  (options: RequiredNullable): FieldSpec<T | null>;
+  (options: RequiredNonNullable): FieldSpec<T>;
+  (options?: FieldOptions): FieldSpec<T | null | undefined>;
 }
 
 export interface ObjectFieldFactory {
-  <T extends object = Row>(options: NullableOptions): FieldSpec<T | null>;
-  <T extends object = Row>(options?: NonNullableOptions): FieldSpec<T>;
-  <T extends object = Row>(options: FieldOptions): FieldSpec<T | null>;
+  <T extends object = Row>(options: RequiredNullable): FieldSpec<T | null>;
+  <T extends object = Row>(options: RequiredNonNullable): FieldSpec<T>;
+  <T extends object = Row>(options?: FieldOptions): FieldSpec<T | null | undefined>;
 }
 
 export interface ArrayOfObjectFieldFactory {
-  <T extends object = Row>(options: NullableOptions): FieldSpec<T[] | null>;
-  <T extends object = Row>(options?: NonNullableOptions): FieldSpec<T[]>;
-  <T extends object = Row>(options: FieldOptions): FieldSpec<T[] | null>;
+  <T extends object = Row>(options: RequiredNullable): FieldSpec<T[] | null>;
+  <T extends object = Row>(options: RequiredNonNullable): FieldSpec<T[]>;
+  <T extends object = Row>(options?: FieldOptions): FieldSpec<T[] | null | undefined>;
 }
 
 export interface AnyFieldFactory {
-  <T = unknown>(options: NullableOptions): FieldSpec<T | null>;
-  <T = unknown>(options?: NonNullableOptions): FieldSpec<T>;
-  <T = unknown>(options: FieldOptions): FieldSpec<T | null>;
+  <T = unknown>(options: RequiredNullable): FieldSpec<T | null>;
+  <T = unknown>(options: RequiredNonNullable): FieldSpec<T>;
+  <T = unknown>(options?: FieldOptions): FieldSpec<T | null | undefined>;
 }
 
 const DEFAULT_CASTS: Record<FieldKind, CastFunction> = {

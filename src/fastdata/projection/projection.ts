@@ -15,7 +15,7 @@ import type { IndexSpec } from '../../store/types.js';
 import { json } from '../../stream/serdes/json.js';
 import type { Serde } from '../../stream/serdes/types.js';
 import type { CdcAdapter } from '../cdc/change-event.js';
-import type { FieldSpec, FieldsOf } from './fields.js';
+import type { FieldSpec, KeyedFieldsOf } from './fields.js';
 import type { PrUpdateVersion } from './pr-update.js';
 
 export interface ProjectionSource {
@@ -42,10 +42,11 @@ export interface PrUpdateOptions {
  */
 export const DEFAULT_VERSION_CACHE_SIZE = 2_000;
 
-export interface ProjectionOptions<F extends Record<string, FieldSpec<unknown>>> {
+export interface ProjectionOptions<F extends Record<string, FieldSpec<unknown>>, Key extends keyof F & string = keyof F & string> {
   readonly name: string;
   readonly source: ProjectionSource;
-  readonly primaryKey: ReadonlyArray<keyof F & string>;
+  /** Typed present in the documents, whatever the fields say: a row without one is dead-lettered. */
+  readonly primaryKey: ReadonlyArray<Key>;
   readonly fields: F;
   /** 'soft' (default) keeps the row with `__STATE__: DELETED`; 'hard' removes it. */
   readonly deleteMode?: 'soft' | 'hard';
@@ -82,7 +83,7 @@ export interface Projection<Doc extends object = Record<string, unknown>> {
   readonly __doc?: Doc;
 }
 
-export function projection<F extends Record<string, FieldSpec<unknown>>>(options: ProjectionOptions<F>): Projection<FieldsOf<F>> {
+export function projection<F extends Record<string, FieldSpec<unknown>>, Key extends keyof F & string>(options: ProjectionOptions<F, Key>): Projection<KeyedFieldsOf<F, Key>> {
   if (!/^[A-Za-z0-9_-]+$/.test(options.name)) {
     throw new TributaryError('TRB_TOPOLOGY', `projection name '${options.name}' may only use letters, digits, '_' and '-' (it is a collection name)`);
   }
