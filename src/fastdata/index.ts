@@ -20,7 +20,7 @@ export type {
   SkipReason,
 } from './cdc/index.js';
 export { field } from './projection/fields.js';
-export type { FieldSpec, FieldsOf } from './projection/fields.js';
+export type { FieldSpec, FieldsOf, KeyedFieldsOf } from './projection/fields.js';
 export { casts, psCasts, debeziumDecimal, epochDaysToDate, microTimestampToDate, jsonString } from './projection/casts.js';
 export type { CastFunction, DebeziumDecimalMode, DebeziumDecimalOptions } from './projection/casts.js';
 export { projection } from './projection/projection.js';

@@ -26,7 +26,7 @@ const SURFACE: Record<keyof typeof ENTRIES, { values: string; types: string }> =
       loadFastDataProject map mapAsync mapValues microTimestampToDate patchFrom peek projection psCasts singleView string toCollection toTopic topology viewSource`,
     types: `AdapterInput AdapterResult AvroCodec AvroSchema AvroSerdeOptions BatchIO BatchOperatorSpec Branches CastFunction CdcAdapter ChangeEvent ChangeOperation ChangePosition
       CheckedIncludes CustomAdapterFunction CustomMappingFunction DebeziumDecimalMode DecodedBatch DebeziumDecimalOptions DebeziumOptions ErrorCode ErrorDecision
-      ErrorPolicy FastDataDeclarations FastDataOptions FastDataStage FastDataTopics FastDataTopology FieldSpec FieldsOf GoldenGateOptions HeaderValue Headers IdentifierFunction
+      ErrorPolicy FastDataDeclarations FastDataOptions FastDataStage FastDataTopics FastDataTopology FieldSpec FieldsOf GoldenGateOptions HeaderValue Headers IdentifierFunction KeyedFieldsOf
       ImportFastDataConfigOptions ImportedFastData ImportedSingleViewConfig ImportedViewOptions Includes JoinOn KafkaInfo KeyValue
       AggregationErrorType LoadFastDataProjectOptions ManualStrategy MapContext MapInput Operator OperatorContext OperatorInfo OperatorKind PrUpdate PrUpdateOptions PrUpdateV1
       PatchRule PrUpdateV2 PrUpdateVersion Projection ProjectionImportOptions ProjectionOptions ProjectionSource PsAdapterOutput RecordFailure RecordOrigin
