@@ -8,13 +8,61 @@ export const cli = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, ['bin/tributary.js', ...args], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'warn', ...env }, timeout: 60_000 });
 
 /** `tributary <args>` as a child process; its output is collected and `exited` resolves with its exit code. */
-export function startCli(args: string[], env: Record<string, string | undefined>): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
+export function startCli(args: readonly string[], env: Record<string, string | undefined>): CliChild {
   const child = spawn(process.execPath, ['bin/tributary.js', ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    stderr += chunk.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
+  // 'close' comes after both streams ended: everything printed has been read.
+  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, output: () => output, stdout: () => stdout, stderr: () => stderr, exited, closed };
+}
+
+export interface CliChild {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** stdout and stderr as they came. */
+  readonly output: () => string;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  readonly exited: Promise<number | null>;
+  readonly closed: Promise<number | null>;
+}
+
+/** How a CLI child ended and what it printed. */
+export interface CliRun {
+  /** The exit code; null when it was killed (its time limit, or a signal). */
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `tributary <args>` to its end, killed after `timeoutMs`. Asynchronous on purpose: a topology
+ * running in the test's own process keeps fetching and heartbeating meanwhile (a `spawnSync` froze
+ * it for the child's whole run, long enough for its group session to lapse).
+ */
+export async function runCli(args: readonly string[], env: Record<string, string | undefined>, timeoutMs = 120_000): Promise<CliRun> {
+  const run = startCli(args, env);
+  let killed = false;
+  const timer = setTimeout(() => {
+    killed = true;
+    run.child.kill('SIGKILL');
+  }, timeoutMs);
+  try {
+    const status = await run.closed;
+    return { status, stdout: run.stdout(), stderr: killed ? `${run.stderr()}\n[killed after ${timeoutMs} ms]` : run.stderr() };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function freePort(): Promise<number> {

@@ -23,7 +23,8 @@ import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { generateHistory, produceHistory } from '../../topologies/customer-360.generator.js';
 import { caughtUp } from './kafka-env.js';
-import { runCli, services, topologySuite, uniqueName } from './services.js';
+import { runCli } from '../e2e/helpers.js';
+import { services, topologySuite, uniqueName } from './services.js';
 
 describe('tributary explain / verify on Kafka and MongoDB', () => {
   const prefix = `${uniqueName('lineage')}.`;

@@ -21,7 +21,8 @@ import { computeViews, storedViews } from '../../src/testing/index.js';
 import { customer360 } from '../../topologies/customer-360.js';
 import { generateHistory, produceHistory } from '../../topologies/customer-360.generator.js';
 import { caughtUp } from './kafka-env.js';
-import { runCli, services, topologySuite, uniqueName } from './services.js';
+import { runCli } from '../e2e/helpers.js';
+import { services, topologySuite, uniqueName } from './services.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -3,7 +3,6 @@
  * variables; a user with their own Kafka, registry or MongoDB sets them instead.
  * Nothing here skips: a service that does not answer fails the test that needs it.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
 import { MongoClient } from 'mongodb';
@@ -59,38 +58,3 @@ export function topologySuite(suite: TopologySuite): void {
   }, { timeout: 60_000 });
 }
 
-/** How a CLI child ended and what it printed. */
-export interface CliRun {
-  /** The exit code; null when it was killed (its time limit, or a signal). */
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/**
- * Runs `bin/tributary.js` with `args` as a child and resolves when it exits; killed after
- * `timeoutMs`. Asynchronous on purpose: a topology running in the test's own process keeps
- * fetching and heartbeating meanwhile (a `spawnSync` froze it for the child's whole run, long
- * enough for its group session to lapse).
- */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/tributary.js', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      stderr += `\n[killed after ${timeoutMs} ms]`;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
