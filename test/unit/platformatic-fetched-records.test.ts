@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { NO_HEADERS } from '../../src/stream/transport/headers.js';
 import { fetchedRecords, type FetchResponsePartition } from '../../src/stream/transport/platformatic/fetched-records.js';
 
 /** A record batch as the library decodes it: offsets firstOffset..firstOffset+count-1. */
@@ -27,6 +28,16 @@ describe('platformatic: fetched record batches → raw messages', () => {
     assert.equal(first?.value?.toString(), 'v7');
     assert.deepEqual(Object.keys(first?.headers ?? {}), ['h']);
     assert.equal(first?.timestamp, 1000);
+  });
+
+  it('a record without headers shares the frozen NO_HEADERS; one with headers gets its own object', () => {
+    const bare = batch(3, 2);
+    for (const r of bare.records) r.headers = [];
+    const [a, b] = fetchedRecords(partOf(bare), 3n).messages;
+    assert.equal(a?.headers, NO_HEADERS);
+    assert.equal(b?.headers, NO_HEADERS);
+    const [c, d] = fetchedRecords(partOf(batch(3, 2)), 3n).messages;
+    assert.notEqual(c?.headers, d?.headers);
   });
 
   it('only a marker: no message, next past it (the position may move over it)', () => {

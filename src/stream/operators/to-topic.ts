@@ -1,6 +1,7 @@
 import { filter as rxFilter, Observable, type OperatorFunction } from 'rxjs';
 import type { StreamRecord } from '../record.js';
 import type { Serde, SerdeContext } from '../serdes/types.js';
+import { mergedHeaders } from '../transport/headers.js';
 import type { Headers } from '../transport/types.js';
 import { defineOperator, DROPPED, guarded, guardedAsync, isPromiseLike, type Operator } from './define.js';
 
@@ -27,7 +28,7 @@ export function toTopic<K, V, R extends StreamRecord<K, V> = StreamRecord<K, V>>
     const keyContext: SerdeContext = { topic, part: 'key', ...(context.registry ? { registry: context.registry } : {}) };
     const valueContext: SerdeContext = { topic, part: 'value', ...(context.registry ? { registry: context.registry } : {}) };
     const emit = (r: R, key: Buffer | null, value: Buffer | null): R => {
-      context.emit({ topic, key, value, headers: Object.assign({}, r.headers, options.headers), timestamp: r.timestamp });
+      context.emit({ topic, key, value, headers: mergedHeaders(r.headers, options.headers), timestamp: r.timestamp });
       return r;
     };
     // Synchronous serdes (string, json) encode and emit right away; only a serde that

@@ -26,6 +26,7 @@
 import type { Consumer, ConsumerRunConfig, Kafka, KafkaMessage } from 'kafkajs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fromKafkaError, restartableCrash } from './errors.js';
+import { NO_HEADERS } from '../headers.js';
 import { inOneCall } from '../same-turn.js';
 import type { ConsumerHandlers, ConsumerOptions, Headers, RawMessage, TopicPartitions, TransportConsumer } from '../types.js';
 
@@ -184,13 +185,14 @@ interface PartitionCommit {
 }
 
 function toRaw(message: KafkaMessage): RawMessage {
-  const headers: Headers = {};
+  let headers = NO_HEADERS;
   const source = message.headers;
   if (source) {
     // for…in, not Object.entries: this runs once per consumed record and should not allocate pairs
     for (const name in source) {
       if (!Object.hasOwn(source, name)) continue;
       const value = source[name];
+      if (headers === NO_HEADERS) headers = {};
       headers[name] = Array.isArray(value) ? value.at(-1) : value;
     }
   }

@@ -14,6 +14,7 @@ import { registerKafkajsCodecs } from './codecs.js';
 import { fencedProducer, fromKafkaError, producerStateLost, transactionStateLost } from './errors.js';
 import { kafkaConsumer } from './kafka-consumer.js';
 import { partitionLedger } from './written-partitions.js';
+import { withoutUndefined } from '../headers.js';
 import { oneAtATime } from '../one-at-a-time.js';
 import { chunksOf, markWritten, sendInChunks } from '../partial-send.js';
 
@@ -91,10 +92,15 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
     const byTopic = new Map<string, Message[]>();
     const placed: Message[] = [];
     for (const m of messages) {
-      const message: Message = { key: m.key, value: m.value };
-      if (m.headers) message.headers = definedHeaders(m.headers);
-      if (m.partition !== undefined) message.partition = m.partition;
-      if (m.timestamp !== undefined) message.timestamp = String(m.timestamp);
+      // Every field present from the start (undefined where absent, which kafkajs treats as unset):
+      // one object shape for all messages, so kafkajs's per-record spread of them stays monomorphic.
+      const message: Message = {
+        key: m.key,
+        value: m.value,
+        headers: m.headers ? withoutUndefined(m.headers) : undefined,
+        partition: m.partition,
+        timestamp: m.timestamp === undefined ? undefined : String(m.timestamp),
+      };
       let list = byTopic.get(m.topic);
       if (!list) byTopic.set(m.topic, (list = []));
       list.push(message);
@@ -258,16 +264,6 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
       connected = undefined;
     },
   };
-}
-
-function definedHeaders(headers: Record<string, Buffer | string | undefined>): Record<string, Buffer | string> {
-  const out: Record<string, Buffer | string> = {};
-  for (const k in headers) {
-    if (!Object.hasOwn(headers, k)) continue;
-    const v = headers[k];
-    if (v !== undefined) out[k] = v;
-  }
-  return out;
 }
 
 /**

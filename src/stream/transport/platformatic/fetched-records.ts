@@ -8,6 +8,7 @@
  * batches) are left out; `next` is past everything the answer held, markers included.
  */
 import type { Consumer } from '@platformatic/kafka';
+import { NO_HEADERS } from '../headers.js';
 import type { Headers, RawMessage } from '../types.js';
 
 export type FetchResponsePartition = Awaited<ReturnType<Consumer['fetch']>>['responses'][number]['partitions'][number];
@@ -27,7 +28,11 @@ export function fetchedRecords(part: FetchResponsePartition, from: bigint): { me
 }
 
 function toRaw(record: { key: Buffer | null; value: Buffer | null; headers: [Buffer | null, Buffer | null][]; timestampDelta: bigint }, offset: bigint, firstTimestamp: bigint): RawMessage {
-  const headers: Headers = {};
-  for (const [name, value] of record.headers) if (name) headers[name.toString()] = value ?? Buffer.alloc(0);
+  let headers = NO_HEADERS;
+  for (const [name, value] of record.headers) {
+    if (!name) continue;
+    if (headers === NO_HEADERS) headers = {};
+    headers[name.toString()] = value ?? Buffer.alloc(0);
+  }
   return { offset: offset.toString(), timestamp: Number(firstTimestamp + record.timestampDelta), key: record.key, value: record.value, headers };
 }
