@@ -28,7 +28,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fromKafkaError, restartableCrash } from './errors.js';
 import { NO_HEADERS } from '../headers.js';
 import { inOneCall } from '../same-turn.js';
-import type { ConsumerHandlers, ConsumerOptions, Headers, RawMessage, TopicPartitions, TransportConsumer } from '../types.js';
+import type { ConsumerHandlers, ConsumerOptions, RawMessage, TopicPartitions, TransportConsumer } from '../types.js';
 
 /** The first wait before a member kafkajs gave up on is started again, doubled per crash in a row up to RESTART_MAX_MS. */
 const RESTART_FIRST_MS = 1_000;

@@ -9,7 +9,7 @@
  */
 import type { Consumer } from '@platformatic/kafka';
 import { NO_HEADERS } from '../headers.js';
-import type { Headers, RawMessage } from '../types.js';
+import type { RawMessage } from '../types.js';
 
 export type FetchResponsePartition = Awaited<ReturnType<Consumer['fetch']>>['responses'][number]['partitions'][number];
 
