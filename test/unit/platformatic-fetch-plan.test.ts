@@ -29,6 +29,34 @@ describe('platformatic fetch plan: what one turn of the fetch loop asks for', ()
     assert.equal(result.topUpsOnly, true);
   });
 
+  it('partitions that are all free and at the end of the log: the fetch is held for the max wait (only new records can end it)', () => {
+    const result = plan([free('a'), free('b')]);
+    assert.deepEqual(names(result.fetch), ['a', 'b']);
+    assert.equal(result.holdBriefly, false);
+  });
+
+  it('only top-ups: held briefly (the top-up pace), not for the max wait', () => {
+    assert.equal(plan([busy('b', 3, 12), busy('c', 1, 10)]).holdBriefly, true);
+  });
+
+  it('a caught-up partition fetched while another catches up: held briefly, or the one catching up would stand idle for the max wait once its batch ends', () => {
+    const result = plan([free('a'), busy('d', 500, 50, { atEnd: false })]);
+    assert.deepEqual(names(result.fetch), ['a']);
+    assert.equal(result.holdBriefly, true);
+  });
+
+  it('a free partition left out by the budget: the fetch of the others is held briefly (room comes back when a batch ends)', () => {
+    const result = plan([free('a', { lastFetched: 4_000, lastFetchAt: 1 }), free('b', { lastFetched: 4_000, lastFetchAt: 2 }), free('c', { lastFetched: 4_000, lastFetchAt: 3 })], 0, 10_000);
+    assert.deepEqual(names(result.fetch), ['a', 'b']);
+    assert.equal(result.holdBriefly, true);
+  });
+
+  it('a paused or revoked partition outside the fetch does not shorten the hold', () => {
+    const result = plan([free('a'), busy('p', 500, 50, { atEnd: false, paused: true }), busy('r', 500, 50, { atEnd: false, revoked: true })]);
+    assert.deepEqual(names(result.fetch), ['a']);
+    assert.equal(result.holdBriefly, false);
+  });
+
   it('a top-up made less than the pace ago waits: the loop sleeps until it is due', () => {
     const result = plan([busy('c', 3, 4)]);
     assert.deepEqual(result.fetch, []);

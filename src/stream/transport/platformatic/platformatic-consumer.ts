@@ -28,7 +28,7 @@ import { FetchIsolationLevels, type BaseOptions, type ClusterMetadata } from '@p
 import { DEFAULT_MAX_BATCH_RECORDS, type BatchControl, type ConsumerHandlers, type ConsumerOptions, type TopicPartitions, type TransportConsumer } from '../types.js';
 import { fromPlatformaticError, protocolErrorOf } from './errors.js';
 import { closeClient, createGroupClient, joinGroup, retireClient, type GroupClient as Client, type IdleStream } from './group-client.js';
-import { planFetch, TOP_UP_WAIT_MS } from './fetch-plan.js';
+import { planFetch, TOP_UP_WAIT_MS, type FetchPlan } from './fetch-plan.js';
 import { fetchedRecords, type FetchResponsePartition } from './fetched-records.js';
 import { fetchByLeader } from './leader-fetch.js';
 import { guardMissingBroker } from './missing-broker.js';
@@ -208,15 +208,15 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
   };
 
   const maxBytes = options.maxBytes ?? 10_485_760;
-  /** One Fetch per leader; when every partition in it only tops up a waiting batch, a short held one (TOP_UP_WAIT_MS). */
-  const fetchOnce = (metadata: ClusterMetadata, ready: PartitionState[], topUpsOnly: boolean) =>
+  /** One Fetch per leader, held by the broker for as long as the plan says (`fetch-plan.ts`: briefly while another partition may soon be ready). */
+  const fetchOnce = (metadata: ClusterMetadata, plan: FetchPlan<PartitionState>) =>
     fetchByLeader(
       consumer,
       metadata,
-      ready,
+      plan.fetch,
       {
-        maxWaitTime: topUpsOnly ? topUpWaitMs : maxWaitMs,
-        minBytes: topUpsOnly ? maxBytes : options.minBytes ?? 1,
+        maxWaitTime: plan.holdBriefly ? topUpWaitMs : maxWaitMs,
+        minBytes: plan.topUpsOnly ? maxBytes : options.minBytes ?? 1,
         maxBytes,
         partitionMaxBytes: options.maxBytesPerPartition ?? 1_048_576,
         isolationLevel,
@@ -248,7 +248,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
         const metadata = await consumer.metadata({ topics: [...options.topics] });
         const now = performance.now();
         for (const p of plan.fetch) p.lastFetchAt = now;
-        await fetchOnce(metadata, plan.fetch, plan.topUpsOnly);
+        await fetchOnce(metadata, plan);
       } catch (error) {
         if (stopping) break;
         consumer.clearMetadata();
