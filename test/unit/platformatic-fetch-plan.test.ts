@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planFetch, topsUp, type FetchCandidate } from '../../src/stream/transport/platformatic/fetch-plan.js';
+import { holdMs, planFetch, topsUp, type FetchCandidate } from '../../src/stream/transport/platformatic/fetch-plan.js';
 
 interface Partition extends FetchCandidate {
   readonly name: string;
@@ -49,6 +49,16 @@ describe('platformatic fetch plan: what one turn of the fetch loop asks for', ()
     const result = plan([free('a', { lastFetched: 4_000, lastFetchAt: 1 }), free('b', { lastFetched: 4_000, lastFetchAt: 2 }), free('c', { lastFetched: 4_000, lastFetchAt: 3 })], 0, 10_000);
     assert.deepEqual(names(result.fetch), ['a', 'b']);
     assert.equal(result.holdBriefly, true);
+  });
+
+  it('how long the broker holds it: the max wait, the top-up pace, or a brief hold doubling while nothing progresses', () => {
+    const options = { maxWaitMs: 500, topUpWaitMs: 10 };
+    assert.equal(holdMs({ holdBriefly: false, topUpsOnly: false }, { ...options, quietHolds: 3 }), 500);
+    assert.equal(holdMs({ holdBriefly: true, topUpsOnly: true }, { ...options, quietHolds: 5 }), 10, 'top-ups keep their pace');
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5, 6, 40].map((quietHolds) => holdMs({ holdBriefly: true, topUpsOnly: false }, { ...options, quietHolds })),
+      [10, 20, 40, 80, 160, 320, 500, 500],
+    );
   });
 
   it('a paused or revoked partition outside the fetch does not shorten the hold', () => {

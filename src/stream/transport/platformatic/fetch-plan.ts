@@ -22,7 +22,11 @@
  * ready meanwhile. A partition catching up becomes ready each time its batch finishes: measured
  * on bench/pass-through.ts, once the first partitions had caught up, the others stood idle
  * ~495 ms at a time (one round in two 1.5-2 × slower). So a fetch is held long only when nothing
- * outside it can become ready but new records.
+ * outside it can become ready but new records. A brief hold that brought nothing while no batch
+ * finished doubles the next one (`holdMs`), up to the max wait: a batch stuck in retries (the
+ * store down) does not keep the loop polling every 10 ms.
+ *
+ *   brief holds in a row with no progress: 0, 1, 2, 3 … ─► held 10, 20, 40, 80 … 500 ms
  */
 import { withinBudget, type BudgetedPartition } from './fetch-budget.js';
 
@@ -95,4 +99,12 @@ export function planFetch<P extends FetchCandidate>(states: readonly P[], option
   // Nothing due: the next top-up, when the budget has room for it.
   const nextTopUp = held < budget ? Math.min(...fetchable.filter((p) => !due(p)).map((p) => p.lastFetchAt + topUpWaitMs - now)) : Number.POSITIVE_INFINITY;
   return { fetch, topUpsOnly: false, holdBriefly: false, waitMs: Math.max(1, Math.min(IDLE_WAIT_MS, nextTopUp)) };
+}
+
+/** How long the broker may hold the planned fetch: `quietHolds` brief holds in a row brought no record and saw no batch finish. */
+export function holdMs(plan: Pick<FetchPlan<unknown>, 'holdBriefly' | 'topUpsOnly'>, options: { readonly maxWaitMs: number; readonly topUpWaitMs: number; readonly quietHolds: number }): number {
+  const { maxWaitMs, topUpWaitMs, quietHolds } = options;
+  if (!plan.holdBriefly) return maxWaitMs;
+  if (plan.topUpsOnly) return topUpWaitMs; // the top-up pace
+  return Math.min(maxWaitMs, topUpWaitMs * 2 ** Math.min(quietHolds, 16));
 }

@@ -28,7 +28,7 @@ import { FetchIsolationLevels, type BaseOptions, type ClusterMetadata } from '@p
 import { DEFAULT_MAX_BATCH_RECORDS, type BatchControl, type ConsumerHandlers, type ConsumerOptions, type TopicPartitions, type TransportConsumer } from '../types.js';
 import { fromPlatformaticError, protocolErrorOf } from './errors.js';
 import { closeClient, createGroupClient, joinGroup, retireClient, type GroupClient as Client, type IdleStream } from './group-client.js';
-import { planFetch, TOP_UP_WAIT_MS, type FetchPlan } from './fetch-plan.js';
+import { holdMs, planFetch, TOP_UP_WAIT_MS, type FetchPlan } from './fetch-plan.js';
 import { fetchedRecords, type FetchResponsePartition } from './fetched-records.js';
 import { fetchByLeader } from './leader-fetch.js';
 import { guardMissingBroker } from './missing-broker.js';
@@ -73,6 +73,10 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
   const topUpWaitMs = Math.min(maxWaitMs, TOP_UP_WAIT_MS);
   const isolationLevel = options.readCommitted ?? true ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED;
   let wake: (() => void) | undefined;
+  /** Batches finished plus fetch answers with records, so far: whether a brief hold saw any progress. */
+  let progress = 0;
+  /** Brief holds in a row that saw no progress: each doubles the next (fetch-plan.ts holdMs). */
+  let quietHolds = 0;
   const keepIdle = () => void stream?.pause();
   const nudge = () => wake?.();
 
@@ -169,6 +173,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
     } finally {
       state.inFlight = false;
       state.inFlightRecords = 0;
+      progress++;
       if (accepted) {
         state.position = BigInt(messages.at(-1)!.offset) + 1n;
         // A fetch past this batch was out of range meanwhile: go on from here (out of range again: resolved anew).
@@ -201,6 +206,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       if (!state.inFlight && state.position === from) state.position = next;
       return;
     }
+    progress++;
     // A top-up: what arrived while the partition's batch was worked joins the batch waiting for it.
     const waiting = state.prefetched;
     state.prefetched = { messages: waiting ? waiting.messages.concat(messages) : messages, highWatermark: part.highWatermark, leaderEpoch };
@@ -215,7 +221,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       metadata,
       plan.fetch,
       {
-        maxWaitTime: plan.holdBriefly ? topUpWaitMs : maxWaitMs,
+        maxWaitTime: holdMs(plan, { maxWaitMs, topUpWaitMs, quietHolds }),
         minBytes: plan.topUpsOnly ? maxBytes : options.minBytes ?? 1,
         maxBytes,
         partitionMaxBytes: options.maxBytesPerPartition ?? 1_048_576,
@@ -248,7 +254,9 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
         const metadata = await consumer.metadata({ topics: [...options.topics] });
         const now = performance.now();
         for (const p of plan.fetch) p.lastFetchAt = now;
+        const progressBefore = progress;
         await fetchOnce(metadata, plan);
+        quietHolds = plan.holdBriefly && progress === progressBefore ? quietHolds + 1 : 0;
       } catch (error) {
         if (stopping) break;
         consumer.clearMetadata();
