@@ -8,7 +8,7 @@ export interface RecordOrigin {
   readonly timestamp: number;
   readonly rawKey: Buffer | null;
   readonly rawValue: Buffer | null;
-  readonly headers: Headers;
+  readonly headers: Readonly<Headers>;
 }
 
 export const ORIGIN: unique symbol = Symbol('tributary.origin');
@@ -21,7 +21,12 @@ export interface StreamRecord<K, V> {
   readonly timestamp: number;
   readonly key: K;
   readonly value: V;
-  readonly headers: Headers;
+  /**
+   * Read-only: records share header objects (a derived record keeps its source's; every record
+   * without headers shares one frozen empty object). To add or change one, return a record with
+   * new headers: `map((r) => ({ key: r.key, value: r.value, headers: { ...r.headers, trace: 'x' } }))`.
+   */
+  readonly headers: Readonly<Headers>;
   readonly [ORIGIN]: RecordOrigin;
 }
 
