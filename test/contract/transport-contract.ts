@@ -36,6 +36,8 @@ interface Delivered {
   readonly key: string | null;
   readonly value: string;
   readonly headers: Record<string, string>;
+  /** Whether the transport handed the headers over frozen (a record's headers are read-only on every transport). */
+  readonly headersFrozen: boolean;
   readonly timestamp: number;
 }
 
@@ -74,6 +76,7 @@ class Member {
             key: m.key === null ? null : m.key.toString('utf8'),
             value: m.value?.toString('utf8') ?? '',
             headers: headersAsText(m.headers),
+            headersFrozen: Object.isFrozen(m.headers),
             timestamp: m.timestamp,
           });
         }
@@ -233,6 +236,7 @@ export function transportContract(name: string, makeTransport: MakeTransport, tr
           assert.equal(d.key, `key-${i % 17}`);
           assert.equal(d.headers['n'], String(i));
           assert.equal(d.headers['kind'], 'contract');
+          assert.ok(d.headersFrozen, 'headers handed over frozen');
           assert.equal(d.timestamp, 1_700_000_000_000 + i, 'producer timestamp kept');
           assert.equal(d.partition, partitionFor(Buffer.from(`key-${i % 17}`), 3, () => 0), 'keyed records land on the murmur2 partition (as Kafka\'s default partitioner)');
         }

@@ -38,6 +38,7 @@ describe('platformatic: fetched record batches → raw messages', () => {
     assert.equal(b?.headers, NO_HEADERS);
     const [c, d] = fetchedRecords(partOf(batch(3, 2)), 3n).messages;
     assert.notEqual(c?.headers, d?.headers);
+    assert.ok(Object.isFrozen(c?.headers), 'read-only like every record\'s headers');
   });
 
   it('only a marker: no message, next past it (the position may move over it)', () => {

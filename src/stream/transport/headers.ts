@@ -5,6 +5,7 @@
  * object, and a sink passes a record's headers on without copying when it adds none.
  *
  *   consumed record, no headers  ─►  NO_HEADERS (frozen: writing a header into it throws, it never leaks)
+ *   consumed record with headers ─►  its own object, frozen too (every transport alike: a record's headers are read-only)
  *   {a: 'x', b: undefined}  --withoutUndefined-->  {a: 'x'}      {a: 'x'}  --withoutUndefined-->  (same object)
  */
 import type { Headers } from './types.js';
@@ -28,6 +29,14 @@ function copyDefined(headers: Headers): Record<string, Buffer | string> {
     if (value !== undefined) out[name] = value;
   }
   return out;
+}
+
+/** A log's own copy (the embedded broker's): defined entries only, frozen; none → NO_HEADERS. */
+export function frozenCopy(headers: Headers | undefined): Headers {
+  if (headers === undefined) return NO_HEADERS;
+  const copy = copyDefined(headers);
+  for (const _name in copy) return Object.freeze(copy);
+  return NO_HEADERS;
 }
 
 /** `{ ...base, ...extra }` without a copy when there is nothing to add. */

@@ -5,6 +5,7 @@
  */
 import { TributaryError } from '../../../errors.js';
 import type { OutgoingMessage, RawMessage, TopicPartitionOffset } from '../types.js';
+import { frozenCopy } from '../headers.js';
 import { partitionFor } from '../murmur2.js';
 
 export interface MemoryBrokerOptions {
@@ -73,7 +74,7 @@ export class MemoryBroker {
       const partition = m.partition ?? partitionFor(m.key, logs.length, () => this.#roundRobin++);
       const log = logs[partition];
       if (!log) throw new TributaryError('TRB_PRODUCE', `${m.topic} has no partition ${partition}`, { retriable: false });
-      log.push({ offset: String(log.length), timestamp: m.timestamp ?? Date.now(), key: m.key, value: m.value, headers: { ...m.headers } });
+      log.push({ offset: String(log.length), timestamp: m.timestamp ?? Date.now(), key: m.key, value: m.value, headers: frozenCopy(m.headers) });
     }
     this.#wake();
   }
