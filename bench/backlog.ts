@@ -24,6 +24,7 @@ import { spawn } from 'node:child_process';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { buildTopology, generateWorkload, TABLES, type TableName } from './lib/cdc-workload.js';
+import { compiled } from './lib/compiled.js';
 import { cpuSeconds, createTopic, grouped, packageVersion, positiveInt, rssMiB, sleep, streamsLag, writeResult, deleteTopics } from './lib/harness.js';
 import type { BenchSummary, Measure, Target } from './lib/result-format.js';
 
@@ -109,14 +110,14 @@ function startWorker(worker: Worker, heapMb: number) {
   const databaseEnv = { KAFKA_BROKERS: BROKERS.join(','), MONGODB_URL };
   if (worker === 'raw') {
     const groupId = `${NAME}-raw-h${heapMb}`;
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bench/lib/raw-ingest-worker.ts'], {
+    const child = spawn(process.execPath, [...nodeArgs, compiled('bench/lib/raw-ingest-worker.ts')], {
       env: { ...process.env, ...databaseEnv, RAW_TOPIC_PREFIX: PREFIX, RAW_GROUP_ID: groupId, RAW_DATABASE: database },
       stdio: [...stdio],
     });
     return { child, database, groups: [{ groupId, topics: TABLES.map((x) => sourceTopic(x.name)) }] };
   }
   const name = `${NAME}-h${heapMb}`;
-  const child = spawn(process.execPath, [...nodeArgs, 'bin/tributary.js', 'run', 'bench/lib/bench-topology.ts', '--only', 'ingest', '--http-port', '0'], {
+  const child = spawn(process.execPath, [...nodeArgs, compiled('src/cli/main.ts'), 'run', compiled('bench/lib/bench-topology.ts'), '--only', 'ingest', '--http-port', '0'], {
     env: { ...process.env, ...databaseEnv, LOG_LEVEL: process.env['BENCH_WORKER_LOG_LEVEL'] ?? 'warn', BENCH_TOPIC_PREFIX: PREFIX, BENCH_TOPOLOGY_NAME: name, MONGODB_DATABASE: database },
     stdio: [...stdio],
   });

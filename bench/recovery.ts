@@ -21,9 +21,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { compiled } from './lib/compiled.js';
 import { createTopic, positiveInt, sleep, writeResult, deleteTopics } from './lib/harness.js';
 
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
@@ -31,7 +30,7 @@ const RATE = positiveInt('BENCH_RECOVERY_RATE', 600);
 const DEADLINE_MS = positiveInt('BENCH_RECOVERY_DEADLINE_MS', 120_000);
 const PARTITIONS = 6;
 const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
-const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'recovery-worker.ts');
+const WORKER = compiled('bench/lib/recovery-worker.ts');
 
 interface Config {
   readonly name: string;
@@ -63,7 +62,7 @@ interface Result {
 
 function startWorker(config: Config, topics: { input: string; output: string; group: string }): { child: ChildProcess; started: Promise<number> } {
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER], {
+  const child = spawn(process.execPath, [WORKER], {
     env: {
       ...process.env,
       KAFKA_BROKERS: BROKERS.join(','),

@@ -12,6 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { compiled } from './compiled.js';
 import { rssMiB, sleep } from './harness.js';
 
 export interface Workers {
@@ -44,7 +45,7 @@ export async function startWorkers(options: WorkerOptions): Promise<Workers> {
   const children = Array.from({ length: options.count }, (_, i) => {
     const port = options.portBase + i;
     const nodeArgs = (process.env['BENCH_WORKER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, 'bin/tributary.js', 'run', 'bench/lib/bench-topology.ts', '--http-port', String(port)], {
+    const child = spawn(process.execPath, [...nodeArgs, compiled('src/cli/main.ts'), 'run', compiled('bench/lib/bench-topology.ts'), '--http-port', String(port)], {
       env: { ...process.env, LOG_LEVEL: 'warn', ...options.env, TRIBUTARY_START_PAUSED: String(options.paused ?? false), TRIBUTARY_CONTROL_TOKEN: controlToken },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
