@@ -73,7 +73,7 @@ const layers = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.infra/', 'dist/', 'coverage/', 'tmp-explore/'] },
+  { ignores: ['node_modules/', '.infra/', 'dist/', '.bench-build/', 'coverage/', 'tmp-explore/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
