@@ -23,7 +23,7 @@ import { COUNTER, keyString } from '../../src/fastdata/projection/metadata.js';
 import { planBatch, type KeyedChange } from '../../src/fastdata/projection/plan-batch.js';
 import { storedByKey } from '../../src/fastdata/stored-by-key.js';
 import { prng } from '../../topologies/customer-360.generator.js';
-import { services, uniqueName } from './services.js';
+import { dropDatabase, services, uniqueName } from './services.js';
 
 const WRITERS = 20;
 const KEYS = 25;
@@ -49,8 +49,8 @@ describe('projection writes: many concurrent version-guarded writers on the real
     await (stores[0] as MongoDocumentStore).collection(COLLECTION).createIndexes([{ name: 'pk', fields: { account_id: 1 }, unique: true }]);
   });
   after(async () => {
-    await (stores[0] as MongoDocumentStore).collection(COLLECTION).drop().catch(() => undefined);
     await Promise.all(stores.map((s) => s.close()));
+    await dropDatabase(database);
   });
 
   it('every key ends at its newest change; no write lost, none applied over a newer one; with and without a version cache', { timeout: 240_000 }, async () => {

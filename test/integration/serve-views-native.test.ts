@@ -14,7 +14,7 @@ import { createLogger } from '../../src/ops/logger.js';
 import topology from '../../topologies/customer-360.js';
 import { seed, seedOrders } from '../fixtures/serve/data.js';
 import { ordersWithCustomer } from '../fixtures/serve/views.js';
-import { services, uniqueName } from './services.js';
+import { dropDatabase, services, uniqueName } from './services.js';
 
 const logger = createLogger({ level: 'silent' });
 const q = (filter: unknown) => encodeURIComponent(JSON.stringify(filter));
@@ -55,8 +55,8 @@ describe('on-demand views: native $lookup vs portable', () => {
     await seedOrders(store);
   });
   after(async () => {
-    for (const name of ['orders_with_customer', 'pr_customers', 'sv_customers', 'pr_orders']) await store.collection(name).drop().catch(() => undefined);
     await store.close();
+    await dropDatabase(database);
   });
 
   it('auto picks native on this server; the native path installs the compiled pipeline and its join index', async () => {

@@ -14,7 +14,7 @@ import { seed, seedOrders } from '../fixtures/serve/data.js';
 import { goldenRequests } from '../fixtures/serve/golden.js';
 import { checkCursors, hiddenColumnRequests, type Inject } from '../fixtures/serve/hidden-columns.js';
 import { allViews, viewRequests } from '../fixtures/serve/views.js';
-import { services, uniqueName } from './services.js';
+import { dropDatabase, services, uniqueName } from './services.js';
 
 const logger = createLogger({ level: 'silent' });
 const KEY = 'an-integration-cursor-key-of-32-characters';
@@ -28,7 +28,8 @@ function storeFor(database: string): MongoDocumentStore {
 }
 
 describe('read API on the MongoDB-wire store', () => {
-  const store = storeFor(uniqueName('serve').replace(/-/g, '_'));
+  const database = uniqueName('serve').replace(/-/g, '_');
+  const store = storeFor(database);
   // The fixtures' view requests pin the portable path (its refusals included), on any store; `auto`
   // serves views natively where the store runs $lookup views (MongoDB, DocumentDB): the hidden-column
   // requests run there too (native vs portable bodies: serve-views-native.test.ts).
@@ -44,8 +45,9 @@ describe('read API on the MongoDB-wire store', () => {
   after(async () => {
     await api.close();
     await auto.close();
-    for (const name of ['pr_customers', 'sv_customers', 'pr_orders']) await store.collection(name).drop();
     await store.close();
+    // The whole database: the native views `auto` installed too.
+    await dropDatabase(database);
   });
 
   const cases = [...[...goldenRequests, ...viewRequests, ...hiddenColumnRequests].map((golden) => ({ golden, served: () => api, label: '' })), ...hiddenColumnRequests.map((golden) => ({ golden, served: () => auto, label: ' (viewMode auto)' }))];
@@ -216,8 +218,8 @@ describe('tributary serve (the command, as a process)', () => {
       assert.equal(await exited, 0);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
-      for (const name of ['pr_customers', 'sv_customers']) await store.collection(name).drop();
       await store.close();
+      await dropDatabase(database);
     }
   });
 });
