@@ -196,5 +196,5 @@ function toRaw(message: KafkaMessage): RawMessage {
       headers[name] = Array.isArray(value) ? value.at(-1) : value;
     }
   }
-  return { offset: message.offset, timestamp: Number(message.timestamp), key: message.key, value: message.value, headers: headers === NO_HEADERS ? headers : Object.freeze(headers) };
+  return { offset: message.offset, timestamp: Number(message.timestamp), key: message.key, value: message.value, headers: Object.freeze(headers) };
 }

@@ -34,5 +34,5 @@ function toRaw(record: { key: Buffer | null; value: Buffer | null; headers: [Buf
     if (headers === NO_HEADERS) headers = {};
     headers[name.toString()] = value ?? Buffer.alloc(0);
   }
-  return { offset: offset.toString(), timestamp: Number(firstTimestamp + record.timestampDelta), key: record.key, value: record.value, headers: headers === NO_HEADERS ? headers : Object.freeze(headers) };
+  return { offset: offset.toString(), timestamp: Number(firstTimestamp + record.timestampDelta), key: record.key, value: record.value, headers: Object.freeze(headers) };
 }
