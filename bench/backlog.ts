@@ -9,7 +9,12 @@
  * Before them, the raw baseline catches up on the same backlog the same way, a process of its own
  * (bench/lib/raw-ingest-worker.ts: bare kafkajs → JSON.parse → bulkWrite, Node's default heap), so
  * the report divides Tributary's peak by what Node and the two drivers need without Tributary
- * (BENCH_BACKLOG_RAW=0 leaves it out of an ad-hoc run). BENCH_WORKER_NODE_ARGS: node flags for
+ * (BENCH_BACKLOG_RAW=0 leaves it out of an ad-hoc run). Last, both catch up again inside a
+ * container's memory limit, BENCH_BACKLOG_CONTAINER_MIB (1024; 0 leaves it out): a memory cgroup
+ * (bench/lib/memory-cgroup.ts), from which Node sizes its default heap as it does in a Kubernetes pod
+ * with that limit (549 MB of heap under 1 GiB, against 4 345 MB on the bare 24 GiB machine); where
+ * no writable memory cgroup exists (not root), the bench says so and measures without it.
+ * BENCH_WORKER_NODE_ARGS: node flags for
  * both workers (profiling, --trace-gc); BENCH_WORKER_LOG_LEVEL: the workers' log level, their
  * stdout shown (default warn, stdout dropped).
  *
@@ -20,11 +25,12 @@
  *
  *   npm run bench -- backlog
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { buildTopology, generateWorkload, TABLES, type TableName } from './lib/cdc-workload.js';
 import { compiled } from './lib/compiled.js';
+import { memoryCgroup, type MemoryCgroup } from './lib/memory-cgroup.js';
 import { cpuSeconds, createTopic, grouped, packageVersion, positiveInt, rssMiB, sleep, streamsLag, writeResult, deleteTopics } from './lib/harness.js';
 import type { BenchSummary, Measure, Target } from './lib/result-format.js';
 
@@ -40,6 +46,8 @@ const DATABASE = `bench_backlog_${RUN}`;
 const sourceTopic = (table: TableName) => `${PREFIX}${table}`;
 /** Worker heap settings, one catch-up run each on the same backlog (fresh groups): 0 = Node's default sizing. */
 const HEAPS = (process.env['BENCH_BACKLOG_HEAPS_MB'] ?? '0,160').split(',').map(Number);
+/** The memory limit of the container the last two catch-ups run in (MiB; 0 = none). */
+const CONTAINER_MIB = Number(process.env['BENCH_BACKLOG_CONTAINER_MIB'] ?? '1024');
 /** The raw baseline's run (BENCH_BACKLOG_RAW=0 leaves it out of an ad-hoc run). */
 const RAW = process.env['BENCH_BACKLOG_RAW'] !== '0';
 /** Every database a catch-up wrote, dropped at the end. */
@@ -50,16 +58,17 @@ const FLAT_MB_PER_MINUTE = 3;
 const MB_PER_MIB = 1.048576;
 const toMB = (mib: number) => Math.round(mib * MB_PER_MIB * 10) / 10;
 
-type CatchUp = Awaited<ReturnType<typeof catchUp>>;
+type CatchUp = NonNullable<Awaited<ReturnType<typeof catchUp>>>;
 
 /** The summary block the report reads: peak RSS and trend per heap setting, the target on Node's default heap. */
 function summaryBlock(results: readonly CatchUp[]): BenchSummary {
   const measures: Measure[] = [];
   const targets: Target[] = [];
-  const raw = results.find((r) => r.worker === 'raw');
+  // The raw loop's catch-up under the same heap setting (and container), the baseline of each measure.
+  const rawOf = (r: CatchUp) => results.find((x) => x.worker === 'raw' && x.heap === r.heap);
   for (const r of results) {
     if (r.worker === 'raw') continue;
-    const key = r.heap === 'Node default' ? 'default' : r.heap.replace(/^--max-old-space-size=/, 'heap');
+    const key = r.containerMiB ? `container${r.containerMiB}` : r.heapMb ? `heap${r.heapMb}` : 'default';
     measures.push(
       {
         id: `peak-rss-${key}`,
@@ -67,9 +76,9 @@ function summaryBlock(results: readonly CatchUp[]): BenchSummary {
         unit: 'MB',
         better: 'lower',
         value: toMB(r.peakRssMiB),
-        detail: `${r.peakRssMiB} MiB; ${grouped(r.processed)} events in ${r.seconds} s (${r.perSecond}/s)`,
+        detail: `${r.peakRssMiB} MiB; ${grouped(r.processed)} events in ${r.seconds} s (${r.perSecond}/s)${r.containerMiB ? `; Node's heap limit there ${r.heapLimitMB} MB, the container's limit hit ${r.limitHits ?? '?'} times` : ''}${r.exited ? `; the worker exited early (${r.exited})` : ''}`,
         chart: Object.entries(r.rssAt).map(([at, mib]) => [`RSS at ${at} of the run (MB)`, toMB(mib ?? 0)] as const),
-        ...(raw && r.heap === raw.heap ? { baselines: [{ id: 'raw-ingest', label: `${RAW_LABEL}: peak RSS (${raw.perSecond}/s)`, value: toMB(raw.peakRssMiB) }] } : {}),
+        ...(rawOf(r) ? { baselines: [{ id: 'raw-ingest', label: `${RAW_LABEL}: peak RSS (${rawOf(r)?.perSecond}/s)`, value: toMB(rawOf(r)?.peakRssMiB ?? 0) }] } : {}),
       },
       { id: `rss-trend-${key}`, label: `RSS trend over the second half, heap ${r.heap}`, unit: 'MB/min', better: 'lower', value: toMB(r.slopeSecondHalfMiBPerMinute) },
       {
@@ -78,7 +87,7 @@ function summaryBlock(results: readonly CatchUp[]): BenchSummary {
         unit: 'µs',
         better: 'lower',
         value: r.cpuMicrosPerEvent,
-        ...(raw && r.heap === raw.heap ? { baselines: [{ id: 'raw-ingest', label: RAW_LABEL, value: raw.cpuMicrosPerEvent }] } : {}),
+        ...(rawOf(r) ? { baselines: [{ id: 'raw-ingest', label: RAW_LABEL, value: rawOf(r)?.cpuMicrosPerEvent ?? 0 }] } : {}),
       },
     );
   }
@@ -101,50 +110,85 @@ const RAW_LABEL = 'bare kafkajs eachBatch → JSON.parse → bulkWrite of each k
 /** Which process catches up: Tributary's worker, or the raw loop of bench/lib/raw-ingest-worker.ts. */
 type Worker = 'tributary' | 'raw';
 
+/** How one catch-up's process is started: a heap cap (0 = Node's default sizing) and a container memory limit (0 = none). */
+interface Setting {
+  readonly heapMb: number;
+  readonly containerMiB: number;
+}
+const tagOf = (s: Setting) => `h${s.heapMb}${s.containerMiB ? `c${s.containerMiB}` : ''}`;
+
 /** The child process of one catch-up and the consumer groups whose lag says how far it got. */
-function startWorker(worker: Worker, heapMb: number) {
+function startWorker(worker: Worker, setting: Setting, cgroup: MemoryCgroup | undefined) {
   // BENCH_WORKER_NODE_ARGS as for bench/lib/workers.ts (profiling flags, say), before the heap cap.
-  const nodeArgs = [...(process.env['BENCH_WORKER_NODE_ARGS'] ?? '').split(' ').filter(Boolean), ...(heapMb ? [`--max-old-space-size=${heapMb}`] : [])];
+  const nodeArgs = [...(process.env['BENCH_WORKER_NODE_ARGS'] ?? '').split(' ').filter(Boolean), ...(setting.heapMb ? [`--max-old-space-size=${setting.heapMb}`] : [])];
   const stdio = ['ignore', process.env['BENCH_WORKER_LOG_LEVEL'] ? 'inherit' : 'ignore', 'inherit'] as const;
-  const database = `${DATABASE}_${worker}_h${heapMb}`;
+  const database = `${DATABASE}_${worker}_${tagOf(setting)}`;
   const databaseEnv = { KAFKA_BROKERS: BROKERS.join(','), MONGODB_URL };
+  const start = (args: readonly string[], env: NodeJS.ProcessEnv) => {
+    const [file, argv] = cgroup ? cgroup.command(process.execPath, [...nodeArgs, ...args]) : [process.execPath, [...nodeArgs, ...args]];
+    return spawn(file, argv, { env: { ...process.env, ...databaseEnv, ...env }, stdio: [...stdio] });
+  };
   if (worker === 'raw') {
-    const groupId = `${NAME}-raw-h${heapMb}`;
-    const child = spawn(process.execPath, [...nodeArgs, compiled('bench/lib/raw-ingest-worker.ts')], {
-      env: { ...process.env, ...databaseEnv, RAW_TOPIC_PREFIX: PREFIX, RAW_GROUP_ID: groupId, RAW_DATABASE: database },
-      stdio: [...stdio],
-    });
+    const groupId = `${NAME}-raw-${tagOf(setting)}`;
+    const child = start([compiled('bench/lib/raw-ingest-worker.ts')], { RAW_TOPIC_PREFIX: PREFIX, RAW_GROUP_ID: groupId, RAW_DATABASE: database });
     return { child, database, groups: [{ groupId, topics: TABLES.map((x) => sourceTopic(x.name)) }] };
   }
-  const name = `${NAME}-h${heapMb}`;
-  const child = spawn(process.execPath, [...nodeArgs, compiled('src/cli/main.ts'), 'run', compiled('bench/lib/bench-topology.ts'), '--only', 'ingest', '--http-port', '0'], {
-    env: { ...process.env, ...databaseEnv, LOG_LEVEL: process.env['BENCH_WORKER_LOG_LEVEL'] ?? 'warn', BENCH_TOPIC_PREFIX: PREFIX, BENCH_TOPOLOGY_NAME: name, MONGODB_DATABASE: database },
-    stdio: [...stdio],
+  const name = `${NAME}-${tagOf(setting)}`;
+  const child = start([compiled('src/cli/main.ts'), 'run', compiled('bench/lib/bench-topology.ts'), '--only', 'ingest', '--http-port', '0'], {
+    LOG_LEVEL: process.env['BENCH_WORKER_LOG_LEVEL'] ?? 'warn',
+    BENCH_TOPIC_PREFIX: PREFIX,
+    BENCH_TOPOLOGY_NAME: name,
+    MONGODB_DATABASE: database,
   });
   return { child, database, groups: buildTopology(name, PREFIX, sourceTopic).streams().filter((s) => s.name.startsWith('ingest:')) };
 }
 
-/** One worker catching up for SECONDS, its RSS sampled every second. */
-async function catchUp(admin: Admin, worker: Worker, backlog: number, heapMb: number) {
-  const { child, database, groups } = startWorker(worker, heapMb);
+/** The heap limit Node gives itself (MB) when started as the catch-up is, inside the container. */
+function heapLimitMB(cgroup: MemoryCgroup | undefined): number {
+  const probe = ['-p', 'Math.round(require("node:v8").getHeapStatistics().heap_size_limit / 1e6)'];
+  const [file, argv] = cgroup ? cgroup.command(process.execPath, probe) : [process.execPath, probe];
+  return Number(spawnSync(file, argv, { encoding: 'utf8' }).stdout.trim());
+}
+
+/** One worker catching up for SECONDS, its RSS sampled every second; undefined when the container cannot be made here. */
+async function catchUp(admin: Admin, worker: Worker, backlog: number, setting: Setting) {
+  const made = setting.containerMiB ? memoryCgroup(`${RUN}-${worker}`, setting.containerMiB) : undefined;
+  if (made && 'unavailable' in made) {
+    console.log(`  ${worker === 'raw' ? 'raw loop' : 'worker'} in a ${setting.containerMiB} MiB container: not measured, ${made.unavailable}`);
+    return undefined;
+  }
+  const cgroup = made;
+  const heapLimit = heapLimitMB(cgroup);
+  const { child, database, groups } = startWorker(worker, setting, cgroup);
   databases.push(database);
   const samples: Array<readonly [number, number]> = [];
   const began = performance.now();
-  while (performance.now() - began < SECONDS * 1000 && child.exitCode === null) {
+  while (performance.now() - began < SECONDS * 1000 && child.exitCode === null && child.signalCode === null) {
     await sleep(1_000);
     const rss = rssMiB(child.pid as number);
     if (rss !== undefined) samples.push([(performance.now() - began) / 1000, rss]);
   }
+  // A worker that died inside the window (the container's OOM killer, a crash) is reported, not averaged in silently.
+  const exited = child.exitCode !== null || child.signalCode !== null ? `exit ${child.exitCode ?? child.signalCode}` : undefined;
   const left = await streamsLag(admin, groups);
   // Before the signal: what the catch-up cost, not the shutdown.
   const cpu = cpuSeconds(child.pid as number) ?? Number.NaN;
   child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
+  if (!exited) await new Promise((resolve) => child.once('exit', resolve));
+  const limitHits = cgroup?.limitHits();
+  cgroup?.remove();
   const processed = backlog - left;
   const peak = Math.max(...samples.map(([, y]) => y));
+  const heap = setting.heapMb ? `--max-old-space-size=${setting.heapMb}` : setting.containerMiB ? `Node default in a ${setting.containerMiB} MiB container` : 'Node default';
   const result = {
     worker,
-    heap: heapMb ? `--max-old-space-size=${heapMb}` : 'Node default',
+    heap,
+    heapMb: setting.heapMb,
+    containerMiB: setting.containerMiB,
+    /** Node's heap limit as started (`v8.getHeapStatistics().heap_size_limit`), MB. */
+    heapLimitMB: heapLimit,
+    limitHits,
+    exited,
     backlog,
     seconds: SECONDS,
     processed,
@@ -157,7 +201,9 @@ async function catchUp(admin: Admin, worker: Worker, backlog: number, heapMb: nu
     underTarget: toMB(peak) < TARGET_MB,
     samples: samples.map(([x, y]) => [Math.round(x), y]),
   };
-  console.log(`  ${worker === 'raw' ? 'raw loop' : 'worker'} (${result.heap}) RSS: peak ${peak} MiB = ${toMB(peak)} MB (target < ${TARGET_MB} MB), second-half trend ${result.slopeSecondHalfMiBPerMinute} MiB/min; ${processed} of ${backlog} events in ${SECONDS} s = ${result.perSecond}/s; CPU ${result.cpuMicrosPerEvent} µs per event`);
+  console.log(
+    `  ${worker === 'raw' ? 'raw loop' : 'worker'} (${result.heap}, heap limit ${heapLimit} MB) RSS: peak ${peak} MiB = ${toMB(peak)} MB (target < ${TARGET_MB} MB), second-half trend ${result.slopeSecondHalfMiBPerMinute} MiB/min; ${processed} of ${backlog} events in ${SECONDS} s = ${result.perSecond}/s; CPU ${result.cpuMicrosPerEvent} µs per event${limitHits === undefined ? '' : `; the container's limit hit ${limitHits} times`}${exited ? `; EXITED EARLY (${exited})` : ''}`,
+  );
   return result;
 }
 
@@ -197,20 +243,29 @@ async function main(): Promise<void> {
     const backlog = await streamsLag(admin, t.streams().filter((s) => s.name.startsWith('ingest:')));
     console.log(`\n  backlog: ${backlog} events in ${topics.length} topics x ${PARTITIONS} partitions (produced in ${((performance.now() - producing) / 1000).toFixed(0)} s)`);
 
-    // The raw loop first (Node's default heap), then Tributary once per heap setting; fresh groups each.
-    const results = [];
-    if (RAW) results.push(await catchUp(admin, 'raw', backlog, 0));
-    for (const heapMb of HEAPS) results.push(await catchUp(admin, 'tributary', backlog, heapMb));
+    // The raw loop first (Node's default heap), then Tributary once per heap setting, then both in a
+    // container; fresh groups each.
+    const results: CatchUp[] = [];
+    const run = async (worker: Worker, setting: Setting) => {
+      const r = await catchUp(admin, worker, backlog, setting);
+      if (r) results.push(r);
+    };
+    if (RAW) await run('raw', { heapMb: 0, containerMiB: 0 });
+    for (const heapMb of HEAPS) await run('tributary', { heapMb, containerMiB: 0 });
+    if (CONTAINER_MIB > 0) {
+      if (RAW) await run('raw', { heapMb: 0, containerMiB: CONTAINER_MIB });
+      await run('tributary', { heapMb: 0, containerMiB: CONTAINER_MIB });
+    }
     // `result` (the headline): Tributary with Node's default heap sizing, as users start it.
     await writeResult('backlog', {
-      parameters: { events: EVENTS, seconds: SECONDS, partitions: PARTITIONS, heaps: HEAPS, raw: RAW ? RAW_LABEL : null, targetMB: TARGET_MB, flatMBPerMinute: FLAT_MB_PER_MINUTE, kafkajs: packageVersion('kafkajs'), mongodb: packageVersion('mongodb') },
+      parameters: { events: EVENTS, seconds: SECONDS, partitions: PARTITIONS, heaps: HEAPS, containerMiB: CONTAINER_MIB, raw: RAW ? RAW_LABEL : null, targetMB: TARGET_MB, flatMBPerMinute: FLAT_MB_PER_MINUTE, kafkajs: packageVersion('kafkajs'), mongodb: packageVersion('mongodb') },
       result: results.find((r) => r.worker === 'tributary'),
       results,
       summary: summaryBlock(results),
     });
   } finally {
     const streams = t.streams();
-    await deleteTopics(admin, [...streams.flatMap((s) => s.topics), ...t.fastData.projections.map((p) => t.fastData.topics.prUpdate(p)), ...HEAPS.map((heapMb) => `${NAME}-h${heapMb}.control`)]);
+    await deleteTopics(admin, [...streams.flatMap((s) => s.topics), ...t.fastData.projections.map((p) => t.fastData.topics.prUpdate(p)), ...[...HEAPS.map((heapMb) => ({ heapMb, containerMiB: 0 })), { heapMb: 0, containerMiB: CONTAINER_MIB }].map((setting) => `${NAME}-${tagOf(setting)}.control`)]);
     await admin.disconnect();
     const client = new MongoClient(MONGODB_URL);
     for (const database of databases) await client.db(database).dropDatabase().catch(() => undefined);
