@@ -110,6 +110,9 @@ const RAW_LABEL = 'bare kafkajs eachBatch → JSON.parse → bulkWrite of each k
 /** Which process catches up: Tributary's worker, or the raw loop of bench/lib/raw-ingest-worker.ts. */
 type Worker = 'tributary' | 'raw';
 
+/** Node flags of a catch-up's process: BENCH_WORKER_NODE_ARGS (profiling flags, say), then the heap cap. */
+const nodeArgsOf = (setting: Setting) => [...(process.env['BENCH_WORKER_NODE_ARGS'] ?? '').split(' ').filter(Boolean), ...(setting.heapMb ? [`--max-old-space-size=${setting.heapMb}`] : [])];
+
 /** How one catch-up's process is started: a heap cap (0 = Node's default sizing) and a container memory limit (0 = none). */
 interface Setting {
   readonly heapMb: number;
@@ -119,8 +122,7 @@ const tagOf = (s: Setting) => `h${s.heapMb}${s.containerMiB ? `c${s.containerMiB
 
 /** The child process of one catch-up and the consumer groups whose lag says how far it got. */
 function startWorker(worker: Worker, setting: Setting, cgroup: MemoryCgroup | undefined) {
-  // BENCH_WORKER_NODE_ARGS as for bench/lib/workers.ts (profiling flags, say), before the heap cap.
-  const nodeArgs = [...(process.env['BENCH_WORKER_NODE_ARGS'] ?? '').split(' ').filter(Boolean), ...(setting.heapMb ? [`--max-old-space-size=${setting.heapMb}`] : [])];
+  const nodeArgs = nodeArgsOf(setting);
   const stdio = ['ignore', process.env['BENCH_WORKER_LOG_LEVEL'] ? 'inherit' : 'ignore', 'inherit'] as const;
   const database = `${DATABASE}_${worker}_${tagOf(setting)}`;
   const databaseEnv = { KAFKA_BROKERS: BROKERS.join(','), MONGODB_URL };
@@ -143,9 +145,9 @@ function startWorker(worker: Worker, setting: Setting, cgroup: MemoryCgroup | un
   return { child, database, groups: buildTopology(name, PREFIX, sourceTopic).streams().filter((s) => s.name.startsWith('ingest:')) };
 }
 
-/** The heap limit Node gives itself (MB) when started as the catch-up is, inside the container. */
-function heapLimitMB(cgroup: MemoryCgroup | undefined): number {
-  const probe = ['-p', 'Math.round(require("node:v8").getHeapStatistics().heap_size_limit / 1e6)'];
+/** The heap limit Node gives itself (MB) when started as the catch-up is: its flags, inside its container. */
+function heapLimitMB(setting: Setting, cgroup: MemoryCgroup | undefined): number {
+  const probe = [...nodeArgsOf(setting), '-p', 'Math.round(require("node:v8").getHeapStatistics().heap_size_limit / 1e6)'];
   const [file, argv] = cgroup ? cgroup.command(process.execPath, probe) : [process.execPath, probe];
   return Number(spawnSync(file, argv, { encoding: 'utf8' }).stdout.trim());
 }
@@ -158,7 +160,7 @@ async function catchUp(admin: Admin, worker: Worker, backlog: number, setting: S
     return undefined;
   }
   const cgroup = made;
-  const heapLimit = heapLimitMB(cgroup);
+  const heapLimit = heapLimitMB(setting, cgroup);
   const { child, database, groups } = startWorker(worker, setting, cgroup);
   databases.push(database);
   const samples: Array<readonly [number, number]> = [];
