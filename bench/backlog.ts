@@ -13,7 +13,7 @@
  * container's memory limit, BENCH_BACKLOG_CONTAINER_MIB (1024; 0 leaves it out): a memory cgroup
  * (bench/lib/memory-cgroup.ts), from which Node sizes its default heap as it does in a Kubernetes pod
  * with that limit (549 MB of heap under 1 GiB, against 4 345 MB on the bare 24 GiB machine); where
- * no writable memory cgroup exists (not root), the bench says so and measures without it.
+ * no writable memory cgroup exists (not root), the bench says so and leaves those two runs out.
  * BENCH_WORKER_NODE_ARGS: node flags for
  * both workers (profiling, --trace-gc); BENCH_WORKER_LOG_LEVEL: the workers' log level, their
  * stdout shown (default warn, stdout dropped).
