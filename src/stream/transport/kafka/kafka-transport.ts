@@ -170,7 +170,12 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
         return made;
       };
       // One producer at a time, shared by the lanes; replaced (once, by whichever send saw it first)
-      // when the broker lost its state. The next send opens the new one.
+      // when a send failed. The next send opens the new one. Not only when the broker lost its
+      // state: kafkajs takes a failed request's idempotence sequence numbers back, so a batch the
+      // broker wrote while its answer was lost (its retries exhausted during a failover)
+      // leaves the producer one batch behind, and its next batch of the same size to that partition
+      // would be dropped by the broker as a duplicate and answered as written. A new producer has a
+      // new producer id. Sends of other lanes still on the old one fail and are retried by them.
       let current: Promise<Producer> | undefined = Promise.resolve(await open());
       const acquire = (): Promise<Producer> => {
         if (current) return current;
@@ -190,9 +195,9 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
             // In order, one request after another: the idempotent producer keeps each partition's order.
             await sendInChunks(messages, maxRequestBytes, (chunk) => sendAll(using, chunk));
           } catch (error) {
-            if (producerStateLost(error) && current === held) {
+            if (current === held) {
               // the retry (the lane's) goes through a new producer: at least once, never stuck
-              options.logger?.warn({ err: error }, 'Kafka producer replaced: the broker lost its idempotence state (sequence numbers or producer id); the batch is retried through a new producer');
+              if (producerStateLost(error)) options.logger?.warn({ err: error }, 'Kafka producer replaced: the broker lost its idempotence state (sequence numbers or producer id); the batch is retried through a new producer');
               current = undefined;
               producers.delete(using);
               await using.disconnect().catch(() => undefined);
