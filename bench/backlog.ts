@@ -68,6 +68,7 @@ function summaryBlock(results: readonly CatchUp[]): BenchSummary {
   const rawOf = (r: CatchUp) => results.find((x) => x.worker === 'raw' && x.heap === r.heap);
   for (const r of results) {
     if (r.worker === 'raw') continue;
+    const raw = rawOf(r);
     const key = r.containerMiB ? `container${r.containerMiB}` : r.heapMb ? `heap${r.heapMb}` : 'default';
     measures.push(
       {
@@ -78,7 +79,7 @@ function summaryBlock(results: readonly CatchUp[]): BenchSummary {
         value: toMB(r.peakRssMiB),
         detail: `${r.peakRssMiB} MiB; ${grouped(r.processed)} events in ${r.seconds} s (${r.perSecond}/s)${r.containerMiB ? `; Node's heap limit there ${r.heapLimitMB} MB, the container's limit hit ${r.limitHits ?? '?'} times` : ''}${r.exited ? `; the worker exited early (${r.exited})` : ''}`,
         chart: Object.entries(r.rssAt).map(([at, mib]) => [`RSS at ${at} of the run (MB)`, toMB(mib ?? 0)] as const),
-        ...(rawOf(r) ? { baselines: [{ id: 'raw-ingest', label: `${RAW_LABEL}: peak RSS (${rawOf(r)?.perSecond}/s)`, value: toMB(rawOf(r)?.peakRssMiB ?? 0) }] } : {}),
+        ...(raw ? { baselines: [{ id: 'raw-ingest', label: `${RAW_LABEL}: peak RSS (${raw.perSecond}/s)`, value: toMB(raw.peakRssMiB) }] } : {}),
       },
       { id: `rss-trend-${key}`, label: `RSS trend over the second half, heap ${r.heap}`, unit: 'MB/min', better: 'lower', value: toMB(r.slopeSecondHalfMiBPerMinute) },
       {
@@ -87,7 +88,7 @@ function summaryBlock(results: readonly CatchUp[]): BenchSummary {
         unit: 'µs',
         better: 'lower',
         value: r.cpuMicrosPerEvent,
-        ...(rawOf(r) ? { baselines: [{ id: 'raw-ingest', label: RAW_LABEL, value: rawOf(r)?.cpuMicrosPerEvent ?? 0 }] } : {}),
+        ...(raw ? { baselines: [{ id: 'raw-ingest', label: RAW_LABEL, value: raw.cpuMicrosPerEvent }] } : {}),
       },
     );
   }
