@@ -11,6 +11,7 @@ import { kafkajsLogCreator, kafkajsLogLevel } from '../../../ops/logger.js';
 import type { OutgoingMessage, TopicPartitionOffset, Transport, TransactionalProducer, TransportAdmin, TransportProducer } from '../types.js';
 import { COMPRESSION_IDS, type Compression } from '../codecs.js';
 import { registerKafkajsCodecs } from './codecs.js';
+import { sharedProducer } from '../producer-replacement.js';
 import { fencedProducer, fromKafkaError, producerStateLost, transactionStateLost } from './errors.js';
 import { kafkaConsumer } from './kafka-consumer.js';
 import { partitionLedger } from './written-partitions.js';
@@ -169,50 +170,32 @@ export function kafkaTransport(options: KafkaTransportOptions): Transport {
         producers.add(made);
         return made;
       };
-      // One producer at a time, shared by the lanes; replaced (once, by whichever send saw it first)
-      // when a send failed. The next send opens the new one. Not only when the broker lost its
-      // state: kafkajs takes a failed request's idempotence sequence numbers back, so a batch the
-      // broker wrote while its answer was lost (its retries exhausted during a failover)
-      // leaves the producer one batch behind, and its next batch of the same size to that partition
-      // would be dropped by the broker as a duplicate and answered as written. A new producer has a
-      // new producer id. Sends of other lanes still on the old one fail and are retried by them.
-      let current: Promise<Producer> | undefined = Promise.resolve(await open());
-      const acquire = (): Promise<Producer> => {
-        if (current) return current;
-        const opening = open();
-        current = opening;
-        opening.catch(() => {
-          if (current === opening) current = undefined; // a failed open is tried again next send
-        });
-        return opening;
-      };
+      // One producer shared by the lanes (kafkajs numbers concurrent sends itself), replaced after any
+      // failed send, not only when the broker lost its state: kafkajs takes a failed request's
+      // idempotence sequence numbers back (producer-replacement.ts says why that loses records).
+      const shared = sharedProducer<Producer>(
+        {
+          open,
+          close: async (producer) => {
+            producers.delete(producer);
+            await producer.disconnect();
+          },
+          stateLost: producerStateLost,
+          onStateLost: (error) => options.logger?.warn({ err: error }, 'Kafka producer replaced: the broker lost its idempotence state (sequence numbers or producer id); the batch is retried through a new producer'),
+        },
+        await open(),
+      );
       const wrapped: TransportProducer = {
         async send(messages) {
           if (messages.length === 0) return;
-          const held = acquire();
-          const using = await held;
-          try {
-            // In order, one request after another: the idempotent producer keeps each partition's order.
-            await sendInChunks(messages, maxRequestBytes, (chunk) => sendAll(using, chunk));
-          } catch (error) {
-            if (current === held) {
-              // the retry (the lane's) goes through a new producer: at least once, never stuck
-              if (producerStateLost(error)) options.logger?.warn({ err: error }, 'Kafka producer replaced: the broker lost its idempotence state (sequence numbers or producer id); the batch is retried through a new producer');
-              current = undefined;
-              producers.delete(using);
-              await using.disconnect().catch(() => undefined);
-            }
-            throw isTributaryError(error) ? error : fromKafkaError(error, `cannot produce ${messages.length} records`);
-          }
+          // In order, one request after another: the idempotent producer keeps each partition's order.
+          await shared
+            .use((producer) => sendInChunks(messages, maxRequestBytes, (chunk) => sendAll(producer, chunk)))
+            .catch((error: unknown) => {
+              throw isTributaryError(error) ? error : fromKafkaError(error, `cannot produce ${messages.length} records`);
+            });
         },
-        async disconnect() {
-          const last = current;
-          current = undefined;
-          const producer = await last?.catch(() => undefined);
-          if (!producer) return;
-          producers.delete(producer);
-          await producer.disconnect();
-        },
+        disconnect: () => shared.closeAll(),
       };
       return wrapped;
     },

@@ -19,6 +19,7 @@ import { fencedProducer, fromPlatformaticError, producerStateLost, protocolError
 import { closeClient } from './group-client.js';
 import { platformaticConsumer } from './platformatic-consumer.js';
 import { oneAtATime } from '../one-at-a-time.js';
+import { exclusiveProducers } from '../producer-replacement.js';
 
 /** Idempotent producers one TransportProducer may open (each sends one request at a time: see producer()). */
 const PRODUCERS_AT_ONCE = 8;
@@ -162,72 +163,30 @@ export function platformaticTransport(options: PlatformaticTransportOptions): Tr
       // @platformatic/kafka 1.35 reads a partition's idempotence sequence when a send starts and
       // advances it only when the answer comes, so two concurrent sends of ONE producer to one
       // partition carry the same sequence and the broker refuses the second with
-      // OUT_OF_ORDER_SEQUENCE_NUMBER (seen with six lanes producing at once). A free producer is taken
-      // for each send (a new one while fewer than PRODUCERS_AT_ONCE exist, else the next to finish):
-      // sends of different lanes overlap as with kafkajs, and a lane's own sends stay in order (it
-      // sends again only after its last send ended). A producer whose send failed is replaced
-      // (see send()); one whose state the broker lost, with a warning (as the kafkajs transport does).
-      const idle: Array<Producer<Buffer, Buffer, Buffer, Buffer>> = [];
-      const waiting: Array<(p: Producer<Buffer, Buffer, Buffer, Buffer>) => void> = [];
-      const own = new Set<Producer<Buffer, Buffer, Buffer, Buffer>>();
-      const created = () => {
-        const producer = newProducer();
-        own.add(producer);
-        return producer;
-      };
-      const retire = (producer: Producer<Buffer, Buffer, Buffer, Buffer>) => {
-        own.delete(producer);
-        producers.delete(producer);
-        void producer.close().catch(() => undefined);
-      };
-      const acquire = (): Promise<Producer<Buffer, Buffer, Buffer, Buffer>> => {
-        const free = idle.pop();
-        if (free) return Promise.resolve(free);
-        if (own.size < PRODUCERS_AT_ONCE) return Promise.resolve(created());
-        return new Promise((resolve) => waiting.push(resolve));
-      };
-      const release = (producer: Producer<Buffer, Buffer, Buffer, Buffer>) => {
-        const next = waiting.shift();
-        if (next) next(producer);
-        else idle.push(producer);
-      };
+      // OUT_OF_ORDER_SEQUENCE_NUMBER (seen with six lanes producing at once). A producer whose send
+      // failed is replaced, one whose state the broker lost with a warning (producer-replacement.ts).
+      const pool = exclusiveProducers<Producer<Buffer, Buffer, Buffer, Buffer>>(
+        {
+          open: () => newProducer(),
+          close: async (producer) => {
+            producers.delete(producer);
+            await producer.close();
+          },
+          stateLost: producerStateLost,
+          onStateLost: (error) => options.logger?.warn({ err: error }, 'Kafka producer replaced: the broker lost its idempotence state; the batch is retried through a new producer'),
+        },
+        PRODUCERS_AT_ONCE,
+      );
       return {
         async send(messages) {
           if (messages.length === 0) return;
-          const using = await acquire();
-          let reusable = true;
-          try {
-            await sendInChunks(messages, maxRequestBytes, (chunk) => sendChunk(using, chunk));
-          } catch (error) {
-            // A producer whose send failed is not used again. @platformatic/kafka advances a
-            // partition's idempotence sequence only when its request succeeds, so records the broker
-            // wrote while their answer was lost (a request timed out during a failover, the ISR
-            // shrinking) leave the broker one batch ahead of the producer; its next batch of the same
-            // size to that partition carries the same sequence range, and the broker drops it as a
-            // duplicate while answering success: records lost with no error (seen in the three-broker
-            // fault scenario, test/faults/three-brokers.test.ts). A new producer has a new producer id
-            // and starts from sequence 0; the failed send's records are retried through it.
-            reusable = false;
-            retire(using);
-            if (producerStateLost(error)) {
-              options.logger?.warn({ err: error }, 'Kafka producer replaced: the broker lost its idempotence state; the batch is retried through a new producer');
-              // What made the broker forget this producer (a restart, a rollback of its state) made it
-              // forget the idle ones too: replaced now, not at their next send, which would fail after
-              // the fault has passed and publish that send's records a second time.
-              for (const stale of idle.splice(0)) retire(stale);
-            }
-            throw isTributaryError(error) ? error : fromPlatformaticError(error, `cannot produce ${messages.length} records`);
-          } finally {
-            if (reusable) release(using);
-            else if (waiting.length > 0) release(created()); // a send waiting for a producer gets a new one
-          }
+          await pool
+            .use((producer) => sendInChunks(messages, maxRequestBytes, (chunk) => sendChunk(producer, chunk)))
+            .catch((error: unknown) => {
+              throw isTributaryError(error) ? error : fromPlatformaticError(error, `cannot produce ${messages.length} records`);
+            });
         },
-        async disconnect() {
-          for (const p of own) producers.delete(p);
-          await Promise.all([...own].map((p) => p.close()));
-          own.clear();
-          idle.length = 0;
-        },
+        disconnect: () => pool.closeAll(),
       } satisfies TransportProducer;
     },
     async transactionalProducer(transactionalId) {
