@@ -151,6 +151,29 @@ describe('operators, marble by marble', () => {
     });
     await assert.rejects(batch(producing, context, [rec('a', 1)]), { code: 'TRB_TOPOLOGY' });
   });
+
+  it('defineBatchOperator: an iterable from work is passed on one record at a time, each through the next stage before the next is built', async () => {
+    const { context } = testContext();
+    const log: string[] = [];
+    const lazy = defineBatchOperator<AnyRecord, AnyRecord, AnyRecord>({
+      name: 'lazy',
+      needs: {},
+      writes: [],
+      decode: (r) => r,
+      async work({ kept }) {
+        return (function* () {
+          for (const r of kept) {
+            log.push(`built ${String(r.key)}`);
+            yield r;
+          }
+        })();
+      },
+    });
+    const next = map((r: AnyRecord) => (log.push(`next ${String(r.key)}`), r));
+    const out = await lastValueFrom(from([rec('a', 1), rec('b', 2), rec('c', 3)]).pipe(lazy.build(context), next.build(context), toArray()));
+    assert.deepEqual(out.map((r) => r.key), ['a', 'b', 'c']);
+    assert.deepEqual(log, ['built a', 'next a', 'built b', 'next b', 'built c', 'next c']);
+  });
 });
 
 describe('Fast Data stages, one batch each', () => {

@@ -70,8 +70,13 @@ export interface BatchOperatorSpec<In extends AnyRecord, Item, Out> {
   readonly decodeCode?: ErrorCode;
   /** One record → the item the batch works on, or `undefined` when the record carries nothing to do. */
   decode(record: In, io: BatchIO): Item | undefined;
-  /** The batch at once; called only when at least one record decoded to an item. */
-  work(batch: DecodedBatch<In, Item>, io: BatchIO): Promise<readonly Out[]>;
+  /**
+   * The batch at once; called only when at least one record decoded to an item. What it resolves
+   * to is passed downstream in order. It may be any iterable: it is read one record at a time, each
+   * passed on before the next is read, so a generator lets a synchronous next stage (a sink with a
+   * JSON serde) be done with each record before the next one is built.
+   */
+  work(batch: DecodedBatch<In, Item>, io: BatchIO): Promise<Iterable<Out>>;
 }
 
 export function defineBatchOperator<In extends AnyRecord, Item, Out>(spec: BatchOperatorSpec<In, Item, Out>): Operator<In, Out> {
