@@ -36,8 +36,6 @@ export interface SharedProducers<P> {
   closeAll(): Promise<void>;
 }
 
-const closeQuietly = <P>(lifecycle: ProducerLifecycle<P>, producer: P) => void lifecycle.close(producer).catch(() => undefined);
-
 /**
  * Up to `max` producers, each doing one send at a time (for @platformatic/kafka, whose producer reads
  * a partition's sequence when a send starts: two concurrent sends of one producer to one partition
@@ -51,28 +49,25 @@ export function exclusiveProducers<P>(lifecycle: ProducerLifecycle<P>, max: numb
   const open = new Set<P>();
   // Producers being opened count towards `max` (open() may be asynchronous).
   let opening = 0;
-  const created = async (): Promise<P> => {
-    const producer = await lifecycle.open();
-    open.add(producer);
-    return producer;
+  const opened = async (): Promise<P> => {
+    opening++;
+    try {
+      const producer = await lifecycle.open();
+      open.add(producer);
+      return producer;
+    } finally {
+      opening--;
+    }
   };
   const retire = (producer: P) => {
     open.delete(producer);
-    closeQuietly(lifecycle, producer);
+    void lifecycle.close(producer).catch(() => undefined);
   };
   const acquire = (): Promise<P> => {
     const free = idle.pop();
     if (free !== undefined) return Promise.resolve(free);
     if (open.size + opening < max) return opened();
     return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
-  };
-  const opened = async (): Promise<P> => {
-    opening++;
-    try {
-      return await created();
-    } finally {
-      opening--;
-    }
   };
   const release = (producer: P) => {
     const next = waiting.shift();
