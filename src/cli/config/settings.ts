@@ -65,10 +65,10 @@ export const SETTINGS = {
   paused: s({ key: 'paused', env: 'TRIBUTARY_START_PAUSED', boolean: true, help: 'start with every stream paused (initial load); resume through the control API' }),
 
   'kafka-connection-timeout-ms': s({ key: 'kafka-connection-timeout-ms', env: 'KAFKA_CONNECTION_TIMEOUT_MS', flag: false, help: 'TCP/TLS connect timeout per broker; default 10000' }),
-  'consumer-max-bytes-per-partition': s({ key: 'consumer-max-bytes-per-partition', env: 'KAFKA_CONSUMER_MAX_BYTES_PER_PARTITION', flag: false, help: 'bytes fetched per partition at most (the batch size); default 1048576' }),
+  'consumer-max-bytes-per-partition': s({ key: 'consumer-max-bytes-per-partition', env: 'KAFKA_CONSUMER_MAX_BYTES_PER_PARTITION', flag: false, help: 'bytes fetched per partition at most (the batch size); default 262144 (platformatic client), 1048576 (kafkajs)' }),
   'consumer-max-bytes': s({ key: 'consumer-max-bytes', env: 'KAFKA_CONSUMER_MAX_BYTES', flag: false, help: 'bytes per fetch request at most; default 10485760' }),
   'consumer-max-wait-ms': s({ key: 'consumer-max-wait-ms', env: 'KAFKA_CONSUMER_MAX_WAIT_MS', flag: false, help: 'longest wait of a fetch with no data; default 500' }),
-  'consumer-max-buffered-records': s({ key: 'consumer-max-buffered-records', env: 'KAFKA_CONSUMER_MAX_BUFFERED_RECORDS', flag: false, help: 'records a stream holds at once, fetched ahead and being worked (platformatic client); default 10000' }),
+  'consumer-max-buffered-records': s({ key: 'consumer-max-buffered-records', env: 'KAFKA_CONSUMER_MAX_BUFFERED_RECORDS', flag: false, help: 'records a stream holds at once, fetched ahead and being worked (platformatic client); default 2000' }),
   'consumer-max-batch-records': s({ key: 'consumer-max-batch-records', env: 'KAFKA_CONSUMER_MAX_BATCH_RECORDS', flag: false, help: 'records worked at once per partition (a larger fetched batch is worked in chunks); default 500' }),
   'consumer-combine-partitions': s({ key: 'consumer-combine-partitions', env: 'KAFKA_CONSUMER_COMBINE_PARTITIONS', flag: false, help: 'work the batches of partitions fetched together as one batch (one store round trip and one produce for all; each partition committed on its own): true|false; default true' }),
   'consumer-min-bytes': s({ key: 'consumer-min-bytes', env: 'KAFKA_CONSUMER_MIN_BYTES', flag: false, help: "fetch.min.bytes: the broker holds a fetch until this many bytes or the max wait; default 1" }),

@@ -97,12 +97,15 @@ export interface ConsumerOptions {
   readonly combinePartitions?: boolean;
   /**
    * Records one stream's consumer holds at once, fetched ahead and being worked (platformatic
-   * client; default 10 000): partitions beyond it wait to be fetched until batches finish, so a
+   * client; default 2 000): partitions beyond it wait to be fetched until batches finish, so a
    * worker catching up on a backlog does not hold a whole fetch for each of its partitions. A fetch
    * takes at least one partition, and a partition returns at least one whole record batch.
    */
   readonly maxBufferedRecords?: number;
-  /** Kafka: bytes fetched per partition at most and per fetch request (kafkajs defaults: 1 MiB, 10 MiB). */
+  /**
+   * Kafka: bytes fetched per partition at most and per fetch request. Defaults: platformatic 256 KiB
+   * per partition (about one batch of ordinary records), kafkajs its own 1 MiB; 10 MiB per request.
+   */
   readonly maxBytesPerPartition?: number;
   readonly maxBytes?: number;
   readonly sessionTimeoutMs?: number;

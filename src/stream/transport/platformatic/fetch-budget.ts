@@ -5,13 +5,29 @@
  *
  *   ready partitions, least recently fetched first ─► taken while held + their expected records < budget
  *
- *   held 0,     budget 10 000, ready a(≈4 000) b(≈4 000) c(≈4 000)  ─►  a, b   (a fetch is at least one partition)
- *   held 9 000, budget 10 000, ready a(≈4 000)                      ─►  a
- *   held 10 000                                                     ─►  none: wait for a batch to finish
+ *   held 0,     budget 2 000, ready a(≈800) b(≈800) c(≈800)  ─►  a, b   (a fetch is at least one partition)
+ *   held 1 800, budget 2 000, ready a(≈800)                  ─►  a
+ *   held 2 000                                               ─►  none: wait for a batch to finish
  *
  * A partition's expected records are what its last fetch brought (0 when it is caught up, so a tailing
  * consumer still fetches every partition at once), or a quarter of the budget before its first fetch.
  */
+
+/**
+ * Records a stream's consumer holds at once (fetched ahead plus being worked) when
+ * `maxBufferedRecords` does not say: a few batches (`maxBatchRecords`, 500) per stream. Records
+ * waiting here outlive young-generation collections and are promoted; 10 000 held no faster a
+ * backlog's catch-up and took more memory (docs/operations.md#memory).
+ */
+export const DEFAULT_MAX_BUFFERED_RECORDS = 2_000;
+
+/**
+ * Bytes fetched per partition when `maxBytesPerPartition` does not say: about one batch of
+ * ordinary records (500 of ~500 bytes). More arrives only to wait for the batches before it; a
+ * partition always returns at least one whole record batch, however large.
+ */
+export const DEFAULT_MAX_BYTES_PER_PARTITION = 262_144;
+
 export interface BudgetedPartition {
   /** Records its last fetch brought; undefined before its first. */
   readonly lastFetched?: number;

@@ -5,9 +5,11 @@
  *
  *   createGroupClient(options) ─► joinGroup(client) ─► idle stream (its connections carry the fetches)
  *                                       … coordinator gone … ─► retireClient(client, stream)
+ *   resolvePositions(client, partitions) ─► each partition's group commit, else the start or end of its log
  */
 import { Consumer, type MessagesStream } from '@platformatic/kafka';
 import type { ConsumerOptions } from '../types.js';
+import type { PartitionState } from './partition-state.js';
 import type { PlatformaticConsumerSettings } from './platformatic-consumer.js';
 
 export type GroupClient = Consumer<Buffer, Buffer, Buffer, Buffer>;
@@ -30,6 +32,21 @@ export function createGroupClient(options: ConsumerOptions, settings: Platformat
       : { sessionTimeout: options.sessionTimeoutMs ?? 30_000, heartbeatInterval: options.heartbeatIntervalMs ?? 3_000, rebalanceTimeout: Math.max(60_000, options.sessionTimeoutMs ?? 30_000) }),
     ...(settings.groupInstanceId ? { groupInstanceId: settings.groupInstanceId } : {}),
   });
+}
+
+/**
+ * Sets the position of newly assigned partitions: the group's commit, else the start
+ * (`fromBeginning`) or the end of the log.
+ */
+export async function resolvePositions(client: GroupClient, unknown: readonly PartitionState[], fromBeginning: boolean): Promise<void> {
+  const topics = [...new Set(unknown.map((p) => p.topic))];
+  const committed = await client.listCommittedOffsets({ topics: topics.map((topic) => ({ topic, partitions: unknown.filter((p) => p.topic === topic).map((p) => p.partition) })) });
+  const missing = unknown.filter((p) => (committed.get(p.topic)?.[p.partition] ?? -1n) < 0n);
+  const ends = missing.length > 0 ? await client.listOffsets({ topics: [...new Set(missing.map((p) => p.topic))], timestamp: fromBeginning ? -2n : -1n }) : new Map<string, bigint[]>();
+  for (const p of unknown) {
+    const at = committed.get(p.topic)?.[p.partition] ?? -1n;
+    p.position = p.fetchPosition = at >= 0n ? at : ends.get(p.topic)?.[p.partition] ?? 0n;
+  }
 }
 
 /** Joins the group. The stream it returns is kept idle (never read): its connections carry our fetches. */

@@ -19,17 +19,20 @@
  * When the group's coordinator leaves the cluster the library client is replaced (`replaceClient`):
  * the library would keep asking the dead node for good.
  *
- * Beside it: what to fetch next (`fetch-plan.ts`), one Fetch per leader (`leader-fetch.ts`), the
- * per-partition state (`partition-state.ts`), commits in order off the batch's path
- * (`partition-commits.ts`), the group client (`group-client.ts`) and its replacement (`rejoin.ts`).
+ * Beside it: what to fetch next (`fetch-plan.ts`), one Fetch per leader (`leader-fetch.ts`), an
+ * answer applied to its partition (`fetched-records.ts`), the per-partition state
+ * (`partition-state.ts`), commits in order off the batch's path (`partition-commits.ts`), the
+ * group client and its partitions' starting positions (`group-client.ts`) and its replacement
+ * (`rejoin.ts`).
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { FetchIsolationLevels, type BaseOptions, type ClusterMetadata } from '@platformatic/kafka';
 import { DEFAULT_MAX_BATCH_RECORDS, type BatchControl, type ConsumerHandlers, type ConsumerOptions, type TopicPartitions, type TransportConsumer } from '../types.js';
 import { fromPlatformaticError, protocolErrorOf } from './errors.js';
-import { closeClient, createGroupClient, joinGroup, retireClient, type GroupClient as Client, type IdleStream } from './group-client.js';
+import { closeClient, createGroupClient, joinGroup, resolvePositions, retireClient, type GroupClient as Client, type IdleStream } from './group-client.js';
+import { DEFAULT_MAX_BUFFERED_RECORDS, DEFAULT_MAX_BYTES_PER_PARTITION } from './fetch-budget.js';
 import { holdMs, planFetch, TOP_UP_WAIT_MS, type FetchPlan } from './fetch-plan.js';
-import { fetchedRecords, type FetchResponsePartition } from './fetched-records.js';
+import { takeFetched, type FetchResponsePartition } from './fetched-records.js';
 import { fetchByLeader } from './leader-fetch.js';
 import { guardMissingBroker } from './missing-broker.js';
 import { isPaused as paused, newPartitionState, partitionKey as key, topicPartitions, type Fetched, type PartitionState } from './partition-state.js';
@@ -43,9 +46,6 @@ export interface PlatformaticConsumerSettings {
   /** Static membership: the same id after a restart takes the member's place without a rebalance. */
   readonly groupInstanceId?: string;
 }
-
-/** Records a stream's consumer holds at once (fetched ahead plus being worked) when `maxBufferedRecords` does not say. */
-export const DEFAULT_MAX_BUFFERED_RECORDS = 10_000;
 
 /** How often a member checks its group's coordinator (one Metadata request) and re-sends owed commits. */
 const MAINTENANCE_MS = 5_000;
@@ -115,18 +115,6 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
     nudge();
   };
 
-  /** Positions of newly assigned partitions: the group's commit, else the start or end of the log. */
-  const resolvePositions = async (unknown: PartitionState[]) => {
-    const topics = [...new Set(unknown.map((p) => p.topic))];
-    const committed = await consumer.listCommittedOffsets({ topics: topics.map((topic) => ({ topic, partitions: unknown.filter((p) => p.topic === topic).map((p) => p.partition) })) });
-    const missing = unknown.filter((p) => (committed.get(p.topic)?.[p.partition] ?? -1n) < 0n);
-    const ends = missing.length > 0 ? await consumer.listOffsets({ topics: [...new Set(missing.map((p) => p.topic))], timestamp: options.fromBeginning ?? true ? -2n : -1n }) : new Map<string, bigint[]>();
-    for (const p of unknown) {
-      const at = committed.get(p.topic)?.[p.partition] ?? -1n;
-      p.position = p.fetchPosition = at >= 0n ? at : ends.get(p.topic)?.[p.partition] ?? 0n;
-    }
-  };
-
   /** Hands a prefetched batch to the handler when its partition is free, not paused and there is room. */
   const handOver = (state: PartitionState) => {
     const next = state.prefetched;
@@ -186,30 +174,12 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
     }
   };
 
-  /** Turns one partition's fetch response into a prefetched batch (or steps over markers). */
+  /** Takes one partition's fetch answer (fetched-records.ts); records are handed over when the partition is free. */
   const take = (state: PartitionState, from: bigint, part: FetchResponsePartition, leaderEpoch: number) => {
-    if (state.fetchPosition !== from) return; // reset meanwhile
-    if (part.errorCode !== 0) {
-      if (part.errorCode === 1) {
-        // OFFSET_OUT_OF_RANGE: from the commit or the reset policy again, once the batch in flight is done.
-        state.position = state.fetchPosition = state.prefetched = undefined;
-      }
-      else consumer.clearMetadata();
-      return;
-    }
-    const { messages, next } = fetchedRecords(part, from);
-    if (next > from) state.fetchPosition = next;
-    state.atEnd = next >= (isolationLevel === FetchIsolationLevels.READ_COMMITTED ? part.lastStableOffset : part.highWatermark);
-    state.lastFetched = messages.length;
-    if (messages.length === 0) {
-      // only markers or aborted records: nothing to hand over; the position moves past them once nothing is pending before
-      if (!state.inFlight && state.position === from) state.position = next;
-      return;
-    }
+    const taken = takeFetched(state, from, part, leaderEpoch, isolationLevel === FetchIsolationLevels.READ_COMMITTED);
+    if (taken === 'error') consumer.clearMetadata();
+    if (taken !== 'records') return;
     progress++;
-    // A top-up: what arrived while the partition's batch was worked joins the batch waiting for it.
-    const waiting = state.prefetched;
-    state.prefetched = { messages: waiting ? waiting.messages.concat(messages) : messages, highWatermark: part.highWatermark, leaderEpoch };
     handOver(state);
   };
 
@@ -224,7 +194,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
         maxWaitTime: holdMs(plan, { maxWaitMs, topUpWaitMs, quietHolds }),
         minBytes: plan.topUpsOnly ? maxBytes : options.minBytes ?? 1,
         maxBytes,
-        partitionMaxBytes: options.maxBytesPerPartition ?? 1_048_576,
+        partitionMaxBytes: options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION,
         isolationLevel,
         ...(stream ? { connectionPool: stream.connections } : {}),
       },
@@ -239,7 +209,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
       const states = [...partitions.values()];
       const unknown = states.filter((p) => p.position === undefined && !p.inFlight);
       try {
-        if (unknown.length > 0) await resolvePositions(unknown);
+        if (unknown.length > 0) await resolvePositions(consumer, unknown, options.fromBeginning ?? true);
         const held = states.reduce((n, p) => n + p.inFlightRecords + (p.prefetched?.messages.length ?? 0), 0);
         const plan = planFetch(states, { held, budget: maxBufferedRecords, topUpLimit, topUpWaitMs, now: performance.now(), paused });
         if (plan.fetch.length === 0) {
