@@ -12,7 +12,8 @@
  * address for this listener (scripts/services/kafka/server.properties: 9097 advertised as 9096), or
  * clients would open their produce connections to the broker itself after the first metadata.
  */
-import net from 'node:net';
+import type { Socket } from 'node:net';
+import { TcpProxy, type Target } from './tcp-proxy.js';
 
 const PRODUCE = 0;
 
@@ -33,9 +34,7 @@ class Frames {
   }
 }
 
-export class KafkaFaultProxy {
-  readonly #server: net.Server;
-  readonly #sockets = new Set<net.Socket>();
+export class KafkaFaultProxy extends TcpProxy {
   #armed = false;
   #refusing = false;
   /** Produce answers dropped so far. */
@@ -43,15 +42,8 @@ export class KafkaFaultProxy {
   /** Produce requests forwarded so far (each written or refused by the broker). */
   produces = 0;
 
-  constructor(private readonly target: { host: string; port: number }) {
-    this.#server = net.createServer((client) => this.#accept(client));
-  }
-
-  listen(port: number, host = '127.0.0.1'): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => resolve());
-    });
+  constructor(private readonly target: Target) {
+    super();
   }
 
   /** The next Produce request is forwarded, its answer dropped, its connection reset; then new connections are refused until heal(). */
@@ -63,27 +55,15 @@ export class KafkaFaultProxy {
     this.#refusing = false;
   }
 
-  close(): Promise<void> {
-    for (const socket of this.#sockets) socket.destroy();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
-  }
-
-  #accept(client: net.Socket): void {
+  protected accept(client: Socket): void {
     if (this.#refusing) {
       client.destroy();
       return;
     }
-    const broker = net.connect(this.target.port, this.target.host);
-    this.#sockets.add(client).add(broker);
+    const broker = this.connect(this.target);
     const doomed = new Set<number>();
     const requests = new Frames();
     const answers = new Frames();
-    const drop = () => {
-      client.destroy();
-      broker.destroy();
-      this.#sockets.delete(client);
-      this.#sockets.delete(broker);
-    };
     client.on('data', (chunk: Buffer) => {
       for (const frame of requests.push(chunk)) {
         if (frame.readInt16BE(4) === PRODUCE) {
@@ -102,14 +82,14 @@ export class KafkaFaultProxy {
           this.lostAnswers++;
           this.#refusing = true;
           // Every connection: a retry over another open connection would get the broker's duplicate answer.
-          for (const socket of this.#sockets) socket.destroy();
-          this.#sockets.clear();
+          this.dropAll();
           return;
         }
         client.write(frame);
       }
     });
-    client.on('error', drop).on('close', drop);
-    broker.on('error', drop).on('close', drop);
+    // One side gone: the other with it, as a broker's closed connection would be.
+    client.on('close', () => broker.destroy());
+    broker.on('close', () => client.destroy());
   }
 }

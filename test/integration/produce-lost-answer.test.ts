@@ -62,7 +62,7 @@ const transports: Array<[string, (brokers: string[]) => Transport]> = [
 describe('a produce whose answer was lost (real broker, a proxy dropping one Produce answer)', () => {
   const proxy = new KafkaFaultProxy(address('KAFKA_TEST_PROXIED_LISTENER'));
   const advertised = address('KAFKA_TEST_PROXIED_ADVERTISED');
-  before(() => proxy.listen(advertised.port, advertised.host));
+  before(async () => void (await proxy.listen(advertised.port, advertised.host)));
   after(() => proxy.close());
 
   for (const [name, make] of transports) {

@@ -8,7 +8,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { createLogger } from '../../src/ops/logger.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { toTopic } from '../../src/stream/operators/index.js';
@@ -20,36 +20,27 @@ import { waitFor, failure } from '../contract/helpers.js';
 import { registryContract } from '../contract/registry-contract.js';
 import { kafkaIo, type KafkaIo } from './kafka-env.js';
 import { services, uniqueName } from './services.js';
+import { TcpProxy, type Target } from './tcp-proxy.js';
 import { kafkaTransport } from '../../src/stream/transport/kafka/kafka-transport.js';
 
 registryContract('confluent client, real registry', () => confluentRegistry({ url: services.registryUrl }));
 
 /** A TCP relay to the registry on a port of its own; `down()` closes it (connections refused), `up()` opens it again on the same port. */
+class Relay extends TcpProxy {
+  constructor(private readonly target: Target) {
+    super();
+  }
+
+  protected accept(client: Socket): void {
+    this.pipe(client, this.target);
+  }
+}
+
 async function relay(target: string) {
   const upstream = new URL(target);
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const open = async () => {
-    server = createServer((client) => {
-      const to = connect(Number(upstream.port), upstream.hostname);
-      for (const s of [client, to]) {
-        sockets.add(s);
-        s.on('close', () => sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(to).pipe(client);
-    });
-    await new Promise<void>((resolve) => (server as Server).listen(port, '127.0.0.1', resolve));
-    port = (server.address() as { port: number }).port;
-  };
-  await open();
-  const close = async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    server = undefined;
-  };
-  return { url: `http://127.0.0.1:${port}${upstream.pathname}`, down: close, up: open, close };
+  const proxy = new Relay({ host: upstream.hostname, port: Number(upstream.port) });
+  const port = await proxy.listen();
+  return { url: `http://127.0.0.1:${port}${upstream.pathname}`, down: () => proxy.close(), up: async () => void (await proxy.listen(port)), close: () => proxy.close() };
 }
 
 

@@ -11,55 +11,29 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { MongoServerSelectionError } from 'mongodb';
 import { TributaryError } from '../../src/errors.js';
 import { MongoDocumentStore } from '../../src/store/mongo/mongo-store.js';
 import { services, uniqueName, dropDatabase } from './services.js';
+import { TcpProxy, type Target } from './tcp-proxy.js';
 
 /** A proxy to the real server: 'forward' pipes new connections through, 'blackhole' accepts and ignores them. */
-class FlakyProxy {
+class FlakyProxy extends TcpProxy {
   mode: 'forward' | 'blackhole' = 'forward';
-  readonly #sockets = new Set<Socket>();
-  readonly #server: Server;
-  readonly #target: { host: string; port: number };
 
-  constructor(target: { host: string; port: number }) {
-    this.#target = target;
-    this.#server = createServer((client) => {
-      this.#track(client);
-      if (this.mode === 'blackhole') return void client.resume(); // read and drop, never answer
-      const upstream = createConnection(this.#target);
-      this.#track(upstream);
-      client.pipe(upstream).pipe(client);
-    });
+  constructor(private readonly target: Target) {
+    super();
   }
 
-  #track(socket: Socket): void {
-    this.#sockets.add(socket);
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.#sockets.delete(socket));
-  }
-
-  /** Its port, listening first if it is not yet. */
-  async listen(): Promise<number> {
-    if (!this.#server.listening) await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
-    return (this.#server.address() as { port: number }).port;
+  protected accept(client: Socket): void {
+    if (this.mode === 'blackhole') return void client.resume(); // read and drop, never answer
+    this.pipe(client, this.target);
   }
 
   /** Every open connection stops carrying bytes but stays open: a call on it never gets an answer. */
   freezeAll(): void {
-    for (const socket of this.#sockets) socket.pause();
-  }
-
-  /** Every open connection closes at once, as when the server process restarts. */
-  dropAll(): void {
-    for (const socket of this.#sockets) socket.destroy();
-  }
-
-  async close(): Promise<void> {
-    this.dropAll();
-    await new Promise((resolve) => this.#server.close(resolve));
+    for (const socket of this.sockets) socket.pause();
   }
 }
 

@@ -71,7 +71,8 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
   // Top-ups stop once the waiting batch holds the runtime's batch size (larger batches are worked in chunks).
   const topUpLimit = options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
   const topUpWaitMs = Math.min(maxWaitMs, TOP_UP_WAIT_MS);
-  const isolationLevel = options.readCommitted ?? true ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED;
+  const readCommitted = options.readCommitted ?? true;
+  const isolationLevel = readCommitted ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED;
   let wake: (() => void) | undefined;
   /** Batches finished plus fetch answers with records, so far: whether a brief hold saw any progress. */
   let progress = 0;
@@ -176,7 +177,7 @@ export function platformaticConsumer(options: ConsumerOptions, settings: Platfor
 
   /** Takes one partition's fetch answer (fetched-records.ts); records are handed over when the partition is free. */
   const take = (state: PartitionState, from: bigint, part: FetchResponsePartition, leaderEpoch: number) => {
-    const taken = takeFetched(state, from, part, leaderEpoch, isolationLevel === FetchIsolationLevels.READ_COMMITTED);
+    const taken = takeFetched(state, from, part, leaderEpoch, readCommitted);
     if (taken === 'error') consumer.clearMetadata();
     if (taken !== 'records') return;
     progress++;
